@@ -1,0 +1,230 @@
+//! What an automation is: the definition a user writes once, and its validation.
+
+mod validate;
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{AutomationId, SessionId};
+
+pub use validate::{merge_patch, parse_spec, ValidationContext};
+
+/// Title length limit, in characters.
+pub const TITLE_MAX_CHARS: usize = 160;
+/// Prompt length limit, in characters.
+pub const PROMPT_MAX_CHARS: usize = 20_000;
+/// The shortest interval a schedule may repeat at.
+pub const INTERVAL_MIN_MS: u64 = 30_000;
+/// Default and limits of the step cap.
+pub const STEP_CAP_DEFAULT: u32 = 50;
+pub const STEP_CAP_MAX: u32 = 500;
+/// Longest per-run wall-clock limit: one week.
+pub const TIMEOUT_MAX_MINUTES: u32 = 7 * 24 * 60;
+/// Most permission rules one automation may carry.
+pub const PERMISSION_RULES_MAX: usize = 200;
+
+/// A stored automation: the user's definition plus what the engine keeps about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Automation {
+    pub id: AutomationId,
+    #[serde(flatten)]
+    pub spec: AutomationSpec,
+    /// Starts at 1 and grows by one on every change.
+    pub revision: u64,
+    /// The session reused by `context = continue`.
+    pub session_id: Option<SessionId>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Automation {
+    /// The work area a run of this automation writes: its worktree, else the workspace.
+    pub fn writer_key(&self) -> String {
+        self.spec.writer_key()
+    }
+}
+
+/// Everything a user defines about an automation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AutomationSpec {
+    pub title: String,
+    pub prompt: String,
+    /// Absolute, canonical path of the work directory.
+    pub workspace: String,
+    pub model: ModelRef,
+    pub variant: Option<Variant>,
+    pub trigger: Trigger,
+    pub stop: StopCondition,
+    pub context: ContextMode,
+    pub placement: Placement,
+    pub permissions: Vec<PermissionRule>,
+    pub step_cap: u32,
+    pub timeout_minutes: Option<u32>,
+    pub budget_usd: Option<f64>,
+    pub daily_budget_usd: Option<f64>,
+    /// Whether an unattended run that needs an answer waits for one instead of failing
+    /// with `needs_user_input`.
+    pub wait_for_input_when_unattended: bool,
+    /// Paused automations do not fire on their schedule; Run now still works.
+    pub paused: bool,
+}
+
+impl AutomationSpec {
+    pub fn writer_key(&self) -> String {
+        match &self.placement {
+            Placement::InPlace => self.workspace.clone(),
+            Placement::Worktree { name } => Path::new(&self.workspace)
+                .join(".autowork")
+                .join("worktrees")
+                .join(name)
+                .display()
+                .to_string(),
+        }
+    }
+}
+
+/// Which model runs the automation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelRef {
+    pub provider_id: String,
+    pub model_id: String,
+}
+
+/// Reasoning effort, for models that support it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Variant {
+    Low,
+    Medium,
+    High,
+}
+
+impl Variant {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Variant::Low => "low",
+            Variant::Medium => "medium",
+            Variant::High => "high",
+        }
+    }
+}
+
+/// When an automation fires by itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Trigger {
+    /// Only when a person clicks Run now.
+    Manual,
+    /// Once, at a future moment.
+    Once { fire_at: DateTime<Utc> },
+    /// Every `every_ms` milliseconds (at least 30 000).
+    Interval { every_ms: u64 },
+    /// A five-field cron expression in an IANA time zone.
+    Cron {
+        expression: String,
+        timezone: String,
+    },
+}
+
+impl Trigger {
+    pub fn is_recurring(&self) -> bool {
+        matches!(self, Trigger::Interval { .. } | Trigger::Cron { .. })
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Trigger::Manual => "manual",
+            Trigger::Once { .. } => "once",
+            Trigger::Interval { .. } => "interval",
+            Trigger::Cron { .. } => "cron",
+        }
+    }
+}
+
+/// When a recurring automation stops firing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StopCondition {
+    Never,
+    AfterRuns { count: u32 },
+    Until { at: DateTime<Utc> },
+}
+
+impl StopCondition {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StopCondition::Never => "never",
+            StopCondition::AfterRuns { .. } => "after_runs",
+            StopCondition::Until { .. } => "until",
+        }
+    }
+}
+
+/// Whether each run starts a new session or continues the automation's last one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContextMode {
+    Fresh,
+    Continue,
+}
+
+impl ContextMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContextMode::Fresh => "fresh",
+            ContextMode::Continue => "continue",
+        }
+    }
+}
+
+/// Where a run works: in the workspace itself, or in a git worktree of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Placement {
+    InPlace,
+    Worktree { name: String },
+}
+
+impl Placement {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Placement::InPlace => "in_place",
+            Placement::Worktree { .. } => "worktree",
+        }
+    }
+}
+
+/// Tools the agent offers; permission rules name one of these or `*`.
+pub const TOOL_NAMES: &[&str] = &[
+    "read", "list", "glob", "grep", "write", "edit", "bash", "question",
+];
+
+/// What happens when a tool call matches a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PermissionAction {
+    Allow,
+    Ask,
+    Deny,
+}
+
+impl PermissionAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PermissionAction::Allow => "allow",
+            PermissionAction::Ask => "ask",
+            PermissionAction::Deny => "deny",
+        }
+    }
+}
+
+/// `tool` (or `*`) with a glob `pattern` over the path or command resolves to `action`.
+/// Without a matching rule, read-only tools are allowed and edits and shell commands ask.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PermissionRule {
+    pub tool: String,
+    pub pattern: String,
+    pub action: PermissionAction,
+}

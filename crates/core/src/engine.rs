@@ -1,0 +1,227 @@
+//! The engine: one value that opens the database, owns the background tasks, and offers
+//! every operation the desktop shell and the CLI call.
+
+mod automations;
+mod lease;
+mod runs;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{broadcast, Notify};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::catalog::Catalog;
+use crate::clock::{Clock, SystemClock};
+use crate::error::Result;
+use crate::events::{EventBus, EventRecord};
+use crate::executor::Executor;
+use crate::ids::{InstanceId, RunId};
+use crate::ledger::recorder::Recorder;
+use crate::notify::{Notifier, SilentNotifier};
+use crate::store::{self, Store};
+
+pub use runs::RunPage;
+
+/// File names inside the data directory.
+pub const DATABASE_FILE: &str = "autowork.db";
+pub const CATALOG_FILE: &str = "models.json";
+
+/// How an engine is opened.
+pub struct EngineConfig {
+    /// Where the database and the model catalog file live.
+    pub data_dir: PathBuf,
+    /// Names this process in the lease table (`app`, `cli`, `daemon`, ...).
+    pub label: String,
+    /// How long this process's lease lasts without renewal; runs of a process silent for
+    /// longer are closed by the others. Renewed every third of it.
+    pub lease_ttl: Duration,
+    /// How often other processes' changes are read from the outbox.
+    pub follow_interval: Duration,
+    pub clock: Arc<dyn Clock>,
+    /// Does the work of runs; without one, `run_now` is refused.
+    pub executor: Option<Arc<dyn Executor>>,
+    pub notifier: Arc<dyn Notifier>,
+}
+
+impl EngineConfig {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            label: "engine".into(),
+            lease_ttl: Duration::from_secs(30),
+            follow_interval: Duration::from_millis(250),
+            clock: Arc::new(SystemClock),
+            executor: None,
+            notifier: Arc::new(SilentNotifier),
+        }
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
+    }
+
+    pub fn executor(mut self, executor: Arc<dyn Executor>) -> Self {
+        self.executor = Some(executor);
+        self
+    }
+
+    pub fn notifier(mut self, notifier: Arc<dyn Notifier>) -> Self {
+        self.notifier = notifier;
+        self
+    }
+
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn lease_ttl(mut self, ttl: Duration) -> Self {
+        self.lease_ttl = ttl;
+        self
+    }
+}
+
+/// A run this process drives.
+pub(crate) struct ActiveRun {
+    pub token: CancellationToken,
+    pub resumed: Arc<Notify>,
+}
+
+/// State shared by the engine, its background tasks and the runs it drives.
+pub(crate) struct Shared {
+    pub store: Store,
+    pub recorder: Recorder,
+    pub bus: Arc<EventBus>,
+    pub clock: Arc<dyn Clock>,
+    pub catalog: Catalog,
+    pub instance: InstanceId,
+    pub notifier: Arc<dyn Notifier>,
+    pub active: Mutex<HashMap<RunId, ActiveRun>>,
+}
+
+impl Shared {
+    pub fn active_run(&self, id: &RunId) -> Option<(CancellationToken, Arc<Notify>)> {
+        let active = self.active.lock().ok()?;
+        active.get(id).map(|a| (a.token.clone(), a.resumed.clone()))
+    }
+}
+
+/// The Autowork engine. Open one per process; it is cheap to share behind an `Arc`.
+pub struct Engine {
+    shared: Arc<Shared>,
+    executor: Option<Arc<dyn Executor>>,
+    data_dir: PathBuf,
+    /// Runs this process drives.
+    runs: TaskTracker,
+    /// Lease renewal and outbox following.
+    background: TaskTracker,
+    shutdown: CancellationToken,
+}
+
+impl Engine {
+    /// Opens the database in `config.data_dir` (creating and migrating it), takes a lease,
+    /// closes runs left active by dead processes, and starts following other processes'
+    /// changes.
+    pub async fn open(config: EngineConfig) -> Result<Self> {
+        let store = Store::open(&config.data_dir.join(DATABASE_FILE)).await?;
+        let catalog = Catalog::load(&config.data_dir.join(CATALOG_FILE))?;
+        let bus = Arc::new(EventBus::new(1024));
+        let instance = InstanceId::new();
+        let recorder = Recorder {
+            store: store.clone(),
+            bus: bus.clone(),
+            clock: config.clock.clone(),
+            origin: instance.clone(),
+        };
+        let shared = Arc::new(Shared {
+            store,
+            recorder,
+            bus,
+            clock: config.clock.clone(),
+            catalog,
+            instance,
+            notifier: config.notifier.clone(),
+            active: Mutex::new(HashMap::new()),
+        });
+        let engine = Self {
+            shared,
+            executor: config.executor.clone(),
+            data_dir: config.data_dir.clone(),
+            runs: TaskTracker::new(),
+            background: TaskTracker::new(),
+            shutdown: CancellationToken::new(),
+        };
+        lease::take(&engine.shared, &config).await?;
+        lease::recover_orphans(&engine.shared).await?;
+        lease::prune_outbox(&engine.shared).await?;
+        let follow_from = {
+            let mut conn = engine.shared.store.pool().acquire().await?;
+            store::events::last_seq(&mut conn).await?
+        };
+        engine.background.spawn(lease::keep(
+            engine.shared.clone(),
+            config.lease_ttl,
+            config.label.clone(),
+            engine.shutdown.clone(),
+        ));
+        engine.background.spawn(lease::follow(
+            engine.shared.clone(),
+            follow_from,
+            config.follow_interval,
+            engine.shutdown.clone(),
+        ));
+        Ok(engine)
+    }
+
+    /// Every event published from now on, this process's and (within the follow interval)
+    /// other processes'.
+    pub fn subscribe(&self) -> broadcast::Receiver<EventRecord> {
+        self.shared.bus.subscribe()
+    }
+
+    /// The models automations may use.
+    pub fn catalog(&self) -> &Catalog {
+        &self.shared.catalog
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Outbox events after `seq`, oldest first (at most `limit`).
+    pub async fn events_since(&self, seq: i64, limit: u32) -> Result<Vec<EventRecord>> {
+        let mut conn = self.shared.store.pool().acquire().await?;
+        let events = store::events::since(&mut conn, seq, limit).await?;
+        Ok(events.into_iter().map(|e| e.record).collect())
+    }
+
+    /// The newest outbox sequence number (0 when empty).
+    pub async fn last_event_seq(&self) -> Result<i64> {
+        let mut conn = self.shared.store.pool().acquire().await?;
+        store::events::last_seq(&mut conn).await
+    }
+
+    /// Stops this process's runs (`stopped`: `expired`, or `blocker_lost` when waiting for
+    /// input, as a crash would), the background tasks, and gives up the lease.
+    pub async fn shutdown(&self) {
+        // Close the runs before cancelling the rest: a cancelled run forgets itself.
+        runs::stop_all_for_shutdown(&self.shared).await;
+        self.shutdown.cancel();
+        self.runs.close();
+        self.background.close();
+        let grace = Duration::from_secs(5);
+        if tokio::time::timeout(grace, self.runs.wait()).await.is_err() {
+            tracing::warn!("runs did not stop within {grace:?}");
+        }
+        let _ = tokio::time::timeout(grace, self.background.wait()).await;
+        if let Err(e) = lease::release(&self.shared).await {
+            tracing::warn!(error = %e, "could not release the lease");
+        }
+        self.shared.store.close().await;
+    }
+}

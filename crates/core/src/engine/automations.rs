@@ -1,0 +1,158 @@
+//! Automation operations: create, read, update with optimistic concurrency, pause, delete.
+
+use serde_json::Value;
+
+use super::Engine;
+use crate::definition::{merge_patch, parse_spec, Automation, ValidationContext};
+use crate::error::{Error, Result};
+use crate::events::Event;
+use crate::ids::AutomationId;
+use crate::ledger::{Run, StopReason};
+use crate::store;
+
+impl Engine {
+    /// Validates `input` (every problem reported at once) and stores it at revision 1.
+    pub async fn create_automation(&self, input: &Value) -> Result<Automation> {
+        let now = self.shared.clock.now();
+        let ctx = ValidationContext {
+            catalog: &self.shared.catalog,
+            now,
+        };
+        let spec = parse_spec(input, &ctx, &|_| true).map_err(Error::InvalidAutomation)?;
+        let automation = Automation {
+            id: AutomationId::new(),
+            spec,
+            revision: 1,
+            session_id: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.shared.store.begin_write().await?;
+        store::automations::insert(&mut tx, &automation).await?;
+        self.shared
+            .recorder
+            .commit(tx, vec![Event::AutomationUpdated(automation.clone())])
+            .await?;
+        Ok(automation)
+    }
+
+    pub async fn get_automation(&self, id: &AutomationId) -> Result<Automation> {
+        let mut conn = self.shared.store.pool().acquire().await?;
+        store::automations::get(&mut conn, id)
+            .await?
+            .ok_or_else(|| not_found(id))
+    }
+
+    /// Every automation, oldest first.
+    pub async fn list_automations(&self) -> Result<Vec<Automation>> {
+        let mut conn = self.shared.store.pool().acquire().await?;
+        store::automations::list(&mut conn).await
+    }
+
+    /// Applies `patch` (the fields to change) if the automation is still at
+    /// `expected_revision`; otherwise fails with `RevisionConflict` carrying the current one.
+    pub async fn update_automation(
+        &self,
+        id: &AutomationId,
+        patch: &Value,
+        expected_revision: u64,
+    ) -> Result<Automation> {
+        let mut tx = self.shared.store.begin_write().await?;
+        let current = store::automations::get(&mut tx, id)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        if current.revision != expected_revision {
+            return Err(Error::RevisionConflict {
+                id: id.to_string(),
+                expected_revision,
+                current_revision: current.revision,
+            });
+        }
+        let now = self.shared.clock.now();
+        let (merged, changed) =
+            merge_patch(&current.spec, patch).map_err(Error::InvalidAutomation)?;
+        let ctx = ValidationContext {
+            catalog: &self.shared.catalog,
+            now,
+        };
+        let is_changed = |field: &str| changed.iter().any(|c| c == field);
+        let spec = parse_spec(&merged, &ctx, &is_changed).map_err(Error::InvalidAutomation)?;
+        let updated = Automation {
+            spec,
+            revision: current.revision + 1,
+            updated_at: now,
+            ..current
+        };
+        if !store::automations::update(&mut tx, &updated, expected_revision).await? {
+            return Err(Error::Corrupt(format!(
+                "automation {id} vanished during an update"
+            )));
+        }
+        self.shared
+            .recorder
+            .commit(tx, vec![Event::AutomationUpdated(updated.clone())])
+            .await?;
+        Ok(updated)
+    }
+
+    /// Pauses or resumes the schedule (Run now works either way). Applies to the latest
+    /// revision; a no-op when already so.
+    pub async fn set_paused(&self, id: &AutomationId, paused: bool) -> Result<Automation> {
+        loop {
+            let current = self.get_automation(id).await?;
+            if current.spec.paused == paused {
+                return Ok(current);
+            }
+            let patch = serde_json::json!({ "paused": paused });
+            match self.update_automation(id, &patch, current.revision).await {
+                Err(Error::RevisionConflict { .. }) => continue, // changed meanwhile: retry on the new revision
+                other => return other,
+            }
+        }
+    }
+
+    /// Deletes an automation. A run of it that was active is stopped (`deleted`) and
+    /// returned. Its run history stays readable.
+    pub async fn delete_automation(&self, id: &AutomationId) -> Result<Option<Run>> {
+        // Mark it deleted first: run_now checks this in its own transaction, so no new
+        // run can start once the active ones below are stopped.
+        let mut tx = self.shared.store.begin_write().await?;
+        let (revision, deleted) = store::automations::revision(&mut tx, id)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        if deleted {
+            return Err(not_found(id));
+        }
+        let revision = revision + 1;
+        store::automations::mark_deleted(&mut tx, id, revision, self.shared.clock.now()).await?;
+        let active = store::runs::active_for_automation(&mut tx, id).await?;
+        self.shared
+            .recorder
+            .commit(
+                tx,
+                vec![Event::AutomationDeleted {
+                    id: id.clone(),
+                    revision,
+                }],
+            )
+            .await?;
+        let mut stopped = None;
+        for run in active {
+            match self.stop_run(&run.id, StopReason::Deleted).await {
+                Ok(run) => {
+                    stopped.get_or_insert(run);
+                }
+                Err(Error::IllegalTransition { .. }) => {} // it finished meanwhile
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(stopped)
+    }
+}
+
+fn not_found(id: &AutomationId) -> Error {
+    Error::NotFound {
+        entity: "automation",
+        id: id.to_string(),
+    }
+}

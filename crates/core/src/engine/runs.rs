@@ -1,0 +1,279 @@
+//! Run operations: Run now, cancel, read, page, and answering blockers.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+
+use super::{ActiveRun, Engine, Shared};
+use crate::error::{Error, Result, ValidationDetail};
+use crate::executor;
+use crate::ids::{AutomationId, BlockerId, RunId};
+use crate::ledger::*;
+use crate::store::{self, runs::RunFilter};
+
+/// Default and largest page of runs.
+pub const RUN_PAGE_DEFAULT: u32 = 50;
+pub const RUN_PAGE_MAX: u32 = 500;
+
+/// A page of runs, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunPage {
+    pub runs: Vec<Run>,
+    /// Pass back as `cursor` for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl Engine {
+    /// Queues a run of the automation and returns it at once; the run goes on in the
+    /// background. Works on paused automations (pausing stops the schedule only).
+    pub async fn run_now(&self, id: &AutomationId, attendance: Attendance) -> Result<Run> {
+        self.start_run(id, RunTrigger::Manual, attendance).await
+    }
+
+    /// Queues a run with the given trigger and starts driving it.
+    pub async fn start_run(
+        &self,
+        id: &AutomationId,
+        trigger: RunTrigger,
+        attendance: Attendance,
+    ) -> Result<Run> {
+        let Some(executor) = self.executor.clone() else {
+            return Err(Error::InvalidInput(vec![ValidationDetail::new(
+                "executor",
+                "no_executor",
+            )
+            .with_hint(
+                "this process was opened without an agent to run automations",
+            )]));
+        };
+        if self.shutdown.is_cancelled() {
+            return Err(Error::ShuttingDown);
+        }
+        let mut tx = self.shared.store.begin_write().await?;
+        let automation =
+            store::automations::get(&mut tx, id)
+                .await?
+                .ok_or_else(|| Error::NotFound {
+                    entity: "automation",
+                    id: id.to_string(),
+                })?;
+        let run = Run {
+            id: RunId::new(),
+            automation_id: automation.id.clone(),
+            definition_revision: automation.revision,
+            revision: 1,
+            trigger,
+            attendance,
+            writer_key: automation.writer_key(),
+            state: RunState::Queued,
+            blocker: None,
+            result: None,
+            error: None,
+            stop_reason: None,
+            session_id: None,
+            cost_usd: 0.0,
+            tokens_in: 0,
+            tokens_out: 0,
+            steps: 0,
+            queued_at: self.shared.clock.now(),
+            started_at: None,
+            finished_at: None,
+        };
+        let token = self.shutdown.child_token();
+        let resumed = Arc::new(Notify::new());
+        // Registered before the run is visible, so a cancel that races the insert finds it.
+        if let Ok(mut active) = self.shared.active.lock() {
+            active.insert(
+                run.id.clone(),
+                ActiveRun {
+                    token: token.clone(),
+                    resumed: resumed.clone(),
+                },
+            );
+        }
+        let run = match self.shared.recorder.insert_queued(tx, run.clone()).await {
+            Ok(run) => run,
+            Err(e) => {
+                forget(&self.shared, &run.id);
+                return Err(e);
+            }
+        };
+        let shared = self.shared.clone();
+        let queued = run.clone();
+        self.runs.spawn(async move {
+            let run_id = queued.id.clone();
+            executor::drive(shared.clone(), executor, queued, automation, token, resumed).await;
+            forget(&shared, &run_id);
+        });
+        Ok(run)
+    }
+
+    /// Cancels an active run: it ends `stopped`/`cancelled` wherever it was (queued,
+    /// running, waiting for input), in this process or another.
+    pub async fn cancel_run(&self, id: &RunId) -> Result<Run> {
+        self.stop_run(id, StopReason::Cancelled).await
+    }
+
+    pub(crate) async fn stop_run(&self, id: &RunId, reason: StopReason) -> Result<Run> {
+        if let Some((token, _)) = self.shared.active_run(id) {
+            token.cancel();
+        }
+        // Runs of other processes: they see the terminal state in the outbox and stop.
+        self.shared
+            .recorder
+            .apply(id, Transition::Stop(reason))
+            .await
+    }
+
+    pub async fn get_run(&self, id: &RunId) -> Result<Run> {
+        let mut conn = self.shared.store.pool().acquire().await?;
+        store::runs::get(&mut conn, id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                entity: "run",
+                id: id.to_string(),
+            })
+    }
+
+    /// Runs newest first, `limit` (1..=500, default 50) at a time, after `cursor`.
+    pub async fn list_runs(
+        &self,
+        filter: &RunFilter,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<RunPage> {
+        let limit = limit.unwrap_or(RUN_PAGE_DEFAULT);
+        if !(1..=RUN_PAGE_MAX).contains(&limit) {
+            return Err(Error::InvalidInput(vec![ValidationDetail::new(
+                "limit",
+                "limit_out_of_range_1_500",
+            )]));
+        }
+        let cursor = cursor.map(RunId::from);
+        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut runs = store::runs::page(&mut conn, filter, cursor.as_ref(), limit + 1).await?;
+        let next_cursor = if runs.len() > limit as usize {
+            runs.truncate(limit as usize);
+            runs.last().map(|r| r.id.to_string())
+        } else {
+            None
+        };
+        Ok(RunPage { runs, next_cursor })
+    }
+
+    /// Answers a permission request; the run resumes.
+    pub async fn reply_permission(
+        &self,
+        request_id: &BlockerId,
+        decision: PermissionDecision,
+        message: Option<String>,
+    ) -> Result<Run> {
+        let reply = BlockerReply::Permission { decision, message };
+        self.resolve(request_id, reply).await
+    }
+
+    /// Answers a question blocker, one answer per question; the run resumes.
+    pub async fn answer_question(&self, call_id: &BlockerId, answers: Vec<String>) -> Result<Run> {
+        self.resolve(call_id, BlockerReply::Question { answers })
+            .await
+    }
+
+    async fn resolve(&self, blocker_id: &BlockerId, reply: BlockerReply) -> Result<Run> {
+        let run = {
+            let mut conn = self.shared.store.pool().acquire().await?;
+            store::runs::by_blocker(&mut conn, blocker_id).await?
+        };
+        let not_pending = || Error::RequestNotPending {
+            id: blocker_id.to_string(),
+        };
+        let run = run.ok_or_else(not_pending)?;
+        match (&run.blocker, &reply) {
+            (Some(Blocker::Permission { .. }), BlockerReply::Permission { .. }) => {}
+            (Some(Blocker::Question { questions, .. }), BlockerReply::Question { answers }) => {
+                if answers.len() != questions.len() {
+                    return Err(Error::InvalidInput(vec![ValidationDetail::new(
+                        "answers",
+                        "answer_count_mismatch",
+                    )
+                    .with_hint(format!(
+                        "{} question(s) were asked, {} answer(s) given",
+                        questions.len(),
+                        answers.len()
+                    ))]));
+                }
+            }
+            (Some(Blocker::Permission { .. }), _) => {
+                return Err(Error::InvalidInput(vec![ValidationDetail::new(
+                    "request_id",
+                    "not_a_question",
+                )
+                .with_hint(
+                    "this request asks for a permission: reply once, always or reject",
+                )]))
+            }
+            _ => {
+                return Err(Error::InvalidInput(vec![ValidationDetail::new(
+                    "request_id",
+                    "not_a_permission_request",
+                )
+                .with_hint("this request asks questions: answer them")]))
+            }
+        }
+        let transition = Transition::Resume {
+            blocker_id: blocker_id.clone(),
+            reply,
+        };
+        let run = match self.shared.recorder.apply(&run.id, transition).await {
+            Ok(run) => run,
+            Err(Error::IllegalTransition { .. } | Error::RequestNotPending { .. }) => {
+                return Err(not_pending())
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some((_, resumed)) = self.shared.active_run(&run.id) {
+            resumed.notify_one();
+        }
+        Ok(run)
+    }
+}
+
+fn forget(shared: &Shared, id: &RunId) {
+    if let Ok(mut active) = shared.active.lock() {
+        active.remove(id);
+    }
+}
+
+/// Closes every run this process drives, as a crash would have.
+pub(crate) async fn stop_all_for_shutdown(shared: &Arc<Shared>) {
+    let active: Vec<(RunId, ActiveRunTokens)> = match shared.active.lock() {
+        Ok(active) => active
+            .iter()
+            .map(|(id, a)| (id.clone(), a.token.clone()))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    for (id, token) in active {
+        token.cancel();
+        let state = {
+            let Ok(mut conn) = shared.store.pool().acquire().await else {
+                continue;
+            };
+            store::runs::get(&mut conn, &id)
+                .await
+                .ok()
+                .flatten()
+                .map(|r| r.state)
+        };
+        let reason = match state {
+            Some(RunState::AwaitingInput) => StopReason::BlockerLost,
+            _ => StopReason::Expired,
+        };
+        match shared.recorder.apply(&id, Transition::Stop(reason)).await {
+            Ok(_) | Err(Error::IllegalTransition { .. }) => {}
+            Err(e) => tracing::warn!(run = %id, error = %e, "could not close a run at shutdown"),
+        }
+    }
+}
+
+type ActiveRunTokens = tokio_util::sync::CancellationToken;

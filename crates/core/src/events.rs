@@ -1,0 +1,170 @@
+//! The engine's one typed event stream. Every change is appended to the database's event
+//! outbox in the transaction that makes it (so other processes can follow it) and then
+//! broadcast in this process.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+use crate::definition::Automation;
+use crate::ids::{AutomationId, BlockerId, RunId};
+use crate::ledger::{Blocker, BlockerReply, Run};
+
+/// Something that changed. Payloads are the same types the commands return.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "payload")]
+pub enum Event {
+    #[serde(rename = "automation.updated")]
+    AutomationUpdated(Automation),
+    #[serde(rename = "automation.deleted")]
+    AutomationDeleted { id: AutomationId, revision: u64 },
+    #[serde(rename = "run.updated")]
+    RunUpdated(Run),
+    #[serde(rename = "blocker.raised")]
+    BlockerRaised {
+        run_id: RunId,
+        automation_id: AutomationId,
+        /// The run's revision that raised the blocker.
+        run_revision: u64,
+        blocker: Blocker,
+    },
+    #[serde(rename = "blocker.resolved")]
+    BlockerResolved {
+        run_id: RunId,
+        automation_id: AutomationId,
+        /// The run's revision that resolved the blocker.
+        run_revision: u64,
+        blocker_id: BlockerId,
+        reply: BlockerReply,
+    },
+}
+
+impl Event {
+    /// The outbox's `kind` column.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::AutomationUpdated(_) => "automation.updated",
+            Event::AutomationDeleted { .. } => "automation.deleted",
+            Event::RunUpdated(_) => "run.updated",
+            Event::BlockerRaised { .. } => "blocker.raised",
+            Event::BlockerResolved { .. } => "blocker.resolved",
+        }
+    }
+
+    /// The id of the automation or run the event is about.
+    pub fn subject_id(&self) -> &str {
+        match self {
+            Event::AutomationUpdated(a) => a.id.as_str(),
+            Event::AutomationDeleted { id, .. } => id.as_str(),
+            Event::RunUpdated(r) => r.id.as_str(),
+            Event::BlockerRaised { run_id, .. } | Event::BlockerResolved { run_id, .. } => {
+                run_id.as_str()
+            }
+        }
+    }
+}
+
+/// An event with its place in the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    /// Position in the database's outbox; resume a stream after it with `since`.
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// How many finished subjects the fence remembers; a late update arrives within moments of
+/// the terminal one, so a bounded memory is enough.
+const FENCE_MEMORY: usize = 4096;
+
+#[derive(Default)]
+struct Fence {
+    /// Highest revision published per subject, and whether it was final.
+    last: HashMap<String, (u64, bool)>,
+    finished: VecDeque<String>,
+}
+
+impl Fence {
+    /// Whether an event may be published, keeping every subject's revisions increasing and
+    /// nothing after a run's terminal update or an automation's deletion.
+    fn admit(&mut self, event: &Event) -> bool {
+        let (key, revision, is_final, same_revision_ok) = match event {
+            Event::RunUpdated(run) => (
+                run.id.as_str(),
+                run.revision,
+                run.state.is_terminal(),
+                false,
+            ),
+            Event::AutomationUpdated(a) => (a.id.as_str(), a.revision, false, false),
+            Event::AutomationDeleted { id, revision } => (id.as_str(), *revision, true, false),
+            Event::BlockerRaised {
+                run_id,
+                run_revision,
+                ..
+            }
+            | Event::BlockerResolved {
+                run_id,
+                run_revision,
+                ..
+            } => (run_id.as_str(), *run_revision, false, true),
+        };
+        let admitted = match self.last.get(key).copied() {
+            None => true,
+            Some((_, true)) => false,
+            Some((last, false)) => revision > last || (same_revision_ok && revision == last),
+        };
+        if admitted {
+            self.last.insert(key.to_owned(), (revision, is_final));
+            if is_final {
+                self.finished.push_back(key.to_owned());
+                if self.finished.len() > FENCE_MEMORY {
+                    if let Some(old) = self.finished.pop_front() {
+                        self.last.remove(&old);
+                    }
+                }
+            }
+        }
+        admitted
+    }
+}
+
+/// The in-process broadcast of [`EventRecord`]s.
+pub struct EventBus {
+    sender: broadcast::Sender<EventRecord>,
+    fence: Mutex<Fence>,
+}
+
+impl EventBus {
+    pub fn new(capacity: usize) -> Self {
+        let (sender, _) = broadcast::channel(capacity);
+        Self {
+            sender,
+            fence: Mutex::new(Fence::default()),
+        }
+    }
+
+    /// A receiver of every event published from now on. A receiver that falls behind gets
+    /// `RecvError::Lagged` and should reload what it shows from the store.
+    pub fn subscribe(&self) -> broadcast::Receiver<EventRecord> {
+        self.sender.subscribe()
+    }
+
+    /// Publishes unless the event is stale. Returns whether it went out.
+    pub(crate) fn publish(&self, record: EventRecord) -> bool {
+        // Admit and send under one lock, so receivers see the admitted order.
+        let mut fence = match self.fence.lock() {
+            Ok(fence) => fence,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let admitted = fence.admit(&record.event);
+        if admitted {
+            // Having no receiver is fine: nobody is listening.
+            let _ = self.sender.send(record);
+        }
+        admitted
+    }
+}

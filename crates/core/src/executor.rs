@@ -1,0 +1,232 @@
+//! Executing runs: the [`Executor`] trait the agent implements, the context it gets, and the
+//! task that drives one run through the ledger (start, outcome, timeout, cancellation).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::definition::Automation;
+use crate::engine::Shared;
+use crate::error::{Error, Result};
+use crate::ids::SessionId;
+use crate::ledger::{
+    Attendance, Blocker, BlockerReply, ErrorCode, Run, RunState, Transition, Usage,
+};
+use crate::notify::Notification;
+use crate::store;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// How an execution ended, when it was not cancelled.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Succeeded { result: String },
+    Failed { code: ErrorCode, message: String },
+}
+
+/// Does the work of a run. The engine drops the returned future at whatever await point it
+/// is in when the run is cancelled, deleted or times out, so implementations hold their
+/// resources in values that clean up on drop (and watch [`RunContext::cancelled`] for work
+/// that outlives a drop, such as child processes).
+pub trait Executor: Send + Sync + 'static {
+    fn execute(&self, ctx: RunContext) -> BoxFuture<'static, Outcome>;
+}
+
+/// Why [`RunContext::block`] returned without a reply.
+#[derive(Debug, thiserror::Error)]
+pub enum BlockError {
+    /// Nobody is there to answer: end the run `failed`/`needs_user_input`.
+    #[error("the run is unattended and cannot wait for input")]
+    Unattended,
+    /// The run ended (cancelled, deleted, or closed by another process) while it waited.
+    #[error("the run ended while it waited for input")]
+    Ended,
+    #[error(transparent)]
+    Engine(#[from] Error),
+}
+
+/// What an executor gets: the run, the automation as of the run's start, and the means to
+/// report back to the ledger.
+#[derive(Clone)]
+pub struct RunContext {
+    pub run: Run,
+    pub automation: Automation,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) token: CancellationToken,
+    pub(crate) resumed: Arc<Notify>,
+}
+
+impl RunContext {
+    /// Cancelled when the run is cancelled, deleted or timed out.
+    pub fn cancelled(&self) -> CancellationToken {
+        self.token.clone()
+    }
+
+    /// Moves the run to `awaiting_input` with `blocker`, notifies the user (attended runs),
+    /// and waits for the reply. Unattended runs do not wait unless the automation allows it.
+    pub async fn block(&self, blocker: Blocker) -> Result<BlockerReply, BlockError> {
+        let can_wait = self.run.attendance == Attendance::Attended
+            || self.automation.spec.wait_for_input_when_unattended;
+        if !can_wait {
+            return Err(BlockError::Unattended);
+        }
+        let blocker_id = blocker.id().clone();
+        let run = self
+            .shared
+            .recorder
+            .apply(&self.run.id, Transition::Block(blocker.clone()))
+            .await
+            .map_err(|e| match e {
+                Error::IllegalTransition { .. } => BlockError::Ended,
+                e => BlockError::Engine(e),
+            })?;
+        if self.run.attendance == Attendance::Attended {
+            self.shared.notifier.notify(Notification::BlockerRaised {
+                automation: Box::new(self.automation.clone()),
+                run: Box::new(run),
+                blocker,
+            });
+        }
+        loop {
+            let mut conn = self
+                .shared
+                .store
+                .pool()
+                .acquire()
+                .await
+                .map_err(Error::from)?;
+            if let Some(reply) = store::runs::reply(&mut conn, &blocker_id).await? {
+                return Ok(reply);
+            }
+            match store::runs::get(&mut conn, &self.run.id).await? {
+                Some(run) if run.state == RunState::AwaitingInput => {}
+                _ => return Err(BlockError::Ended),
+            }
+            drop(conn);
+            tokio::select! {
+                _ = self.token.cancelled() => return Err(BlockError::Ended),
+                _ = self.resumed.notified() => {}
+                // A safety net: replies normally wake us through `resumed`.
+                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            }
+        }
+    }
+
+    /// Adds tokens, cost and steps to the run.
+    pub async fn record_usage(&self, usage: Usage) -> Result<Run> {
+        self.shared
+            .recorder
+            .apply(&self.run.id, Transition::Account(usage))
+            .await
+    }
+
+    /// Records the transcript session the run writes.
+    pub async fn attach_session(&self, session: SessionId) -> Result<Run> {
+        self.shared
+            .recorder
+            .apply(&self.run.id, Transition::AttachSession(session))
+            .await
+    }
+}
+
+/// Drives one run from `queued` to a terminal state. Cancellation (the token) may strike at
+/// any await point; whoever cancels writes the terminal state, so this task then just ends.
+pub(crate) async fn drive(
+    shared: Arc<Shared>,
+    executor: Arc<dyn Executor>,
+    run: Run,
+    automation: Automation,
+    token: CancellationToken,
+    resumed: Arc<Notify>,
+) {
+    let run_id = run.id.clone();
+    let finish = |transition: Transition| {
+        let shared = shared.clone();
+        let run_id = run_id.clone();
+        async move {
+            match shared.recorder.apply(&run_id, transition).await {
+                Ok(_) | Err(Error::IllegalTransition { .. }) => {}
+                Err(e) => {
+                    tracing::error!(run = %run_id, error = %e, "could not record the end of a run")
+                }
+            }
+        }
+    };
+
+    if !std::path::Path::new(&automation.spec.workspace).is_dir() {
+        let message = format!(
+            "the workspace {} no longer exists; restore it or point the automation at another directory",
+            automation.spec.workspace
+        );
+        tokio::select! {
+            biased;
+            _ = token.cancelled() => {}
+            _ = finish(Transition::Fail { code: ErrorCode::ExecutionFailed, message }) => {}
+        }
+        return;
+    }
+
+    let started = tokio::select! {
+        biased;
+        _ = token.cancelled() => return,
+        started = shared.recorder.apply(&run_id, Transition::Start) => started,
+    };
+    let run = match started {
+        Ok(run) if run.state == RunState::Running => run,
+        Ok(_) => return, // the work area was busy: the run is already stopped
+        Err(Error::IllegalTransition { .. }) => return,
+        Err(e) => {
+            tracing::error!(run = %run_id, error = %e, "could not start a run");
+            finish(Transition::Fail {
+                code: ErrorCode::ExecutionFailed,
+                message: format!("the run could not start: {e}"),
+            })
+            .await;
+            return;
+        }
+    };
+
+    let timeout = automation
+        .spec
+        .timeout_minutes
+        .map(|m| Duration::from_secs(u64::from(m) * 60));
+    let ctx = RunContext {
+        run,
+        automation,
+        shared: shared.clone(),
+        token: token.clone(),
+        resumed,
+    };
+    let work = executor.execute(ctx);
+    let outcome = tokio::select! {
+        biased;
+        _ = token.cancelled() => return,
+        outcome = with_timeout(work, timeout) => outcome,
+    };
+    let transition = match outcome {
+        Some(Outcome::Succeeded { result }) => Transition::Succeed { result },
+        Some(Outcome::Failed { code, message }) => Transition::Fail { code, message },
+        None => {
+            token.cancel(); // tell what outlives the dropped future (child processes) to stop
+            Transition::Fail {
+                code: ErrorCode::Timeout,
+                message: format!(
+                    "the run passed its {} minute time limit",
+                    timeout.map(|t| t.as_secs() / 60).unwrap_or_default()
+                ),
+            }
+        }
+    };
+    finish(transition).await;
+}
+
+async fn with_timeout<T>(work: impl Future<Output = T>, limit: Option<Duration>) -> Option<T> {
+    match limit {
+        Some(limit) => tokio::time::timeout(limit, work).await.ok(),
+        None => Some(work.await),
+    }
+}

@@ -1,0 +1,123 @@
+//! Writes ledger changes: each in one transaction with its events in the outbox, then
+//! publishes the events in this process.
+
+use std::sync::Arc;
+
+use sqlx::{Sqlite, Transaction};
+
+use super::{Run, RunState, StopReason, Transition};
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::events::{Event, EventBus};
+use crate::ids::{InstanceId, RunId};
+use crate::store::{self, runs::Applied, Store};
+
+#[derive(Clone)]
+pub(crate) struct Recorder {
+    pub store: Store,
+    pub bus: Arc<EventBus>,
+    pub clock: Arc<dyn Clock>,
+    pub origin: InstanceId,
+}
+
+impl Recorder {
+    /// Appends `events` to the outbox inside `tx`, commits, then publishes them.
+    pub async fn commit(
+        &self,
+        mut tx: Transaction<'static, Sqlite>,
+        events: Vec<Event>,
+    ) -> Result<()> {
+        let now = self.clock.now();
+        let mut records = Vec::with_capacity(events.len());
+        for event in events {
+            records.push(store::events::append(&mut tx, &self.origin, event, now).await?);
+        }
+        tx.commit().await?;
+        for record in records {
+            self.bus.publish(record);
+        }
+        Ok(())
+    }
+
+    /// Records a new `queued` run owned by this process.
+    pub async fn insert_queued(
+        &self,
+        mut tx: Transaction<'static, Sqlite>,
+        run: Run,
+    ) -> Result<Run> {
+        debug_assert_eq!(run.state, RunState::Queued);
+        store::runs::insert(&mut tx, &run, &self.origin).await?;
+        self.commit(tx, vec![Event::RunUpdated(run.clone())])
+            .await?;
+        Ok(run)
+    }
+
+    /// Applies one change to a run. A `Start` that finds the work area taken ends the run
+    /// `stopped`/`writer_busy` instead (returned, not an error).
+    pub async fn apply(&self, id: &RunId, transition: Transition) -> Result<Run> {
+        let mut tx = self.store.begin_write().await?;
+        let now = self.clock.now();
+        let applied = store::runs::apply(&mut tx, id, &transition, now).await?;
+        let (run, transition) = match applied {
+            Applied::Changed(run) => (*run, transition),
+            Applied::WriterBusy => {
+                let stop = Transition::Stop(StopReason::WriterBusy);
+                match store::runs::apply(&mut tx, id, &stop, now).await? {
+                    Applied::Changed(run) => (*run, stop),
+                    _ => return Err(self.refusal(&mut tx, id, &stop).await),
+                }
+            }
+            Applied::Refused => return Err(self.refusal(&mut tx, id, &transition).await),
+        };
+        let mut events = vec![Event::RunUpdated(run.clone())];
+        match transition {
+            Transition::Block(blocker) => events.push(Event::BlockerRaised {
+                run_id: run.id.clone(),
+                automation_id: run.automation_id.clone(),
+                run_revision: run.revision,
+                blocker,
+            }),
+            Transition::Resume { blocker_id, reply } => {
+                store::runs::insert_reply(&mut tx, &blocker_id, &run.id, &reply, now).await?;
+                events.push(Event::BlockerResolved {
+                    run_id: run.id.clone(),
+                    automation_id: run.automation_id.clone(),
+                    run_revision: run.revision,
+                    blocker_id,
+                    reply,
+                });
+            }
+            _ => {}
+        }
+        self.commit(tx, events).await?;
+        Ok(run)
+    }
+
+    /// Why a guarded change did not apply.
+    async fn refusal(
+        &self,
+        tx: &mut Transaction<'static, Sqlite>,
+        id: &RunId,
+        transition: &Transition,
+    ) -> Error {
+        match store::runs::get(tx, id).await {
+            Ok(None) => Error::NotFound {
+                entity: "run",
+                id: id.to_string(),
+            },
+            Ok(Some(run)) => match transition {
+                Transition::Resume { blocker_id, .. } if run.state == RunState::AwaitingInput => {
+                    Error::RequestNotPending {
+                        id: blocker_id.to_string(),
+                    }
+                }
+                _ => Error::IllegalTransition {
+                    run_id: id.to_string(),
+                    from: run.state,
+                    to: transition.target(run.state),
+                },
+            },
+            Err(e) => e,
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! autowork-core: the Autowork engine. Automations (what to run), the run ledger (what
+//! happened), the SQLite store, and the executor that drives runs. No windowing code: the
+//! desktop shell and the CLI are thin adapters over [`Engine`].
+
+pub mod catalog;
+pub mod clock;
+pub mod definition;
+pub mod engine;
+pub mod error;
+pub mod events;
+pub mod executor;
+pub mod ids;
+pub mod ledger;
+pub mod notify;
+pub mod store;
+
+pub use engine::{Engine, EngineConfig, RunPage};
+pub use error::{ApiError, Error, Result, ValidationDetail};
+pub use store::runs::RunFilter;

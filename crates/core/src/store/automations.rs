@@ -1,0 +1,427 @@
+//! Automations and their permission rules.
+
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, SqliteConnection};
+
+use super::{parse_column, to_i64, to_u64};
+use crate::clock::{from_millis, to_millis};
+use crate::definition::*;
+use crate::error::{Error, Result};
+use crate::ids::{AutomationId, SessionId};
+
+#[derive(FromRow)]
+struct AutomationRow {
+    id: String,
+    title: String,
+    prompt: String,
+    workspace: String,
+    provider_id: String,
+    model_id: String,
+    variant: Option<String>,
+    trigger_kind: String,
+    trigger_fire_at: Option<i64>,
+    trigger_every_ms: Option<i64>,
+    trigger_cron: Option<String>,
+    trigger_timezone: Option<String>,
+    stop_kind: String,
+    stop_count: Option<i64>,
+    stop_at: Option<i64>,
+    context: String,
+    placement_kind: String,
+    worktree_name: Option<String>,
+    step_cap: i64,
+    timeout_minutes: Option<i64>,
+    budget_usd: Option<f64>,
+    daily_budget_usd: Option<f64>,
+    wait_for_input_when_unattended: bool,
+    paused: bool,
+    revision: i64,
+    session_id: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+#[derive(FromRow)]
+struct RuleRow {
+    automation_id: String,
+    tool: String,
+    pattern: String,
+    action: String,
+}
+
+const COLUMNS: &str = "id, title, prompt, workspace, provider_id, model_id, variant, trigger_kind,
+    trigger_fire_at, trigger_every_ms, trigger_cron, trigger_timezone, stop_kind, stop_count,
+    stop_at, context, placement_kind, worktree_name, step_cap, timeout_minutes, budget_usd,
+    daily_budget_usd, wait_for_input_when_unattended, paused, revision, session_id, created_at,
+    updated_at";
+
+fn missing(column: &str, id: &str) -> Error {
+    Error::Corrupt(format!("automation {id} has no {column}"))
+}
+
+fn small(column: &str, value: i64) -> Result<u32> {
+    u32::try_from(value).map_err(|_| Error::Corrupt(format!("{column} {value} is out of range")))
+}
+
+impl AutomationRow {
+    fn into_automation(self, rules: Vec<PermissionRule>) -> Result<Automation> {
+        let id = self.id.as_str();
+        let trigger = match self.trigger_kind.as_str() {
+            "manual" => Trigger::Manual,
+            "once" => Trigger::Once {
+                fire_at: from_millis(self.trigger_fire_at.ok_or_else(|| missing("fire_at", id))?),
+            },
+            "interval" => Trigger::Interval {
+                every_ms: to_u64(
+                    "every_ms",
+                    self.trigger_every_ms
+                        .ok_or_else(|| missing("every_ms", id))?,
+                )?,
+            },
+            "cron" => Trigger::Cron {
+                expression: self
+                    .trigger_cron
+                    .clone()
+                    .ok_or_else(|| missing("cron", id))?,
+                timezone: self
+                    .trigger_timezone
+                    .clone()
+                    .ok_or_else(|| missing("timezone", id))?,
+            },
+            other => return Err(Error::Corrupt(format!("unknown trigger kind `{other}`"))),
+        };
+        let stop = match self.stop_kind.as_str() {
+            "never" => StopCondition::Never,
+            "after_runs" => StopCondition::AfterRuns {
+                count: small(
+                    "stop_count",
+                    self.stop_count.ok_or_else(|| missing("stop_count", id))?,
+                )?,
+            },
+            "until" => StopCondition::Until {
+                at: from_millis(self.stop_at.ok_or_else(|| missing("stop_at", id))?),
+            },
+            other => return Err(Error::Corrupt(format!("unknown stop kind `{other}`"))),
+        };
+        let placement = match self.placement_kind.as_str() {
+            "in_place" => Placement::InPlace,
+            "worktree" => Placement::Worktree {
+                name: self
+                    .worktree_name
+                    .clone()
+                    .ok_or_else(|| missing("worktree_name", id))?,
+            },
+            other => return Err(Error::Corrupt(format!("unknown placement `{other}`"))),
+        };
+        let variant = match self.variant.as_deref() {
+            None => None,
+            Some("low") => Some(Variant::Low),
+            Some("medium") => Some(Variant::Medium),
+            Some("high") => Some(Variant::High),
+            Some(other) => return Err(Error::Corrupt(format!("unknown variant `{other}`"))),
+        };
+        let context = match self.context.as_str() {
+            "fresh" => ContextMode::Fresh,
+            "continue" => ContextMode::Continue,
+            other => return Err(Error::Corrupt(format!("unknown context `{other}`"))),
+        };
+        Ok(Automation {
+            id: AutomationId::from_string(self.id),
+            spec: AutomationSpec {
+                title: self.title,
+                prompt: self.prompt,
+                workspace: self.workspace,
+                model: ModelRef {
+                    provider_id: self.provider_id,
+                    model_id: self.model_id,
+                },
+                variant,
+                trigger,
+                stop,
+                context,
+                placement,
+                permissions: rules,
+                step_cap: small("step_cap", self.step_cap)?,
+                timeout_minutes: self
+                    .timeout_minutes
+                    .map(|m| small("timeout_minutes", m))
+                    .transpose()?,
+                budget_usd: self.budget_usd,
+                daily_budget_usd: self.daily_budget_usd,
+                wait_for_input_when_unattended: self.wait_for_input_when_unattended,
+                paused: self.paused,
+            },
+            revision: to_u64("revision", self.revision)?,
+            session_id: self.session_id.map(SessionId::from_string),
+            created_at: from_millis(self.created_at),
+            updated_at: from_millis(self.updated_at),
+        })
+    }
+}
+
+fn rule_from_row(row: RuleRow) -> Result<PermissionRule> {
+    let action = parse_column("permission action", &row.action, |a| match a {
+        "allow" => Some(PermissionAction::Allow),
+        "ask" => Some(PermissionAction::Ask),
+        "deny" => Some(PermissionAction::Deny),
+        _ => None,
+    })?;
+    Ok(PermissionRule {
+        tool: row.tool,
+        pattern: row.pattern,
+        action,
+    })
+}
+
+/// The columns of a spec, flattened, in the order of the `set_spec` statements below.
+struct Flat<'a> {
+    trigger_fire_at: Option<i64>,
+    trigger_every_ms: Option<i64>,
+    trigger_cron: Option<&'a str>,
+    trigger_timezone: Option<&'a str>,
+    stop_count: Option<i64>,
+    stop_at: Option<i64>,
+    worktree_name: Option<&'a str>,
+}
+
+fn flatten(spec: &AutomationSpec) -> Flat<'_> {
+    let (mut fire_at, mut every_ms, mut cron, mut timezone) = (None, None, None, None);
+    match &spec.trigger {
+        Trigger::Manual => {}
+        Trigger::Once { fire_at: at } => fire_at = Some(to_millis(*at)),
+        Trigger::Interval { every_ms: ms } => every_ms = Some(to_i64(*ms)),
+        Trigger::Cron {
+            expression,
+            timezone: tz,
+        } => {
+            cron = Some(expression.as_str());
+            timezone = Some(tz.as_str());
+        }
+    }
+    let (stop_count, stop_at) = match &spec.stop {
+        StopCondition::Never => (None, None),
+        StopCondition::AfterRuns { count } => (Some(i64::from(*count)), None),
+        StopCondition::Until { at } => (None, Some(to_millis(*at))),
+    };
+    let worktree_name = match &spec.placement {
+        Placement::InPlace => None,
+        Placement::Worktree { name } => Some(name.as_str()),
+    };
+    Flat {
+        trigger_fire_at: fire_at,
+        trigger_every_ms: every_ms,
+        trigger_cron: cron,
+        trigger_timezone: timezone,
+        stop_count,
+        stop_at,
+        worktree_name,
+    }
+}
+
+pub(crate) async fn insert(conn: &mut SqliteConnection, automation: &Automation) -> Result<()> {
+    let spec = &automation.spec;
+    let flat = flatten(spec);
+    sqlx::query(&format!(
+        "INSERT INTO automations ({COLUMNS}) VALUES
+         (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    ))
+    .bind(automation.id.as_str())
+    .bind(&spec.title)
+    .bind(&spec.prompt)
+    .bind(&spec.workspace)
+    .bind(&spec.model.provider_id)
+    .bind(&spec.model.model_id)
+    .bind(spec.variant.map(Variant::as_str))
+    .bind(spec.trigger.kind())
+    .bind(flat.trigger_fire_at)
+    .bind(flat.trigger_every_ms)
+    .bind(flat.trigger_cron)
+    .bind(flat.trigger_timezone)
+    .bind(spec.stop.kind())
+    .bind(flat.stop_count)
+    .bind(flat.stop_at)
+    .bind(spec.context.as_str())
+    .bind(spec.placement.kind())
+    .bind(flat.worktree_name)
+    .bind(i64::from(spec.step_cap))
+    .bind(spec.timeout_minutes.map(i64::from))
+    .bind(spec.budget_usd)
+    .bind(spec.daily_budget_usd)
+    .bind(spec.wait_for_input_when_unattended)
+    .bind(spec.paused)
+    .bind(to_i64(automation.revision))
+    .bind(automation.session_id.as_ref().map(SessionId::as_str))
+    .bind(to_millis(automation.created_at))
+    .bind(to_millis(automation.updated_at))
+    .execute(&mut *conn)
+    .await?;
+    insert_rules(conn, automation).await
+}
+
+async fn insert_rules(conn: &mut SqliteConnection, automation: &Automation) -> Result<()> {
+    for (position, rule) in automation.spec.permissions.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO permission_rules (automation_id, position, tool, pattern, action)
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(automation.id.as_str())
+        .bind(position as i64)
+        .bind(&rule.tool)
+        .bind(&rule.pattern)
+        .bind(rule.action.as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Replaces the stored definition with `automation` (already at its new revision) when the
+/// stored revision is still `expected_revision`. Returns false when it is not.
+pub(crate) async fn update(
+    conn: &mut SqliteConnection,
+    automation: &Automation,
+    expected_revision: u64,
+) -> Result<bool> {
+    let spec = &automation.spec;
+    let flat = flatten(spec);
+    let done = sqlx::query(
+        "UPDATE automations SET title = ?, prompt = ?, workspace = ?, provider_id = ?,
+            model_id = ?, variant = ?, trigger_kind = ?, trigger_fire_at = ?,
+            trigger_every_ms = ?, trigger_cron = ?, trigger_timezone = ?, stop_kind = ?,
+            stop_count = ?, stop_at = ?, context = ?, placement_kind = ?, worktree_name = ?,
+            step_cap = ?, timeout_minutes = ?, budget_usd = ?, daily_budget_usd = ?,
+            wait_for_input_when_unattended = ?, paused = ?, revision = ?, session_id = ?,
+            updated_at = ?
+         WHERE id = ? AND revision = ? AND deleted_at IS NULL",
+    )
+    .bind(&spec.title)
+    .bind(&spec.prompt)
+    .bind(&spec.workspace)
+    .bind(&spec.model.provider_id)
+    .bind(&spec.model.model_id)
+    .bind(spec.variant.map(Variant::as_str))
+    .bind(spec.trigger.kind())
+    .bind(flat.trigger_fire_at)
+    .bind(flat.trigger_every_ms)
+    .bind(flat.trigger_cron)
+    .bind(flat.trigger_timezone)
+    .bind(spec.stop.kind())
+    .bind(flat.stop_count)
+    .bind(flat.stop_at)
+    .bind(spec.context.as_str())
+    .bind(spec.placement.kind())
+    .bind(flat.worktree_name)
+    .bind(i64::from(spec.step_cap))
+    .bind(spec.timeout_minutes.map(i64::from))
+    .bind(spec.budget_usd)
+    .bind(spec.daily_budget_usd)
+    .bind(spec.wait_for_input_when_unattended)
+    .bind(spec.paused)
+    .bind(to_i64(automation.revision))
+    .bind(automation.session_id.as_ref().map(SessionId::as_str))
+    .bind(to_millis(automation.updated_at))
+    .bind(automation.id.as_str())
+    .bind(to_i64(expected_revision))
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM permission_rules WHERE automation_id = ?")
+        .bind(automation.id.as_str())
+        .execute(&mut *conn)
+        .await?;
+    insert_rules(conn, automation).await?;
+    Ok(true)
+}
+
+/// A live (not deleted) automation.
+pub(crate) async fn get(
+    conn: &mut SqliteConnection,
+    id: &AutomationId,
+) -> Result<Option<Automation>> {
+    let row: Option<AutomationRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM automations WHERE id = ? AND deleted_at IS NULL"
+    ))
+    .bind(id.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let rules: Vec<RuleRow> = sqlx::query_as(
+        "SELECT automation_id, tool, pattern, action FROM permission_rules
+         WHERE automation_id = ? ORDER BY position",
+    )
+    .bind(id.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    let rules = rules
+        .into_iter()
+        .map(rule_from_row)
+        .collect::<Result<_>>()?;
+    row.into_automation(rules).map(Some)
+}
+
+/// The stored revision of an automation, deleted or not.
+pub(crate) async fn revision(
+    conn: &mut SqliteConnection,
+    id: &AutomationId,
+) -> Result<Option<(u64, bool)>> {
+    let row: Option<(i64, Option<i64>)> =
+        sqlx::query_as("SELECT revision, deleted_at FROM automations WHERE id = ?")
+            .bind(id.as_str())
+            .fetch_optional(conn)
+            .await?;
+    row.map(|(revision, deleted_at)| Ok((to_u64("revision", revision)?, deleted_at.is_some())))
+        .transpose()
+}
+
+/// Every live automation, oldest first.
+pub(crate) async fn list(conn: &mut SqliteConnection) -> Result<Vec<Automation>> {
+    let rows: Vec<AutomationRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM automations WHERE deleted_at IS NULL ORDER BY id"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    let rules: Vec<RuleRow> = sqlx::query_as(
+        "SELECT r.automation_id, r.tool, r.pattern, r.action FROM permission_rules r
+         JOIN automations a ON a.id = r.automation_id
+         WHERE a.deleted_at IS NULL ORDER BY r.automation_id, r.position",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut by_automation: std::collections::HashMap<String, Vec<PermissionRule>> =
+        std::collections::HashMap::new();
+    for row in rules {
+        let key = row.automation_id.clone();
+        by_automation
+            .entry(key)
+            .or_default()
+            .push(rule_from_row(row)?);
+    }
+    rows.into_iter()
+        .map(|row| {
+            let rules = by_automation.remove(&row.id).unwrap_or_default();
+            row.into_automation(rules)
+        })
+        .collect()
+}
+
+/// Marks an automation deleted at `revision`; its runs keep pointing at the row.
+pub(crate) async fn mark_deleted(
+    conn: &mut SqliteConnection,
+    id: &AutomationId,
+    revision: u64,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE automations SET deleted_at = ?, revision = ?, updated_at = ?
+         WHERE id = ? AND deleted_at IS NULL",
+    )
+    .bind(to_millis(now))
+    .bind(to_i64(revision))
+    .bind(to_millis(now))
+    .bind(id.as_str())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

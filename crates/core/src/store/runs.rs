@@ -1,0 +1,333 @@
+//! Runs: insertion, guarded state changes, lookups and keyset pages.
+
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection};
+
+use super::{parse_column, to_i64, to_u64};
+use crate::clock::{from_millis, to_millis};
+use crate::error::{Error, Result};
+use crate::ids::{AutomationId, BlockerId, InstanceId, RunId, SessionId};
+use crate::ledger::*;
+
+#[derive(FromRow)]
+struct RunRow {
+    id: String,
+    automation_id: String,
+    definition_revision: i64,
+    revision: i64,
+    trigger: String,
+    attendance: String,
+    writer_key: String,
+    state: String,
+    blocker: Option<String>,
+    result: Option<String>,
+    error_code: Option<String>,
+    error_message: Option<String>,
+    stop_reason: Option<String>,
+    session_id: Option<String>,
+    cost_usd: f64,
+    tokens_in: i64,
+    tokens_out: i64,
+    steps: i64,
+    queued_at: i64,
+    started_at: Option<i64>,
+    finished_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, automation_id, definition_revision, revision, trigger, attendance,
+    writer_key, state, blocker, result, error_code, error_message, stop_reason, session_id,
+    cost_usd, tokens_in, tokens_out, steps, queued_at, started_at, finished_at";
+
+impl RunRow {
+    fn into_run(self) -> Result<Run> {
+        let blocker = self
+            .blocker
+            .map(|json| {
+                serde_json::from_str::<Blocker>(&json).map_err(|e| {
+                    Error::Corrupt(format!("run {} has an unreadable blocker: {e}", self.id))
+                })
+            })
+            .transpose()?;
+        let error = match (self.error_code, self.error_message) {
+            (Some(code), message) => Some(RunError {
+                code: parse_column("error code", &code, ErrorCode::parse)?,
+                message: message.unwrap_or_default(),
+            }),
+            (None, _) => None,
+        };
+        Ok(Run {
+            id: RunId::from_string(self.id),
+            automation_id: AutomationId::from_string(self.automation_id),
+            definition_revision: to_u64("definition_revision", self.definition_revision)?,
+            revision: to_u64("revision", self.revision)?,
+            trigger: parse_column("trigger", &self.trigger, RunTrigger::parse)?,
+            attendance: parse_column("attendance", &self.attendance, Attendance::parse)?,
+            writer_key: self.writer_key,
+            state: parse_column("state", &self.state, RunState::parse)?,
+            blocker,
+            result: self.result,
+            error,
+            stop_reason: self
+                .stop_reason
+                .map(|r| parse_column("stop reason", &r, StopReason::parse))
+                .transpose()?,
+            session_id: self.session_id.map(SessionId::from_string),
+            cost_usd: self.cost_usd,
+            tokens_in: to_u64("tokens_in", self.tokens_in)?,
+            tokens_out: to_u64("tokens_out", self.tokens_out)?,
+            steps: u32::try_from(self.steps)
+                .map_err(|_| Error::Corrupt("steps out of range".into()))?,
+            queued_at: from_millis(self.queued_at),
+            started_at: self.started_at.map(from_millis),
+            finished_at: self.finished_at.map(from_millis),
+        })
+    }
+}
+
+pub(crate) async fn insert(
+    conn: &mut SqliteConnection,
+    run: &Run,
+    owner: &InstanceId,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO runs (id, automation_id, definition_revision, revision, trigger, attendance,
+            writer_key, state, queued_at, owner_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(run.id.as_str())
+    .bind(run.automation_id.as_str())
+    .bind(to_i64(run.definition_revision))
+    .bind(to_i64(run.revision))
+    .bind(run.trigger.as_str())
+    .bind(run.attendance.as_str())
+    .bind(&run.writer_key)
+    .bind(run.state.as_str())
+    .bind(to_millis(run.queued_at))
+    .bind(owner.as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn get(conn: &mut SqliteConnection, id: &RunId) -> Result<Option<Run>> {
+    let row: Option<RunRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM runs WHERE id = ?"))
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await?;
+    row.map(RunRow::into_run).transpose()
+}
+
+/// What applying a transition did.
+pub(crate) enum Applied {
+    Changed(Box<Run>),
+    /// The run's state did not allow it (or the run or blocker is gone).
+    Refused,
+    /// `Start` found another active run holding the work area's writer key.
+    WriterBusy,
+}
+
+/// Applies `transition` if the run's state (and, for `Resume`, its blocker) still allows it.
+pub(crate) async fn apply(
+    conn: &mut SqliteConnection,
+    id: &RunId,
+    transition: &Transition,
+    now: DateTime<Utc>,
+) -> Result<Applied> {
+    let now = to_millis(now);
+    let mut sql: QueryBuilder<'_, Sqlite> =
+        QueryBuilder::new("UPDATE runs SET revision = revision + 1, ");
+    match transition {
+        Transition::Start => {
+            sql.push("state = 'running', started_at = MAX(queued_at, ");
+            sql.push_bind(now).push(")");
+        }
+        Transition::Block(blocker) => {
+            let json = serde_json::to_string(blocker)
+                .map_err(|e| Error::Corrupt(format!("blocker is not serializable: {e}")))?;
+            sql.push("state = 'awaiting_input', blocker_id = ");
+            sql.push_bind(blocker.id().as_str().to_owned());
+            sql.push(", blocker = ").push_bind(json);
+        }
+        Transition::Resume { .. } => {
+            sql.push("state = 'running', blocker_id = NULL, blocker = NULL");
+        }
+        Transition::Succeed { result } => {
+            sql.push("state = 'succeeded', result = ")
+                .push_bind(result.clone());
+        }
+        Transition::Fail { code, message } => {
+            sql.push("state = 'failed', error_code = ")
+                .push_bind(code.as_str());
+            sql.push(", error_message = ").push_bind(message.clone());
+        }
+        Transition::Stop(reason) => {
+            sql.push("state = 'stopped', stop_reason = ")
+                .push_bind(reason.as_str());
+        }
+        Transition::Account(usage) => {
+            sql.push("cost_usd = cost_usd + ")
+                .push_bind(usage.cost_usd.max(0.0));
+            sql.push(", tokens_in = tokens_in + ")
+                .push_bind(to_i64(usage.tokens_in));
+            sql.push(", tokens_out = tokens_out + ")
+                .push_bind(to_i64(usage.tokens_out));
+            sql.push(", steps = steps + ")
+                .push_bind(i64::from(usage.steps));
+        }
+        Transition::AttachSession(session) => {
+            sql.push("session_id = ")
+                .push_bind(session.as_str().to_owned());
+        }
+    }
+    if matches!(
+        transition,
+        Transition::Succeed { .. } | Transition::Fail { .. } | Transition::Stop(_)
+    ) {
+        // Terminal: clear what only an active run has; never record a finish before the
+        // start, even if the wall clock stepped back.
+        sql.push(", blocker_id = NULL, blocker = NULL, owner_id = NULL, finished_at = MAX(COALESCE(started_at, queued_at), ");
+        sql.push_bind(now).push(")");
+    }
+    sql.push(" WHERE id = ").push_bind(id.as_str().to_owned());
+    sql.push(" AND state IN (");
+    let mut states = sql.separated(", ");
+    for state in transition.allowed_from() {
+        states.push_bind(state.as_str());
+    }
+    sql.push(")");
+    if let Transition::Resume { blocker_id, .. } = transition {
+        // Resume only for the blocker the reply answers.
+        sql.push(" AND blocker_id = ")
+            .push_bind(blocker_id.as_str().to_owned());
+    }
+    sql.push(format!(" RETURNING {COLUMNS}"));
+    match sql.build_query_as::<RunRow>().fetch_optional(conn).await {
+        Ok(Some(row)) => Ok(Applied::Changed(Box::new(row.into_run()?))),
+        Ok(None) => Ok(Applied::Refused),
+        Err(sqlx::Error::Database(e))
+            if e.is_unique_violation() && *transition == Transition::Start =>
+        {
+            Ok(Applied::WriterBusy)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Stores the reply to a blocker, for the run's owner to read when the run resumes.
+pub(crate) async fn insert_reply(
+    conn: &mut SqliteConnection,
+    blocker_id: &BlockerId,
+    run_id: &RunId,
+    reply: &BlockerReply,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let json = serde_json::to_string(reply)
+        .map_err(|e| Error::Corrupt(format!("reply is not serializable: {e}")))?;
+    sqlx::query(
+        "INSERT INTO blocker_replies (blocker_id, run_id, reply, replied_at) VALUES (?, ?, ?, ?)",
+    )
+    .bind(blocker_id.as_str())
+    .bind(run_id.as_str())
+    .bind(json)
+    .bind(to_millis(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn reply(
+    conn: &mut SqliteConnection,
+    blocker_id: &BlockerId,
+) -> Result<Option<BlockerReply>> {
+    let json: Option<String> =
+        sqlx::query_scalar("SELECT reply FROM blocker_replies WHERE blocker_id = ?")
+            .bind(blocker_id.as_str())
+            .fetch_optional(conn)
+            .await?;
+    json.map(|json| {
+        serde_json::from_str(&json).map_err(|e| Error::Corrupt(format!("unreadable reply: {e}")))
+    })
+    .transpose()
+}
+
+/// The run waiting on `blocker_id`, if one still is.
+pub(crate) async fn by_blocker(
+    conn: &mut SqliteConnection,
+    blocker_id: &BlockerId,
+) -> Result<Option<Run>> {
+    let row: Option<RunRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM runs WHERE blocker_id = ? AND state = 'awaiting_input'"
+    ))
+    .bind(blocker_id.as_str())
+    .fetch_optional(conn)
+    .await?;
+    row.map(RunRow::into_run).transpose()
+}
+
+/// Active runs of an automation.
+pub(crate) async fn active_for_automation(
+    conn: &mut SqliteConnection,
+    id: &AutomationId,
+) -> Result<Vec<Run>> {
+    let rows: Vec<RunRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM runs
+         WHERE automation_id = ? AND state IN ('queued', 'running', 'awaiting_input') ORDER BY id"
+    ))
+    .bind(id.as_str())
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(RunRow::into_run).collect()
+}
+
+/// Active runs whose owner holds no live lease at `now`: their process died.
+pub(crate) async fn orphaned(conn: &mut SqliteConnection, now: DateTime<Utc>) -> Result<Vec<Run>> {
+    let rows: Vec<RunRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM runs
+         WHERE state IN ('queued', 'running', 'awaiting_input')
+           AND (owner_id IS NULL OR owner_id NOT IN
+                (SELECT id FROM engine_instances WHERE lease_expires_at > ?))
+         ORDER BY id"
+    ))
+    .bind(to_millis(now))
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(RunRow::into_run).collect()
+}
+
+/// Which runs a page holds.
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    pub automation_id: Option<AutomationId>,
+    /// Only runs in these states; all when empty.
+    pub states: Vec<RunState>,
+}
+
+/// Runs newest first, strictly older than `cursor` when given.
+pub(crate) async fn page(
+    conn: &mut SqliteConnection,
+    filter: &RunFilter,
+    cursor: Option<&RunId>,
+    limit: u32,
+) -> Result<Vec<Run>> {
+    let mut sql: QueryBuilder<'_, Sqlite> =
+        QueryBuilder::new(format!("SELECT {COLUMNS} FROM runs WHERE 1 = 1"));
+    if let Some(automation_id) = &filter.automation_id {
+        sql.push(" AND automation_id = ")
+            .push_bind(automation_id.as_str().to_owned());
+    }
+    if let Some(cursor) = cursor {
+        sql.push(" AND id < ").push_bind(cursor.as_str().to_owned());
+    }
+    if !filter.states.is_empty() {
+        sql.push(" AND state IN (");
+        let mut states = sql.separated(", ");
+        for state in &filter.states {
+            states.push_bind(state.as_str());
+        }
+        sql.push(")");
+    }
+    sql.push(" ORDER BY id DESC LIMIT ")
+        .push_bind(i64::from(limit));
+    let rows: Vec<RunRow> = sql.build_query_as().fetch_all(conn).await?;
+    rows.into_iter().map(RunRow::into_run).collect()
+}
