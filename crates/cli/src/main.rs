@@ -1,1 +1,80 @@
-fn main() {}
+//! `autowork`: the Autowork engine from a terminal. Each command parses its arguments,
+//! makes one engine call and prints the result (`--json` for the engine's own values).
+
+mod args;
+mod automation;
+mod events;
+mod models;
+mod output;
+mod runs;
+mod spec;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use autowork_core::{ApiError, Engine, EngineConfig, Error, ValidationDetail};
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use args::{Cli, Command};
+use output::{Failure, Outcome};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // Usage errors exit 2 here, before anything is opened.
+    let cli = Cli::parse();
+    init_logging();
+    let json = cli.json;
+    match run(cli).await {
+        Ok(()) | Err(Failure::StdoutClosed) => ExitCode::SUCCESS,
+        Err(Failure::Api(error)) => {
+            output::print_error(&error, json);
+            if error.is_invalid_input() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Outcome {
+    let data_dir = data_dir(cli.data_dir)?;
+    let engine = Engine::open(EngineConfig::new(data_dir).label("cli")).await?;
+    let outcome = dispatch(&engine, cli.command, cli.json).await;
+    engine.shutdown().await;
+    outcome
+}
+
+async fn dispatch(engine: &Engine, command: Command, json: bool) -> Outcome {
+    match command {
+        Command::Automation(command) => automation::run(engine, command, json).await,
+        Command::Run(command) => runs::run(engine, command, json).await,
+        Command::Events(args) => events::run(engine, args).await,
+        Command::Models => models::run(engine, json),
+    }
+}
+
+/// `--data-dir`, `$AUTOWORK_DATA_DIR`, else the user's data directory + `autowork`.
+fn data_dir(given: Option<PathBuf>) -> Result<PathBuf, ApiError> {
+    given
+        .or_else(|| dirs::data_dir().map(|dir| dir.join("autowork")))
+        .ok_or_else(|| {
+            Error::InvalidInput(vec![ValidationDetail::new("--data-dir", "no_data_dir")
+                .with_hint(
+                    "no home directory was found; pass --data-dir or set AUTOWORK_DATA_DIR",
+                )])
+            .into()
+        })
+}
+
+/// Logs go to stderr, filtered by `AUTOWORK_LOG` (default `warn`), so stdout stays clean.
+fn init_logging() {
+    let filter = EnvFilter::try_from_env("AUTOWORK_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}

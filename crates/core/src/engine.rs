@@ -19,7 +19,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::Result;
 use crate::events::{EventBus, EventRecord};
 use crate::executor::Executor;
-use crate::ids::{InstanceId, RunId};
+use crate::ids::{AutomationId, InstanceId, RunId};
 use crate::ledger::recorder::Recorder;
 use crate::notify::{Notifier, SilentNotifier};
 use crate::store::{self, Store};
@@ -88,6 +88,7 @@ impl EngineConfig {
 
 /// A run this process drives.
 pub(crate) struct ActiveRun {
+    pub automation_id: AutomationId,
     pub token: CancellationToken,
     pub resumed: Arc<Notify>,
 }
@@ -108,6 +109,18 @@ impl Shared {
     pub fn active_run(&self, id: &RunId) -> Option<(CancellationToken, Arc<Notify>)> {
         let active = self.active.lock().ok()?;
         active.get(id).map(|a| (a.token.clone(), a.resumed.clone()))
+    }
+
+    /// Cancels the executions of an automation's runs in this process, at once.
+    pub fn cancel_local_runs_of(&self, automation_id: &AutomationId) {
+        if let Ok(active) = self.active.lock() {
+            for run in active
+                .values()
+                .filter(|a| &a.automation_id == automation_id)
+            {
+                run.token.cancel();
+            }
+        }
     }
 }
 

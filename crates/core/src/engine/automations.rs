@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::Engine;
 use crate::definition::{merge_patch, parse_spec, Automation, ValidationContext};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ValidationDetail};
 use crate::events::Event;
 use crate::ids::AutomationId;
 use crate::ledger::{Run, StopReason};
@@ -57,6 +57,14 @@ impl Engine {
         patch: &Value,
         expected_revision: u64,
     ) -> Result<Automation> {
+        if patch.as_object().is_some_and(|p| p.is_empty()) {
+            // Nothing to change: refuse rather than make an empty revision.
+            return Err(Error::InvalidInput(vec![ValidationDetail::new(
+                "",
+                "empty_patch",
+            )
+            .with_hint("give at least one field to change")]));
+        }
         let mut tx = self.shared.store.begin_write().await?;
         let current = store::automations::get(&mut tx, id)
             .await?
@@ -114,6 +122,8 @@ impl Engine {
     /// Deletes an automation. A run of it that was active is stopped (`deleted`) and
     /// returned. Its run history stays readable.
     pub async fn delete_automation(&self, id: &AutomationId) -> Result<Option<Run>> {
+        // Stop this process's executions before the first await, so none gets further.
+        self.shared.cancel_local_runs_of(id);
         // Mark it deleted first: run_now checks this in its own transaction, so no new
         // run can start once the active ones below are stopped.
         let mut tx = self.shared.store.begin_write().await?;

@@ -87,6 +87,7 @@ impl Engine {
             active.insert(
                 run.id.clone(),
                 ActiveRun {
+                    automation_id: automation.id.clone(),
                     token: token.clone(),
                     resumed: resumed.clone(),
                 },

@@ -1,0 +1,204 @@
+//! Crash recovery with real processes: children (this test binary, re-run as a helper) hold
+//! runs; some are killed with SIGKILL; the runs of dead processes are closed and their writer
+//! keys freed, and a run of a process that is still alive is left alone.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use autowork_core::executor::Outcome;
+use autowork_core::ids::{AutomationId, BlockerId, RunId};
+use autowork_core::ledger::{Attendance, Blocker, Question, RunState, StopReason};
+use autowork_core::Engine;
+use pretty_assertions::assert_eq;
+
+use super::support::*;
+
+const CHILD_DATA_DIR: &str = "AUTOWORK_TEST_CHILD_DATA_DIR";
+const CHILD_AUTOMATION: &str = "AUTOWORK_TEST_CHILD_AUTOMATION";
+const CHILD_MODE: &str = "AUTOWORK_TEST_CHILD_MODE";
+/// Children renew every second; a killed one is judged dead three seconds after its last
+/// renewal. The margin keeps a live child on a loaded machine from being judged dead.
+const CHILD_LEASE: Duration = Duration::from_secs(3);
+
+/// Not a test of its own: the body of a child process started by the tests below.
+#[tokio::test]
+#[ignore = "helper process for crash recovery tests"]
+async fn crash_child() {
+    let (Ok(data_dir), Ok(automation), Ok(mode)) = (
+        std::env::var(CHILD_DATA_DIR),
+        std::env::var(CHILD_AUTOMATION),
+        std::env::var(CHILD_MODE),
+    ) else {
+        return; // run by hand without a parent: nothing to do
+    };
+    let executor = ScriptedExecutor::new();
+    let blocks = mode == "block";
+    executor.script(move |ctx, _| async move {
+        if blocks {
+            let _ = ctx
+                .block(Blocker::Question {
+                    call_id: BlockerId::new(),
+                    questions: vec![Question {
+                        question: "Proceed?".into(),
+                        choices: vec![],
+                    }],
+                })
+                .await;
+        }
+        std::future::pending::<()>().await;
+        Outcome::Succeeded {
+            result: "never".into(),
+        }
+    });
+    let engine = Engine::open(config(data_dir.into(), executor).lease_ttl(CHILD_LEASE))
+        .await
+        .unwrap();
+    let run = engine
+        .run_now(
+            &AutomationId::from(automation.as_str()),
+            Attendance::Attended,
+        )
+        .await
+        .unwrap();
+    println!("RUN {}", run.id);
+    std::future::pending::<()>().await;
+}
+
+struct ChildRun {
+    child: Child,
+    run_id: RunId,
+}
+
+impl Drop for ChildRun {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn_child(env: &TestEnv, automation: &AutomationId, mode: &str) -> ChildRun {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "suite::crash_recovery::crash_child",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_DATA_DIR, env.data_dir())
+        .env(CHILD_AUTOMATION, automation.as_str())
+        .env(CHILD_MODE, mode)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let run_id = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        // libtest may print its own words before ours on the same line.
+        .find_map(|line| {
+            let (_, id) = line.split_once("RUN ")?;
+            Some(id.trim().to_owned())
+        })
+        .expect("the child prints the run it holds");
+    ChildRun {
+        child,
+        run_id: RunId::from(run_id.as_str()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_of_killed_processes_are_closed_and_live_ones_left_alone() {
+    let env = TestEnv::new().await;
+    let running = env.automation_in("running").await;
+    let waiting = env.automation_in("waiting").await;
+    let alive = env.automation_in("alive").await;
+
+    let mut killed_running = spawn_child(&env, &running.id, "run");
+    let mut killed_waiting = spawn_child(&env, &waiting.id, "block");
+    let live = spawn_child(&env, &alive.id, "run");
+    wait_for_state(&env.engine, &killed_running.run_id, RunState::Running).await;
+    wait_for_state(&env.engine, &killed_waiting.run_id, RunState::AwaitingInput).await;
+    wait_for_state(&env.engine, &live.run_id, RunState::Running).await;
+
+    killed_running.child.kill().unwrap(); // SIGKILL: no chance to clean up
+    killed_waiting.child.kill().unwrap();
+    killed_running.child.wait().unwrap();
+    killed_waiting.child.wait().unwrap();
+
+    // The app starts again (a new engine on the same file) and closes what the dead left.
+    let executor = ScriptedExecutor::new();
+    let restarted = Engine::open(config(env.data_dir(), executor.clone()).lease_ttl(CHILD_LEASE))
+        .await
+        .unwrap();
+    let expired = wait_for_state(&restarted, &killed_running.run_id, RunState::Stopped).await;
+    assert_eq!(expired.stop_reason, Some(StopReason::Expired));
+    let lost = wait_for_state(&restarted, &killed_waiting.run_id, RunState::Stopped).await;
+    assert_eq!(lost.stop_reason, Some(StopReason::BlockerLost));
+    assert_eq!(lost.blocker, None);
+
+    assert_eq!(
+        restarted.get_run(&live.run_id).await.unwrap().state,
+        RunState::Running,
+        "a run of a live process is left alone"
+    );
+
+    // The writer keys of the closed runs are free again.
+    for automation in [&running, &waiting] {
+        let run = restarted
+            .run_now(&automation.id, Attendance::Attended)
+            .await
+            .unwrap();
+        wait_for_state(&restarted, &run.id, RunState::Succeeded).await;
+    }
+    // The live child still holds its work area.
+    let busy = restarted
+        .run_now(&alive.id, Attendance::Attended)
+        .await
+        .unwrap();
+    let busy = wait_for_state(&restarted, &busy.id, RunState::Stopped).await;
+    assert_eq!(busy.stop_reason, Some(StopReason::WriterBusy));
+
+    drop(live);
+    restarted.shutdown().await;
+    let _ = Arc::strong_count(&executor);
+}
+
+#[tokio::test]
+async fn shutdown_closes_this_processs_runs_like_a_crash_would() {
+    let env = TestEnv::new().await;
+    env.executor.script(|ctx, _| async move {
+        let _ = ctx
+            .block(Blocker::Question {
+                call_id: BlockerId::new(),
+                questions: vec![Question {
+                    question: "Proceed?".into(),
+                    choices: vec![],
+                }],
+            })
+            .await;
+        std::future::pending::<()>().await;
+        Outcome::Succeeded {
+            result: "never".into(),
+        }
+    });
+    let automation = env.automation().await;
+    let run = env
+        .engine
+        .run_now(&automation.id, Attendance::Attended)
+        .await
+        .unwrap();
+    wait_for_state(&env.engine, &run.id, RunState::AwaitingInput).await;
+    env.engine.shutdown().await;
+
+    let reopened = Engine::open(config(env.data_dir(), ScriptedExecutor::new()))
+        .await
+        .unwrap();
+    let closed = reopened.get_run(&run.id).await.unwrap();
+    assert_eq!(closed.state, RunState::Stopped);
+    assert_eq!(closed.stop_reason, Some(StopReason::BlockerLost));
+    reopened.shutdown().await;
+}

@@ -1,0 +1,221 @@
+//! Test fixtures: an engine on a temp data dir, executors scripted by the test, and helpers
+//! to watch events.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use autowork_core::definition::Automation;
+use autowork_core::events::{Event, EventRecord};
+use autowork_core::executor::{BoxFuture, Executor, Outcome, RunContext};
+use autowork_core::ids::RunId;
+use autowork_core::ledger::{Run, RunState};
+use autowork_core::{Engine, EngineConfig};
+use serde_json::{json, Value};
+use tokio::sync::{broadcast, mpsc, Semaphore};
+
+type Script = Arc<dyn Fn(RunContext, Checkpoints) -> BoxFuture<'static, Outcome> + Send + Sync>;
+
+/// An executor whose behaviour each test writes as a closure.
+pub struct ScriptedExecutor {
+    script: Mutex<Script>,
+    pub checkpoints: Checkpoints,
+}
+
+impl ScriptedExecutor {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self {
+            script: Mutex::new(Arc::new(|_, _| {
+                Box::pin(async {
+                    Outcome::Succeeded {
+                        result: "done".into(),
+                    }
+                })
+            })),
+            checkpoints: Checkpoints::new(),
+        })
+    }
+
+    pub fn script<F, Fut>(&self, script: F)
+    where
+        F: Fn(RunContext, Checkpoints) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Outcome> + Send + 'static,
+    {
+        *self.script.lock().unwrap() = Arc::new(move |ctx, cp| Box::pin(script(ctx, cp)));
+    }
+}
+
+impl Executor for ScriptedExecutor {
+    fn execute(&self, ctx: RunContext) -> BoxFuture<'static, Outcome> {
+        let script = self.script.lock().unwrap().clone();
+        script(ctx, self.checkpoints.clone())
+    }
+}
+
+/// Named points an executor stops at until the test lets it go on.
+#[derive(Clone)]
+pub struct Checkpoints {
+    reached_tx: mpsc::UnboundedSender<&'static str>,
+    reached_rx: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<&'static str>>>,
+    release: Arc<Semaphore>,
+}
+
+impl Checkpoints {
+    fn new() -> Self {
+        let (reached_tx, reached_rx) = mpsc::unbounded_channel();
+        Self {
+            reached_tx,
+            reached_rx: Arc::new(tokio::sync::Mutex::new(reached_rx)),
+            release: Arc::new(Semaphore::new(0)),
+        }
+    }
+
+    /// Called by the executor: announces `name` and waits to be released.
+    pub async fn pass(&self, name: &'static str) {
+        let _ = self.reached_tx.send(name);
+        if let Ok(permit) = self.release.acquire().await {
+            permit.forget();
+        }
+    }
+
+    /// Called by the test: waits until the executor is at `name`.
+    pub async fn reached(&self, name: &'static str) {
+        let mut rx = self.reached_rx.lock().await;
+        let got = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .expect("the executor should reach a checkpoint")
+            .expect("checkpoint channel open");
+        assert_eq!(got, name, "the executor reached another checkpoint");
+    }
+
+    pub fn release(&self) {
+        self.release.add_permits(1);
+    }
+}
+
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+    pub workspace: PathBuf,
+    pub engine: Engine,
+    pub executor: Arc<ScriptedExecutor>,
+}
+
+impl TestEnv {
+    pub async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = dir.path().join("workspace");
+        std::fs::create_dir_all(&workspace).unwrap();
+        let executor = ScriptedExecutor::new();
+        let engine = Engine::open(config(dir.path().join("data"), executor.clone()))
+            .await
+            .unwrap();
+        Self {
+            dir,
+            workspace,
+            engine,
+            executor,
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// A second engine (another process, as far as the ledger can tell) on the same file.
+    pub async fn second_engine(&self, executor: Arc<ScriptedExecutor>) -> Engine {
+        Engine::open(config(self.data_dir(), executor))
+            .await
+            .unwrap()
+    }
+
+    /// A valid definition for this env's workspace.
+    pub fn definition(&self) -> Value {
+        json!({
+            "title": "Nightly tests",
+            "prompt": "Run the tests and fix what broke.",
+            "workspace": self.workspace,
+            "model": { "provider_id": "mock", "model_id": "mock-coder" },
+        })
+    }
+
+    pub async fn automation(&self) -> Automation {
+        self.engine
+            .create_automation(&self.definition())
+            .await
+            .unwrap()
+    }
+
+    /// An automation on its own new workspace directory.
+    pub async fn automation_in(&self, name: &str) -> Automation {
+        let workspace = self.dir.path().join(name);
+        std::fs::create_dir_all(&workspace).unwrap();
+        let mut definition = self.definition();
+        definition["workspace"] = json!(workspace);
+        self.engine.create_automation(&definition).await.unwrap()
+    }
+}
+
+pub fn config(data_dir: PathBuf, executor: Arc<ScriptedExecutor>) -> EngineConfig {
+    let mut config = EngineConfig::new(data_dir).label("test").executor(executor);
+    config.follow_interval = Duration::from_millis(50);
+    config
+}
+
+/// Waits (20 s at most) until the run is in `state`.
+pub async fn wait_for_state(engine: &Engine, id: &RunId, state: RunState) -> Run {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let run = engine.get_run(id).await.unwrap();
+        if run.state == state {
+            return run;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "run {id} stayed {} instead of becoming {state}",
+            run.state
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The `run.updated` states of `run_id` among the events received so far, and whether any
+/// event about the run came after its terminal one.
+pub fn drain_run_events(rx: &mut broadcast::Receiver<EventRecord>, run_id: &RunId) -> Vec<Event> {
+    let mut events = Vec::new();
+    while let Ok(record) = rx.try_recv() {
+        if record.event.subject_id() == run_id.as_str() {
+            events.push(record.event);
+        }
+    }
+    events
+}
+
+pub fn states(events: &[Event]) -> Vec<RunState> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::RunUpdated(run) => Some(run.state),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Asserts nothing about the run follows its terminal event.
+pub fn assert_nothing_after_terminal(events: &[Event]) {
+    if let Some(terminal) = events
+        .iter()
+        .position(|e| matches!(e, Event::RunUpdated(run) if run.state.is_terminal()))
+    {
+        assert_eq!(
+            terminal,
+            events.len() - 1,
+            "events followed the terminal one: {:#?}",
+            &events[terminal..]
+        );
+    }
+}
+
+/// Gives background tasks a moment to publish anything they still would.
+pub async fn settle() {
+    tokio::time::sleep(Duration::from_millis(200)).await;
+}
