@@ -1,7 +1,7 @@
 //! The engine: one value that opens the database, owns the background tasks, and offers
 //! every operation the desktop shell and the CLI call.
 
-mod automations;
+pub(crate) mod automations;
 mod lease;
 mod runs;
 
@@ -14,7 +14,8 @@ use tokio::sync::{broadcast, Notify};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::catalog::Catalog;
+use crate::agent::provider::ProviderSettings;
+use crate::catalog::{Catalog, CatalogModel};
 use crate::clock::{Clock, SystemClock};
 use crate::error::Result;
 use crate::events::{EventBus, EventRecord};
@@ -142,7 +143,23 @@ impl Engine {
     /// changes.
     pub async fn open(config: EngineConfig) -> Result<Self> {
         let store = Store::open(&config.data_dir.join(DATABASE_FILE)).await?;
-        let catalog = Catalog::load(&config.data_dir.join(CATALOG_FILE))?;
+        let mut catalog = Catalog::load(&config.data_dir.join(CATALOG_FILE))?;
+        // Models named in the provider settings join the catalog (unpriced unless
+        // models.json prices them).
+        for provider in ProviderSettings::load(&config.data_dir)?.all() {
+            for model_id in &provider.models {
+                if catalog.find(&provider.id, model_id).is_none() {
+                    catalog.upsert(CatalogModel {
+                        provider_id: provider.id.clone(),
+                        model_id: model_id.clone(),
+                        display_name: None,
+                        variants: Vec::new(),
+                        input_usd_per_mtok: 0.0,
+                        output_usd_per_mtok: 0.0,
+                    });
+                }
+            }
+        }
         let bus = Arc::new(EventBus::new(1024));
         let instance = InstanceId::new();
         let recorder = Recorder {

@@ -12,6 +12,7 @@ use tokio::sync::broadcast;
 use crate::definition::Automation;
 use crate::ids::{AutomationId, BlockerId, RunId};
 use crate::ledger::{Blocker, BlockerReply, Run};
+use crate::transcript::PartUpdate;
 
 /// Something that changed. Payloads are the same types the commands return.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +41,10 @@ pub enum Event {
         blocker_id: BlockerId,
         reply: BlockerReply,
     },
+    /// Transcript progress of a run: streamed deltas (this process only, not stored in the
+    /// outbox) and completed parts.
+    #[serde(rename = "session.part")]
+    SessionPart(PartUpdate),
 }
 
 impl Event {
@@ -51,6 +56,7 @@ impl Event {
             Event::RunUpdated(_) => "run.updated",
             Event::BlockerRaised { .. } => "blocker.raised",
             Event::BlockerResolved { .. } => "blocker.resolved",
+            Event::SessionPart(_) => "session.part",
         }
     }
 
@@ -63,6 +69,7 @@ impl Event {
             Event::BlockerRaised { run_id, .. } | Event::BlockerResolved { run_id, .. } => {
                 run_id.as_str()
             }
+            Event::SessionPart(update) => update.run_id.as_str(),
         }
     }
 }
@@ -70,7 +77,8 @@ impl Event {
 /// An event with its place in the outbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventRecord {
-    /// Position in the database's outbox; resume a stream after it with `since`.
+    /// Position in the database's outbox; resume a stream after it with `since`. 0 for
+    /// streamed deltas, which are not stored.
     pub seq: i64,
     pub at: DateTime<Utc>,
     #[serde(flatten)]
@@ -111,6 +119,11 @@ impl Fence {
                 run_revision,
                 ..
             } => (run_id.as_str(), *run_revision, false, true),
+            Event::SessionPart(update) => {
+                // Parts carry no revision: they only must not follow the run's end.
+                let finished = matches!(self.last.get(update.run_id.as_str()), Some((_, true)));
+                return !finished;
+            }
         };
         let admitted = match self.last.get(key).copied() {
             None => true,

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::definition::Automation;
+use crate::definition::{Automation, PermissionRule};
 use crate::engine::Shared;
 use crate::error::{Error, Result};
 use crate::ids::SessionId;
@@ -122,6 +122,44 @@ impl RunContext {
             .recorder
             .apply(&self.run.id, Transition::Account(usage))
             .await
+    }
+
+    /// The model catalog (prices, variants).
+    pub fn catalog(&self) -> &crate::catalog::Catalog {
+        &self.shared.catalog
+    }
+
+    /// Adds a permission rule to the automation (an "always" reply), on its latest
+    /// revision.
+    pub async fn add_permission_rule(&self, rule: PermissionRule) -> Result<Automation> {
+        crate::engine::automations::update_latest(&self.shared, &self.automation.id, |current| {
+            let mut rules = current.spec.permissions.clone();
+            rules.push(rule.clone());
+            serde_json::json!({ "permissions": rules })
+        })
+        .await
+    }
+
+    /// Makes `session` the one the automation continues (`context = continue`).
+    pub async fn remember_session(&self, session: &SessionId) -> Result<Automation> {
+        crate::engine::automations::set_session(&self.shared, &self.automation.id, session).await
+    }
+
+    /// What this automation's runs cost since `since` (this run included).
+    pub async fn automation_cost_since(&self, since: chrono::DateTime<chrono::Utc>) -> Result<f64> {
+        let mut conn = self.shared.store.pool().acquire().await?;
+        store::transcripts::automation_cost_since(&mut conn, &self.automation.id, since).await
+    }
+
+    /// The run as stored now.
+    pub async fn current_run(&self) -> Result<Run> {
+        let mut conn = self.shared.store.pool().acquire().await?;
+        store::runs::get(&mut conn, &self.run.id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                entity: "run",
+                id: self.run.id.to_string(),
+            })
     }
 
     /// Records the transcript session the run writes.

@@ -2,6 +2,7 @@
 //! happened), the SQLite store, and the executor that drives runs. No windowing code: the
 //! desktop shell and the CLI are thin adapters over [`Engine`].
 
+pub mod agent;
 pub mod catalog;
 pub mod clock;
 pub mod definition;
@@ -13,6 +14,7 @@ pub mod ids;
 pub mod ledger;
 pub mod notify;
 pub mod store;
+pub mod transcript;
 
 pub use engine::{Engine, EngineConfig, RunPage};
 pub use error::{ApiError, Error, Result, ValidationDetail};

@@ -2,11 +2,11 @@
 
 use serde_json::Value;
 
-use super::Engine;
+use super::{Engine, Shared};
 use crate::definition::{merge_patch, parse_spec, Automation, ValidationContext};
 use crate::error::{Error, Result, ValidationDetail};
 use crate::events::Event;
-use crate::ids::AutomationId;
+use crate::ids::{AutomationId, SessionId};
 use crate::ledger::{Run, StopReason};
 use crate::store;
 
@@ -57,50 +57,7 @@ impl Engine {
         patch: &Value,
         expected_revision: u64,
     ) -> Result<Automation> {
-        if patch.as_object().is_some_and(|p| p.is_empty()) {
-            // Nothing to change: refuse rather than make an empty revision.
-            return Err(Error::InvalidInput(vec![ValidationDetail::new(
-                "",
-                "empty_patch",
-            )
-            .with_hint("give at least one field to change")]));
-        }
-        let mut tx = self.shared.store.begin_write().await?;
-        let current = store::automations::get(&mut tx, id)
-            .await?
-            .ok_or_else(|| not_found(id))?;
-        if current.revision != expected_revision {
-            return Err(Error::RevisionConflict {
-                id: id.to_string(),
-                expected_revision,
-                current_revision: current.revision,
-            });
-        }
-        let now = self.shared.clock.now();
-        let (merged, changed) =
-            merge_patch(&current.spec, patch).map_err(Error::InvalidAutomation)?;
-        let ctx = ValidationContext {
-            catalog: &self.shared.catalog,
-            now,
-        };
-        let is_changed = |field: &str| changed.iter().any(|c| c == field);
-        let spec = parse_spec(&merged, &ctx, &is_changed).map_err(Error::InvalidAutomation)?;
-        let updated = Automation {
-            spec,
-            revision: current.revision + 1,
-            updated_at: now,
-            ..current
-        };
-        if !store::automations::update(&mut tx, &updated, expected_revision).await? {
-            return Err(Error::Corrupt(format!(
-                "automation {id} vanished during an update"
-            )));
-        }
-        self.shared
-            .recorder
-            .commit(tx, vec![Event::AutomationUpdated(updated.clone())])
-            .await?;
-        Ok(updated)
+        update(&self.shared, id, patch, expected_revision).await
     }
 
     /// Pauses or resumes the schedule (Run now works either way). Applies to the latest
@@ -158,6 +115,108 @@ impl Engine {
         }
         Ok(stopped)
     }
+}
+
+/// The update behind [`Engine::update_automation`], also used by runs (an "always" reply
+/// adds a permission rule).
+pub(crate) async fn update(
+    shared: &Shared,
+    id: &AutomationId,
+    patch: &Value,
+    expected_revision: u64,
+) -> Result<Automation> {
+    if patch.as_object().is_some_and(|p| p.is_empty()) {
+        // Nothing to change: refuse rather than make an empty revision.
+        return Err(Error::InvalidInput(vec![ValidationDetail::new(
+            "",
+            "empty_patch",
+        )
+        .with_hint("give at least one field to change")]));
+    }
+    let mut tx = shared.store.begin_write().await?;
+    let current = store::automations::get(&mut tx, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    if current.revision != expected_revision {
+        return Err(Error::RevisionConflict {
+            id: id.to_string(),
+            expected_revision,
+            current_revision: current.revision,
+        });
+    }
+    let now = shared.clock.now();
+    let (merged, changed) = merge_patch(&current.spec, patch).map_err(Error::InvalidAutomation)?;
+    let ctx = ValidationContext {
+        catalog: &shared.catalog,
+        now,
+    };
+    let is_changed = |field: &str| changed.iter().any(|c| c == field);
+    let spec = parse_spec(&merged, &ctx, &is_changed).map_err(Error::InvalidAutomation)?;
+    let updated = Automation {
+        spec,
+        revision: current.revision + 1,
+        updated_at: now,
+        ..current
+    };
+    if !store::automations::update(&mut tx, &updated, expected_revision).await? {
+        return Err(Error::Corrupt(format!(
+            "automation {id} vanished during an update"
+        )));
+    }
+    shared
+        .recorder
+        .commit(tx, vec![Event::AutomationUpdated(updated.clone())])
+        .await?;
+    Ok(updated)
+}
+
+/// Applies `patch` to the latest revision, retrying when another change lands meanwhile.
+pub(crate) async fn update_latest(
+    shared: &Shared,
+    id: &AutomationId,
+    patch: impl Fn(&Automation) -> Value,
+) -> Result<Automation> {
+    loop {
+        let current = {
+            let mut conn = shared.store.pool().acquire().await?;
+            store::automations::get(&mut conn, id)
+                .await?
+                .ok_or_else(|| not_found(id))?
+        };
+        match update(shared, id, &patch(&current), current.revision).await {
+            Err(Error::RevisionConflict { .. }) => continue,
+            other => return other,
+        }
+    }
+}
+
+/// Records the session that `context = continue` reuses (a new revision and one
+/// `automation.updated`).
+pub(crate) async fn set_session(
+    shared: &Shared,
+    id: &AutomationId,
+    session: &SessionId,
+) -> Result<Automation> {
+    let mut tx = shared.store.begin_write().await?;
+    let current = store::automations::get(&mut tx, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    let updated = Automation {
+        session_id: Some(session.clone()),
+        revision: current.revision + 1,
+        updated_at: shared.clock.now(),
+        ..current.clone()
+    };
+    if !store::automations::update(&mut tx, &updated, current.revision).await? {
+        return Err(Error::Corrupt(format!(
+            "automation {id} vanished during an update"
+        )));
+    }
+    shared
+        .recorder
+        .commit(tx, vec![Event::AutomationUpdated(updated.clone())])
+        .await?;
+    Ok(updated)
 }
 
 fn not_found(id: &AutomationId) -> Error {

@@ -137,6 +137,18 @@ impl Engine {
             })
     }
 
+    /// The transcript a run wrote: its messages and their parts, in order.
+    pub async fn run_transcript(&self, id: &RunId) -> Result<Vec<crate::transcript::Message>> {
+        let mut conn = self.shared.store.pool().acquire().await?;
+        if store::runs::get(&mut conn, id).await?.is_none() {
+            return Err(Error::NotFound {
+                entity: "run",
+                id: id.to_string(),
+            });
+        }
+        store::transcripts::run_messages(&mut conn, id).await
+    }
+
     /// Runs newest first, `limit` (1..=500, default 50) at a time, after `cursor`.
     pub async fn list_runs(
         &self,

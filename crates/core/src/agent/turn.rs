@@ -1,0 +1,592 @@
+//! The prompt loop: prompt -> model -> tool calls -> results -> model, until the model
+//! answers without tool calls, or a limit (step cap, loop gate, budget) ends the run.
+
+use std::collections::HashMap;
+
+use chrono::{Local, TimeZone, Utc};
+
+use super::permissions::{self, always_rule};
+use super::provider::{
+    self, ChatMessage, ChatRequest, Delta, ModelToolCall, ProviderSettings, ToolResultMessage,
+};
+use super::session::{MessageWriter, SessionWriter};
+use super::tools::{self, ToolCall, ToolContext};
+use super::Agent;
+use crate::definition::{ContextMode, PermissionAction, PermissionRule};
+use crate::executor::{BlockError, Outcome, RunContext};
+use crate::ids::BlockerId;
+use crate::ledger::{Attendance, Blocker, BlockerReply, ErrorCode, PermissionDecision, Usage};
+use crate::transcript::{Message, Part, Role};
+
+/// Calls this many times in a row with the same arguments, or failing the same way this
+/// many times, mean the agent is stuck.
+const LOOP_GATE: u32 = 3;
+const MAX_TOKENS: u32 = 16_384;
+
+fn failed(code: ErrorCode, message: impl Into<String>) -> Outcome {
+    Outcome::Failed {
+        code,
+        message: message.into(),
+    }
+}
+
+/// Errors of the engine itself (the database) while running.
+fn engine_failure(e: crate::error::Error) -> Outcome {
+    failed(
+        ErrorCode::ExecutionFailed,
+        format!("the run could not be recorded: {e}"),
+    )
+}
+
+pub(super) async fn run(agent: Agent, ctx: RunContext) -> Outcome {
+    match Turns::setup(agent, &ctx).await {
+        Ok(mut turns) => turns.drive(&ctx).await,
+        Err(outcome) => outcome,
+    }
+}
+
+struct Turns {
+    provider: Box<dyn provider::Provider>,
+    session: SessionWriter,
+    messages: Vec<ChatMessage>,
+    rules: Vec<PermissionRule>,
+    tool_ctx: ToolContext,
+    system: String,
+    /// The last call's signature and how many times in a row it came.
+    repeated: Option<(String, u32)>,
+    failures: HashMap<String, u32>,
+}
+
+impl Turns {
+    async fn setup(agent: Agent, ctx: &RunContext) -> Result<Self, Outcome> {
+        let spec = &ctx.automation.spec;
+        let settings = ProviderSettings::load(&agent.data_dir)
+            .map_err(|e| failed(ErrorCode::ExecutionFailed, e.to_string()))?;
+        let Some(config) = settings.find(&spec.model.provider_id) else {
+            return Err(failed(
+                ErrorCode::ExecutionFailed,
+                format!(
+                    "provider `{0}` is not configured; add it with `autowork provider add --id {0} ...` or under Settings -> Providers",
+                    spec.model.provider_id
+                ),
+            ));
+        };
+        let provider = provider::connect(&config, agent.http.clone(), agent.policy.clone())
+            .map_err(|e| failed(ErrorCode::ExecutionFailed, e.to_string()))?;
+
+        let continued = match (spec.context, &ctx.automation.session_id) {
+            (ContextMode::Continue, Some(session)) => Some(session.clone()),
+            _ => None,
+        };
+        let session_id = continued.clone().unwrap_or_default();
+        let session = SessionWriter::open(
+            ctx.shared.clone(),
+            ctx.run.id.clone(),
+            &ctx.automation.id,
+            session_id.clone(),
+            continued.is_none(),
+        )
+        .await
+        .map_err(engine_failure)?;
+        ctx.attach_session(session_id.clone())
+            .await
+            .map_err(engine_failure)?;
+        if spec.context == ContextMode::Continue && continued.is_none() {
+            ctx.remember_session(&session_id)
+                .await
+                .map_err(engine_failure)?;
+        }
+        let messages = match continued {
+            Some(_) => history_messages(&session.history().await.map_err(engine_failure)?),
+            None => Vec::new(),
+        };
+        let mut tool_ctx = ToolContext::new(spec.workspace.clone().into(), ctx.cancelled());
+        tool_ctx.bash_timeout = agent.bash_timeout;
+        let system = system_prompt(ctx);
+        Ok(Self {
+            provider,
+            session,
+            messages,
+            rules: spec.permissions.clone(),
+            tool_ctx,
+            system,
+            repeated: None,
+            failures: HashMap::new(),
+        })
+    }
+
+    async fn drive(&mut self, ctx: &RunContext) -> Outcome {
+        let prompt = ctx.automation.spec.prompt.clone();
+        if let Err(e) = self
+            .store_message(
+                Role::User,
+                vec![Part::Text {
+                    text: prompt.clone(),
+                }],
+            )
+            .await
+        {
+            return engine_failure(e);
+        }
+        self.messages.push(ChatMessage::User(prompt));
+        loop {
+            if let Some(stop) = self.limits(ctx).await {
+                return stop;
+            }
+            let response = match self.call_model(ctx).await {
+                Ok(response) => response,
+                Err(outcome) => return outcome,
+            };
+            if response.tool_calls.is_empty() {
+                return Outcome::Succeeded {
+                    result: response.text,
+                };
+            }
+            let calls = response.tool_calls.clone();
+            self.messages.push(ChatMessage::Assistant {
+                text: response.text,
+                tool_calls: calls.clone(),
+            });
+            let mut results = Vec::new();
+            let mut writer = match self.session.message(Role::Tool).await {
+                Ok(writer) => writer,
+                Err(e) => return engine_failure(e),
+            };
+            for (index, call) in calls.iter().enumerate() {
+                match self.tool_call(ctx, call, &mut writer).await {
+                    Ok(result) => results.push(result),
+                    Err(outcome) => {
+                        // Answer the calls that will not run, so the session stays valid
+                        // for `continue`.
+                        for skipped in &calls[index + 1..] {
+                            let _ = writer
+                                .part(Part::ToolResult {
+                                    tool_call_id: skipped.id.clone(),
+                                    tool_name: skipped.name.clone(),
+                                    content: "not run: the run ended first".into(),
+                                    is_error: true,
+                                })
+                                .await;
+                        }
+                        return outcome;
+                    }
+                }
+            }
+            self.messages.push(ChatMessage::ToolResults(results));
+        }
+    }
+
+    /// The step cap and the budgets, checked before each model call.
+    async fn limits(&self, ctx: &RunContext) -> Option<Outcome> {
+        let spec = &ctx.automation.spec;
+        let run = match ctx.current_run().await {
+            Ok(run) => run,
+            Err(e) => return Some(engine_failure(e)),
+        };
+        if run.steps >= spec.step_cap {
+            return Some(failed(
+                ErrorCode::StepCap,
+                format!(
+                    "the run used all {} steps without finishing; raise the step cap or narrow the prompt",
+                    spec.step_cap
+                ),
+            ));
+        }
+        if let Some(budget) = spec.budget_usd {
+            if run.cost_usd >= budget {
+                return Some(failed(
+                    ErrorCode::BudgetCap,
+                    format!(
+                        "the run spent ${:.4}, reaching its budget of ${budget:.2}",
+                        run.cost_usd
+                    ),
+                ));
+            }
+        }
+        if let Some(daily) = spec.daily_budget_usd {
+            let now = ctx.shared.clock.now();
+            let midnight = now.with_timezone(&Local).date_naive().and_hms_opt(0, 0, 0);
+            let since = midnight
+                .and_then(|m| Local.from_local_datetime(&m).earliest())
+                .map(|m| m.with_timezone(&Utc))
+                .unwrap_or(now);
+            match ctx.automation_cost_since(since).await {
+                Ok(spent) if spent >= daily => {
+                    return Some(failed(
+                        ErrorCode::BudgetCap,
+                        format!("the automation spent ${spent:.4} today, reaching its daily budget of ${daily:.2}"),
+                    ))
+                }
+                Ok(_) => {}
+                Err(e) => return Some(engine_failure(e)),
+            }
+        }
+        None
+    }
+
+    async fn call_model(&mut self, ctx: &RunContext) -> Result<provider::ChatResponse, Outcome> {
+        let spec = &ctx.automation.spec;
+        let mut writer = self
+            .session
+            .message(Role::Assistant)
+            .await
+            .map_err(engine_failure)?;
+        let specs = tools::specs();
+        let request = ChatRequest {
+            model: &spec.model.model_id,
+            system: &self.system,
+            messages: &self.messages,
+            tools: &specs,
+            variant: spec.variant,
+            max_tokens: MAX_TOKENS,
+        };
+        let delta_writer = &writer;
+        let on_delta = move |delta: Delta| match delta {
+            Delta::Text(text) => delta_writer.delta("text", &text),
+            Delta::Reasoning(text) => delta_writer.delta("reasoning", &text),
+        };
+        let response = self.provider.complete(request, &on_delta).await;
+        let response = match response {
+            Ok(response) => response,
+            Err(e) => {
+                let message = e.to_string();
+                let _ = writer
+                    .part(Part::Error {
+                        text: message.clone(),
+                    })
+                    .await;
+                return Err(failed(ErrorCode::ProviderError, message));
+            }
+        };
+        let cost = ctx
+            .catalog()
+            .find(&spec.model.provider_id, &spec.model.model_id)
+            .map_or(0.0, |m| m.cost_usd(response.tokens_in, response.tokens_out));
+        ctx.record_usage(Usage {
+            tokens_in: response.tokens_in,
+            tokens_out: response.tokens_out,
+            cost_usd: cost,
+            steps: 1,
+        })
+        .await
+        .map_err(engine_failure)?;
+        let mut parts = Vec::new();
+        if !response.reasoning.is_empty() {
+            parts.push(Part::Reasoning {
+                text: response.reasoning.clone(),
+            });
+        }
+        if !response.text.is_empty() {
+            parts.push(Part::Text {
+                text: response.text.clone(),
+            });
+        }
+        for call in &response.tool_calls {
+            parts.push(Part::ToolCall {
+                tool_call_id: call.id.clone(),
+                tool_name: call.name.clone(),
+                arguments: call.arguments.clone(),
+            });
+        }
+        for part in parts {
+            writer.part(part).await.map_err(engine_failure)?;
+        }
+        Ok(response)
+    }
+
+    /// Runs one tool call: loop gate, permission, the tool itself. The result goes to the
+    /// transcript and back to the model; an outcome ends the run.
+    async fn tool_call(
+        &mut self,
+        ctx: &RunContext,
+        call: &ModelToolCall,
+        writer: &mut MessageWriter,
+    ) -> Result<ToolResultMessage, Outcome> {
+        let signature = format!("{}:{}", call.name, call.arguments);
+        let in_a_row = match &self.repeated {
+            Some((last, count)) if *last == signature => count + 1,
+            _ => 1,
+        };
+        self.repeated = Some((signature.clone(), in_a_row));
+        if in_a_row >= LOOP_GATE {
+            return Err(failed(
+                ErrorCode::LoopGate,
+                format!(
+                    "the model called `{}` with the same arguments {LOOP_GATE} times in a row",
+                    call.name
+                ),
+            ));
+        }
+
+        let (content, is_error) = match ToolCall::parse(&call.name, &call.arguments, &self.tool_ctx)
+        {
+            Err(e) => (e.to_string(), true),
+            Ok(ToolCall::Question { questions }) => self.ask(ctx, questions).await?,
+            Ok(tool) => self.guarded(ctx, tool).await?,
+        };
+        writer
+            .part(Part::ToolResult {
+                tool_call_id: call.id.clone(),
+                tool_name: call.name.clone(),
+                content: content.clone(),
+                is_error,
+            })
+            .await
+            .map_err(engine_failure)?;
+        if is_error {
+            let failures = self.failures.entry(signature).or_insert(0);
+            *failures += 1;
+            if *failures >= LOOP_GATE {
+                return Err(failed(
+                    ErrorCode::LoopGate,
+                    format!(
+                        "the same `{}` call failed {LOOP_GATE} times: {content}",
+                        call.name
+                    ),
+                ));
+            }
+        }
+        Ok(ToolResultMessage {
+            tool_call_id: call.id.clone(),
+            content,
+            is_error,
+        })
+    }
+
+    /// A tool call through the automation's permission rules.
+    async fn guarded(
+        &mut self,
+        ctx: &RunContext,
+        tool: ToolCall,
+    ) -> Result<(String, bool), Outcome> {
+        let subject = tool.subject();
+        match permissions::resolve(&self.rules, tool.name(), &subject) {
+            PermissionAction::Allow => {}
+            PermissionAction::Deny => {
+                return Ok((
+                    format!(
+                        "permission denied: a rule of this automation forbids `{}` on `{subject}`",
+                        tool.name()
+                    ),
+                    true,
+                ))
+            }
+            PermissionAction::Ask => {
+                let blocker = Blocker::Permission {
+                    request_id: BlockerId::new(),
+                    tool: tool.name().to_owned(),
+                    summary: tool.summary(),
+                    preview: tool.preview(&self.tool_ctx),
+                };
+                match ctx.block(blocker).await {
+                    Ok(BlockerReply::Permission { decision, message }) => match decision {
+                        PermissionDecision::Once => {}
+                        PermissionDecision::Always => {
+                            let rule = always_rule(tool.name(), &subject);
+                            self.rules.push(rule.clone());
+                            match ctx.add_permission_rule(rule).await {
+                                Ok(_) => {}
+                                // A rule the definition cannot hold (say, a very long
+                                // command) still allows this call; it is just not kept.
+                                Err(crate::error::Error::InvalidAutomation(details)) => {
+                                    tracing::warn!(?details, "could not keep an always-allow rule");
+                                }
+                                Err(e) => return Err(engine_failure(e)),
+                            }
+                        }
+                        PermissionDecision::Reject => {
+                            let mut text = format!("the user rejected `{}`", tool.summary());
+                            if let Some(message) = message.filter(|m| !m.trim().is_empty()) {
+                                text.push_str(&format!(" and said: {message}"));
+                            }
+                            return Ok((text, true));
+                        }
+                    },
+                    Ok(_) => {
+                        return Err(failed(
+                            ErrorCode::ExecutionFailed,
+                            "a permission request got an answer for a question",
+                        ))
+                    }
+                    Err(e) => {
+                        return Err(self
+                            .unanswered(e, &format!("wanted to {}", tool.summary()))
+                            .await)
+                    }
+                }
+            }
+        }
+        let result = tool.run(&self.tool_ctx).await;
+        Ok((result.content, result.is_error))
+    }
+
+    async fn ask(
+        &mut self,
+        ctx: &RunContext,
+        questions: Vec<crate::ledger::Question>,
+    ) -> Result<(String, bool), Outcome> {
+        let asked: Vec<String> = questions.iter().map(|q| q.question.clone()).collect();
+        let blocker = Blocker::Question {
+            call_id: BlockerId::new(),
+            questions,
+        };
+        match ctx.block(blocker).await {
+            Ok(BlockerReply::Question { answers }) => {
+                let text = asked
+                    .iter()
+                    .zip(answers)
+                    .map(|(q, a)| format!("Q: {q}\nA: {a}"))
+                    .collect::<Vec<_>>()
+                    .join("\n\n");
+                Ok((text, false))
+            }
+            Ok(_) => Err(failed(
+                ErrorCode::ExecutionFailed,
+                "a question got an answer for a permission request",
+            )),
+            Err(e) => Err(self
+                .unanswered(e, &format!("asked: {}", asked.join(" / ")))
+                .await),
+        }
+    }
+
+    /// The outcome when a blocker got no answer; an unattended run records what it wanted.
+    async fn unanswered(&mut self, error: BlockError, wanted: &str) -> Outcome {
+        match error {
+            BlockError::Unattended => {
+                let text = format!(
+                    "needs user input: {wanted} (the run was unattended, so nobody could answer)"
+                );
+                if let Ok(mut writer) = self.session.message(Role::Assistant).await {
+                    let _ = writer.part(Part::Error { text: text.clone() }).await;
+                }
+                failed(ErrorCode::NeedsUserInput, text)
+            }
+            BlockError::Ended => failed(
+                ErrorCode::ExecutionFailed,
+                "the run ended while it waited for input",
+            ),
+            BlockError::Engine(e) => engine_failure(e),
+        }
+    }
+
+    async fn store_message(&mut self, role: Role, parts: Vec<Part>) -> crate::error::Result<()> {
+        let mut writer = self.session.message(role).await?;
+        for part in parts {
+            writer.part(part).await?;
+        }
+        Ok(())
+    }
+}
+
+fn system_prompt(ctx: &RunContext) -> String {
+    let spec = &ctx.automation.spec;
+    let attendance = match ctx.run.attendance {
+        Attendance::Attended => "A person is watching this run and can answer questions and approve actions.",
+        Attendance::Unattended => "Nobody is watching this run: do not ask questions unless you cannot go on without an answer.",
+    };
+    format!(
+        "You are Autowork, an autonomous coding agent. You work in the directory {workspace} \
+         and can only read and change files inside it, with the tools you are given. \
+         {attendance}\n\
+         Work step by step: look before you change, keep changes small, and check your work \
+         (run the tests when there are tests). Some actions need the user's permission; when \
+         one is rejected, do not try the same thing again another way.\n\
+         When you are done, answer without calling tools, with a short summary of what you \
+         did and what you found.\n\
+         Automation: {title}",
+        workspace = spec.workspace,
+        title = spec.title,
+    )
+}
+
+/// Rebuilds the conversation from a stored session, answering any tool call that has no
+/// result (a run that ended mid-call) so the providers accept it.
+pub(crate) fn history_messages(messages: &[Message]) -> Vec<ChatMessage> {
+    let mut out: Vec<ChatMessage> = Vec::new();
+    let mut unanswered: Vec<String> = Vec::new();
+    let close = |out: &mut Vec<ChatMessage>, unanswered: &mut Vec<String>| {
+        if !unanswered.is_empty() {
+            out.push(ChatMessage::ToolResults(
+                unanswered
+                    .drain(..)
+                    .map(|id| ToolResultMessage {
+                        tool_call_id: id,
+                        content: "not run: the run ended first".into(),
+                        is_error: true,
+                    })
+                    .collect(),
+            ));
+        }
+    };
+    for message in messages {
+        match message.role {
+            Role::User => {
+                close(&mut out, &mut unanswered);
+                let text: Vec<&str> = message
+                    .parts
+                    .iter()
+                    .filter_map(|p| match p {
+                        Part::Text { text } => Some(text.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                if !text.is_empty() {
+                    out.push(ChatMessage::User(text.join("\n")));
+                }
+            }
+            Role::Assistant => {
+                close(&mut out, &mut unanswered);
+                let mut text = String::new();
+                let mut tool_calls = Vec::new();
+                for part in &message.parts {
+                    match part {
+                        Part::Text { text: t } => text.push_str(t),
+                        Part::ToolCall {
+                            tool_call_id,
+                            tool_name,
+                            arguments,
+                        } => {
+                            unanswered.push(tool_call_id.clone());
+                            tool_calls.push(ModelToolCall {
+                                id: tool_call_id.clone(),
+                                name: tool_name.clone(),
+                                arguments: arguments.clone(),
+                            });
+                        }
+                        _ => {}
+                    }
+                }
+                if !text.is_empty() || !tool_calls.is_empty() {
+                    out.push(ChatMessage::Assistant { text, tool_calls });
+                }
+            }
+            Role::Tool => {
+                let mut results = Vec::new();
+                for part in &message.parts {
+                    if let Part::ToolResult {
+                        tool_call_id,
+                        content,
+                        is_error,
+                        ..
+                    } = part
+                    {
+                        unanswered.retain(|id| id != tool_call_id);
+                        results.push(ToolResultMessage {
+                            tool_call_id: tool_call_id.clone(),
+                            content: content.clone(),
+                            is_error: *is_error,
+                        });
+                    }
+                }
+                if !results.is_empty() {
+                    out.push(ChatMessage::ToolResults(results));
+                }
+            }
+        }
+    }
+    close(&mut out, &mut unanswered);
+    // A trailing assistant turn that called no tools is fine; history always ends before the
+    // next user prompt, which the caller appends.
+    out
+}

@@ -1,0 +1,232 @@
+//! Sessions, messages and parts.
+
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, SqliteConnection};
+
+use crate::clock::{from_millis, to_millis};
+use crate::error::{Error, Result};
+use crate::ids::{AutomationId, RunId, SessionId};
+use crate::transcript::{Message, Part, Role};
+
+pub(crate) async fn create_session(
+    conn: &mut SqliteConnection,
+    id: &SessionId,
+    automation_id: &AutomationId,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query("INSERT INTO sessions (id, automation_id, created_at) VALUES (?, ?, ?)")
+        .bind(id.as_str())
+        .bind(automation_id.as_str())
+        .bind(to_millis(now))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The next free message position in a session.
+pub(crate) async fn next_seq(conn: &mut SqliteConnection, session: &SessionId) -> Result<u32> {
+    let max: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM messages WHERE session_id = ?")
+        .bind(session.as_str())
+        .fetch_one(conn)
+        .await?;
+    Ok(max.map_or(0, |m| u32::try_from(m + 1).unwrap_or(u32::MAX)))
+}
+
+pub(crate) async fn insert_message(
+    conn: &mut SqliteConnection,
+    id: &str,
+    session: &SessionId,
+    run: &RunId,
+    seq: u32,
+    role: Role,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO messages (id, session_id, run_id, seq, role, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(session.as_str())
+    .bind(run.as_str())
+    .bind(i64::from(seq))
+    .bind(role.as_str())
+    .bind(to_millis(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn insert_part(
+    conn: &mut SqliteConnection,
+    message_id: &str,
+    index: u32,
+    part: &Part,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let (text, call_id, tool_name, arguments, is_error) = match part {
+        Part::Text { text } | Part::Reasoning { text } | Part::Error { text } => {
+            (text.as_str(), None, None, None, false)
+        }
+        Part::ToolCall {
+            tool_call_id,
+            tool_name,
+            arguments,
+        } => (
+            "",
+            Some(tool_call_id.as_str()),
+            Some(tool_name.as_str()),
+            Some(arguments.to_string()),
+            false,
+        ),
+        Part::ToolResult {
+            tool_call_id,
+            tool_name,
+            content,
+            is_error,
+        } => (
+            content.as_str(),
+            Some(tool_call_id.as_str()),
+            Some(tool_name.as_str()),
+            None,
+            *is_error,
+        ),
+    };
+    sqlx::query(
+        "INSERT INTO parts (id, message_id, seq, kind, text, tool_call_id, tool_name, tool_arguments,
+            is_error, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(format!("prt_{}", uuid::Uuid::now_v7().simple()))
+    .bind(message_id)
+    .bind(i64::from(index))
+    .bind(part.kind())
+    .bind(text)
+    .bind(call_id)
+    .bind(tool_name)
+    .bind(arguments)
+    .bind(is_error)
+    .bind(to_millis(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(FromRow)]
+struct Row {
+    message_id: String,
+    session_id: String,
+    run_id: Option<String>,
+    message_seq: i64,
+    role: String,
+    message_created_at: i64,
+    kind: Option<String>,
+    text: Option<String>,
+    tool_call_id: Option<String>,
+    tool_name: Option<String>,
+    tool_arguments: Option<String>,
+    is_error: Option<bool>,
+}
+
+fn part_from_row(row: &Row) -> Result<Option<Part>> {
+    let Some(kind) = row.kind.as_deref() else {
+        return Ok(None);
+    };
+    let text = row.text.clone().unwrap_or_default();
+    let call_id = || {
+        row.tool_call_id
+            .clone()
+            .ok_or_else(|| Error::Corrupt(format!("a {kind} part has no tool call id")))
+    };
+    let part = match kind {
+        "text" => Part::Text { text },
+        "reasoning" => Part::Reasoning { text },
+        "error" => Part::Error { text },
+        "tool_call" => Part::ToolCall {
+            tool_call_id: call_id()?,
+            tool_name: row.tool_name.clone().unwrap_or_default(),
+            arguments: row
+                .tool_arguments
+                .as_deref()
+                .map(|a| serde_json::from_str(a).unwrap_or(serde_json::Value::String(a.to_owned())))
+                .unwrap_or(serde_json::Value::Null),
+        },
+        "tool_result" => Part::ToolResult {
+            tool_call_id: call_id()?,
+            tool_name: row.tool_name.clone().unwrap_or_default(),
+            content: text,
+            is_error: row.is_error.unwrap_or(false),
+        },
+        other => return Err(Error::Corrupt(format!("unknown part kind `{other}`"))),
+    };
+    Ok(Some(part))
+}
+
+const SELECT: &str =
+    "SELECT m.id AS message_id, m.session_id, m.run_id, m.seq AS message_seq, m.role,
+        m.created_at AS message_created_at, p.kind, p.text, p.tool_call_id, p.tool_name,
+        p.tool_arguments, p.is_error
+     FROM messages m LEFT JOIN parts p ON p.message_id = m.id";
+
+fn assemble(rows: Vec<Row>) -> Result<Vec<Message>> {
+    let mut messages: Vec<Message> = Vec::new();
+    for row in rows {
+        let part = part_from_row(&row)?;
+        if messages.last().map(|m| m.id.as_str()) != Some(row.message_id.as_str()) {
+            let role = Role::parse(&row.role)
+                .ok_or_else(|| Error::Corrupt(format!("unknown role `{}`", row.role)))?;
+            messages.push(Message {
+                id: row.message_id.clone(),
+                session_id: SessionId::from_string(row.session_id.clone()),
+                run_id: row.run_id.clone().map(RunId::from_string),
+                seq: u32::try_from(row.message_seq).unwrap_or(0),
+                role,
+                parts: Vec::new(),
+                created_at: from_millis(row.message_created_at),
+            });
+        }
+        if let (Some(part), Some(message)) = (part, messages.last_mut()) {
+            message.parts.push(part);
+        }
+    }
+    Ok(messages)
+}
+
+/// Every message of a session, in order.
+pub(crate) async fn session_messages(
+    conn: &mut SqliteConnection,
+    session: &SessionId,
+) -> Result<Vec<Message>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "{SELECT} WHERE m.session_id = ? ORDER BY m.seq, p.seq"
+    ))
+    .bind(session.as_str())
+    .fetch_all(conn)
+    .await?;
+    assemble(rows)
+}
+
+/// The messages a run wrote, in order.
+pub(crate) async fn run_messages(conn: &mut SqliteConnection, run: &RunId) -> Result<Vec<Message>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "{SELECT} WHERE m.run_id = ? ORDER BY m.seq, p.seq"
+    ))
+    .bind(run.as_str())
+    .fetch_all(conn)
+    .await?;
+    assemble(rows)
+}
+
+/// What an automation's runs cost since `since` (for the daily budget).
+pub(crate) async fn automation_cost_since(
+    conn: &mut SqliteConnection,
+    automation: &AutomationId,
+    since: DateTime<Utc>,
+) -> Result<f64> {
+    let cost: Option<f64> = sqlx::query_scalar(
+        "SELECT SUM(cost_usd) FROM runs WHERE automation_id = ? AND queued_at >= ?",
+    )
+    .bind(automation.as_str())
+    .bind(to_millis(since))
+    .fetch_one(conn)
+    .await?;
+    Ok(cost.unwrap_or(0.0))
+}

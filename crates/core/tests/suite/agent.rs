@@ -1,0 +1,878 @@
+//! The agent behind Run now, against the scriptable model server over real HTTP, with real
+//! files and real processes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use autowork_core::agent::{Agent, HttpPolicy};
+use autowork_core::definition::{Automation, PermissionAction};
+use autowork_core::executor::Executor;
+use autowork_core::ledger::{
+    Attendance, Blocker, ErrorCode, PermissionDecision, Run, RunState, StopReason,
+};
+use autowork_core::transcript::{Part, Role};
+use autowork_mock_llm::{MockServer, Script};
+use pretty_assertions::assert_eq;
+use serde_json::{json, Value};
+
+use super::support::*;
+
+/// An engine whose runs are driven by the real agent, talking to a mock model server.
+pub struct AgentEnv {
+    pub env: TestEnv,
+    pub mock: MockServer,
+}
+
+impl AgentEnv {
+    pub async fn new(kind: &str, turns: Value) -> Self {
+        Self::with_key(kind, turns, None).await
+    }
+
+    pub async fn with_key(kind: &str, turns: Value, key_env: Option<&str>) -> Self {
+        let env = TestEnv::new().await;
+        let script = Script::from_value(json!({ "model": "mock-coder", "turns": turns })).unwrap();
+        let mock = MockServer::start(script).await.unwrap();
+        let base_url = match kind {
+            "anthropic" => mock.base_url(),
+            _ => format!("{}/v1", mock.base_url()),
+        };
+        let mut provider = json!({"id": "mock", "kind": kind, "base_url": base_url});
+        if let Some(var) = key_env {
+            provider["api_key_env"] = json!(var);
+        }
+        std::fs::write(
+            env.data_dir().join("providers.json"),
+            json!({ "providers": [provider] }).to_string(),
+        )
+        .unwrap();
+        let agent = Agent::new(env.data_dir()).http_policy(HttpPolicy {
+            base_backoff: Duration::from_millis(20),
+            max_backoff: Duration::from_millis(100),
+            ..HttpPolicy::default()
+        });
+        env.executor.script(move |ctx, _| agent.execute(ctx));
+        Self { env, mock }
+    }
+
+    pub async fn automation(&self, changes: Value) -> Automation {
+        let mut definition = self.env.definition();
+        for (key, value) in changes.as_object().unwrap() {
+            definition[key] = value.clone();
+        }
+        self.env
+            .engine
+            .create_automation(&definition)
+            .await
+            .unwrap()
+    }
+
+    pub async fn run(&self, automation: &Automation, attendance: Attendance) -> Run {
+        self.env
+            .engine
+            .run_now(&automation.id, attendance)
+            .await
+            .unwrap()
+    }
+
+    pub async fn finish(&self, run: &Run) -> Run {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let current = self.env.engine.get_run(&run.id).await.unwrap();
+            if current.state.is_terminal() {
+                return current;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "run {} did not finish: {current:?}",
+                run.id
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub fn file(&self, name: &str) -> String {
+        std::fs::read_to_string(self.env.workspace.join(name)).unwrap()
+    }
+
+    /// No request the agent sent broke the provider's protocol.
+    pub fn assert_protocol_clean(&self) {
+        let errors: Vec<_> = self
+            .mock
+            .requests()
+            .into_iter()
+            .filter_map(|r| r.protocol_error)
+            .collect();
+        assert!(errors.is_empty(), "protocol errors: {errors:?}");
+    }
+}
+
+fn allow_all() -> Value {
+    json!({"permissions": [{"tool": "*", "pattern": "*", "action": "allow"}]})
+}
+
+fn edit_and_test_script() -> Value {
+    json!([
+        {"text": "Reading the notes.", "tool_calls": [{"name": "read", "arguments": {"path": "notes.txt"}}],
+         "usage": {"input_tokens": 1000, "output_tokens": 100}},
+        {"expect": {"last_tool_result_contains": "hello world"},
+         "tool_calls": [{"name": "edit", "arguments": {"path": "notes.txt", "old_string": "hello world", "new_string": "hello autowork"}}],
+         "usage": {"input_tokens": 1200, "output_tokens": 50}},
+        {"tool_calls": [{"name": "bash", "arguments": {"command": "grep -c autowork notes.txt"}}],
+         "usage": {"input_tokens": 1300, "output_tokens": 40}},
+        {"expect": {"last_tool_result_contains": "1"},
+         "text": "Changed the greeting and checked it.", "usage": {"input_tokens": 1400, "output_tokens": 20}}
+    ])
+}
+
+async fn edit_and_test_in(kind: &str) {
+    let t = AgentEnv::new(kind, edit_and_test_script()).await;
+    std::fs::write(t.env.workspace.join("notes.txt"), "hello world\n").unwrap();
+    let automation = t.automation(allow_all()).await;
+    let run = t.run(&automation, Attendance::Attended).await;
+    let done = t.finish(&run).await;
+    assert_eq!(done.state, RunState::Succeeded, "{done:?}");
+    assert_eq!(
+        done.result.as_deref(),
+        Some("Changed the greeting and checked it.")
+    );
+    assert_eq!(t.file("notes.txt"), "hello autowork\n");
+    assert_eq!(done.steps, 4);
+    assert_eq!((done.tokens_in, done.tokens_out), (4900, 210));
+    // mock/mock-coder costs $1 in and $2 out per million tokens.
+    assert!(
+        (done.cost_usd - (4900.0 + 420.0) / 1e6).abs() < 1e-9,
+        "cost {}",
+        done.cost_usd
+    );
+    t.assert_protocol_clean();
+
+    let transcript = t.env.engine.run_transcript(&run.id).await.unwrap();
+    let roles: Vec<Role> = transcript.iter().map(|m| m.role).collect();
+    assert_eq!(
+        roles,
+        vec![
+            Role::User,
+            Role::Assistant,
+            Role::Tool,
+            Role::Assistant,
+            Role::Tool,
+            Role::Assistant,
+            Role::Tool,
+            Role::Assistant
+        ]
+    );
+    let tool_results: Vec<&Part> = transcript
+        .iter()
+        .flat_map(|m| &m.parts)
+        .filter(|p| matches!(p, Part::ToolResult { .. }))
+        .collect();
+    assert_eq!(tool_results.len(), 3);
+    assert!(
+        matches!(transcript.last().unwrap().parts.last().unwrap(), Part::Text { text } if text == "Changed the greeting and checked it.")
+    );
+}
+
+#[tokio::test]
+async fn a_run_edits_a_file_and_runs_a_command_over_openai_chat_completions() {
+    edit_and_test_in("openai_compatible").await;
+}
+
+#[tokio::test]
+async fn a_run_edits_a_file_and_runs_a_command_over_anthropic_messages() {
+    edit_and_test_in("anthropic").await;
+}
+
+fn edit_script() -> Value {
+    json!([
+        {"tool_calls": [{"name": "write", "arguments": {"path": "out.txt", "content": "one\n"}}]},
+        {"tool_calls": [{"name": "write", "arguments": {"path": "out.txt", "content": "two\n"}}]},
+        {"text": "done"}
+    ])
+}
+
+async fn wait_blocker(t: &AgentEnv, run: &Run) -> Blocker {
+    wait_for_state(&t.env.engine, &run.id, RunState::AwaitingInput)
+        .await
+        .blocker
+        .unwrap()
+}
+
+#[tokio::test]
+async fn permission_once_allows_one_call_and_asks_again() {
+    let t = AgentEnv::new("openai_compatible", edit_script()).await;
+    let automation = t.automation(json!({})).await;
+    let run = t.run(&automation, Attendance::Attended).await;
+    let Blocker::Permission {
+        request_id,
+        tool,
+        summary,
+        preview,
+    } = wait_blocker(&t, &run).await
+    else {
+        panic!("expected a permission blocker")
+    };
+    assert_eq!(tool, "write");
+    assert!(summary.contains("out.txt"), "{summary}");
+    assert!(
+        preview.unwrap_or_default().contains("+one"),
+        "a diff preview of the write"
+    );
+    t.env
+        .engine
+        .reply_permission(&request_id, PermissionDecision::Once, None)
+        .await
+        .unwrap();
+    let Blocker::Permission { request_id, .. } = wait_blocker(&t, &run).await else {
+        panic!()
+    };
+    assert_eq!(t.file("out.txt"), "one\n");
+    t.env
+        .engine
+        .reply_permission(&request_id, PermissionDecision::Once, None)
+        .await
+        .unwrap();
+    assert_eq!(t.finish(&run).await.state, RunState::Succeeded);
+    assert_eq!(t.file("out.txt"), "two\n");
+}
+
+#[tokio::test]
+async fn permission_always_adds_a_rule_to_the_automation() {
+    let t = AgentEnv::new(
+        "openai_compatible",
+        json!([
+            {"tool_calls": [{"name": "bash", "arguments": {"command": "echo hi"}}]},
+            {"tool_calls": [{"name": "bash", "arguments": {"command": "echo hi"}}]},
+            {"text": "done"}
+        ]),
+    )
+    .await;
+    let automation = t.automation(json!({})).await;
+    let run = t.run(&automation, Attendance::Attended).await;
+    let Blocker::Permission { request_id, .. } = wait_blocker(&t, &run).await else {
+        panic!()
+    };
+    t.env
+        .engine
+        .reply_permission(&request_id, PermissionDecision::Always, None)
+        .await
+        .unwrap();
+    // The second identical call is allowed by the new rule: no second blocker.
+    assert_eq!(t.finish(&run).await.state, RunState::Succeeded);
+    let updated = t.env.engine.get_automation(&automation.id).await.unwrap();
+    assert_eq!(updated.revision, 2);
+    let rule = updated.spec.permissions.last().unwrap();
+    assert_eq!(
+        (rule.tool.as_str(), rule.pattern.as_str(), rule.action),
+        ("bash", "echo hi", PermissionAction::Allow)
+    );
+}
+
+#[tokio::test]
+async fn permission_reject_tells_the_model_with_the_message() {
+    let t = AgentEnv::new(
+        "anthropic",
+        json!([
+            {"tool_calls": [{"name": "bash", "arguments": {"command": "rm -rf build"}}]},
+            {"expect": {"last_tool_result_contains": "keep the build"}, "text": "Understood, left it."}
+        ]),
+    )
+    .await;
+    let automation = t.automation(json!({})).await;
+    let run = t.run(&automation, Attendance::Attended).await;
+    let Blocker::Permission {
+        request_id,
+        summary,
+        ..
+    } = wait_blocker(&t, &run).await
+    else {
+        panic!()
+    };
+    assert!(summary.contains("rm -rf build"), "{summary}");
+    t.env
+        .engine
+        .reply_permission(
+            &request_id,
+            PermissionDecision::Reject,
+            Some("keep the build".into()),
+        )
+        .await
+        .unwrap();
+    let done = t.finish(&run).await;
+    assert_eq!(done.state, RunState::Succeeded, "{done:?}");
+    t.assert_protocol_clean();
+}
+
+#[tokio::test]
+async fn a_question_is_answered_and_the_answer_reaches_the_model() {
+    let t = AgentEnv::new(
+        "openai_compatible",
+        json!([
+            {"tool_calls": [{"name": "question", "arguments": {"questions": [{"question": "Which branch?", "choices": ["main", "dev"]}]}}]},
+            {"expect": {"last_tool_result_contains": "dev"}, "text": "Working on dev."}
+        ]),
+    )
+    .await;
+    let automation = t.automation(json!({})).await;
+    let run = t.run(&automation, Attendance::Attended).await;
+    let Blocker::Question { call_id, questions } = wait_blocker(&t, &run).await else {
+        panic!()
+    };
+    assert_eq!(questions[0].choices, vec!["main", "dev"]);
+    t.env
+        .engine
+        .answer_question(&call_id, vec!["dev".into()])
+        .await
+        .unwrap();
+    let done = t.finish(&run).await;
+    assert_eq!(done.result.as_deref(), Some("Working on dev."));
+}
+
+#[tokio::test]
+async fn an_unattended_run_that_needs_permission_fails_with_needs_user_input() {
+    let t = AgentEnv::new("openai_compatible", edit_script()).await;
+    let automation = t.automation(json!({})).await;
+    let run = t.run(&automation, Attendance::Unattended).await;
+    let done = t.finish(&run).await;
+    assert_eq!(done.state, RunState::Failed);
+    let error = done.error.unwrap();
+    assert_eq!(error.code, ErrorCode::NeedsUserInput);
+    assert!(error.message.contains("out.txt"), "{}", error.message);
+    assert!(
+        !t.env.workspace.join("out.txt").exists(),
+        "nothing was written"
+    );
+    let transcript = t.env.engine.run_transcript(&run.id).await.unwrap();
+    assert!(
+        transcript
+            .iter()
+            .flat_map(|m| &m.parts)
+            .any(|p| matches!(p, Part::Error { text } if text.contains("needs user input"))),
+        "the transcript says what the run wanted"
+    );
+}
+
+fn distinct_reads(count: usize) -> Value {
+    Value::Array(
+        (0..count)
+            .map(|i| json!({"tool_calls": [{"name": "read", "arguments": {"path": "notes.txt", "offset": i + 1}}]}))
+            .collect(),
+    )
+}
+
+#[tokio::test]
+async fn the_step_cap_ends_a_run_at_fifty_model_calls_by_default() {
+    let t = AgentEnv::new("openai_compatible", distinct_reads(60)).await;
+    std::fs::write(t.env.workspace.join("notes.txt"), "x\n".repeat(100)).unwrap();
+    let automation = t.automation(json!({})).await;
+    let done = t
+        .finish(&t.run(&automation, Attendance::Attended).await)
+        .await;
+    assert_eq!(done.error.unwrap().code, ErrorCode::StepCap);
+    assert_eq!(done.steps, 50);
+    assert_eq!(t.mock.turns_used(), 50, "the 51st call was never made");
+}
+
+#[tokio::test]
+async fn a_custom_step_cap_is_honoured() {
+    let t = AgentEnv::new("anthropic", distinct_reads(10)).await;
+    std::fs::write(t.env.workspace.join("notes.txt"), "x\n".repeat(100)).unwrap();
+    let automation = t.automation(json!({"step_cap": 3})).await;
+    let done = t
+        .finish(&t.run(&automation, Attendance::Attended).await)
+        .await;
+    assert_eq!(done.error.unwrap().code, ErrorCode::StepCap);
+    assert_eq!((done.steps, t.mock.turns_used()), (3, 3));
+}
+
+#[tokio::test]
+async fn the_same_call_three_times_in_a_row_trips_the_loop_gate() {
+    let same = json!({"tool_calls": [{"name": "list", "arguments": {"path": "."}}]});
+    let t = AgentEnv::new(
+        "openai_compatible",
+        json!([same, same, same, same, {"text": "never"}]),
+    )
+    .await;
+    let automation = t.automation(json!({})).await;
+    let done = t
+        .finish(&t.run(&automation, Attendance::Attended).await)
+        .await;
+    assert_eq!(done.error.unwrap().code, ErrorCode::LoopGate);
+    assert_eq!(t.mock.turns_used(), 3);
+}
+
+#[tokio::test]
+async fn the_same_failing_call_three_times_trips_the_loop_gate() {
+    let failing = |n: u32| {
+        json!({"tool_calls": [
+            {"name": "read", "arguments": {"path": "missing.txt"}},
+            {"name": "list", "arguments": {"path": format!("dir{n}")}}
+        ]})
+    };
+    let t = AgentEnv::new(
+        "openai_compatible",
+        json!([failing(1), failing(2), failing(3), {"text": "never"}]),
+    )
+    .await;
+    let automation = t.automation(json!({})).await;
+    let done = t
+        .finish(&t.run(&automation, Attendance::Attended).await)
+        .await;
+    assert_eq!(done.error.unwrap().code, ErrorCode::LoopGate);
+}
+
+#[tokio::test]
+async fn the_per_run_budget_ends_the_run() {
+    let big = |n: u32| json!({"tool_calls": [{"name": "list", "arguments": {"path": format!("d{n}")}}], "usage": {"input_tokens": 1_000_000, "output_tokens": 0}});
+    let t = AgentEnv::new(
+        "openai_compatible",
+        json!([big(1), big(2), big(3), {"text": "never"}]),
+    )
+    .await;
+    let automation = t.automation(json!({"budget_usd": 1.5})).await;
+    let done = t
+        .finish(&t.run(&automation, Attendance::Attended).await)
+        .await;
+    assert_eq!(done.error.unwrap().code, ErrorCode::BudgetCap);
+    assert_eq!(
+        t.mock.turns_used(),
+        2,
+        "stopped once $2 passed the $1.50 budget"
+    );
+}
+
+#[tokio::test]
+async fn the_daily_budget_counts_earlier_runs_of_the_day() {
+    let expensive =
+        json!({"text": "done", "usage": {"input_tokens": 2_000_000, "output_tokens": 0}});
+    let t = AgentEnv::new("openai_compatible", json!([expensive, {"text": "never"}])).await;
+    let automation = t.automation(json!({"daily_budget_usd": 1.0})).await;
+    let first = t
+        .finish(&t.run(&automation, Attendance::Attended).await)
+        .await;
+    assert_eq!(first.state, RunState::Succeeded);
+    let second = t
+        .finish(&t.run(&automation, Attendance::Attended).await)
+        .await;
+    assert_eq!(second.error.unwrap().code, ErrorCode::BudgetCap);
+    assert_eq!(t.mock.turns_used(), 1);
+}
+
+#[tokio::test]
+async fn a_429_with_retry_after_is_retried_then_succeeds() {
+    let t = AgentEnv::new(
+        "openai_compatible",
+        json!([{"error": {"status": 429, "retry_after": 1, "message": "slow down"}}, {"text": "made it"}]),
+    )
+    .await;
+    let automation = t.automation(json!({})).await;
+    let started = std::time::Instant::now();
+    let done = t
+        .finish(&t.run(&automation, Attendance::Attended).await)
+        .await;
+    assert_eq!(done.result.as_deref(), Some("made it"));
+    assert_eq!(t.mock.turns_used(), 2);
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "retry-after was honoured"
+    );
+}
+
+#[tokio::test]
+async fn persistent_500s_exhaust_the_retries_and_fail_with_provider_error() {
+    let err = json!({"error": {"status": 500, "message": "upstream down"}});
+    let t = AgentEnv::new("anthropic", json!([err, err, err, err, err])).await;
+    let automation = t.automation(json!({})).await;
+    let done = t
+        .finish(&t.run(&automation, Attendance::Attended).await)
+        .await;
+    let error = done.error.unwrap();
+    assert_eq!(error.code, ErrorCode::ProviderError);
+    assert!(error.message.contains("upstream down"), "{}", error.message);
+    assert_eq!(t.mock.turns_used(), 4, "four attempts in all");
+}
+
+#[tokio::test]
+async fn a_cut_stream_fails_the_run_with_provider_error() {
+    for kind in ["openai_compatible", "anthropic"] {
+        let t = AgentEnv::new(
+            kind,
+            json!([{"cut_stream": {"after_chunks": 2}, "text": "this reply breaks off somewhere"}]),
+        )
+        .await;
+        let automation = t.automation(json!({})).await;
+        let done = t
+            .finish(&t.run(&automation, Attendance::Attended).await)
+            .await;
+        let error = done.error.unwrap();
+        assert_eq!(error.code, ErrorCode::ProviderError, "{kind}");
+        assert!(
+            error.message.contains("ended before"),
+            "{kind}: {}",
+            error.message
+        );
+    }
+}
+
+#[tokio::test]
+async fn malformed_tool_json_fails_the_run_and_says_what_was_wrong() {
+    for kind in ["openai_compatible", "anthropic"] {
+        let t = AgentEnv::new(
+            kind,
+            json!([{"malformed_tool_json": true, "tool_name": "edit"}]),
+        )
+        .await;
+        let automation = t.automation(json!({})).await;
+        let done = t
+            .finish(&t.run(&automation, Attendance::Attended).await)
+            .await;
+        let error = done.error.unwrap();
+        assert_eq!(error.code, ErrorCode::ProviderError, "{kind}");
+        assert!(
+            error.message.contains("not valid JSON"),
+            "{kind}: {}",
+            error.message
+        );
+    }
+}
+
+#[tokio::test]
+async fn cancel_during_the_model_stream_stops_the_run() {
+    let t = AgentEnv::new("openai_compatible", json!([{"hang": true}])).await;
+    let automation = t.automation(json!({})).await;
+    let run = t.run(&automation, Attendance::Attended).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while t.mock.requests().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the model was never called"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stopped = t.env.engine.cancel_run(&run.id).await.unwrap();
+    assert_eq!(stopped.stop_reason, Some(StopReason::Cancelled));
+}
+
+fn alive(pid: i32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .unwrap_or_default()
+            .contains(") Z ")
+}
+
+#[tokio::test]
+async fn cancel_during_a_long_bash_kills_its_process_group() {
+    let t = AgentEnv::new(
+        "openai_compatible",
+        json!([{"tool_calls": [{"name": "bash", "arguments": {"command": "sleep 300 & echo $! > child.pid; sleep 300"}}]}]),
+    )
+    .await;
+    let automation = t.automation(allow_all()).await;
+    let run = t.run(&automation, Attendance::Attended).await;
+    let pid_file = t.env.workspace.join("child.pid");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let pid: i32 = loop {
+        if let Some(pid) = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|p| p.trim().parse().ok())
+        {
+            break pid;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "bash never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(alive(pid));
+    t.env.engine.cancel_run(&run.id).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while alive(pid) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the background process {pid} outlived the cancel"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn cancel_while_blocked_stops_the_run() {
+    let t = AgentEnv::new("openai_compatible", edit_script()).await;
+    let automation = t.automation(json!({})).await;
+    let run = t.run(&automation, Attendance::Attended).await;
+    wait_blocker(&t, &run).await;
+    let stopped = t.env.engine.cancel_run(&run.id).await.unwrap();
+    assert_eq!((stopped.state, stopped.blocker), (RunState::Stopped, None));
+    assert!(!t.env.workspace.join("out.txt").exists());
+}
+
+/// Cancel or delete once the run is `running` but before the agent made its first request.
+async fn stop_before_first_request(delete: bool) {
+    let t = AgentEnv::new(
+        "openai_compatible",
+        json!([{"text": "should never be asked"}]),
+    )
+    .await;
+    let agent = Agent::new(t.env.data_dir());
+    t.env.executor.script(move |ctx, checkpoints| {
+        let agent = agent.clone();
+        async move {
+            checkpoints.pass("before the agent").await;
+            agent.execute(ctx).await
+        }
+    });
+    let automation = t.automation(json!({})).await;
+    let run = t.run(&automation, Attendance::Attended).await;
+    t.env.executor.checkpoints.reached("before the agent").await;
+    assert_eq!(
+        t.env.engine.get_run(&run.id).await.unwrap().state,
+        RunState::Running
+    );
+    let stopped = if delete {
+        t.env
+            .engine
+            .delete_automation(&automation.id)
+            .await
+            .unwrap()
+            .unwrap()
+    } else {
+        t.env.engine.cancel_run(&run.id).await.unwrap()
+    };
+    t.env.executor.checkpoints.release();
+    settle().await;
+    assert_eq!(stopped.state, RunState::Stopped);
+    assert!(
+        t.mock.requests().is_empty(),
+        "the provider was never called"
+    );
+    let transcript = t.env.engine.run_transcript(&run.id).await.unwrap();
+    assert!(
+        transcript.iter().all(|m| m.role != Role::Assistant),
+        "no assistant message was written"
+    );
+}
+
+#[tokio::test]
+async fn cancel_after_running_before_the_first_request_never_calls_the_provider() {
+    stop_before_first_request(false).await;
+}
+
+#[tokio::test]
+async fn delete_after_running_before_the_first_request_never_calls_the_provider() {
+    stop_before_first_request(true).await;
+}
+
+#[tokio::test]
+async fn continue_context_reuses_the_session_and_records_it_once() {
+    let t = AgentEnv::new(
+        "anthropic",
+        json!([
+            {"text": "First answer."},
+            {"text": "Second answer, remembering the first."}
+        ]),
+    )
+    .await;
+    let automation = t.automation(json!({"context": "continue"})).await;
+    let mut rx = t.env.engine.subscribe();
+    let first = t
+        .finish(&t.run(&automation, Attendance::Attended).await)
+        .await;
+    let second = t
+        .finish(&t.run(&automation, Attendance::Attended).await)
+        .await;
+    assert_eq!(second.state, RunState::Succeeded, "{second:?}");
+    assert_eq!(first.session_id, second.session_id, "the session is reused");
+    let stored = t.env.engine.get_automation(&automation.id).await.unwrap();
+    assert_eq!(stored.session_id, first.session_id);
+    let mut automation_updates = 0;
+    while let Ok(record) = rx.try_recv() {
+        if matches!(
+            record.event,
+            autowork_core::events::Event::AutomationUpdated(_)
+        ) {
+            automation_updates += 1;
+        }
+    }
+    assert_eq!(
+        automation_updates, 1,
+        "recording the session is one automation.updated"
+    );
+    let second_request = &t.mock.requests()[1].body;
+    let messages = second_request["messages"].as_array().unwrap();
+    assert_eq!(
+        messages.len(),
+        3,
+        "the first prompt, its answer and the new prompt: {messages:?}"
+    );
+    t.assert_protocol_clean();
+}
+
+#[tokio::test]
+async fn path_escapes_are_refused_with_a_readable_error() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "secret").unwrap();
+    let t = AgentEnv::new(
+        "openai_compatible",
+        json!([
+            {"tool_calls": [
+                {"name": "read", "arguments": {"path": "../secret.txt"}},
+                {"name": "read", "arguments": {"path": outside.path().join("secret.txt")}},
+                {"name": "read", "arguments": {"path": "link/secret.txt"}}
+            ]},
+            {"text": "could not read it"}
+        ]),
+    )
+    .await;
+    std::os::unix::fs::symlink(outside.path(), t.env.workspace.join("link")).unwrap();
+    let automation = t.automation(allow_all()).await;
+    let done = t
+        .finish(&t.run(&automation, Attendance::Attended).await)
+        .await;
+    assert_eq!(done.state, RunState::Succeeded);
+    let transcript = t.env.engine.run_transcript(&done.id).await.unwrap();
+    let results: Vec<(String, bool)> = transcript
+        .iter()
+        .flat_map(|m| &m.parts)
+        .filter_map(|p| match p {
+            Part::ToolResult {
+                content, is_error, ..
+            } => Some((content.clone(), *is_error)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(results.len(), 3);
+    for (content, is_error) in results {
+        assert!(
+            is_error && content.contains("outside the work directory"),
+            "{content}"
+        );
+        assert!(!content.contains("secret\n") && content != "secret");
+    }
+}
+
+#[tokio::test]
+async fn the_transcript_streams_as_events_and_replays_from_the_store() {
+    let t = AgentEnv::new(
+        "openai_compatible",
+        json!([{"reasoning": "Think first.", "text": "Hello there, friend."}]),
+    )
+    .await;
+    let automation = t.automation(json!({})).await;
+    let mut rx = t.env.engine.subscribe();
+    let run = t.run(&automation, Attendance::Attended).await;
+    t.finish(&run).await;
+    settle().await;
+    let mut streamed = String::new();
+    let mut completed = Vec::new();
+    while let Ok(record) = rx.try_recv() {
+        if let autowork_core::events::Event::SessionPart(update) = record.event {
+            match update.change {
+                autowork_core::transcript::PartChange::Delta { part_kind, text }
+                    if part_kind == "text" =>
+                {
+                    streamed.push_str(&text)
+                }
+                autowork_core::transcript::PartChange::Complete { part } => completed.push(part),
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(
+        streamed, "Hello there, friend.",
+        "deltas add up to the text"
+    );
+    let replayed: Vec<Part> = t
+        .env
+        .engine
+        .run_transcript(&run.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .flat_map(|m| m.parts)
+        .collect();
+    assert_eq!(replayed, completed, "the store replays what was streamed");
+    assert_eq!(
+        replayed,
+        vec![
+            Part::Text {
+                text: automation.spec.prompt.clone()
+            },
+            Part::Reasoning {
+                text: "Think first.".into()
+            },
+            Part::Text {
+                text: "Hello there, friend.".into()
+            },
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_api_key_never_reaches_the_database_or_the_events() {
+    let logs = LogBuffer::default();
+    let _logging = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(logs.clone())
+            .finish(),
+    );
+    let key = "sk-test-3b1f0c9e-never-store-me";
+    std::env::set_var("AUTOWORK_TEST_KEY_NEVER_STORED", key);
+    let t = AgentEnv::with_key(
+        "openai_compatible",
+        json!([{"error": {"status": 401, "message": "bad key"}}]),
+        Some("AUTOWORK_TEST_KEY_NEVER_STORED"),
+    )
+    .await;
+    let automation = t.automation(json!({})).await;
+    let done = t
+        .finish(&t.run(&automation, Attendance::Attended).await)
+        .await;
+    assert_eq!(done.error.as_ref().unwrap().code, ErrorCode::ProviderError);
+    let sent = &t.mock.requests()[0].headers;
+    assert!(
+        sent.iter()
+            .any(|(name, value)| name == "authorization" && value.contains(key)),
+        "the key was sent"
+    );
+    let events =
+        serde_json::to_string(&t.env.engine.events_since(0, 10_000).await.unwrap()).unwrap();
+    assert!(events.contains("run.updated"), "the events were read");
+    assert!(!events.contains(key), "an event holds the API key");
+    t.env.engine.shutdown().await;
+    let logged = logs.text();
+    assert!(!logged.is_empty(), "logs were captured");
+    assert!(!logged.contains(key), "the logs hold the API key");
+    for entry in std::fs::read_dir(t.env.data_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains(key), "{} holds the API key", path.display());
+    }
+}
+
+/// Collects what a tracing subscriber writes.
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl LogBuffer {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
+    type Writer = LogBuffer;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}

@@ -1,0 +1,322 @@
+//! Deciding the answer to one request: endpoint, protocol checks, then the next script turn.
+
+use axum::http::Method;
+use serde_json::{json, Value};
+
+use super::Progress;
+use crate::answer::Answer;
+use crate::reply::Planned;
+use crate::script::{Action, Expect, Script, Turn};
+use crate::wire::{Protocol, ANTHROPIC_PATH, MODELS_PATH, OPENAI_PATH};
+
+/// The answer to one request, and what to record about it.
+pub(super) struct Decided {
+    pub answer: Answer,
+    pub delay_ms: u64,
+    pub turn: Option<usize>,
+    pub protocol_error: Option<String>,
+    pub error: Option<String>,
+}
+
+impl Decided {
+    fn error(protocol: Protocol, status: u16, message: String) -> Decided {
+        Decided {
+            answer: Answer::Json {
+                status,
+                body: protocol.error_body(status, &message),
+                retry_after: None,
+            },
+            delay_ms: 0,
+            turn: None,
+            protocol_error: None,
+            error: Some(message),
+        }
+    }
+
+    /// A 400 for a request a real provider would refuse: recorded as a protocol error.
+    fn refused(protocol: Protocol, status: u16, message: String) -> Decided {
+        Decided {
+            protocol_error: Some(message.clone()),
+            ..Decided::error(protocol, status, message)
+        }
+    }
+}
+
+/// Checks a request and picks its answer; consumes a turn when the script answers it.
+pub(super) fn decide(
+    script: &Script,
+    progress: &mut Progress,
+    method: &Method,
+    path: &str,
+    body: &Value,
+    parse_error: Option<String>,
+    request_bytes: usize,
+) -> Decided {
+    let protocol = Protocol::for_path(path);
+    let completion = path == OPENAI_PATH || path == ANTHROPIC_PATH;
+    if path == MODELS_PATH && method == Method::GET {
+        return Decided {
+            answer: Answer::Json {
+                status: 200,
+                body: models_body(&script.model),
+                retry_after: None,
+            },
+            delay_ms: 0,
+            turn: None,
+            protocol_error: None,
+            error: None,
+        };
+    }
+    if !completion && path != MODELS_PATH {
+        let message = format!(
+            "no such endpoint: {method} {path}; the mock serves POST {OPENAI_PATH}, \
+             POST {ANTHROPIC_PATH} and GET {MODELS_PATH}"
+        );
+        return Decided::error(protocol, 404, message);
+    }
+    let allowed = if completion {
+        Method::POST
+    } else {
+        Method::GET
+    };
+    if method != allowed {
+        return Decided::refused(
+            protocol,
+            405,
+            format!("{path} only accepts {allowed}, got {method}"),
+        );
+    }
+    if let Some(problem) = parse_error {
+        return Decided::refused(protocol, 400, problem);
+    }
+    if let Err(problem) = protocol.check_request(body) {
+        return Decided::refused(protocol, 400, problem);
+    }
+
+    let Some(turn) = script.turns.get(progress.turns_used) else {
+        let message = format!(
+            "mock script exhausted after {} turns: request {} ({method} {path}) has no turn \
+             left to answer it; add a turn to the script or stop the agent sooner",
+            script.turns.len(),
+            progress.requests.len() + 1
+        );
+        return Decided::error(protocol, 500, message);
+    };
+    progress.turns_used += 1;
+    let turn_number = progress.turns_used;
+    let decided = answer_turn(turn, turn_number, protocol, body, request_bytes);
+    Decided {
+        turn: Some(turn_number),
+        ..decided
+    }
+}
+
+fn answer_turn(
+    turn: &Turn,
+    turn_number: usize,
+    protocol: Protocol,
+    body: &Value,
+    request_bytes: usize,
+) -> Decided {
+    if let Some(expect) = &turn.expect {
+        if let Err(problem) = check_expectation(expect, protocol, body) {
+            let message =
+                format!("request for turn {turn_number} does not meet its `expect`: {problem}");
+            return Decided::refused(protocol, 400, message);
+        }
+    }
+    let (reply, cut_after, malformed_tool) = match &turn.action {
+        Action::Error(fault) => {
+            let message = fault.message.clone().unwrap_or_else(|| {
+                format!(
+                    "scripted error {} from the mock (turn {turn_number})",
+                    fault.status
+                )
+            });
+            return Decided {
+                answer: Answer::Json {
+                    status: fault.status,
+                    body: protocol.error_body(fault.status, &message),
+                    retry_after: fault.retry_after,
+                },
+                delay_ms: turn.delay_ms,
+                turn: None,
+                protocol_error: None,
+                error: Some(message),
+            };
+        }
+        Action::Hang => {
+            return Decided {
+                answer: Answer::Hang,
+                delay_ms: turn.delay_ms,
+                turn: None,
+                protocol_error: None,
+                error: None,
+            }
+        }
+        Action::Reply(reply) => (reply, None, None),
+        Action::CutStream {
+            after_chunks,
+            reply,
+        } => (reply, Some(*after_chunks), None),
+        Action::MalformedToolJson { tool_name, reply } => (reply, None, Some(tool_name.as_str())),
+    };
+    let model = body.get("model").and_then(Value::as_str).unwrap_or("");
+    let plan = Planned::new(reply, malformed_tool, turn_number, model, request_bytes);
+    let created = unix_now();
+    let streamed = body.get("stream").and_then(Value::as_bool) == Some(true);
+    let answer = if streamed {
+        let frames = protocol.stream(&plan, body, created);
+        Answer::Stream {
+            content_type: "text/event-stream",
+            cut_after: cut_after.map(|n| n.min(frames.finish_at)),
+            frames: frames.frames,
+            chunk_delay_ms: plan.chunk_delay_ms,
+        }
+    } else if cut_after.is_some() {
+        // A whole body cannot stop between events: send half of it, then drop the connection.
+        let text = protocol.body(&plan, created).to_string();
+        let half: String = text.chars().take(text.chars().count() / 2).collect();
+        Answer::Stream {
+            content_type: "application/json",
+            frames: vec![half],
+            cut_after: Some(1),
+            chunk_delay_ms: 0,
+        }
+    } else {
+        Answer::Json {
+            status: 200,
+            body: protocol.body(&plan, created),
+            retry_after: None,
+        }
+    };
+    Decided {
+        answer,
+        delay_ms: turn.delay_ms,
+        turn: None,
+        protocol_error: None,
+        error: None,
+    }
+}
+
+fn check_expectation(expect: &Expect, protocol: Protocol, body: &Value) -> Result<(), String> {
+    if let Some(wanted) = &expect.last_tool_result_contains {
+        match protocol.last_tool_result(body) {
+            None => {
+                return Err(format!(
+                    "expected the last tool result to contain {wanted:?}, but the request has no tool result"
+                ))
+            }
+            Some(result) if !result.contains(wanted.as_str()) => {
+                return Err(format!(
+                    "expected the last tool result to contain {wanted:?}, but it was {result:?}"
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// OpenAI's list shape, with Anthropic's fields beside it so either client can read it.
+fn models_body(model: &str) -> Value {
+    json!({
+        "object": "list",
+        "data": [{
+            "id": model,
+            "object": "model",
+            "created": 0,
+            "owned_by": "autowork-mock",
+            "type": "model",
+            "display_name": model,
+            "created_at": "2025-01-01T00:00:00Z",
+        }],
+        "has_more": false,
+        "first_id": model,
+        "last_id": model,
+    })
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expect(text: &str) -> Expect {
+        Expect {
+            last_tool_result_contains: Some(text.to_owned()),
+        }
+    }
+
+    #[test]
+    fn expectation_without_any_tool_result_says_so() {
+        let body = json!({"messages": [{"role": "user", "content": "hi"}]});
+        let err = check_expectation(&expect("ok"), Protocol::OpenAi, &body).unwrap_err();
+        assert!(err.contains("has no tool result"), "{err}");
+    }
+
+    #[test]
+    fn expectation_met_by_the_last_openai_tool_message() {
+        let body = json!({"messages": [
+            {"role": "tool", "tool_call_id": "a", "content": "old"},
+            {"role": "tool", "tool_call_id": "b", "content": "3 tests passed"},
+        ]});
+        assert_eq!(
+            check_expectation(&expect("passed"), Protocol::OpenAi, &body),
+            Ok(())
+        );
+        assert!(check_expectation(&expect("old"), Protocol::OpenAi, &body).is_err());
+    }
+
+    #[test]
+    fn refused_request_consumes_no_turn_and_exhaustion_is_recorded_as_error() {
+        let script = Script::from_value(json!({"turns": [{"text": "a"}]})).unwrap();
+        let mut progress = Progress::default();
+        let bad = json!({"model": "m", "messages": []});
+        let refused = decide(
+            &script,
+            &mut progress,
+            &Method::POST,
+            OPENAI_PATH,
+            &bad,
+            None,
+            10,
+        );
+        assert_eq!(refused.answer.status(), 400);
+        assert!(refused.protocol_error.is_some());
+        assert_eq!(progress.turns_used, 0);
+
+        let good = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]});
+        let answered = decide(
+            &script,
+            &mut progress,
+            &Method::POST,
+            OPENAI_PATH,
+            &good,
+            None,
+            10,
+        );
+        assert_eq!((answered.answer.status(), answered.turn), (200, Some(1)));
+        let exhausted = decide(
+            &script,
+            &mut progress,
+            &Method::POST,
+            OPENAI_PATH,
+            &good,
+            None,
+            10,
+        );
+        assert_eq!(exhausted.answer.status(), 500);
+        assert_eq!(exhausted.protocol_error, None);
+        assert!(exhausted
+            .error
+            .unwrap()
+            .starts_with("mock script exhausted after 1 turns"));
+        assert_eq!(progress.turns_used, 1);
+    }
+}
