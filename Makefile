@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 DEMO_DIR ?= $(CURDIR)/target/demo
 
-.PHONY: run test deps check-toolchain build fmt-check lint test-rust bench demo-data clean-demo
+.PHONY: run test demo deps check-toolchain build fmt-check lint test-rust bench demo-data clean-demo
 
 ## run: build the `autowork` CLI, print its help and walk through a short demo
 run: deps build
@@ -38,7 +38,12 @@ test-rust:
 	  $(CARGO) test --locked --no-fail-fast; \
 	fi
 
-## bench: ledger benchmark (release build); prints figures
+## demo: the whole flow against the scripted model server, no API key needed
+demo: deps
+	$(CARGO) build -p autowork-cli -p autowork-mock-llm
+	@./scripts/demo.sh
+
+## bench: ledger and agent benchmarks (release build); print figures
 bench:
 	$(CARGO) bench -p autowork-core
 

@@ -6,6 +6,8 @@ missing=()
 command -v cc >/dev/null || missing+=(build-essential)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v git >/dev/null || missing+=(git)
+# The OS keychain (Secret Service over D-Bus) for API keys.
+pkg-config --exists dbus-1 2>/dev/null || missing+=(libdbus-1-dev)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

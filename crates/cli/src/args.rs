@@ -2,15 +2,17 @@
 
 use std::path::PathBuf;
 
-use autowork_core::ledger::RunState;
+use autowork_core::agent::provider::ProviderKind;
+use autowork_core::ledger::{PermissionDecision, RunState};
 use clap::{Args, Parser, Subcommand};
 
-/// Autowork from a terminal: define automations, inspect and cancel their runs, follow
-/// the engine's events.
+/// Autowork from a terminal: define automations, run them, answer what they ask, inspect
+/// and cancel their runs, configure model providers, follow the engine's events.
 #[derive(Debug, Parser)]
 #[command(name = "autowork", version)]
 pub struct Cli {
-    /// Where the database and models.json live [default: the user data dir + /autowork]
+    /// Where the database, models.json and providers.json live [default: the user data dir
+    /// + /autowork]
     #[arg(long, global = true, env = "AUTOWORK_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
@@ -30,10 +32,101 @@ pub enum Command {
     /// List, inspect and cancel runs
     #[command(subcommand)]
     Run(RunCommand),
+    /// Run an automation now and follow it to its end, answering what it asks
+    ///
+    /// The run executes inside this process, so the command lives as long as the run: it
+    /// streams the transcript (to stderr with --json, so stdout holds only the final run),
+    /// prompts on this terminal for permissions and answers when attended, and prints the
+    /// final run. Ctrl-C cancels the run (exit 130). Exit 0 when the run succeeded, 1 when
+    /// it failed or was stopped.
+    RunNow(RunNowArgs),
+    /// Answer a run's permission request (from `run show`, or another terminal)
+    Reply(ReplyArgs),
+    /// Answer a run's questions, one answer per question, in order
+    Answer(AnswerArgs),
     /// Print the engine's events as JSON lines
     Events(EventsArgs),
-    /// List the models automations may use
+    /// List the models automations may use (the catalog and the providers' models)
     Models,
+    /// Configure the model providers runs call
+    #[command(subcommand)]
+    Provider(ProviderCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct RunNowArgs {
+    /// The automation to run
+    pub id: String,
+    /// Wait for the run to end (always the case: the run lives as long as this command)
+    #[arg(long)]
+    pub wait: bool,
+    /// Ask on this terminal when the run needs a permission or an answer [default when
+    /// stdin is a terminal]
+    #[arg(long, conflicts_with = "unattended")]
+    pub attended: bool,
+    /// Do not wait for input: a permission to ask for or a question fails the run
+    /// (`needs_user_input`) unless the automation allows waiting [default when stdin is
+    /// not a terminal]
+    #[arg(long)]
+    pub unattended: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplyArgs {
+    /// The request id (`req_...`) the run waits on
+    pub request_id: String,
+    /// once: allow this call; always: allow it and its like from now on; reject: refuse
+    #[arg(value_parser = parse_decision, value_name = "once|always|reject")]
+    pub decision: PermissionDecision,
+    /// Tell the agent why (with reject)
+    #[arg(long, value_name = "M")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AnswerArgs {
+    /// The question's call id the run waits on
+    pub call_id: String,
+    /// One answer per question, in order
+    #[arg(required = true, num_args = 1.., value_name = "ANSWER")]
+    pub answers: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProviderCommand {
+    /// Add a provider, or replace the one with the same id (a preset too)
+    Add(ProviderAddArgs),
+    /// List the providers: yours and the presets, and whether their key variable is set
+    List,
+    /// Remove a provider you added (a preset you overrode comes back as it was)
+    Remove { id: String },
+    /// Check that a provider answers with its key: list its models
+    Test { id: String },
+    /// Store a provider's API key in the OS keychain, read from stdin (one line); it is
+    /// used before the provider's key variable
+    SetKey { id: String },
+    /// Remove a provider's API key from the OS keychain
+    ForgetKey { id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct ProviderAddArgs {
+    /// Lowercase letters, digits, dashes and underscores; automations name it in --model
+    #[arg(long)]
+    pub id: String,
+    /// The wire format: openai-compatible or anthropic
+    #[arg(long, value_parser = parse_kind, value_name = "openai-compatible|anthropic")]
+    pub kind: ProviderKind,
+    /// OpenAI-compatible: the URL /chat/completions is appended to (e.g.
+    /// https://api.openai.com/v1); Anthropic: the API root
+    #[arg(long, value_name = "URL")]
+    pub base_url: String,
+    /// The environment variable holding the API key (the key itself is never stored)
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
+    /// Model ids it serves beyond the built-in catalog (repeatable)
+    #[arg(long = "model", value_name = "MODEL_ID", num_args = 1..)]
+    pub models: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,7 +217,12 @@ pub enum RunCommand {
     /// List runs, newest first
     List(RunListArgs),
     /// Show one run
-    Show { id: String },
+    Show {
+        id: String,
+        /// Also print what was said: messages, tool calls and their results
+        #[arg(long)]
+        transcript: bool,
+    },
     /// Cancel an active run
     Cancel { id: String },
 }
@@ -160,4 +258,17 @@ fn parse_state(text: &str) -> Result<RunState, String> {
         let all: Vec<&str> = RunState::ALL.iter().map(|s| s.as_str()).collect();
         format!("expected one of {}", all.join(", "))
     })
+}
+
+fn parse_decision(text: &str) -> Result<PermissionDecision, String> {
+    match text {
+        "once" => Ok(PermissionDecision::Once),
+        "always" => Ok(PermissionDecision::Always),
+        "reject" => Ok(PermissionDecision::Reject),
+        _ => Err("expected once, always or reject".into()),
+    }
+}
+
+fn parse_kind(text: &str) -> Result<ProviderKind, String> {
+    ProviderKind::parse(text).ok_or_else(|| "expected openai-compatible or anthropic".into())
 }

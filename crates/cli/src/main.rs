@@ -1,18 +1,25 @@
 //! `autowork`: the Autowork engine from a terminal. Each command parses its arguments,
-//! makes one engine call and prints the result (`--json` for the engine's own values).
+//! makes one engine call and prints the result (`--json` for the engine's own values);
+//! `run-now` drives a run in this process and follows it to its end.
 
 mod args;
 mod automation;
+mod blockers;
 mod events;
 mod models;
 mod output;
+mod provider;
+mod run_now;
 mod runs;
 mod spec;
+mod transcript;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
+use autowork_core::agent::Agent;
 use autowork_core::{ApiError, Engine, EngineConfig, Error, ValidationDetail};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
@@ -28,6 +35,7 @@ async fn main() -> ExitCode {
     let json = cli.json;
     match run(cli).await {
         Ok(()) | Err(Failure::StdoutClosed) => ExitCode::SUCCESS,
+        Err(Failure::Exit(code)) => ExitCode::from(code),
         Err(Failure::Api(error)) => {
             output::print_error(&error, json);
             if error.is_invalid_input() {
@@ -41,7 +49,13 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Outcome {
     let data_dir = data_dir(cli.data_dir)?;
-    let engine = Engine::open(EngineConfig::new(data_dir).label("cli")).await?;
+    // Provider settings are a file of their own: no database needed.
+    if let Command::Provider(command) = cli.command {
+        return provider::run(&data_dir, command, cli.json).await;
+    }
+    // Runs started here (run-now) execute in this process, with the real agent.
+    let agent = Arc::new(Agent::new(&data_dir));
+    let engine = Engine::open(EngineConfig::new(data_dir).label("cli").executor(agent)).await?;
     let outcome = dispatch(&engine, cli.command, cli.json).await;
     engine.shutdown().await;
     outcome
@@ -51,8 +65,13 @@ async fn dispatch(engine: &Engine, command: Command, json: bool) -> Outcome {
     match command {
         Command::Automation(command) => automation::run(engine, command, json).await,
         Command::Run(command) => runs::run(engine, command, json).await,
+        Command::RunNow(args) => run_now::run(engine, args, json).await,
+        Command::Reply(args) => blockers::reply(engine, args, json).await,
+        Command::Answer(args) => blockers::answer(engine, args, json).await,
         Command::Events(args) => events::run(engine, args).await,
         Command::Models => models::run(engine, json),
+        // Handled before the engine is opened.
+        Command::Provider(command) => provider::run(engine.data_dir(), command, json).await,
     }
 }
 

@@ -14,6 +14,8 @@ pub enum Failure {
     Api(ApiError),
     /// Stdout was closed, e.g. piped into `head`: nothing more to say.
     StdoutClosed,
+    /// Everything was said already; exit with this code (a run that failed, Ctrl-C).
+    Exit(u8),
 }
 
 impl From<ApiError> for Failure {

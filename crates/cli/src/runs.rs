@@ -3,6 +3,7 @@
 use autowork_core::ids::{AutomationId, RunId};
 use autowork_core::ledger::{Blocker, Run};
 use autowork_core::{Engine, RunFilter, RunPage};
+use serde_json::json;
 
 use crate::args::{RunCommand, RunListArgs};
 use crate::output::{clip, emit_either, fields, opt_time, time, Outcome, Table};
@@ -10,9 +11,22 @@ use crate::output::{clip, emit_either, fields, opt_time, time, Outcome, Table};
 pub async fn run(engine: &Engine, command: RunCommand, json: bool) -> Outcome {
     match command {
         RunCommand::List(args) => list(engine, args, json).await,
-        RunCommand::Show { id } => {
-            let run = engine.get_run(&RunId::from(id.as_str())).await?;
-            emit_either(json, &run, view)
+        RunCommand::Show { id, transcript } => {
+            let id = RunId::from(id.as_str());
+            let run = engine.get_run(&id).await?;
+            if !transcript {
+                return emit_either(json, &run, view);
+            }
+            let transcript = engine.run_transcript(&id).await?;
+            let shown = json!({ "run": run, "transcript": transcript });
+            emit_either(json, &shown, |_| {
+                let said = if transcript.is_empty() {
+                    "(nothing yet)\n".to_owned()
+                } else {
+                    crate::transcript::render(&transcript)
+                };
+                format!("{}\ntranscript:\n{said}", view(&run))
+            })
         }
         RunCommand::Cancel { id } => {
             let run = engine.cancel_run(&RunId::from(id.as_str())).await?;

@@ -5,9 +5,10 @@
 // and a failed setup should stop the test where it happens.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use pretty_assertions::assert_eq;
 use serde_json::{json, Value};
@@ -527,4 +528,505 @@ fn events_follow_prints_new_changes_until_interrupted() {
     assert!(interrupt.success());
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "Ctrl-C ends the follow cleanly");
+}
+
+// ---- providers -------------------------------------------------------------------------
+
+#[test]
+fn provider_add_list_and_remove_keep_user_providers_beside_the_presets() {
+    let sandbox = Sandbox::new();
+
+    let added = sandbox.ok_json(
+        "provider add --json --id local-vllm --kind openai-compatible \
+         --base-url http://127.0.0.1:8000/v1 --api-key-env AUTOWORK_TEST_VLLM_KEY \
+         --model qwen-coder --model llama-3",
+    );
+    assert_eq!(
+        added,
+        json!({
+            "id": "local-vllm",
+            "kind": "openai_compatible",
+            "base_url": "http://127.0.0.1:8000/v1",
+            "api_key_env": "AUTOWORK_TEST_VLLM_KEY",
+            "api_key_in_keychain": false,
+            "models": ["qwen-coder", "llama-3"],
+            "source": "user",
+            "key_set": false,
+        })
+    );
+
+    let mut list = sandbox.command("provider list --json");
+    list.env("AUTOWORK_TEST_VLLM_KEY", "sk-very-secret");
+    let listed = sandbox.run_with(list, "");
+    assert_eq!(listed.code, 0, "stderr: {}", listed.stderr);
+    assert!(
+        !listed.stdout.contains("sk-very-secret"),
+        "the key is never printed"
+    );
+    let providers = listed.json();
+    let summary: Vec<(&str, &str)> = providers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap(), p["source"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("local-vllm", "user"),
+            ("openai", "preset"),
+            ("anthropic", "preset"),
+            ("openrouter", "preset"),
+            ("ollama", "preset"),
+        ]
+    );
+    assert_eq!(providers[0]["key_set"], true, "the variable is set here");
+    assert_eq!(providers[4]["key_set"], Value::Null, "ollama needs no key");
+
+    let human = sandbox.run("provider list");
+    assert!(
+        human.stdout.contains("$AUTOWORK_TEST_VLLM_KEY (not set)"),
+        "{}",
+        human.stdout
+    );
+
+    let models = sandbox.ok_json("models --json");
+    let ids: Vec<String> = models
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| format!("{}/{}", m["provider_id"], m["model_id"]).replace('"', ""))
+        .collect();
+    for expected in ["local-vllm/qwen-coder", "local-vllm/llama-3"] {
+        assert!(ids.contains(&expected.to_owned()), "{expected} in {ids:?}");
+    }
+
+    let removed = sandbox.run("provider remove local-vllm");
+    assert_eq!(
+        (removed.code, removed.stdout.as_str()),
+        (0, "removed provider local-vllm\n")
+    );
+    let again = sandbox.run("provider remove local-vllm --json");
+    assert_eq!(again.code, 1, "stderr: {}", again.stderr);
+    assert_eq!(again.json()["kind"], "not_found");
+    let preset = sandbox.run("provider remove openai");
+    assert_eq!(preset.code, 1, "presets cannot be removed");
+    assert!(preset.stderr.contains("preset"), "{}", preset.stderr);
+}
+
+#[test]
+fn provider_add_with_a_bad_base_url_exits_2_and_saves_nothing() {
+    let sandbox = Sandbox::new();
+
+    let outcome = sandbox
+        .run("provider add --json --id broken --kind anthropic --base-url ftp://example.com");
+
+    assert_eq!(outcome.code, 2, "stderr: {}", outcome.stderr);
+    let error = outcome.json();
+    assert_eq!(error["kind"], "validation");
+    assert_eq!(error["details"][0]["field"], "base_url");
+    assert_eq!(error["details"][0]["message"], "invalid_base_url");
+    let listed = sandbox.ok_json("provider list --json");
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["id"] != "broken"),
+        "{listed}"
+    );
+
+    let bad_kind =
+        sandbox.run("provider add --id x --kind gemini --base-url http://127.0.0.1:1/v1");
+    assert_eq!(bad_kind.code, 2, "an unknown kind is a usage error");
+}
+
+#[test]
+fn provider_test_reports_the_model_count_or_the_failure() {
+    let sandbox = Sandbox::new();
+    let mock = Mock::start(json!({ "turns": [] }));
+    sandbox.add_mock_provider(&mock);
+
+    let ok = sandbox.run("provider test mock");
+    assert_eq!(
+        (ok.code, ok.stdout.as_str()),
+        (0, "ok: 1 models\n"),
+        "stderr: {}",
+        ok.stderr
+    );
+
+    let closed = closed_port();
+    sandbox.ok_json(&format!(
+        "provider add --json --id gone --kind openai-compatible --base-url http://127.0.0.1:{closed}/v1"
+    ));
+    let failed = sandbox.run("provider test gone");
+    assert_eq!(failed.code, 1, "stdout: {}", failed.stdout);
+    assert!(
+        failed.stderr.contains("could not reach"),
+        "{}",
+        failed.stderr
+    );
+
+    let unknown = sandbox.run("provider test nobody --json");
+    assert_eq!(unknown.code, 1);
+    assert_eq!(unknown.json()["kind"], "not_found");
+}
+
+// ---- answering runs --------------------------------------------------------------------
+
+#[test]
+fn reply_and_answer_to_an_unknown_request_exit_1_request_not_pending() {
+    let sandbox = Sandbox::new();
+
+    let reply = sandbox.run("reply req_missing once --json");
+    assert_eq!(reply.code, 1, "stderr: {}", reply.stderr);
+    assert_eq!(reply.json()["error"], "request_not_pending");
+    assert_eq!(reply.json()["kind"], "conflict");
+
+    let answer = sandbox.run("answer call_missing yes --json");
+    assert_eq!(answer.code, 1, "stderr: {}", answer.stderr);
+    assert_eq!(answer.json()["error"], "request_not_pending");
+
+    let human = sandbox.run("reply req_missing reject --message no");
+    assert_eq!(human.code, 1);
+    assert!(
+        human.stderr.contains("no longer pending"),
+        "{}",
+        human.stderr
+    );
+
+    let bad_decision = sandbox.run("reply req_missing maybe");
+    assert_eq!(bad_decision.code, 2, "{}", bad_decision.stderr);
+    let no_answers = sandbox.run("answer call_missing");
+    assert_eq!(no_answers.code, 2, "{}", no_answers.stderr);
+}
+
+#[test]
+fn run_show_transcript_of_an_unknown_run_exits_1_not_found() {
+    let sandbox = Sandbox::new();
+    let outcome = sandbox.run("run show run_missing --transcript --json");
+    assert_eq!(outcome.code, 1, "stderr: {}", outcome.stderr);
+    assert_eq!(outcome.json()["kind"], "not_found");
+}
+
+#[test]
+fn run_now_of_an_unknown_automation_exits_1_not_found() {
+    let sandbox = Sandbox::new();
+    let outcome = sandbox.run("run-now aut_missing --json");
+    assert_eq!(outcome.code, 1, "stderr: {}", outcome.stderr);
+    assert_eq!(outcome.json()["kind"], "not_found");
+}
+
+// ---- end to end, against the mock model server ------------------------------------------
+
+/// The scriptable model server, on a runtime of its own while the test runs the binary.
+struct Mock {
+    runtime: tokio::runtime::Runtime,
+    server: Option<autowork_mock_llm::MockServer>,
+}
+
+impl Mock {
+    fn start(script: Value) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let script = autowork_mock_llm::Script::from_value(script).unwrap();
+        let server = runtime
+            .block_on(autowork_mock_llm::MockServer::start(script))
+            .unwrap();
+        Self {
+            runtime,
+            server: Some(server),
+        }
+    }
+
+    fn server(&self) -> &autowork_mock_llm::MockServer {
+        self.server.as_ref().unwrap()
+    }
+
+    fn assert_clean(&self) {
+        assert_eq!(self.server().protocol_errors(), Vec::<String>::new());
+    }
+}
+
+impl Drop for Mock {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            self.runtime.block_on(server.shutdown());
+        }
+    }
+}
+
+/// A port nothing listens on (it was free a moment ago).
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// The longest an end-to-end command may take before the test gives up on it.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+impl Sandbox {
+    fn add_mock_provider(&self, mock: &Mock) {
+        self.ok_json(&format!(
+            "provider add --json --id mock --kind openai-compatible --base-url {}/v1",
+            mock.server().base_url()
+        ));
+    }
+
+    /// A manual automation on the mock model, with a README in its workspace.
+    fn mock_automation(&self, mock: &Mock) -> String {
+        std::fs::write(
+            self.workspace.path().join("README.md"),
+            "# Autowork\nRuns agents.\n",
+        )
+        .unwrap();
+        self.add_mock_provider(mock);
+        id_of(&self.ok_json(&format!(
+            "automation create --json --title 'Mock run' --prompt 'Look around' \
+             --workspace {} --model mock/mock-coder --manual",
+            self.workspace()
+        )))
+    }
+
+    /// Starts a command with piped stdio; the caller writes stdin and finishes it.
+    fn spawn(&self, line: &str) -> Child {
+        let mut command = self.command(line);
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command.spawn().unwrap()
+    }
+
+    /// Polls `check` every 100 ms until it gives a value, failing after [`DEADLINE`].
+    fn eventually<T>(&self, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+        let start = Instant::now();
+        loop {
+            if let Some(value) = check() {
+                return value;
+            }
+            assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+/// Waits for a child (killing it after [`DEADLINE`]) while reading its output.
+fn finish(mut child: Child) -> Outcome {
+    fn reader(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            pipe.read_to_string(&mut text).unwrap();
+            text
+        })
+    }
+    let stdout = reader(child.stdout.take().unwrap());
+    let stderr = reader(child.stderr.take().unwrap());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > DEADLINE {
+            child.kill().unwrap();
+            let stderr = stderr.join().unwrap();
+            panic!("the command did not end within {DEADLINE:?}; stderr: {stderr}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Outcome {
+        code: status.code().unwrap_or(-1),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+#[test]
+fn run_now_json_streams_to_stderr_and_prints_only_the_final_run_on_stdout() {
+    let sandbox = Sandbox::new();
+    let mock = Mock::start(json!({ "turns": [
+        { "reasoning": "Read first.", "text": "Looking.",
+          "tool_calls": [{ "name": "read", "arguments": { "path": "README.md" } }] },
+        { "expect": { "last_tool_result_contains": "Runs agents." }, "text": "All done." },
+    ]}));
+    let id = sandbox.mock_automation(&mock);
+
+    let outcome = sandbox.run(&format!("run-now {id} --wait --json"));
+
+    assert_eq!(outcome.code, 0, "stderr: {}", outcome.stderr);
+    let run = outcome.json();
+    assert_eq!(run["state"], "succeeded");
+    assert_eq!(run["attendance"], "unattended", "stdin is not a terminal");
+    assert_eq!(run["result"], "All done.");
+    assert_eq!(run["steps"], 2);
+    for expected in [
+        "┊ Read first.",
+        "Looking.",
+        "→ read README.md",
+        "  ✓ ",
+        "All done.",
+    ] {
+        assert!(
+            outcome.stderr.contains(expected),
+            "{expected:?} missing from stderr:\n{}",
+            outcome.stderr
+        );
+    }
+    assert_eq!(
+        outcome.stderr.matches("Looking.").count(),
+        1,
+        "streamed text is not printed again when complete:\n{}",
+        outcome.stderr
+    );
+    mock.assert_clean();
+
+    let shown = sandbox.ok_json(&format!("run show {} --transcript --json", id_of(&run)));
+    assert_eq!(shown["run"], run);
+    let roles: Vec<&str> = shown["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["user", "assistant", "tool", "assistant"]);
+    assert_eq!(shown["transcript"][1]["parts"][2]["kind"], "tool_call");
+
+    let human = sandbox.run(&format!("run show {} --transcript", id_of(&run)));
+    assert_eq!(human.code, 0, "stderr: {}", human.stderr);
+    assert!(
+        human.stdout.contains(
+            "── assistant ──\n┊ Read first.\nLooking.\n→ read {\"path\":\"README.md\"}\n"
+        ),
+        "{}",
+        human.stdout
+    );
+}
+
+#[test]
+fn attended_run_now_asks_on_stdin_for_permissions_and_answers() {
+    let sandbox = Sandbox::new();
+    let mock = Mock::start(json!({ "turns": [
+        { "text": "Checking.", "tool_calls": [
+            { "name": "bash", "arguments": { "command": "echo from-bash" } }] },
+        { "expect": { "last_tool_result_contains": "from-bash" }, "tool_calls": [
+            { "name": "question", "arguments": { "questions": [
+                { "question": "Which branch?", "choices": ["main", "dev"] },
+                { "question": "Anything else?" }] } }] },
+        { "expect": { "last_tool_result_contains": "dev" }, "text": "Done." },
+    ]}));
+    let id = sandbox.mock_automation(&mock);
+    let command = sandbox.command(&format!("run-now {id} --attended"));
+
+    let outcome = sandbox.run_with(command, "o\n2\nship it\n");
+
+    assert_eq!(
+        outcome.code, 0,
+        "stdout: {}\nstderr: {}",
+        outcome.stdout, outcome.stderr
+    );
+    for expected in [
+        "→ bash: echo from-bash\n",
+        "? permission needed (bash): run `echo from-bash`\n",
+        "allow? [o]nce / [a]lways / [r]eject: o\n",
+        "  ✓ from-bash\n",
+        "(1/2) Which branch?\n  1) main\n  2) dev\n",
+        "(2/2) Anything else?\n",
+        "state:           succeeded\n",
+        "attendance:      attended\n",
+    ] {
+        assert!(
+            outcome.stdout.contains(expected),
+            "{expected:?} missing from stdout:\n{}",
+            outcome.stdout
+        );
+    }
+    mock.assert_clean();
+    let answers = mock.server().requests();
+    let last = answers.last().unwrap();
+    assert!(
+        last.body.to_string().contains("ship it"),
+        "the free-text answer reached the model"
+    );
+}
+
+#[test]
+fn unattended_run_that_needs_a_permission_fails_and_exits_1() {
+    let sandbox = Sandbox::new();
+    let mock = Mock::start(json!({ "turns": [
+        { "tool_calls": [{ "name": "bash", "arguments": { "command": "rm -rf build" } }] },
+    ]}));
+    let id = sandbox.mock_automation(&mock);
+
+    let outcome = sandbox.run(&format!("run-now {id} --unattended --json"));
+
+    assert_eq!(outcome.code, 1, "stderr: {}", outcome.stderr);
+    let run = outcome.json();
+    assert_eq!(run["state"], "failed");
+    assert_eq!(run["error"]["code"], "needs_user_input");
+    assert!(
+        outcome.stderr.contains("failed (needs_user_input)"),
+        "{}",
+        outcome.stderr
+    );
+}
+
+#[test]
+fn reply_from_another_process_resumes_a_waiting_run_now() {
+    let sandbox = Sandbox::new();
+    let mock = Mock::start(json!({ "turns": [
+        { "tool_calls": [{ "name": "bash", "arguments": { "command": "echo approved" } }] },
+        { "expect": { "last_tool_result_contains": "approved" }, "text": "Finished." },
+    ]}));
+    let id = sandbox.mock_automation(&mock);
+    // Attended, with stdin open but silent: the prompt waits, another process answers.
+    let child = sandbox.spawn(&format!("run-now {id} --attended --json"));
+
+    let request = sandbox.eventually("the permission request", || {
+        let page = sandbox.ok_json("run list --json --state awaiting_input");
+        let request = page["runs"][0]["blocker"]["request_id"].as_str()?;
+        Some(request.to_owned())
+    });
+    let resumed = sandbox.ok_json(&format!("reply {request} once --json"));
+    assert_eq!(resumed["state"], "running");
+    let twice = sandbox.run(&format!("reply {request} once --json"));
+    assert_eq!(twice.code, 1, "an answered request is no longer pending");
+    assert_eq!(twice.json()["error"], "request_not_pending");
+
+    let outcome = finish(child);
+    assert_eq!(outcome.code, 0, "stderr: {}", outcome.stderr);
+    assert_eq!(outcome.json()["state"], "succeeded");
+    assert!(
+        outcome.stderr.contains("(answered elsewhere)"),
+        "{}",
+        outcome.stderr
+    );
+    mock.assert_clean();
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_cancels_the_run_and_exits_130() {
+    let sandbox = Sandbox::new();
+    let mock = Mock::start(json!({ "turns": [{ "hang": true }] }));
+    let id = sandbox.mock_automation(&mock);
+    let child = sandbox.spawn(&format!("run-now {id} --json"));
+
+    // The model call is in flight: the run is running and the handler is in place.
+    sandbox.eventually("the model call", || {
+        (!mock.server().requests().is_empty()).then_some(())
+    });
+    let interrupt = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupt.success());
+
+    let outcome = finish(child);
+    assert_eq!(outcome.code, 130, "stderr: {}", outcome.stderr);
+    let run = outcome.json();
+    assert_eq!(run["state"], "stopped");
+    assert_eq!(run["stop_reason"], "cancelled");
 }

@@ -2,6 +2,7 @@
 //! the HTTP plumbing (retries with backoff, timeouts) shared by the two wire formats.
 
 mod anthropic;
+pub mod keychain;
 mod openai;
 pub mod settings;
 mod sse;
@@ -125,13 +126,21 @@ impl Default for HttpPolicy {
     }
 }
 
+/// The provider's API key, read off the async runtime (the keychain blocks).
+async fn api_key(config: &ProviderConfig) -> Result<Option<String>, ProviderError> {
+    let config = config.clone();
+    tokio::task::spawn_blocking(move || config.api_key())
+        .await
+        .map_err(|e| ProviderError::MissingKey(format!("reading the key failed: {e}")))?
+}
+
 /// Builds the client for a configured provider.
-pub fn connect(
+pub async fn connect(
     config: &ProviderConfig,
     http: reqwest::Client,
     policy: HttpPolicy,
 ) -> Result<Box<dyn Provider>, ProviderError> {
-    let api_key = config.api_key()?;
+    let api_key = api_key(config).await?;
     let base_url = config.base_url.trim_end_matches('/').to_owned();
     Ok(match config.kind {
         ProviderKind::OpenaiCompatible => Box::new(openai::OpenAi {

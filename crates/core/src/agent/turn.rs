@@ -72,6 +72,7 @@ impl Turns {
             ));
         };
         let provider = provider::connect(&config, agent.http.clone(), agent.policy.clone())
+            .await
             .map_err(|e| failed(ErrorCode::ExecutionFailed, e.to_string()))?;
 
         let continued = match (spec.context, &ctx.automation.session_id) {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::ProviderError;
+use super::{keychain, ProviderError};
 use crate::error::{Error, Result, ValidationDetail};
 
 pub const PROVIDERS_FILE: &str = "providers.json";
@@ -44,23 +44,47 @@ pub struct ProviderConfig {
     /// The environment variable holding the API key; none for local servers.
     #[serde(default)]
     pub api_key_env: Option<String>,
+    /// Whether the key is kept in the OS keychain (set by `provider set-key`); it is used
+    /// before the environment variable.
+    #[serde(default)]
+    pub api_key_in_keychain: bool,
     /// Model ids this provider serves beyond the built-in catalog.
     #[serde(default)]
     pub models: Vec<String>,
 }
 
 impl ProviderConfig {
-    /// The API key, if the provider uses one.
+    /// The API key, if the provider uses one: from the OS keychain when it holds one, else
+    /// from the environment variable. Blocking when the keychain is asked.
     pub fn api_key(&self) -> Result<Option<String>, ProviderError> {
-        let Some(var) = &self.api_key_env else {
-            return Ok(None);
-        };
-        match std::env::var(var) {
-            Ok(key) if !key.trim().is_empty() => Ok(Some(key.trim().to_owned())),
-            _ => Err(ProviderError::MissingKey(format!(
-                "provider `{}` reads its API key from ${var}, which is not set; set it in the environment Autowork starts from",
-                self.id
-            ))),
+        let mut keychain_problem = None;
+        if self.api_key_in_keychain {
+            match keychain::load(&self.id) {
+                Ok(Some(key)) if !key.trim().is_empty() => return Ok(Some(key.trim().to_owned())),
+                Ok(_) => keychain_problem = Some("the keychain holds no key for it".to_owned()),
+                Err(e) => keychain_problem = Some(format!("the keychain is unavailable ({e})")),
+            }
+        }
+        if let Some(var) = &self.api_key_env {
+            if let Ok(key) = std::env::var(var) {
+                if !key.trim().is_empty() {
+                    return Ok(Some(key.trim().to_owned()));
+                }
+            }
+        }
+        match (keychain_problem, &self.api_key_env) {
+            (None, None) => Ok(None),
+            (problem, var) => {
+                let mut message = format!("provider `{}` has no API key", self.id);
+                if let Some(problem) = problem {
+                    message.push_str(&format!(": {problem}"));
+                }
+                if let Some(var) = var {
+                    message.push_str(&format!(" and ${var} is not set"));
+                }
+                message.push_str("; store one with `autowork provider set-key` (or under Settings -> Providers), or set the variable in the environment Autowork starts from");
+                Err(ProviderError::MissingKey(message))
+            }
         }
     }
 }
@@ -85,6 +109,7 @@ fn preset(id: &str, kind: ProviderKind, base_url: &str, key: Option<&str>) -> Pr
         kind,
         base_url: base_url.into(),
         api_key_env: key.map(str::to_owned),
+        api_key_in_keychain: false,
         models: Vec::new(),
     }
 }
@@ -167,15 +192,49 @@ impl ProviderSettings {
         self.save()
     }
 
-    /// Removes a user-configured provider; false when there was none with that id.
+    /// Removes a user-configured provider (and its keychain entry); false when there was
+    /// none with that id. Blocking when a key is stored.
     pub fn remove(&mut self, id: &str) -> Result<bool> {
-        let before = self.user.len();
-        self.user.retain(|p| p.id != id);
-        if self.user.len() == before {
+        let Some(index) = self.user.iter().position(|p| p.id == id) else {
             return Ok(false);
-        }
+        };
+        let removed = self.user.remove(index);
         self.save()?;
+        if removed.api_key_in_keychain {
+            if let Err(e) = keychain::delete(id) {
+                tracing::warn!(provider = id, error = %e, "could not remove the key from the keychain");
+            }
+        }
         Ok(true)
+    }
+
+    /// Stores `key` in the OS keychain for provider `id` and makes the provider use it.
+    /// Blocking.
+    pub fn store_key(&mut self, id: &str, key: &str) -> Result<()> {
+        let mut config = self.find(id).ok_or_else(|| Error::NotFound {
+            entity: "provider",
+            id: id.to_owned(),
+        })?;
+        if key.trim().is_empty() {
+            return Err(Error::InvalidInput(vec![ValidationDetail::new(
+                "api_key",
+                "must_not_be_empty",
+            )]));
+        }
+        keychain::store(id, key.trim())?;
+        config.api_key_in_keychain = true;
+        self.upsert(config)
+    }
+
+    /// Removes provider `id`'s key from the keychain. Blocking.
+    pub fn forget_key(&mut self, id: &str) -> Result<()> {
+        let mut config = self.find(id).ok_or_else(|| Error::NotFound {
+            entity: "provider",
+            id: id.to_owned(),
+        })?;
+        keychain::delete(id)?;
+        config.api_key_in_keychain = false;
+        self.upsert(config)
     }
 
     fn save(&self) -> Result<()> {
@@ -231,5 +290,94 @@ fn validate(config: &ProviderConfig) -> Result<()> {
         Ok(())
     } else {
         Err(Error::InvalidInput(details))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mock(id: &str, key_env: Option<&str>) -> ProviderConfig {
+        ProviderConfig {
+            id: id.into(),
+            kind: ProviderKind::OpenaiCompatible,
+            base_url: "http://127.0.0.1:9/v1".into(),
+            api_key_env: key_env.map(str::to_owned),
+            api_key_in_keychain: false,
+            models: vec!["tiny".into()],
+        }
+    }
+
+    #[test]
+    fn user_providers_are_saved_and_override_presets() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = ProviderSettings::load(dir.path()).unwrap();
+        assert_eq!(
+            settings.find("ollama").unwrap().base_url,
+            "http://127.0.0.1:11434/v1"
+        );
+        settings.upsert(mock("ollama", None)).unwrap();
+        settings.upsert(mock("local", None)).unwrap();
+        let reloaded = ProviderSettings::load(dir.path()).unwrap();
+        assert_eq!(
+            reloaded.find("ollama").unwrap().base_url,
+            "http://127.0.0.1:9/v1"
+        );
+        assert_eq!(reloaded.find("local").unwrap().models, vec!["tiny"]);
+        assert_eq!(
+            reloaded.all().iter().filter(|p| p.id == "ollama").count(),
+            1
+        );
+        let mut reloaded = reloaded;
+        assert!(reloaded.remove("local").unwrap());
+        assert!(!reloaded.remove("local").unwrap());
+    }
+
+    #[test]
+    fn invalid_providers_are_refused_with_every_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = ProviderSettings::load(dir.path()).unwrap();
+        let mut bad = mock("Bad Id", Some("NOT-A-VAR"));
+        bad.base_url = "ftp://x".into();
+        match settings.upsert(bad) {
+            Err(Error::InvalidInput(details)) => {
+                let fields: Vec<_> = details.iter().map(|d| d.message.as_str()).collect();
+                assert_eq!(
+                    fields,
+                    vec![
+                        "invalid_provider_id",
+                        "invalid_base_url",
+                        "invalid_env_var_name"
+                    ]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            !dir.path().join(PROVIDERS_FILE).exists(),
+            "nothing was saved"
+        );
+    }
+
+    #[test]
+    fn the_key_comes_from_the_named_variable_and_its_absence_says_what_to_do() {
+        std::env::set_var("AUTOWORK_SETTINGS_TEST_KEY", "  sk-123  ");
+        assert_eq!(
+            mock("p", Some("AUTOWORK_SETTINGS_TEST_KEY"))
+                .api_key()
+                .unwrap(),
+            Some("sk-123".into())
+        );
+        assert_eq!(
+            mock("p", None).api_key().unwrap(),
+            None,
+            "local servers need no key"
+        );
+        let error = mock("p", Some("AUTOWORK_SETTINGS_TEST_UNSET"))
+            .api_key()
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("$AUTOWORK_SETTINGS_TEST_UNSET"), "{error}");
+        assert!(error.contains("provider set-key"), "{error}");
     }
 }
