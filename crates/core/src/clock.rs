@@ -1,14 +1,20 @@
 //! Where time comes from. The engine reads the time only through a [`Clock`], so tests can
 //! set it; stored timestamps have millisecond precision.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use tokio::sync::watch;
+
+use crate::executor::BoxFuture;
 
 /// A source of the current time.
 pub trait Clock: Send + Sync + 'static {
     /// The current time, truncated to whole milliseconds.
     fn now(&self) -> DateTime<Utc>;
+
+    /// Completes once this clock reads `deadline` or later.
+    fn sleep_until(&self, deadline: DateTime<Utc>) -> BoxFuture<'static, ()>;
 }
 
 /// The wall clock.
@@ -19,40 +25,50 @@ impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         truncate_to_millis(Utc::now())
     }
+
+    fn sleep_until(&self, deadline: DateTime<Utc>) -> BoxFuture<'static, ()> {
+        let wait = (deadline - self.now()).to_std().unwrap_or_default();
+        Box::pin(tokio::time::sleep(wait))
+    }
 }
 
-/// A clock that moves only when told to; for tests.
+/// A clock that moves only when told to; for tests. Sleepers wake when it is moved past
+/// their deadline.
 #[derive(Debug, Clone)]
 pub struct ManualClock {
-    now: Arc<Mutex<DateTime<Utc>>>,
+    now: Arc<watch::Sender<DateTime<Utc>>>,
 }
 
 impl ManualClock {
     pub fn new(start: DateTime<Utc>) -> Self {
+        let (sender, _) = watch::channel(truncate_to_millis(start));
         Self {
-            now: Arc::new(Mutex::new(truncate_to_millis(start))),
+            now: Arc::new(sender),
         }
     }
 
     pub fn set(&self, to: DateTime<Utc>) {
-        if let Ok(mut now) = self.now.lock() {
-            *now = truncate_to_millis(to);
-        }
+        self.now.send_replace(truncate_to_millis(to));
     }
 
     pub fn advance(&self, by: Duration) {
-        if let Ok(mut now) = self.now.lock() {
-            *now += by;
-        }
+        self.now.send_modify(|now| *now += by);
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        match self.now.lock() {
-            Ok(now) => *now,
-            Err(poisoned) => *poisoned.into_inner(),
-        }
+        *self.now.borrow()
+    }
+
+    fn sleep_until(&self, deadline: DateTime<Utc>) -> BoxFuture<'static, ()> {
+        let mut now = self.now.subscribe();
+        Box::pin(async move {
+            // An error means the clock is gone: nobody can move it any more.
+            if now.wait_for(|now| *now >= deadline).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
     }
 }
 

@@ -228,10 +228,16 @@ pub(crate) async fn drive(
         }
     };
 
-    let timeout = automation
-        .spec
-        .timeout_minutes
-        .map(|m| Duration::from_secs(u64::from(m) * 60));
+    // The time limit runs on the engine's clock from the moment the run started.
+    let timeout_minutes = automation.spec.timeout_minutes;
+    let deadline = timeout_minutes
+        .zip(run.started_at)
+        .map(|(minutes, started)| {
+            (
+                started + chrono::Duration::minutes(i64::from(minutes)),
+                minutes,
+            )
+        });
     let ctx = RunContext {
         run,
         automation,
@@ -240,10 +246,17 @@ pub(crate) async fn drive(
         resumed,
     };
     let work = executor.execute(ctx);
+    let limit = async {
+        match deadline {
+            Some((at, _)) => shared.clock.sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    };
     let outcome = tokio::select! {
         biased;
         _ = token.cancelled() => return,
-        outcome = with_timeout(work, timeout) => outcome,
+        outcome = work => Some(outcome),
+        _ = limit => None,
     };
     let transition = match outcome {
         Some(Outcome::Succeeded { result }) => Transition::Succeed { result },
@@ -253,18 +266,11 @@ pub(crate) async fn drive(
             Transition::Fail {
                 code: ErrorCode::Timeout,
                 message: format!(
-                    "the run passed its {} minute time limit",
-                    timeout.map(|t| t.as_secs() / 60).unwrap_or_default()
+                    "the run passed its time limit of {} minute(s); raise timeout_minutes or narrow the prompt",
+                    timeout_minutes.unwrap_or_default()
                 ),
             }
         }
     };
     finish(transition).await;
-}
-
-async fn with_timeout<T>(work: impl Future<Output = T>, limit: Option<Duration>) -> Option<T> {
-    match limit {
-        Some(limit) => tokio::time::timeout(limit, work).await.ok(),
-        None => Some(work.await),
-    }
 }

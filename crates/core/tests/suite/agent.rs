@@ -29,7 +29,16 @@ impl AgentEnv {
     }
 
     pub async fn with_key(kind: &str, turns: Value, key_env: Option<&str>) -> Self {
-        let env = TestEnv::new().await;
+        Self::build(kind, turns, key_env, None).await
+    }
+
+    pub async fn build(
+        kind: &str,
+        turns: Value,
+        key_env: Option<&str>,
+        clock: Option<Arc<dyn autowork_core::clock::Clock>>,
+    ) -> Self {
+        let env = TestEnv::with_clock(clock).await;
         let script = Script::from_value(json!({ "model": "mock-coder", "turns": turns })).unwrap();
         let mock = MockServer::start(script).await.unwrap();
         let base_url = match kind {
@@ -550,6 +559,44 @@ async fn cancel_during_the_model_stream_stops_the_run() {
     }
     let stopped = t.env.engine.cancel_run(&run.id).await.unwrap();
     assert_eq!(stopped.stop_reason, Some(StopReason::Cancelled));
+}
+
+#[tokio::test]
+async fn a_run_past_its_time_limit_fails_with_timeout() {
+    let clock = autowork_core::clock::ManualClock::new(chrono::Utc::now());
+    let t = AgentEnv::build(
+        "openai_compatible",
+        json!([{"hang": true}]),
+        None,
+        Some(Arc::new(clock.clone())),
+    )
+    .await;
+    let automation = t.automation(json!({"timeout_minutes": 1})).await;
+    let run = t.run(&automation, Attendance::Unattended).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while t.mock.requests().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the model was never called"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    clock.advance(chrono::Duration::seconds(59));
+    settle().await;
+    assert_eq!(
+        t.env.engine.get_run(&run.id).await.unwrap().state,
+        RunState::Running,
+        "still within its minute"
+    );
+    clock.advance(chrono::Duration::seconds(2));
+    let done = t.finish(&run).await;
+    let error = done.error.unwrap();
+    assert_eq!(error.code, ErrorCode::Timeout);
+    assert!(
+        error.message.contains("time limit of 1 minute(s)"),
+        "{}",
+        error.message
+    );
 }
 
 fn alive(pid: i32) -> bool {

@@ -102,13 +102,20 @@ pub struct TestEnv {
 
 impl TestEnv {
     pub async fn new() -> Self {
+        Self::with_clock(None).await
+    }
+
+    /// An env whose engine reads the time from `clock` (the system clock when `None`).
+    pub async fn with_clock(clock: Option<Arc<dyn autowork_core::clock::Clock>>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let workspace = dir.path().join("workspace");
         std::fs::create_dir_all(&workspace).unwrap();
         let executor = ScriptedExecutor::new();
-        let engine = Engine::open(config(dir.path().join("data"), executor.clone()))
-            .await
-            .unwrap();
+        let mut engine_config = config(dir.path().join("data"), executor.clone());
+        if let Some(clock) = clock {
+            engine_config = engine_config.clock(clock);
+        }
+        let engine = Engine::open(engine_config).await.unwrap();
         Self {
             dir,
             workspace,
