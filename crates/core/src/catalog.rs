@@ -10,6 +10,7 @@ use crate::definition::Variant;
 use crate::error::{Error, Result};
 
 /// One model a provider serves.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogModel {
@@ -36,6 +37,7 @@ impl CatalogModel {
     }
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CatalogFile {

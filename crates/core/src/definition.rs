@@ -26,6 +26,7 @@ pub const TIMEOUT_MAX_MINUTES: u32 = 7 * 24 * 60;
 pub const PERMISSION_RULES_MAX: usize = 200;
 
 /// A stored automation: the user's definition plus what the engine keeps about it.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Automation {
     pub id: AutomationId,
@@ -47,6 +48,7 @@ impl Automation {
 }
 
 /// Everything a user defines about an automation.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AutomationSpec {
     pub title: String,
@@ -86,6 +88,7 @@ impl AutomationSpec {
 }
 
 /// Which model runs the automation.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelRef {
     pub provider_id: String,
@@ -93,6 +96,7 @@ pub struct ModelRef {
 }
 
 /// Reasoning effort, for models that support it.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Variant {
@@ -112,6 +116,7 @@ impl Variant {
 }
 
 /// When an automation fires by itself.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Trigger {
@@ -144,6 +149,7 @@ impl Trigger {
 }
 
 /// When a recurring automation stops firing.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StopCondition {
@@ -163,6 +169,7 @@ impl StopCondition {
 }
 
 /// Whether each run starts a new session or continues the automation's last one.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ContextMode {
@@ -180,6 +187,7 @@ impl ContextMode {
 }
 
 /// Where a run works: in the workspace itself, or in a git worktree of its own.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Placement {
@@ -202,6 +210,7 @@ pub const TOOL_NAMES: &[&str] = &[
 ];
 
 /// What happens when a tool call matches a rule.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PermissionAction {
@@ -222,6 +231,7 @@ impl PermissionAction {
 
 /// `tool` (or `*`) with a glob `pattern` over the path or command resolves to `action`.
 /// Without a matching rule, read-only tools are allowed and edits and shell commands ask.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PermissionRule {
     pub tool: String,

@@ -6,6 +6,7 @@ use crate::ledger::RunState;
 
 /// One problem with an input: which field (a dotted path such as `trigger.timezone` or
 /// `permissions[2].action`) and a machine-readable message such as `title_too_long_160`.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ValidationDetail {
     pub field: String,
@@ -95,6 +96,7 @@ fn summarize(details: &[ValidationDetail]) -> String {
 /// The error as clients see it: one tagged value the UI and scripts can switch on.
 /// `error` is the specific code (`invalid_automation`, `revision_conflict`, ...), `message`
 /// a sentence for people.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ApiError {

@@ -15,6 +15,7 @@ use crate::ledger::{Blocker, BlockerReply, Run};
 use crate::transcript::PartUpdate;
 
 /// Something that changed. Payloads are the same types the commands return.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "payload")]
 pub enum Event {
@@ -75,6 +76,7 @@ impl Event {
 }
 
 /// An event with its place in the outbox.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventRecord {
     /// Position in the database's outbox; resume a stream after it with `since`. 0 for

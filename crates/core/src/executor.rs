@@ -104,7 +104,13 @@ impl RunContext {
             }
             match store::runs::get(&mut conn, &self.run.id).await? {
                 Some(run) if run.state == RunState::AwaitingInput => {}
-                _ => return Err(BlockError::Ended),
+                _ => {
+                    // The answer may have landed between the two reads above.
+                    return match store::runs::reply(&mut conn, &blocker_id).await? {
+                        Some(reply) => Ok(reply),
+                        None => Err(BlockError::Ended),
+                    };
+                }
             }
             drop(conn);
             tokio::select! {
@@ -182,12 +188,23 @@ pub(crate) async fn drive(
     resumed: Arc<Notify>,
 ) {
     let run_id = run.id.clone();
+    let for_notice = automation.clone();
     let finish = |transition: Transition| {
         let shared = shared.clone();
         let run_id = run_id.clone();
+        let automation = for_notice.clone();
         async move {
             match shared.recorder.apply(&run_id, transition).await {
-                Ok(_) | Err(Error::IllegalTransition { .. }) => {}
+                Ok(run) => {
+                    // Nobody watched it fail: say so.
+                    if run.state == RunState::Failed && run.attendance == Attendance::Unattended {
+                        shared.notifier.notify(Notification::RunFailed {
+                            automation: Box::new(automation),
+                            run: Box::new(run),
+                        });
+                    }
+                }
+                Err(Error::IllegalTransition { .. }) => {}
                 Err(e) => {
                     tracing::error!(run = %run_id, error = %e, "could not record the end of a run")
                 }

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::ids::{AutomationId, BlockerId, RunId, SessionId};
 
 /// Where a run is in its life.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunState {
@@ -69,6 +70,7 @@ impl fmt::Display for RunState {
 macro_rules! string_enum {
     ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$doc])*
+        #[cfg_attr(feature = "specta", derive(specta::Type))]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($variant),+ }
@@ -136,6 +138,7 @@ string_enum!(
 );
 
 /// A failed run's error.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunError {
     pub code: ErrorCode,
@@ -143,6 +146,7 @@ pub struct RunError {
 }
 
 /// One question the agent asks, optionally with choices to pick from.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Question {
     pub question: String,
@@ -151,6 +155,7 @@ pub struct Question {
 }
 
 /// What an `awaiting_input` run waits for.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Blocker {
@@ -181,6 +186,7 @@ impl Blocker {
 }
 
 /// How the user answered a permission request.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PermissionDecision {
@@ -193,6 +199,7 @@ pub enum PermissionDecision {
 }
 
 /// The answer that unblocks a run.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum BlockerReply {
@@ -206,6 +213,7 @@ pub enum BlockerReply {
 }
 
 /// Token and cost accounting added to a run as it goes.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Usage {
     pub tokens_in: u64,
@@ -215,6 +223,7 @@ pub struct Usage {
 }
 
 /// One execution of an automation.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Run {
     pub id: RunId,

@@ -13,6 +13,8 @@ pub mod executor;
 pub mod ids;
 pub mod ledger;
 pub mod notify;
+pub mod schedule;
+pub mod settings;
 pub mod store;
 pub mod transcript;
 

@@ -13,6 +13,11 @@ pub enum Notification {
         run: Box<Run>,
         blocker: Blocker,
     },
+    /// A run nobody was watching (a schedule) failed.
+    RunFailed {
+        automation: Box<Automation>,
+        run: Box<Run>,
+    },
 }
 
 impl Notification {
@@ -30,6 +35,13 @@ impl Notification {
                         Some(q) => format!("asks: {}", q.question),
                         None => "asks a question".to_owned(),
                     },
+                };
+                (automation.spec.title.clone(), body)
+            }
+            Notification::RunFailed { automation, run } => {
+                let body = match &run.error {
+                    Some(error) => format!("failed ({}): {}", error.code, error.message),
+                    None => "failed".to_owned(),
                 };
                 (automation.spec.title.clone(), body)
             }

@@ -17,6 +17,7 @@ pub const RUN_PAGE_DEFAULT: u32 = 50;
 pub const RUN_PAGE_MAX: u32 = 500;
 
 /// A page of runs, newest first.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunPage {
     pub runs: Vec<Run>,
@@ -135,6 +136,19 @@ impl Engine {
                 entity: "run",
                 id: id.to_string(),
             })
+    }
+
+    /// What needs the user, newest first: runs waiting for input, and finished runs not yet
+    /// seen (at most 200).
+    pub async fn inbox(&self) -> Result<Vec<Run>> {
+        let mut conn = self.shared.store.pool().acquire().await?;
+        store::runs::inbox(&mut conn, 200).await
+    }
+
+    /// Files finished runs as seen (they leave the inbox). Returns how many were unseen.
+    pub async fn mark_seen(&self, ids: &[RunId]) -> Result<u64> {
+        let mut conn = self.shared.store.pool().acquire().await?;
+        store::runs::mark_seen(&mut conn, ids, self.shared.clock.now()).await
     }
 
     /// The transcript a run wrote: its messages and their parts, in order.

@@ -294,6 +294,38 @@ pub(crate) async fn orphaned(conn: &mut SqliteConnection, now: DateTime<Utc>) ->
     rows.into_iter().map(RunRow::into_run).collect()
 }
 
+/// Runs that need the user: waiting for input, or finished and not yet seen; newest first.
+pub(crate) async fn inbox(conn: &mut SqliteConnection, limit: u32) -> Result<Vec<Run>> {
+    let rows: Vec<RunRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM runs
+         WHERE state = 'awaiting_input'
+            OR (seen_at IS NULL AND state IN ('succeeded', 'failed', 'stopped'))
+         ORDER BY id DESC LIMIT ?"
+    ))
+    .bind(i64::from(limit))
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(RunRow::into_run).collect()
+}
+
+/// Marks runs as seen; returns how many were not seen before.
+pub(crate) async fn mark_seen(
+    conn: &mut SqliteConnection,
+    ids: &[RunId],
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let mut seen = 0;
+    for id in ids {
+        let done = sqlx::query("UPDATE runs SET seen_at = ? WHERE id = ? AND seen_at IS NULL")
+            .bind(to_millis(now))
+            .bind(id.as_str())
+            .execute(&mut *conn)
+            .await?;
+        seen += done.rows_affected();
+    }
+    Ok(seen)
+}
+
 /// Which runs a page holds.
 #[derive(Debug, Clone, Default)]
 pub struct RunFilter {

@@ -13,6 +13,7 @@ use crate::error::{Error, Result, ValidationDetail};
 pub const PROVIDERS_FILE: &str = "providers.json";
 
 /// Which wire format a provider speaks.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderKind {
@@ -33,6 +34,7 @@ impl ProviderKind {
 }
 
 /// One configured provider.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
@@ -89,6 +91,7 @@ impl ProviderConfig {
     }
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SettingsFile {

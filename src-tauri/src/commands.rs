@@ -1,0 +1,388 @@
+//! One command per engine operation: argument in, one engine call, error mapped.
+
+use autowork_core::agent::provider::{self, ProviderConfig, ProviderSettings};
+use autowork_core::catalog::CatalogModel;
+use autowork_core::definition::{Automation, StopCondition, Trigger};
+use autowork_core::ids::{AutomationId, BlockerId, RunId};
+use autowork_core::ledger::{Attendance, PermissionDecision, Run, RunState};
+use autowork_core::schedule::{self, SchedulePreview};
+use autowork_core::settings::AppSettings;
+use autowork_core::transcript::Message;
+use autowork_core::{ApiError, Error, RunFilter, RunPage, ValidationDetail};
+use serde::{Deserialize, Serialize};
+use specta::Type;
+use tauri::State;
+
+use crate::state::AppState;
+
+type Reply<T> = Result<T, ApiError>;
+
+fn blocking_failed(e: impl std::fmt::Display) -> ApiError {
+    ApiError::from(Error::Corrupt(format!("a background task failed: {e}")))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_automations(state: State<'_, AppState>) -> Reply<Vec<Automation>> {
+    Ok(state.engine.list_automations().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_automation(state: State<'_, AppState>, id: String) -> Reply<Automation> {
+    Ok(state
+        .engine
+        .get_automation(&AutomationId::from(id.as_str()))
+        .await?)
+}
+
+/// `input` is the automation as JSON (see the architecture's field table).
+#[tauri::command]
+#[specta::specta]
+pub async fn create_automation(
+    state: State<'_, AppState>,
+    input: serde_json::Value,
+) -> Reply<Automation> {
+    Ok(state.engine.create_automation(&input).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn update_automation(
+    state: State<'_, AppState>,
+    id: String,
+    patch: serde_json::Value,
+    expected_revision: u32,
+) -> Reply<Automation> {
+    let id = AutomationId::from(id.as_str());
+    Ok(state
+        .engine
+        .update_automation(&id, &patch, u64::from(expected_revision))
+        .await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_paused(state: State<'_, AppState>, id: String, paused: bool) -> Reply<Automation> {
+    Ok(state
+        .engine
+        .set_paused(&AutomationId::from(id.as_str()), paused)
+        .await?)
+}
+
+/// Returns the run it stopped, if one was active.
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_automation(state: State<'_, AppState>, id: String) -> Reply<Option<Run>> {
+    Ok(state
+        .engine
+        .delete_automation(&AutomationId::from(id.as_str()))
+        .await?)
+}
+
+/// Run now: attended (a person clicked it).
+#[tauri::command]
+#[specta::specta]
+pub async fn run_now(state: State<'_, AppState>, id: String) -> Reply<Run> {
+    Ok(state
+        .engine
+        .run_now(&AutomationId::from(id.as_str()), Attendance::Attended)
+        .await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn cancel_run(state: State<'_, AppState>, run_id: String) -> Reply<Run> {
+    Ok(state
+        .engine
+        .cancel_run(&RunId::from(run_id.as_str()))
+        .await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_runs(
+    state: State<'_, AppState>,
+    automation_id: Option<String>,
+    states: Vec<RunState>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+) -> Reply<RunPage> {
+    let filter = RunFilter {
+        automation_id: automation_id.map(|id| AutomationId::from(id.as_str())),
+        states,
+    };
+    Ok(state
+        .engine
+        .list_runs(&filter, cursor.as_deref(), limit)
+        .await?)
+}
+
+/// A run with its transcript.
+#[derive(Debug, Clone, Serialize, Deserialize, Type)]
+pub struct RunDetail {
+    pub run: Run,
+    pub transcript: Vec<Message>,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_run(state: State<'_, AppState>, run_id: String) -> Reply<RunDetail> {
+    let id = RunId::from(run_id.as_str());
+    let run = state.engine.get_run(&id).await?;
+    let transcript = state.engine.run_transcript(&id).await?;
+    Ok(RunDetail { run, transcript })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn reply_permission(
+    state: State<'_, AppState>,
+    request_id: String,
+    decision: PermissionDecision,
+    message: Option<String>,
+) -> Reply<Run> {
+    let id = BlockerId::from(request_id.as_str());
+    Ok(state
+        .engine
+        .reply_permission(&id, decision, message)
+        .await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn answer_question(
+    state: State<'_, AppState>,
+    call_id: String,
+    answers: Vec<String>,
+) -> Reply<Run> {
+    Ok(state
+        .engine
+        .answer_question(&BlockerId::from(call_id.as_str()), answers)
+        .await?)
+}
+
+/// Runs that need the user: waiting for input, or finished and not yet seen.
+#[tauri::command]
+#[specta::specta]
+pub async fn inbox(state: State<'_, AppState>) -> Reply<Vec<Run>> {
+    Ok(state.engine.inbox().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn mark_seen(state: State<'_, AppState>, run_ids: Vec<String>) -> Reply<u32> {
+    let ids: Vec<RunId> = run_ids.iter().map(|id| RunId::from(id.as_str())).collect();
+    let seen = state.engine.mark_seen(&ids).await?;
+    Ok(u32::try_from(seen).unwrap_or(u32::MAX))
+}
+
+/// The next fires of a schedule and a sentence describing it; nothing is saved.
+#[tauri::command]
+#[specta::specta]
+pub async fn preview_schedule(
+    trigger: Trigger,
+    stop: StopCondition,
+    count: Option<u32>,
+) -> Reply<SchedulePreview> {
+    let count = count.unwrap_or(5).clamp(1, 50) as usize;
+    schedule::preview(&trigger, &stop, chrono::Utc::now(), count).map_err(|e| {
+        ApiError::from(Error::InvalidInput(vec![ValidationDetail::new(
+            "trigger",
+            "invalid_schedule",
+        )
+        .with_hint(e.to_string())]))
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_models(state: State<'_, AppState>) -> Reply<Vec<CatalogModel>> {
+    Ok(state.engine.catalog().models().to_vec())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_providers(state: State<'_, AppState>) -> Reply<Vec<ProviderConfig>> {
+    Ok(ProviderSettings::load(&state.data_dir)?.all())
+}
+
+/// Adds or replaces a provider (models it names join the catalog at the next start).
+#[tauri::command]
+#[specta::specta]
+pub async fn set_provider(
+    state: State<'_, AppState>,
+    config: ProviderConfig,
+) -> Reply<ProviderConfig> {
+    let mut settings = ProviderSettings::load(&state.data_dir)?;
+    settings.upsert(config.clone())?;
+    Ok(config)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_provider(state: State<'_, AppState>, id: String) -> Reply<bool> {
+    let data_dir = state.data_dir.clone();
+    tokio::task::spawn_blocking(move || -> Result<bool, Error> {
+        ProviderSettings::load(&data_dir)?.remove(&id)
+    })
+    .await
+    .map_err(blocking_failed)?
+    .map_err(ApiError::from)
+}
+
+/// Stores the provider's API key in the OS keychain.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_provider_key(
+    state: State<'_, AppState>,
+    id: String,
+    key: String,
+) -> Reply<ProviderConfig> {
+    let data_dir = state.data_dir.clone();
+    tokio::task::spawn_blocking(move || -> Result<ProviderConfig, Error> {
+        let mut settings = ProviderSettings::load(&data_dir)?;
+        settings.store_key(&id, &key)?;
+        settings.find(&id).ok_or(Error::NotFound {
+            entity: "provider",
+            id,
+        })
+    })
+    .await
+    .map_err(blocking_failed)?
+    .map_err(ApiError::from)
+}
+
+/// Checks a provider answers with its key; returns how many models it lists.
+#[tauri::command]
+#[specta::specta]
+pub async fn test_provider(state: State<'_, AppState>, id: String) -> Reply<u32> {
+    let settings = ProviderSettings::load(&state.data_dir)?;
+    let config = settings.find(&id).ok_or(Error::NotFound {
+        entity: "provider",
+        id: id.clone(),
+    })?;
+    match provider::test_connection(&config, &provider::http_client()).await {
+        Ok(models) => Ok(u32::try_from(models).unwrap_or(u32::MAX)),
+        Err(e) => Err(ApiError::Internal {
+            error: "provider_error".into(),
+            message: format!("provider `{id}` failed the test: {e}"),
+        }),
+    }
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_settings(state: State<'_, AppState>) -> Reply<AppSettings> {
+    Ok(AppSettings::load(&state.data_dir)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_settings(state: State<'_, AppState>, settings: AppSettings) -> Reply<AppSettings> {
+    settings.save(&state.data_dir)?;
+    Ok(settings)
+}
+
+/// Where things live, for the Settings view.
+#[derive(Debug, Clone, Serialize, Deserialize, Type)]
+pub struct AppInfo {
+    pub version: String,
+    pub data_dir: String,
+    pub log_dir: String,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn app_info(state: State<'_, AppState>) -> Reply<AppInfo> {
+    Ok(AppInfo {
+        version: env!("CARGO_PKG_VERSION").into(),
+        data_dir: state.data_dir.display().to_string(),
+        log_dir: state.log_dir.display().to_string(),
+    })
+}
+
+/// Opens the log directory in the system's file manager.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_logs(state: State<'_, AppState>) -> Reply<()> {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(target_os = "windows") {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    std::process::Command::new(opener)
+        .arg(&state.log_dir)
+        .spawn()
+        .map(|_| ())
+        .map_err(|source| {
+            ApiError::from(Error::Io {
+                context: format!("cannot open {} with {opener}", state.log_dir.display()),
+                source,
+            })
+        })
+}
+
+/// Tells the shell which run the window shows (no notification for it while focused).
+#[tauri::command]
+#[specta::specta]
+pub async fn set_focused_run(state: State<'_, AppState>, run_id: Option<String>) -> Reply<()> {
+    if let Ok(mut focused) = state.focused_run.lock() {
+        *focused = run_id;
+    }
+    Ok(())
+}
+
+/// Hides the window to the tray; the app keeps running (and the schedule firing).
+#[tauri::command]
+#[specta::specta]
+pub async fn hide_to_tray(state: State<'_, AppState>, window: tauri::Window) -> Reply<()> {
+    let mut settings = AppSettings::load(&state.data_dir)?;
+    if !settings.tray_hint_shown {
+        settings.tray_hint_shown = true;
+        settings.save(&state.data_dir)?;
+    }
+    window
+        .hide()
+        .map_err(|e| ApiError::from(Error::Corrupt(format!("cannot hide the window: {e}"))))
+}
+
+/// Quits the app: runs in flight are closed as a crash would close them.
+#[tauri::command]
+#[specta::specta]
+pub async fn quit(app: tauri::AppHandle) -> Reply<()> {
+    crate::shell::quit(&app).await;
+    Ok(())
+}
+
+/// Whether Autowork starts when the user logs in.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_autostart(app: tauri::AppHandle) -> Reply<bool> {
+    use tauri_plugin_autostart::ManagerExt;
+    app.autolaunch().is_enabled().map_err(|e| {
+        ApiError::from(Error::Corrupt(format!(
+            "cannot read the start-at-login setting: {e}"
+        )))
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_autostart(app: tauri::AppHandle, enabled: bool) -> Reply<bool> {
+    use tauri_plugin_autostart::ManagerExt;
+    let launcher = app.autolaunch();
+    let done = if enabled {
+        launcher.enable()
+    } else {
+        launcher.disable()
+    };
+    done.map_err(|e| {
+        ApiError::from(Error::Corrupt(format!(
+            "cannot change the start-at-login setting: {e}"
+        )))
+    })?;
+    Ok(enabled)
+}

@@ -1,0 +1,130 @@
+//! Building and running the app: plugins, the engine, event forwarding, window behaviour.
+
+use std::sync::{Arc, Mutex};
+
+use autowork_core::agent::Agent;
+use autowork_core::events::Event as EngineChange;
+use autowork_core::settings::AppSettings;
+use autowork_core::{Engine, EngineConfig};
+use tauri::{AppHandle, Manager, WindowEvent};
+use tauri_plugin_autostart::MacosLauncher;
+use tauri_specta::Event;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::bindings::{self, CloseRequested, EngineEvent, Resync};
+use crate::notifier::DesktopNotifier;
+use crate::state::{self, AppState};
+use crate::{logging, tray};
+
+/// Keeps the log file writer alive for the life of the app.
+struct LogGuard(#[allow(dead_code)] Option<tracing_appender::non_blocking::WorkerGuard>);
+
+pub fn run() -> Result<(), String> {
+    let data_dir = state::data_dir().ok_or("no data directory was found; set AUTOWORK_DATA_DIR")?;
+    let bindings = bindings::builder();
+    let notifier = Arc::new(DesktopNotifier::default());
+    let invoke = bindings.invoke_handler();
+    tauri::Builder::default()
+        // First, so a second launch only focuses this one (two instances must never both
+        // drive the same ledger's schedule).
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            show_main(app)
+        }))
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_autostart::init(
+            MacosLauncher::LaunchAgent,
+            None,
+        ))
+        .invoke_handler(invoke)
+        .setup(move |app| {
+            bindings.mount_events(app);
+            let log_dir = app.path().app_log_dir()?;
+            app.manage(LogGuard(logging::init(&log_dir)));
+            tracing::info!(data_dir = %data_dir.display(), "starting Autowork");
+            let focused_run = Arc::new(Mutex::new(None));
+            notifier.attach(app.handle().clone(), data_dir.clone(), focused_run.clone());
+            let config = EngineConfig::new(&data_dir)
+                .label("app")
+                .executor(Arc::new(Agent::new(&data_dir)))
+                .notifier(notifier.clone());
+            let engine = Arc::new(tauri::async_runtime::block_on(Engine::open(config))?);
+            notifier.set_engine(engine.clone());
+            app.manage(AppState {
+                engine: engine.clone(),
+                data_dir: data_dir.clone(),
+                log_dir,
+                focused_run,
+            });
+            if let Err(e) = tray::create(app) {
+                tracing::warn!(error = %e, "no tray icon");
+            }
+            tauri::async_runtime::spawn(forward_events(app.handle().clone(), engine));
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                // Closing keeps the app in the tray (schedules keep firing); the first time,
+                // the window explains this and offers start at login.
+                api.prevent_close();
+                let app = window.app_handle();
+                let hint_shown = app
+                    .try_state::<AppState>()
+                    .and_then(|s| AppSettings::load(&s.data_dir).ok())
+                    .is_some_and(|s| s.tray_hint_shown);
+                if hint_shown {
+                    let _ = window.hide();
+                } else if let Err(e) = CloseRequested.emit(app) {
+                    tracing::warn!(error = %e, "cannot ask the window about closing");
+                    let _ = window.hide();
+                }
+            }
+        })
+        .run(tauri::generate_context!())
+        .map_err(|e| e.to_string())
+}
+
+/// Shows, unminimizes and focuses the main window.
+pub fn show_main(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.show();
+        let _ = window.unminimize();
+        let _ = window.set_focus();
+    }
+}
+
+/// Closes runs in flight (as a crash would), then exits.
+pub async fn quit(app: &AppHandle) {
+    if let Some(state) = app.try_state::<AppState>() {
+        state.engine.shutdown().await;
+    }
+    app.exit(0);
+}
+
+/// Forwards every engine event to the window and keeps the tray's count current.
+async fn forward_events(app: AppHandle, engine: Arc<Engine>) {
+    let mut events = engine.subscribe();
+    tray::refresh(&app, &engine).await;
+    loop {
+        match events.recv().await {
+            Ok(record) => {
+                let run_changed = matches!(record.event, EngineChange::RunUpdated(_));
+                if let Err(e) = EngineEvent(record).emit(&app) {
+                    tracing::warn!(error = %e, "cannot forward an event to the window");
+                }
+                if run_changed {
+                    tray::refresh(&app, &engine).await;
+                }
+            }
+            Err(RecvError::Lagged(missed)) => {
+                tracing::warn!(
+                    missed,
+                    "the window fell behind the event stream; asking it to reload"
+                );
+                let _ = Resync.emit(&app);
+                tray::refresh(&app, &engine).await;
+            }
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
