@@ -1,18 +1,31 @@
 # The two commands a newcomer needs: `make run` and `make test`. Each installs what is
-# missing first (Debian packages through apt-get), then builds.
+# missing first (Debian packages, tauri-driver, UI packages), then builds.
 
 SHELL := /bin/bash
 CARGO ?= cargo
-DEMO_DIR ?= $(CURDIR)/target/demo
 
-.PHONY: run test demo deps check-toolchain build fmt-check lint test-rust bench demo-data clean-demo
+.PHONY: run test demo bench deps check-toolchain ui app fmt-check lint test-rust test-ui test-app e2e cli-tour
 
-## run: build the `autowork` CLI, print its help and walk through a short demo
-run: deps build
-	@./scripts/demo-cli.sh "$(CURDIR)/target/debug/autowork" "$(DEMO_DIR)"
+## run: build the UI and the desktop app and open it (without a display: the CLI tour)
+run: deps app
+	@if [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
+	  ./target/debug/autowork-app; \
+	else \
+	  echo "No display: showing the command line instead (the app needs a desktop session)."; \
+	  ./scripts/demo-cli.sh "$(CURDIR)/target/debug/autowork" "$(CURDIR)/target/demo"; \
+	fi
 
-## test: format check, clippy, and every test
-test: deps fmt-check lint test-rust
+## test: formatting, lints, engine and CLI tests, UI checks, the app, and end to end in the real window
+test: deps fmt-check lint test-rust test-ui test-app e2e
+
+## demo: a whole run against the scripted model server in a terminal, no API key needed
+demo: deps
+	$(CARGO) build -p autowork-cli -p autowork-mock-llm
+	@./scripts/demo.sh
+
+## bench: ledger and agent benchmarks (release build); print figures
+bench:
+	$(CARGO) bench -p autowork-core
 
 deps: check-toolchain
 	@./scripts/install-deps.sh
@@ -21,8 +34,11 @@ check-toolchain:
 	@command -v $(CARGO) >/dev/null || { \
 	  echo "cargo is missing: install the Rust toolchain (rustup, Rust 1.85 or newer) and run make again."; exit 1; }
 
-build:
-	$(CARGO) build -p autowork-cli
+ui:
+	cd ui && npm run build
+
+app: ui
+	$(CARGO) build -p autowork-app -p autowork-cli -p autowork-mock-llm
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -38,14 +54,12 @@ test-rust:
 	  $(CARGO) test --locked --no-fail-fast; \
 	fi
 
-## demo: the whole flow against the scripted model server, no API key needed
-demo: deps
-	$(CARGO) build -p autowork-cli -p autowork-mock-llm
-	@./scripts/demo.sh
+test-ui:
+	cd ui && npm run typecheck && npm run lint && npm test
 
-## bench: ledger and agent benchmarks (release build); print figures
-bench:
-	$(CARGO) bench -p autowork-core
+test-app: ui
+	$(CARGO) clippy -p autowork-app --all-targets --locked -- -D warnings
+	$(CARGO) test -p autowork-app --locked
 
-clean-demo:
-	rm -rf "$(DEMO_DIR)"
+e2e: app
+	./scripts/e2e.sh

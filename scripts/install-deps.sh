@@ -1,26 +1,47 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build needs, only when something is missing.
+# Installs what the build and the tests need, only when something is missing: Debian
+# packages through apt-get, tauri-driver through cargo (crates.io), UI packages through npm.
 set -euo pipefail
 
+root=$(cd "$(dirname "$0")/.." && pwd)
 missing=()
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
 command -v cc >/dev/null || missing+=(build-essential)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v git >/dev/null || missing+=(git)
 # The OS keychain (Secret Service over D-Bus) for API keys.
-pkg-config --exists dbus-1 2>/dev/null || missing+=(libdbus-1-dev)
+have_pkg libdbus-1-dev || missing+=(libdbus-1-dev)
+# The desktop app (Tauri 2 on WebKitGTK), its tray and its end-to-end tests.
+for pkg in libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev \
+           xvfb xauth x11-utils dbus dbus-x11 webkit2gtk-driver; do
+  have_pkg "$pkg" || missing+=("$pkg")
+done
+command -v node >/dev/null || missing+=(nodejs npm)
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  elif command -v sudo >/dev/null; then
+    sudo apt-get update -qq
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "please install these Debian packages first: ${missing[*]}" >&2
+    exit 1
+  fi
 fi
 
-echo "installing: ${missing[*]}"
-if [ "$(id -u)" -eq 0 ]; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
-elif command -v sudo >/dev/null; then
-  sudo apt-get update -qq
-  sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
-else
-  echo "please install these Debian packages first: ${missing[*]}" >&2
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "Node.js 20 or newer is needed for the UI build (found $(node --version))." >&2
   exit 1
+fi
+
+command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --quiet
+
+# UI packages, from the lockfile; again only when the lockfile changed.
+if [ ! -f "$root/ui/node_modules/.package-lock.json" ] || [ "$root/ui/package-lock.json" -nt "$root/ui/node_modules/.package-lock.json" ]; then
+  (cd "$root/ui" && npm install --no-audit --no-fund --loglevel=error)
 fi

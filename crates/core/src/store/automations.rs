@@ -218,43 +218,57 @@ fn flatten(spec: &AutomationSpec) -> Flat<'_> {
     }
 }
 
-pub(crate) async fn insert(conn: &mut SqliteConnection, automation: &Automation) -> Result<()> {
+/// The columns a definition change writes, in the order [`bind_written`] binds them.
+const WRITTEN: &str = "title, prompt, workspace, provider_id, model_id, variant, trigger_kind,
+    trigger_fire_at, trigger_every_ms, trigger_cron, trigger_timezone, stop_kind, stop_count,
+    stop_at, context, placement_kind, worktree_name, step_cap, timeout_minutes, budget_usd,
+    daily_budget_usd, wait_for_input_when_unattended, paused, revision, session_id, updated_at";
+const WRITTEN_PLACEHOLDERS: &str =
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+fn bind_written<'q>(query: Query<'q>, automation: &'q Automation, flat: Flat<'q>) -> Query<'q> {
     let spec = &automation.spec;
-    let flat = flatten(spec);
-    sqlx::query(&format!(
-        "INSERT INTO automations ({COLUMNS}) VALUES
-         (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    ))
-    .bind(automation.id.as_str())
-    .bind(&spec.title)
-    .bind(&spec.prompt)
-    .bind(&spec.workspace)
-    .bind(&spec.model.provider_id)
-    .bind(&spec.model.model_id)
-    .bind(spec.variant.map(Variant::as_str))
-    .bind(spec.trigger.kind())
-    .bind(flat.trigger_fire_at)
-    .bind(flat.trigger_every_ms)
-    .bind(flat.trigger_cron)
-    .bind(flat.trigger_timezone)
-    .bind(spec.stop.kind())
-    .bind(flat.stop_count)
-    .bind(flat.stop_at)
-    .bind(spec.context.as_str())
-    .bind(spec.placement.kind())
-    .bind(flat.worktree_name)
-    .bind(i64::from(spec.step_cap))
-    .bind(spec.timeout_minutes.map(i64::from))
-    .bind(spec.budget_usd)
-    .bind(spec.daily_budget_usd)
-    .bind(spec.wait_for_input_when_unattended)
-    .bind(spec.paused)
-    .bind(to_i64(automation.revision))
-    .bind(automation.session_id.as_ref().map(SessionId::as_str))
-    .bind(to_millis(automation.created_at))
-    .bind(to_millis(automation.updated_at))
-    .execute(&mut *conn)
-    .await?;
+    query
+        .bind(&spec.title)
+        .bind(&spec.prompt)
+        .bind(&spec.workspace)
+        .bind(&spec.model.provider_id)
+        .bind(&spec.model.model_id)
+        .bind(spec.variant.map(Variant::as_str))
+        .bind(spec.trigger.kind())
+        .bind(flat.trigger_fire_at)
+        .bind(flat.trigger_every_ms)
+        .bind(flat.trigger_cron)
+        .bind(flat.trigger_timezone)
+        .bind(spec.stop.kind())
+        .bind(flat.stop_count)
+        .bind(flat.stop_at)
+        .bind(spec.context.as_str())
+        .bind(spec.placement.kind())
+        .bind(flat.worktree_name)
+        .bind(i64::from(spec.step_cap))
+        .bind(spec.timeout_minutes.map(i64::from))
+        .bind(spec.budget_usd)
+        .bind(spec.daily_budget_usd)
+        .bind(spec.wait_for_input_when_unattended)
+        .bind(spec.paused)
+        .bind(to_i64(automation.revision))
+        .bind(automation.session_id.as_ref().map(SessionId::as_str))
+        .bind(to_millis(automation.updated_at))
+}
+
+pub(crate) async fn insert(conn: &mut SqliteConnection, automation: &Automation) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO automations (id, created_at, {WRITTEN}) VALUES (?, ?, {WRITTEN_PLACEHOLDERS})"
+    );
+    let query = sqlx::query(&sql)
+        .bind(automation.id.as_str())
+        .bind(to_millis(automation.created_at));
+    bind_written(query, automation, flatten(&automation.spec))
+        .execute(&mut *conn)
+        .await?;
     insert_rules(conn, automation).await
 }
 
@@ -282,48 +296,16 @@ pub(crate) async fn update(
     automation: &Automation,
     expected_revision: u64,
 ) -> Result<bool> {
-    let spec = &automation.spec;
-    let flat = flatten(spec);
-    let done = sqlx::query(
-        "UPDATE automations SET title = ?, prompt = ?, workspace = ?, provider_id = ?,
-            model_id = ?, variant = ?, trigger_kind = ?, trigger_fire_at = ?,
-            trigger_every_ms = ?, trigger_cron = ?, trigger_timezone = ?, stop_kind = ?,
-            stop_count = ?, stop_at = ?, context = ?, placement_kind = ?, worktree_name = ?,
-            step_cap = ?, timeout_minutes = ?, budget_usd = ?, daily_budget_usd = ?,
-            wait_for_input_when_unattended = ?, paused = ?, revision = ?, session_id = ?,
-            updated_at = ?
-         WHERE id = ? AND revision = ? AND deleted_at IS NULL",
-    )
-    .bind(&spec.title)
-    .bind(&spec.prompt)
-    .bind(&spec.workspace)
-    .bind(&spec.model.provider_id)
-    .bind(&spec.model.model_id)
-    .bind(spec.variant.map(Variant::as_str))
-    .bind(spec.trigger.kind())
-    .bind(flat.trigger_fire_at)
-    .bind(flat.trigger_every_ms)
-    .bind(flat.trigger_cron)
-    .bind(flat.trigger_timezone)
-    .bind(spec.stop.kind())
-    .bind(flat.stop_count)
-    .bind(flat.stop_at)
-    .bind(spec.context.as_str())
-    .bind(spec.placement.kind())
-    .bind(flat.worktree_name)
-    .bind(i64::from(spec.step_cap))
-    .bind(spec.timeout_minutes.map(i64::from))
-    .bind(spec.budget_usd)
-    .bind(spec.daily_budget_usd)
-    .bind(spec.wait_for_input_when_unattended)
-    .bind(spec.paused)
-    .bind(to_i64(automation.revision))
-    .bind(automation.session_id.as_ref().map(SessionId::as_str))
-    .bind(to_millis(automation.updated_at))
-    .bind(automation.id.as_str())
-    .bind(to_i64(expected_revision))
-    .execute(&mut *conn)
-    .await?;
+    // A row-value assignment, so the columns bind in the same order as an insert.
+    let sql = format!(
+        "UPDATE automations SET ({WRITTEN}) = ({WRITTEN_PLACEHOLDERS})
+         WHERE id = ? AND revision = ? AND deleted_at IS NULL"
+    );
+    let done = bind_written(sqlx::query(&sql), automation, flatten(&automation.spec))
+        .bind(automation.id.as_str())
+        .bind(to_i64(expected_revision))
+        .execute(&mut *conn)
+        .await?;
     if done.rows_affected() == 0 {
         return Ok(false);
     }

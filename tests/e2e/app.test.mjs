@@ -1,0 +1,131 @@
+// End to end in the real app: the built Tauri binary under Xvfb with a D-Bus session bus,
+// driven through tauri-driver + WebKitWebDriver, against the scripted model server.
+// Run by scripts/e2e.sh (which starts Xvfb and the bus); screenshots go to target/e2e/.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { Session } from "./webdriver.mjs";
+
+const root = resolve(fileURLToPath(import.meta.url), "../../..");
+const bin = join(root, "target/debug");
+const out = join(root, "target/e2e");
+const driverPort = 4444;
+const children = [];
+let session;
+let notifications = "";
+const dataDir = mkdtempSync(join(tmpdir(), "autowork-e2e-data-"));
+const workspace = mkdtempSync(join(tmpdir(), "autowork-e2e-work-"));
+
+function start(command, args, env = {}) {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  return child;
+}
+
+function firstLine(child, pattern) {
+  return new Promise((resolveLine, reject) => {
+    let seen = "";
+    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} in: ${seen}`)), 15000);
+    child.stdout.on("data", (chunk) => {
+      seen += chunk;
+      const match = seen.match(pattern);
+      if (match) {
+        clearTimeout(timer);
+        resolveLine(match[1]);
+      }
+    });
+  });
+}
+
+async function waitForDriver() {
+  const deadline = Date.now() + 20000;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${driverPort}/status`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error("tauri-driver did not start");
+}
+
+async function shot(name) {
+  writeFileSync(join(out, `${name}.png`), await session.screenshot());
+}
+
+before(async () => {
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(workspace, "notes.txt"), "hello world\n");
+
+  const monitor = start("dbus-monitor", ["--session", "interface='org.freedesktop.Notifications'"]);
+  monitor.stdout.on("data", (chunk) => (notifications += chunk));
+
+  const mock = start(join(bin, "autowork-mock-llm"), ["--script", join(root, "tests/e2e/e2e-script.json"), "--port", "0"]);
+  const url = await firstLine(mock, /listening on (\S+)/);
+  writeFileSync(
+    join(dataDir, "providers.json"),
+    JSON.stringify({ providers: [{ id: "mock", kind: "openai_compatible", base_url: `${url}/v1` }] }),
+  );
+
+  const driver = start("tauri-driver", ["--port", String(driverPort)], { AUTOWORK_DATA_DIR: dataDir });
+  driver.stderr.on("data", (chunk) => process.stderr.write(`[tauri-driver] ${chunk}`));
+  await waitForDriver();
+  session = await Session.create(`http://127.0.0.1:${driverPort}`, join(bin, "autowork-app"));
+});
+
+after(async () => {
+  if (session) await session.close();
+  for (const child of children.reverse()) child.kill("SIGTERM");
+});
+
+test("create an automation, run it, approve the edit from the blocker panel, see it succeed", async () => {
+  await session.waitFind('[data-testid="nav-automations"]');
+  await shot("01-automations-empty");
+
+  await session.click('[data-testid="new-automation"]');
+  await session.type('[data-testid="field-title"]', "Greet from the desktop");
+  await session.type('[data-testid="field-prompt"]', "Update the greeting in notes.txt.");
+  await session.type('[data-testid="field-workspace"]', workspace);
+  await session.select('[data-testid="field-model"]', "mock/mock-coder");
+  await shot("02-editor");
+  await session.click('[data-testid="save-automation"]');
+
+  await session.click('[data-testid="nav-automations"]');
+  await session.waitFind('[data-testid="automation-row"]');
+  await shot("03-automations");
+  await session.click('[data-testid="automation-row"] [data-testid="run-now"]');
+
+  // Leave the run, so the blocker is announced with a notification.
+  await session.click('[data-testid="nav-automations"]');
+  await session.waitFor(async () => notifications.includes("Greet from the desktop"), "a Notify call on the session bus", 20000);
+  assert.match(notifications, /wants to edit notes\.txt/, "the notification says what the run needs");
+
+  await session.click('[data-testid="nav-inbox"]');
+  await shot("04-inbox");
+  await session.click('[data-testid="inbox-item"]');
+  await session.waitFind('[data-testid="blocker-panel"]');
+  assert.equal((await session.text('[data-testid="run-state"]')).trim(), "awaiting_input");
+  await shot("05-blocker");
+  await session.click('[data-testid="approve-once"]');
+
+  await session.waitFor(
+    async () => (await session.text('[data-testid="run-state"]')).trim() === "succeeded",
+    "the run to succeed",
+    20000,
+  );
+  await shot("06-run-succeeded");
+  assert.equal(readFileSync(join(workspace, "notes.txt"), "utf8"), "hello from the desktop\n");
+
+  await session.click('[data-testid="nav-settings"]');
+  await shot("07-settings");
+  await session.click('[data-testid="nav-templates"]');
+  await shot("08-templates");
+});

@@ -1,0 +1,114 @@
+// A small W3C WebDriver client over fetch, enough to drive the real app through
+// tauri-driver (which hands the session to WebKitWebDriver).
+
+const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
+
+export class Session {
+  constructor(base, id) {
+    this.base = base;
+    this.id = id;
+  }
+
+  static async create(base, application) {
+    const response = await call(base, "POST", "/session", {
+      capabilities: { alwaysMatch: { "tauri:options": { application } } },
+    });
+    return new Session(base, response.sessionId);
+  }
+
+  path(suffix) {
+    return `/session/${this.id}${suffix}`;
+  }
+
+  async find(css) {
+    const element = await call(this.base, "POST", this.path("/element"), { using: "css selector", value: css });
+    return element[ELEMENT];
+  }
+
+  async findAll(css) {
+    const elements = await call(this.base, "POST", this.path("/elements"), { using: "css selector", value: css });
+    return elements.map((e) => e[ELEMENT]);
+  }
+
+  /** Waits until `css` matches, returning the element. */
+  async waitFind(css, timeoutMs = 15000) {
+    return this.waitFor(async () => {
+      const found = await this.findAll(css);
+      return found[0];
+    }, `an element matching ${css}`, timeoutMs);
+  }
+
+  async click(css) {
+    const element = await this.waitFind(css);
+    await call(this.base, "POST", this.path(`/element/${element}/click`), {});
+  }
+
+  async type(css, text) {
+    const element = await this.waitFind(css);
+    await call(this.base, "POST", this.path(`/element/${element}/clear`), {});
+    await call(this.base, "POST", this.path(`/element/${element}/value`), { text });
+  }
+
+  async text(css) {
+    const element = await this.waitFind(css);
+    return call(this.base, "GET", this.path(`/element/${element}/text`));
+  }
+
+  async execute(script, args = []) {
+    return call(this.base, "POST", this.path("/execute/sync"), { script, args });
+  }
+
+  /** Sets a <select> (or any input) the way React notices: value, then a change event. */
+  async select(css, value) {
+    await this.waitFind(css);
+    const ok = await this.execute(
+      `const el = document.querySelector(arguments[0]);
+       if (!el) return false;
+       const setter = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(el), "value").set;
+       setter.call(el, arguments[1]);
+       el.dispatchEvent(new Event("change", { bubbles: true }));
+       el.dispatchEvent(new Event("input", { bubbles: true }));
+       return el.value === arguments[1];`,
+      [css, value],
+    );
+    if (!ok) throw new Error(`could not select ${value} in ${css}`);
+  }
+
+  async screenshot() {
+    return Buffer.from(await call(this.base, "GET", this.path("/screenshot")), "base64");
+  }
+
+  async waitFor(probe, what, timeoutMs = 15000) {
+    const deadline = Date.now() + timeoutMs;
+    let last;
+    for (;;) {
+      try {
+        const value = await probe();
+        if (value) return value;
+      } catch (e) {
+        last = e;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ""}`);
+      }
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
+
+  async close() {
+    await call(this.base, "DELETE", this.path("")).catch(() => {});
+  }
+}
+
+async function call(base, method, path, body) {
+  const response = await fetch(base + path, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json.value ?? json)}`);
+  }
+  return json.value;
+}
