@@ -1,0 +1,66 @@
+import { useEffect, useState } from "react";
+import * as api from "./api";
+import { isPrimaryChord } from "./actions";
+import { Notices } from "./components/Notices";
+import { Sidebar } from "./components/Sidebar";
+import { navigate, useRoute, type Route } from "./routing";
+import { startSync } from "./stores/sync";
+import { AutomationsView } from "./views/Automations/AutomationsView";
+import { CloseDialog } from "./views/CloseDialog";
+import { EditorView } from "./views/Editor/EditorView";
+import { InboxView } from "./views/Inbox/InboxView";
+import { RunDetailView } from "./views/RunDetail/RunDetailView";
+import { RunsView } from "./views/Runs/RunsView";
+import { SettingsView } from "./views/Settings/SettingsView";
+import { TemplatesView } from "./views/Templates/TemplatesView";
+
+export function App() {
+  const route = useRoute();
+  const [closing, setClosing] = useState(false);
+
+  useEffect(() => startSync(), []);
+  useEffect(() => api.subscription(() => api.onShowRun((runId) => navigate({ view: "run", runId }))), []);
+  useEffect(() => api.subscription(() => api.onCloseRequested(() => setClosing(true))), []);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (isPrimaryChord(e, "n")) {
+        e.preventDefault();
+        navigate({ view: "new" });
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+
+  return (
+    <div className="app">
+      <Sidebar route={route} />
+      <main className="main">
+        <View route={route} />
+      </main>
+      {closing && <CloseDialog onClose={() => setClosing(false)} />}
+      <Notices />
+    </div>
+  );
+}
+
+function View({ route }: { route: Route }) {
+  switch (route.view) {
+    case "automations":
+      return <AutomationsView />;
+    case "new":
+      return <EditorView key={`new:${route.template ?? ""}`} template={route.template} />;
+    case "edit":
+      return <EditorView key={`edit:${route.id}`} automationId={route.id} />;
+    case "runs":
+      return <RunsView key={route.automationId} automationId={route.automationId} />;
+    case "run":
+      return <RunDetailView key={route.runId} runId={route.runId} />;
+    case "inbox":
+      return <InboxView />;
+    case "templates":
+      return <TemplatesView />;
+    case "settings":
+      return <SettingsView />;
+  }
+}

@@ -1,0 +1,80 @@
+// The only module that talks to the backend: unwraps the generated bindings' results so
+// callers get data or a thrown ApiFailure.
+import { commands, type Result } from "../bindings";
+import type {
+  ApiError,
+  AppSettings,
+  AutomationSpecInput,
+  JsonValue,
+  PermissionDecision,
+  ProviderConfig,
+  RunState,
+  StopCondition,
+  Trigger,
+} from "./types";
+import { ApiFailure } from "./failure";
+
+export { ApiFailure, errorText } from "./failure";
+export * from "./types";
+export * from "./events";
+
+async function unwrap<T>(pending: Promise<Result<T, ApiError>>): Promise<T> {
+  const result = await pending;
+  if (result.status === "error") throw new ApiFailure(result.error);
+  return result.data;
+}
+
+// Automations
+export const listAutomations = () => unwrap(commands.listAutomations());
+export const getAutomation = (id: string) => unwrap(commands.getAutomation(id));
+export const createAutomation = (input: AutomationSpecInput) =>
+  unwrap(commands.createAutomation(input as unknown as JsonValue));
+export const updateAutomation = (
+  id: string,
+  patch: Partial<AutomationSpecInput>,
+  expectedRevision: number,
+) => unwrap(commands.updateAutomation(id, patch as unknown as JsonValue, expectedRevision));
+export const setPaused = (id: string, paused: boolean) => unwrap(commands.setPaused(id, paused));
+export const deleteAutomation = (id: string) => unwrap(commands.deleteAutomation(id));
+export const previewSchedule = (trigger: Trigger, stop: StopCondition, count: number) =>
+  unwrap(commands.previewSchedule(trigger, stop, count));
+
+// Runs
+export const runNow = (id: string) => unwrap(commands.runNow(id));
+export const cancelRun = (runId: string) => unwrap(commands.cancelRun(runId));
+export const listRuns = (
+  automationId: string | null,
+  states: RunState[],
+  cursor: string | null,
+  limit: number,
+) => unwrap(commands.listRuns(automationId, states, cursor, limit));
+export const getRun = (runId: string) => unwrap(commands.getRun(runId));
+export const replyPermission = (
+  requestId: string,
+  decision: PermissionDecision,
+  message: string | null,
+) => unwrap(commands.replyPermission(requestId, decision, message));
+export const answerQuestion = (callId: string, answers: string[]) =>
+  unwrap(commands.answerQuestion(callId, answers));
+export const inbox = () => unwrap(commands.inbox());
+export const markSeen = (runIds: string[]) => unwrap(commands.markSeen(runIds));
+export const setFocusedRun = (runId: string | null) => unwrap(commands.setFocusedRun(runId));
+
+// Models, providers, settings
+export const listModels = () => unwrap(commands.listModels());
+export const listProviders = () => unwrap(commands.listProviders());
+export const setProvider = (config: ProviderConfig) => unwrap(commands.setProvider(config));
+export const removeProvider = (id: string) => unwrap(commands.removeProvider(id));
+export const setProviderKey = (id: string, key: string) =>
+  unwrap(commands.setProviderKey(id, key));
+export const testProvider = (id: string) => unwrap(commands.testProvider(id));
+export const getSettings = () => unwrap(commands.getSettings());
+export const setSettings = (settings: AppSettings) => unwrap(commands.setSettings(settings));
+export const appInfo = () => unwrap(commands.appInfo());
+export const openLogs = () => unwrap(commands.openLogs());
+
+// Window and app
+export const hideToTray = () => unwrap(commands.hideToTray());
+export const quit = () => unwrap(commands.quit());
+export const getAutostart = () => unwrap(commands.getAutostart());
+export const setAutostart = (enabled: boolean) => unwrap(commands.setAutostart(enabled));

@@ -1,0 +1,42 @@
+// Re-exports of the generated types, so views import types from the api module only.
+import type { Automation } from "../bindings";
+
+export type {
+  ApiError,
+  AppInfo,
+  AppSettings,
+  Automation,
+  Blocker,
+  CatalogModel,
+  ContextMode,
+  EventRecord,
+  JsonValue,
+  Message,
+  ModelRef,
+  Part,
+  PartUpdate,
+  PermissionAction,
+  PermissionDecision,
+  PermissionRule,
+  Placement,
+  ProviderConfig,
+  ProviderKind,
+  Question,
+  Role,
+  Run,
+  RunDetail,
+  RunPage,
+  RunState,
+  RunTrigger,
+  SchedulePreview,
+  StopCondition,
+  Trigger,
+  ValidationDetail,
+  Variant,
+} from "../bindings";
+
+/** The user-defined part of an automation: what create takes and update patches. */
+export type AutomationSpecInput = Omit<
+  Automation,
+  "id" | "revision" | "session_id" | "created_at" | "updated_at"
+>;

@@ -1,0 +1,31 @@
+import * as api from "../api";
+import type { Run, RunState } from "../api";
+import { RevisionMap } from "./revisionMap";
+
+/** Every run the window has seen, from pages, the inbox and `run.updated` events. */
+export const runs = new RevisionMap<Run>();
+
+export const ACTIVE_STATES: readonly RunState[] = ["queued", "running", "awaiting_input"];
+export const isActive = (state: RunState) => ACTIVE_STATES.includes(state);
+
+/** Newest first; ids are time-sortable, so they break ties. */
+export function newestFirst(a: Run, b: Run): number {
+  if (a.queued_at !== b.queued_at) return a.queued_at < b.queued_at ? 1 : -1;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+/** Seeds the last-run chips of the automation list with the most recent runs. */
+export async function loadRecentRuns(): Promise<void> {
+  const page = await api.listRuns(null, [], null, 100);
+  runs.upsertMany(page.runs);
+}
+
+/** The latest run of each automation among the runs seen. */
+export function latestRunByAutomation(all: ReadonlyMap<string, Run>): Map<string, Run> {
+  const latest = new Map<string, Run>();
+  for (const run of all.values()) {
+    const kept = latest.get(run.automation_id);
+    if (!kept || newestFirst(run, kept) < 0) latest.set(run.automation_id, run);
+  }
+  return latest;
+}

@@ -1,0 +1,123 @@
+import { useState } from "react";
+import * as api from "../../api";
+import type { Automation, Run } from "../../api";
+import { runNowAndOpen } from "../../actions";
+import { StateChip } from "../../components/StateChip";
+import { relativeTime, runReason } from "../../format";
+import { useNow, useSchedulePreview } from "../../hooks";
+import { href, navigate } from "../../routing";
+import { automations } from "../../stores/automations";
+import { notices } from "../../stores/notices";
+
+/** Derived fields the engine may add to an automation (not in the bindings yet). */
+export function failureStreak(a: Automation): number {
+  const streak = (a as { failure_streak?: unknown }).failure_streak;
+  return typeof streak === "number" ? streak : 0;
+}
+
+export function AutomationRow({
+  automation: a,
+  lastRun,
+  selected,
+  onSelect,
+}: {
+  automation: Automation;
+  lastRun: Run | undefined;
+  selected: boolean;
+  onSelect: () => void;
+}) {
+  const [pausing, setPausing] = useState(false);
+  const streak = failureStreak(a);
+
+  const togglePaused = async () => {
+    setPausing(true);
+    try {
+      automations.upsert(await api.setPaused(a.id, !a.paused));
+    } catch (e) {
+      notices.error("Could not change the schedule", e);
+    } finally {
+      setPausing(false);
+    }
+  };
+
+  return (
+    <li
+      className={selected ? "row selected" : "row"}
+      data-testid="automation-row"
+      data-automation-id={a.id}
+      aria-current={selected ? "true" : undefined}
+      onClick={onSelect}
+      onFocus={onSelect}
+    >
+      <div className="row-main">
+        <a className="row-title" href={href({ view: "runs", automationId: a.id })}>
+          {a.title}
+        </a>
+        <ScheduleLine automation={a} />
+      </div>
+      <div className="row-status">
+        {lastRun ? (
+          <a href={href({ view: "run", runId: lastRun.id })} aria-label={`Last run: ${lastRun.state}`}>
+            <StateChip state={lastRun.state} reason={runReason(lastRun)} testId="last-run-state" />
+          </a>
+        ) : (
+          <span className="muted">No runs yet</span>
+        )}
+        {streak > 0 && (
+          <span className="badge badge-warn" title="Failed runs in a row">
+            {streak} failed in a row
+          </span>
+        )}
+      </div>
+      {/* Paused only stops the schedule, so a manual automation has nothing to switch. */}
+      {a.trigger.kind === "manual" ? (
+        <span className="switch" />
+      ) : (
+        <label className="switch" title={a.paused ? "The schedule is paused" : "The schedule is on"}>
+          <input
+            type="checkbox"
+            role="switch"
+            checked={!a.paused}
+            disabled={pausing}
+            aria-label={`Schedule of ${a.title} on`}
+            onChange={() => void togglePaused()}
+          />
+          <span>{a.paused ? "Paused" : "On"}</span>
+        </label>
+      )}
+      <div className="row-actions">
+        <button type="button" onClick={() => navigate({ view: "edit", id: a.id })} aria-label={`Edit ${a.title}`}>
+          Edit
+        </button>
+        <button
+          type="button"
+          className="primary"
+          data-testid="run-now"
+          aria-label={`Run ${a.title} now`}
+          onClick={() => void runNowAndOpen(a.id)}
+        >
+          Run now
+        </button>
+      </div>
+    </li>
+  );
+}
+
+function ScheduleLine({ automation: a }: { automation: Automation }) {
+  const now = useNow(60_000);
+  const recurringOrOnce = a.trigger.kind !== "manual";
+  const preview = useSchedulePreview(recurringOrOnce ? a.trigger : null, a.stop, 1);
+  if (!recurringOrOnce) return <div className="row-sub">Manual only</div>;
+  const text = preview.status === "ok" ? preview.preview.description : "";
+  const next = preview.status === "ok" ? preview.preview.fires[0] : undefined;
+  // An interval's preview counts from now, not from its anchor, so its "next" would mislead.
+  const showNext = next && a.trigger.kind !== "interval" && !a.paused;
+  return (
+    <div className="row-sub">
+      {text}
+      {showNext && <span className="muted"> · next: {relativeTime(next, now)}</span>}
+      {a.paused && <span className="muted"> · paused</span>}
+      {preview.status === "ok" && !next && !a.paused && <span className="muted"> · no more runs</span>}
+    </div>
+  );
+}

@@ -1,0 +1,128 @@
+import { useMemo, useState } from "react";
+import type { Automation, Run } from "../../api";
+import { runNowAndOpen } from "../../actions";
+import { errorText } from "../../api";
+import { useRunNowKey } from "../../hooks";
+import { navigate } from "../../routing";
+import { automations, automationsLoad } from "../../stores/automations";
+import { useStore } from "../../stores/observable";
+import { latestRunByAutomation, runs } from "../../stores/runs";
+import { AutomationRow, failureStreak } from "./AutomationRow";
+import { EmptyState } from "./EmptyState";
+
+type Filter = "all" | "scheduled" | "manual" | "paused" | "failing" | "needs_you";
+
+const FILTERS: { id: Filter; label: string }[] = [
+  { id: "all", label: "All" },
+  { id: "scheduled", label: "Scheduled" },
+  { id: "manual", label: "Manual only" },
+  { id: "paused", label: "Paused" },
+  { id: "failing", label: "Last run failed" },
+  { id: "needs_you", label: "Needs you" },
+];
+
+function matches(a: Automation, last: Run | undefined, filter: Filter, query: string): boolean {
+  const q = query.trim().toLowerCase();
+  if (q && !`${a.title}\n${a.prompt}\n${a.workspace}`.toLowerCase().includes(q)) return false;
+  switch (filter) {
+    case "all":
+      return true;
+    case "scheduled":
+      return a.trigger.kind !== "manual" && !a.paused;
+    case "manual":
+      return a.trigger.kind === "manual";
+    case "paused":
+      return a.paused;
+    case "failing":
+      return last?.state === "failed" || failureStreak(a) > 0;
+    case "needs_you":
+      return last?.state === "awaiting_input";
+  }
+}
+
+export function AutomationsView() {
+  const all = useStore(automations);
+  const load = useStore(automationsLoad);
+  const allRuns = useStore(runs);
+  const [query, setQuery] = useState("");
+  const [filter, setFilter] = useState<Filter>("all");
+  const [selected, setSelected] = useState<string | null>(null);
+
+  const latest = useMemo(() => latestRunByAutomation(allRuns), [allRuns]);
+  const sorted = useMemo(
+    () => [...all.values()].sort((a, b) => a.title.localeCompare(b.title)),
+    [all],
+  );
+  const shown = sorted.filter((a) => matches(a, latest.get(a.id), filter, query));
+
+  useRunNowKey(selected && all.has(selected) ? () => void runNowAndOpen(selected) : null);
+
+  const header = (
+    <header className="view-header">
+      <h1>Automations</h1>
+      <div className="toolbar">
+        <input
+          type="search"
+          placeholder="Search"
+          aria-label="Search automations"
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+        />
+        <select aria-label="Show" value={filter} onChange={(e) => setFilter(e.target.value as Filter)}>
+          {FILTERS.map((f) => (
+            <option key={f.id} value={f.id}>
+              {f.label}
+            </option>
+          ))}
+        </select>
+        <button
+          type="button"
+          className="primary"
+          data-testid="new-automation"
+          title="New automation (Ctrl+N)"
+          onClick={() => navigate({ view: "new" })}
+        >
+          New automation
+        </button>
+      </div>
+    </header>
+  );
+
+  if (load.status === "error" && all.size === 0) {
+    return (
+      <section className="view">
+        {header}
+        <p className="error-text" role="alert">
+          Could not load automations: {errorText(load.error)}
+        </p>
+      </section>
+    );
+  }
+  if (load.status === "ready" && all.size === 0) {
+    return (
+      <section className="view">
+        {header}
+        <EmptyState />
+      </section>
+    );
+  }
+  return (
+    <section className="view">
+      {header}
+      {shown.length === 0 && load.status === "ready" && (
+        <p className="muted">No automation matches.</p>
+      )}
+      <ul className="rows" aria-label="Automations">
+        {shown.map((a) => (
+          <AutomationRow
+            key={a.id}
+            automation={a}
+            lastRun={latest.get(a.id)}
+            selected={selected === a.id}
+            onSelect={() => setSelected(a.id)}
+          />
+        ))}
+      </ul>
+    </section>
+  );
+}

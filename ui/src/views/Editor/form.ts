@@ -1,0 +1,239 @@
+import type {
+  AppSettings,
+  Automation,
+  AutomationSpecInput,
+  ContextMode,
+  PermissionAction,
+  StopCondition,
+  Trigger,
+  ValidationDetail,
+  Variant,
+} from "../../api";
+
+export type TriggerKind = Trigger["kind"];
+export type IntervalUnit = "minutes" | "hours";
+
+/** One permission rule as edited; `key` keeps React rows stable while reordering. */
+export interface RuleRow {
+  key: number;
+  tool: string;
+  pattern: string;
+  action: PermissionAction;
+}
+
+/** The editor's state: text as typed, converted to the wire shape only on save. */
+export interface Form {
+  title: string;
+  prompt: string;
+  workspace: string;
+  /** `provider_id/model_id`, or "" when none is chosen. */
+  model: string;
+  variant: Variant | "";
+  triggerKind: TriggerKind;
+  onceAt: string;
+  intervalEvery: string;
+  intervalUnit: IntervalUnit;
+  cronExpression: string;
+  cronTimezone: string;
+  stopKind: StopCondition["kind"];
+  stopCount: string;
+  stopUntil: string;
+  context: ContextMode;
+  worktree: string;
+  permissions: RuleRow[];
+  stepCap: string;
+  timeoutMinutes: string;
+  budgetUsd: string;
+  dailyBudgetUsd: string;
+  waitForInput: boolean;
+  paused: boolean;
+}
+
+let nextKey = 1;
+export const ruleRow = (tool = "bash", pattern = "", action: PermissionAction = "ask"): RuleRow => ({
+  key: nextKey++,
+  tool,
+  pattern,
+  action,
+});
+
+export function localTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+}
+
+/** `datetime-local` value (local time) for an RFC 3339 instant. */
+export function toLocalInput(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+function fromLocalInput(value: string): string {
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? value : d.toISOString().replace(/\.000Z$/, "Z");
+}
+
+export function modelKey(m: { provider_id: string; model_id: string }): string {
+  return `${m.provider_id}/${m.model_id}`;
+}
+
+export function emptyForm(settings: AppSettings | null): Form {
+  return {
+    title: "",
+    prompt: "",
+    workspace: "",
+    model: settings?.default_model ? modelKey(settings.default_model) : "",
+    variant: "",
+    triggerKind: "manual",
+    onceAt: "",
+    intervalEvery: "60",
+    intervalUnit: "minutes",
+    cronExpression: "0 9 * * 1-5",
+    cronTimezone: localTimeZone(),
+    stopKind: "never",
+    stopCount: "10",
+    stopUntil: "",
+    context: "fresh",
+    worktree: "",
+    permissions: [],
+    stepCap: String(settings?.default_step_cap ?? 50),
+    timeoutMinutes: "",
+    budgetUsd: "",
+    dailyBudgetUsd: "",
+    waitForInput: false,
+    paused: false,
+  };
+}
+
+export function formFromAutomation(a: Automation): Form {
+  const base = emptyForm(null);
+  const t = a.trigger;
+  const hours = t.kind === "interval" && t.every_ms % 3_600_000 === 0;
+  return {
+    ...base,
+    title: a.title,
+    prompt: a.prompt,
+    workspace: a.workspace,
+    model: modelKey(a.model),
+    variant: a.variant ?? "",
+    triggerKind: t.kind,
+    onceAt: t.kind === "once" ? toLocalInput(t.fire_at) : "",
+    intervalEvery:
+      t.kind === "interval" ? String(t.every_ms / (hours ? 3_600_000 : 60_000)) : base.intervalEvery,
+    intervalUnit: hours ? "hours" : "minutes",
+    cronExpression: t.kind === "cron" ? t.expression : base.cronExpression,
+    cronTimezone: t.kind === "cron" ? t.timezone : base.cronTimezone,
+    stopKind: a.stop.kind,
+    stopCount: a.stop.kind === "after_runs" ? String(a.stop.count) : base.stopCount,
+    stopUntil: a.stop.kind === "until" ? toLocalInput(a.stop.at) : "",
+    context: a.context,
+    worktree: a.placement.kind === "worktree" ? a.placement.name : "",
+    permissions: a.permissions.map((r) => ruleRow(r.tool, r.pattern, r.action)),
+    stepCap: String(a.step_cap),
+    timeoutMinutes: a.timeout_minutes?.toString() ?? "",
+    budgetUsd: a.budget_usd?.toString() ?? "",
+    dailyBudgetUsd: a.daily_budget_usd?.toString() ?? "",
+    waitForInput: a.wait_for_input_when_unattended,
+    paused: a.paused,
+  };
+}
+
+/** A number from a field; what does not parse goes as typed so the engine names the field. */
+function num(text: string): number {
+  const n = Number(text.trim());
+  return text.trim() !== "" && Number.isFinite(n) ? n : (text as unknown as number);
+}
+const optionalNum = (text: string): number | null => (text.trim() === "" ? null : num(text));
+
+export function formTrigger(f: Form): Trigger {
+  switch (f.triggerKind) {
+    case "manual":
+      return { kind: "manual" };
+    case "once":
+      return { kind: "once", fire_at: fromLocalInput(f.onceAt) };
+    case "interval": {
+      const every = Number(f.intervalEvery);
+      const unit = f.intervalUnit === "hours" ? 3_600_000 : 60_000;
+      return { kind: "interval", every_ms: Number.isFinite(every) ? Math.round(every * unit) : 0 };
+    }
+    case "cron":
+      return { kind: "cron", expression: f.cronExpression.trim(), timezone: f.cronTimezone.trim() };
+  }
+}
+
+export function formStop(f: Form): StopCondition {
+  // Stop conditions belong to recurring triggers only.
+  if (f.triggerKind !== "interval" && f.triggerKind !== "cron") return { kind: "never" };
+  switch (f.stopKind) {
+    case "never":
+      return { kind: "never" };
+    case "after_runs":
+      return { kind: "after_runs", count: num(f.stopCount) };
+    case "until":
+      return { kind: "until", at: fromLocalInput(f.stopUntil) };
+  }
+}
+
+export function toSpec(f: Form): AutomationSpecInput {
+  const slash = f.model.indexOf("/");
+  return {
+    title: f.title.trim(),
+    prompt: f.prompt,
+    workspace: f.workspace.trim(),
+    model:
+      slash > 0
+        ? { provider_id: f.model.slice(0, slash), model_id: f.model.slice(slash + 1) }
+        : { provider_id: "", model_id: "" },
+    variant: f.variant === "" ? null : f.variant,
+    trigger: formTrigger(f),
+    stop: formStop(f),
+    context: f.context,
+    placement: f.worktree.trim() ? { kind: "worktree", name: f.worktree.trim() } : { kind: "in_place" },
+    permissions: f.permissions.map(({ tool, pattern, action }) => ({ tool, pattern, action })),
+    step_cap: num(f.stepCap),
+    timeout_minutes: optionalNum(f.timeoutMinutes),
+    budget_usd: optionalNum(f.budgetUsd),
+    daily_budget_usd: optionalNum(f.dailyBudgetUsd),
+    wait_for_input_when_unattended: f.waitForInput,
+    paused: f.paused,
+  };
+}
+
+/** The top-level fields whose value differs: an update sends only these. */
+export function changedFields(base: Form, edited: Form): Partial<AutomationSpecInput> {
+  const before = toSpec(base) as unknown as Record<string, unknown>;
+  const after = toSpec(edited) as unknown as Record<string, unknown>;
+  const patch: Record<string, unknown> = {};
+  for (const key of Object.keys(after)) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) patch[key] = after[key];
+  }
+  return patch as Partial<AutomationSpecInput>;
+}
+
+/** The detail paths that a widget of this form shows inline; the rest go in the summary. */
+export function inlineFields(f: Form, hasVariants: boolean): Set<string> {
+  const fields = [
+    "title", "prompt", "workspace", "model", "trigger", "trigger.kind", "context", "placement",
+    "placement.name", "permissions", "step_cap", "timeout_minutes", "budget_usd",
+    "daily_budget_usd", "wait_for_input_when_unattended", "paused",
+  ];
+  if (hasVariants) fields.push("variant");
+  if (f.triggerKind === "once") fields.push("trigger.fire_at");
+  if (f.triggerKind === "interval") fields.push("trigger.every_ms");
+  if (f.triggerKind === "cron") fields.push("trigger.expression", "trigger.timezone");
+  if (f.triggerKind === "interval" || f.triggerKind === "cron") {
+    fields.push("stop", "stop.kind", "stop.count", "stop.at");
+  }
+  f.permissions.forEach((_, i) => {
+    for (const part of ["", ".tool", ".pattern", ".action"]) fields.push(`permissions[${i}]${part}`);
+  });
+  return new Set(fields);
+}
+
+/** Details grouped by field path, for `errors.get("title")`. */
+export function byField(details: readonly ValidationDetail[]): Map<string, ValidationDetail[]> {
+  const map = new Map<string, ValidationDetail[]>();
+  for (const d of details) map.set(d.field, [...(map.get(d.field) ?? []), d]);
+  return map;
+}

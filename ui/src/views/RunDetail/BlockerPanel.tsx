@@ -1,0 +1,142 @@
+import { useEffect, useRef, useState } from "react";
+import * as api from "../../api";
+import { errorText, type Blocker, type PermissionDecision, type Run } from "../../api";
+import { Diff } from "../../components/Diff";
+import { runs } from "../../stores/runs";
+
+type Permission = Extract<Blocker, { kind: "permission" }>;
+type Questions = Extract<Blocker, { kind: "question" }>;
+
+/** What the run waits for, with the ways to answer it. Focused on arrival (a notification brings the user here). */
+export function BlockerPanel({ blocker }: { blocker: Blocker }) {
+  const panel = useRef<HTMLElement>(null);
+  const id = blocker.kind === "permission" ? blocker.request_id : blocker.call_id;
+  useEffect(() => {
+    panel.current?.scrollIntoView?.({ block: "nearest" });
+    panel.current?.querySelector<HTMLElement>("button, input")?.focus();
+  }, [id]);
+  return (
+    <section ref={panel} className="blocker" data-testid="blocker-panel" aria-labelledby="blocker-title">
+      {blocker.kind === "permission" ? (
+        <PermissionForm key={id} blocker={blocker} />
+      ) : (
+        <QuestionForm key={id} blocker={blocker} />
+      )}
+    </section>
+  );
+}
+
+function useReply() {
+  const [pending, setPending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const send = async (call: () => Promise<Run>) => {
+    setPending(true);
+    setError(null);
+    try {
+      runs.upsert(await call());
+    } catch (e) {
+      setError(errorText(e));
+      setPending(false);
+    }
+  };
+  return { pending, error, send };
+}
+
+function PermissionForm({ blocker }: { blocker: Permission }) {
+  const [message, setMessage] = useState("");
+  const { pending, error, send } = useReply();
+  const reply = (decision: PermissionDecision) =>
+    send(() =>
+      api.replyPermission(blocker.request_id, decision, decision === "reject" && message.trim() ? message.trim() : null),
+    );
+  return (
+    <>
+      <h2 id="blocker-title">
+        Wants to use <code>{blocker.tool}</code>
+      </h2>
+      <p className="blocker-summary">{blocker.summary}</p>
+      {blocker.preview && <Diff text={blocker.preview} label="Proposed change" />}
+      <label htmlFor="reject-message">Message for the agent if you reject (optional)</label>
+      <textarea
+        id="reject-message"
+        rows={2}
+        value={message}
+        placeholder="e.g. Don't touch the lockfile; fix the test instead."
+        onChange={(e) => setMessage(e.target.value)}
+      />
+      {error && (
+        <p className="error-text" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="actions">
+        <button type="button" className="primary" data-testid="approve-once" disabled={pending} onClick={() => void reply("once")}>
+          Approve once
+        </button>
+        <button
+          type="button"
+          data-testid="approve-always"
+          disabled={pending}
+          title="Approve, and add a rule that allows exactly this from now on"
+          onClick={() => void reply("always")}
+        >
+          Always allow
+        </button>
+        <button type="button" className="danger" data-testid="reject" disabled={pending} onClick={() => void reply("reject")}>
+          Reject
+        </button>
+      </div>
+    </>
+  );
+}
+
+function QuestionForm({ blocker }: { blocker: Questions }) {
+  const [answers, setAnswers] = useState<string[]>(() => blocker.questions.map(() => ""));
+  const { pending, error, send } = useReply();
+  const setAnswer = (i: number, value: string) => setAnswers((a) => a.map((x, j) => (j === i ? value : x)));
+  const complete = answers.every((a) => a.trim() !== "");
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (complete) void send(() => api.answerQuestion(blocker.call_id, answers.map((a) => a.trim())));
+      }}
+    >
+      <h2 id="blocker-title">{blocker.questions.length > 1 ? "The agent asks you" : "The agent asks"}</h2>
+      {blocker.questions.map((q, i) =>
+        q.choices.length > 0 ? (
+          <fieldset key={i} className="question">
+            <legend>{q.question}</legend>
+            {q.choices.map((c) => (
+              <label key={c} className="choice">
+                <input
+                  type="radio"
+                  name={`question-${i}`}
+                  value={c}
+                  checked={answers[i] === c}
+                  onChange={() => setAnswer(i, c)}
+                />
+                {c}
+              </label>
+            ))}
+          </fieldset>
+        ) : (
+          <div key={i} className="question">
+            <label htmlFor={`answer-${i}`}>{q.question}</label>
+            <input id={`answer-${i}`} value={answers[i]} onChange={(e) => setAnswer(i, e.target.value)} />
+          </div>
+        ),
+      )}
+      {error && (
+        <p className="error-text" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="actions">
+        <button type="submit" className="primary" data-testid="answer-question" disabled={pending || !complete}>
+          Submit
+        </button>
+      </div>
+    </form>
+  );
+}

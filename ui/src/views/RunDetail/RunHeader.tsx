@@ -1,0 +1,70 @@
+import { useState } from "react";
+import * as api from "../../api";
+import type { Automation, Run } from "../../api";
+import { StateChip } from "../../components/StateChip";
+import { formatCost, formatDateTime, formatTokens, runDuration, runReason } from "../../format";
+import { useNow } from "../../hooks";
+import { href } from "../../routing";
+import { notices } from "../../stores/notices";
+import { isActive, runs } from "../../stores/runs";
+
+export function RunHeader({ run, automation }: { run: Run; automation: Automation | undefined }) {
+  const now = useNow(isActive(run.state) ? 1000 : 60_000);
+  const [cancelling, setCancelling] = useState(false);
+  const cancel = async () => {
+    setCancelling(true);
+    try {
+      runs.upsert(await api.cancelRun(run.id));
+    } catch (e) {
+      notices.error("Could not cancel", e);
+    } finally {
+      setCancelling(false);
+    }
+  };
+  const how = run.trigger === "manual" ? "Run now" : run.trigger === "schedule" ? "Scheduled run" : "Catch-up run";
+  return (
+    <header className="run-header">
+      <div className="view-header">
+        <h1>
+          <a href={href({ view: "runs", automationId: run.automation_id })}>{automation?.title ?? "Automation"}</a>
+        </h1>
+        {isActive(run.state) && (
+          <button type="button" className="danger" data-testid="cancel-run" disabled={cancelling} onClick={() => void cancel()}>
+            Cancel run
+          </button>
+        )}
+      </div>
+      <div className="run-facts">
+        <StateChip state={run.state} reason={runReason(run)} testId="run-state" />
+        <span className="muted">
+          {how}
+          {run.attendance === "unattended" ? " (unattended)" : ""}
+        </span>
+        <dl className="stats">
+          <div>
+            <dt>Started</dt>
+            <dd>{formatDateTime(run.started_at ?? run.queued_at)}</dd>
+          </div>
+          <div>
+            <dt>Duration</dt>
+            <dd>{runDuration(run, now)}</dd>
+          </div>
+          <div>
+            <dt>Steps</dt>
+            <dd>{run.steps}</dd>
+          </div>
+          <div>
+            <dt>Tokens</dt>
+            <dd>
+              {formatTokens(run.tokens_in)} in · {formatTokens(run.tokens_out)} out
+            </dd>
+          </div>
+          <div>
+            <dt>Cost</dt>
+            <dd>{formatCost(run.cost_usd)}</dd>
+          </div>
+        </dl>
+      </div>
+    </header>
+  );
+}

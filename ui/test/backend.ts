@@ -1,0 +1,117 @@
+// A fake backend for component tests: Tauri's IPC mock with fixtures and a call log.
+import { emit } from "@tauri-apps/api/event";
+import { mockIPC } from "@tauri-apps/api/mocks";
+import { act } from "@testing-library/react";
+import type { ApiError, Automation, EventRecord, Run } from "../src/bindings";
+
+export type Handler = (args: Record<string, unknown>) => unknown;
+
+export interface Call {
+  cmd: string;
+  args: Record<string, unknown>;
+}
+
+const defaults: Record<string, Handler> = {
+  list_automations: () => [],
+  list_runs: () => ({ runs: [], next_cursor: null }),
+  inbox: () => [],
+  mark_seen: () => 0,
+  set_focused_run: () => null,
+  list_models: () => [
+    { provider_id: "mock", model_id: "coder", display_name: "Mock coder", variants: [] },
+    { provider_id: "mock", model_id: "thinker", variants: ["low", "high"] },
+  ],
+  get_settings: () => ({
+    notifications: true,
+    default_model: { provider_id: "mock", model_id: "coder" },
+    default_step_cap: 40,
+    tray_hint_shown: false,
+  }),
+  preview_schedule: () => ({ fires: ["2030-01-01T02:00:00Z"], description: "Every day at 02:00 (UTC)" }),
+  get_autostart: () => false,
+};
+
+/** Installs the fake backend; `handlers` override the defaults. Returns the call log. */
+export function mockBackend(handlers: Record<string, Handler> = {}): Call[] {
+  const calls: Call[] = [];
+  mockIPC(
+    (cmd, payload) => {
+      const args = (payload ?? {}) as Record<string, unknown>;
+      calls.push({ cmd, args });
+      const handler = handlers[cmd] ?? defaults[cmd];
+      if (!handler) throw apiError({ kind: "internal", error: "unmocked", message: `no mock for ${cmd}` });
+      return handler(args);
+    },
+    { shouldMockEvents: true },
+  );
+  return calls;
+}
+
+/** Tauri rejects a failed command with the serialized error value; the bindings wrap it. */
+export function apiError(e: ApiError): ApiError {
+  return e;
+}
+
+export function callsOf(calls: Call[], cmd: string): Record<string, unknown>[] {
+  return calls.filter((c) => c.cmd === cmd).map((c) => c.args);
+}
+
+let seq = 1;
+export async function emitEngine(record: Omit<EventRecord, "seq" | "at">): Promise<void> {
+  await act(async () => {
+    await emit("engine-event", { ...record, seq: seq++, at: "2030-01-01T00:00:00Z" });
+  });
+}
+
+export function automation(over: Partial<Automation> = {}): Automation {
+  return {
+    id: "aut_1",
+    title: "Nightly tests",
+    prompt: "Run the tests.",
+    workspace: "/home/me/project",
+    model: { provider_id: "mock", model_id: "coder" },
+    variant: null,
+    trigger: { kind: "manual" },
+    stop: { kind: "never" },
+    context: "fresh",
+    placement: { kind: "in_place" },
+    permissions: [],
+    step_cap: 50,
+    timeout_minutes: null,
+    budget_usd: null,
+    daily_budget_usd: null,
+    wait_for_input_when_unattended: false,
+    paused: false,
+    revision: 1,
+    session_id: null,
+    created_at: "2030-01-01T00:00:00Z",
+    updated_at: "2030-01-01T00:00:00Z",
+    ...over,
+  };
+}
+
+export function run(over: Partial<Run> = {}): Run {
+  return {
+    id: "run_1",
+    automation_id: "aut_1",
+    definition_revision: 1,
+    revision: 1,
+    trigger: "manual",
+    attendance: "attended",
+    writer_key: "/home/me/project",
+    state: "running",
+    blocker: null,
+    result: null,
+    error: null,
+    stop_reason: null,
+    session_id: "ses_1",
+    cost_usd: 0.0123,
+    tokens_in: 1200,
+    tokens_out: 300,
+    steps: 2,
+    queued_at: "2030-01-01T00:00:00Z",
+    started_at: "2030-01-01T00:00:01Z",
+    finished_at: null,
+    ...over,
+  };
+}

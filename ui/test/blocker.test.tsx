@@ -1,0 +1,99 @@
+import { screen, waitFor, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import type { Blocker } from "../src/bindings";
+import { callsOf, mockBackend, run } from "./backend";
+import { renderAt } from "./render";
+
+const permission: Blocker = {
+  kind: "permission",
+  request_id: "req_7",
+  tool: "edit",
+  summary: "edit src/lib.rs",
+  preview: "--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1 +1 @@\n-fn old() {}\n+fn new() {}",
+};
+
+function blockedRun(blocker: Blocker) {
+  const waiting = run({ state: "awaiting_input", blocker, revision: 4 });
+  return mockBackend({
+    get_run: () => ({ run: waiting, transcript: [] }),
+    reply_permission: () => ({ ...waiting, state: "running", blocker: null, revision: 5 }),
+    answer_question: () => ({ ...waiting, state: "running", blocker: null, revision: 5 }),
+  });
+}
+
+describe("blocker panel", () => {
+  it("shows the permission with its diff, and Approve once replies `once` for that request", async () => {
+    const calls = blockedRun(permission);
+    const { user } = renderAt("#/runs/run_1");
+    const panel = await screen.findByTestId("blocker-panel");
+    expect(panel).toHaveTextContent("edit src/lib.rs");
+    expect(within(panel).getByText("+fn new() {}")).toHaveClass("diff-add");
+    expect(within(panel).getByText("-fn old() {}")).toHaveClass("diff-del");
+    expect(screen.getByTestId("run-state")).toHaveTextContent("awaiting_input");
+
+    await user.click(screen.getByTestId("approve-once"));
+    await waitFor(() =>
+      expect(callsOf(calls, "reply_permission")).toEqual([{ requestId: "req_7", decision: "once", message: null }]),
+    );
+    // The reply's run (now running) replaces the blocked one: the panel goes away.
+    await waitFor(() => expect(screen.queryByTestId("blocker-panel")).not.toBeInTheDocument());
+    expect(screen.getByTestId("run-state")).toHaveTextContent("running");
+  });
+
+  it("Always allow replies `always`", async () => {
+    const calls = blockedRun(permission);
+    const { user } = renderAt("#/runs/run_1");
+    await user.click(await screen.findByTestId("approve-always"));
+    await waitFor(() => expect(callsOf(calls, "reply_permission")[0]).toMatchObject({ decision: "always" }));
+  });
+
+  it("Reject sends the message typed for the agent", async () => {
+    const calls = blockedRun(permission);
+    const { user } = renderAt("#/runs/run_1");
+    await user.type(await screen.findByLabelText(/Message for the agent/), "Fix the test, not the code");
+    await user.click(screen.getByTestId("reject"));
+    await waitFor(() =>
+      expect(callsOf(calls, "reply_permission")).toEqual([
+        { requestId: "req_7", decision: "reject", message: "Fix the test, not the code" },
+      ]),
+    );
+  });
+
+  it("answers a question with the chosen option", async () => {
+    const calls = blockedRun({
+      kind: "question",
+      call_id: "call_3",
+      questions: [{ question: "Which branch?", choices: ["main", "develop"] }],
+    });
+    const { user } = renderAt("#/runs/run_1");
+    const panel = await screen.findByTestId("blocker-panel");
+    expect(within(panel).getByRole("group", { name: "Which branch?" })).toBeInTheDocument();
+    const submit = within(panel).getByRole("button", { name: "Submit" });
+    expect(submit).toBeDisabled();
+    await user.click(within(panel).getByRole("radio", { name: "develop" }));
+    await user.click(submit);
+    await waitFor(() => expect(callsOf(calls, "answer_question")).toEqual([{ callId: "call_3", answers: ["develop"] }]));
+  });
+
+  it("answers an open question with the typed text", async () => {
+    const calls = blockedRun({
+      kind: "question",
+      call_id: "call_4",
+      questions: [{ question: "Which version?", choices: [] }],
+    });
+    const { user } = renderAt("#/runs/run_1");
+    await user.type(await screen.findByLabelText("Which version?"), "2.1");
+    await user.click(screen.getByRole("button", { name: "Submit" }));
+    await waitFor(() => expect(callsOf(calls, "answer_question")).toEqual([{ callId: "call_4", answers: ["2.1"] }]));
+  });
+
+  it("tells the shell which run is in view, and that none is when leaving", async () => {
+    const calls = blockedRun(permission);
+    const { user } = renderAt("#/runs/run_1");
+    await screen.findByTestId("blocker-panel");
+    await user.click(screen.getByTestId("nav-settings"));
+    await waitFor(() =>
+      expect(callsOf(calls, "set_focused_run").map((a) => a.runId)).toEqual(["run_1", null]),
+    );
+  });
+});
