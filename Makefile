@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test demo bench deps check-toolchain ui app fmt-check lint test-rust test-ui test-app e2e cli-tour
+.PHONY: run test demo bench bench-app deps check-toolchain ui app fmt-check lint test-rust test-ui test-app e2e
 
 ## run: build the UI and the desktop app and open it (without a display: the CLI tour)
 run: deps app
@@ -26,6 +26,12 @@ demo: deps
 ## bench: ledger and agent benchmarks (release build); print figures
 bench:
 	$(CARGO) bench -p autowork-core
+
+## bench-app: desktop cold start, idle memory and frame time (release build of the app)
+bench-app: deps ui
+	$(CARGO) build --release -p autowork-app
+	$(CARGO) build -p autowork-cli -p autowork-mock-llm
+	./scripts/e2e.sh tests/e2e/bench.mjs
 
 deps: check-toolchain
 	@./scripts/install-deps.sh

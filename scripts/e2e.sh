@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the end-to-end tests in the real app: a virtual display (Xvfb), a private D-Bus
+# Runs the end-to-end tests in the real app (or, given a script, that script): a virtual display (Xvfb), a private D-Bus
 # session bus (notifications are captured there), tauri-driver + WebKitWebDriver.
 set -euo pipefail
 
@@ -18,5 +18,10 @@ export DISPLAY="$display"
 export NO_AT_BRIDGE=1
 # A bus that starts no services of its own (the default one starts desktop daemons that
 # crash without a real session).
-dbus-run-session --config-file="$root/scripts/dbus-session.conf" -- \
-  node --test --test-reporter=spec "$root/tests/e2e/"
+# With an argument, runs that script instead of the tests (the desktop benchmark).
+if [ $# -gt 0 ]; then
+  dbus-run-session --config-file="$root/scripts/dbus-session.conf" -- node "$@"
+else
+  dbus-run-session --config-file="$root/scripts/dbus-session.conf" -- \
+    node --test --test-reporter=spec "$root/tests/e2e/"
+fi

@@ -157,6 +157,19 @@ impl RunContext {
         store::transcripts::automation_cost_since(&mut conn, &self.automation.id, since).await
     }
 
+    /// Files the run as read (it stays out of the inbox): for an unattended run that
+    /// changed nothing, so quiet schedules leave a quiet history.
+    pub async fn file_as_read(&self) -> Result<()> {
+        let mut conn = self.shared.store.pool().acquire().await?;
+        store::runs::mark_seen(
+            &mut conn,
+            std::slice::from_ref(&self.run.id),
+            self.shared.clock.now(),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// The run as stored now.
     pub async fn current_run(&self) -> Result<Run> {
         let mut conn = self.shared.store.pool().acquire().await?;

@@ -52,6 +52,9 @@ struct Turns {
     rules: Vec<PermissionRule>,
     tool_ctx: ToolContext,
     system: String,
+    /// Whether a call may have changed the work area (a write or edit that went through,
+    /// or any shell command).
+    changed: bool,
     /// The last call's signature and how many times in a row it came.
     repeated: Option<(String, u32)>,
     failures: HashMap<String, u32>,
@@ -111,6 +114,7 @@ impl Turns {
             rules: spec.permissions.clone(),
             tool_ctx,
             system,
+            changed: false,
             repeated: None,
             failures: HashMap::new(),
         })
@@ -139,6 +143,11 @@ impl Turns {
                 Err(outcome) => return outcome,
             };
             if response.tool_calls.is_empty() {
+                if ctx.run.attendance == Attendance::Unattended && !self.changed {
+                    if let Err(e) = ctx.file_as_read().await {
+                        tracing::warn!(error = %e, "could not file a quiet run as read");
+                    }
+                }
                 return Outcome::Succeeded {
                     result: response.text,
                 };
@@ -418,6 +427,9 @@ impl Turns {
             }
         }
         let result = tool.run(&self.tool_ctx).await;
+        if matches!(tool, ToolCall::Bash { .. }) || !result.changed_paths.is_empty() {
+            self.changed = true;
+        }
         Ok((result.content, result.is_error))
     }
 

@@ -923,3 +923,42 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
         self.clone()
     }
 }
+
+#[tokio::test]
+async fn an_unattended_run_that_changed_nothing_is_filed_as_read() {
+    let t = AgentEnv::new(
+        "openai_compatible",
+        json!([
+            {"tool_calls": [{"name": "list", "arguments": {"path": "."}}]},
+            {"text": "Nothing to do today."},
+            {"tool_calls": [{"name": "write", "arguments": {"path": "report.md", "content": "# Report\n"}}]},
+            {"text": "Wrote the report."}
+        ]),
+    )
+    .await;
+    let automation = t.automation(allow_all()).await;
+    let quiet = t
+        .finish(&t.run(&automation, Attendance::Unattended).await)
+        .await;
+    let busy = t
+        .finish(&t.run(&automation, Attendance::Unattended).await)
+        .await;
+    assert_eq!(
+        (quiet.state, busy.state),
+        (RunState::Succeeded, RunState::Succeeded)
+    );
+    let inbox: Vec<_> = t
+        .env
+        .engine
+        .inbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(
+        inbox,
+        vec![busy.id],
+        "only the run that changed something waits to be seen"
+    );
+}
