@@ -41,7 +41,10 @@ fi
 
 command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --quiet
 
-# UI packages, from the lockfile; again only when the lockfile changed.
-if [ ! -f "$root/ui/node_modules/.package-lock.json" ] || [ "$root/ui/package-lock.json" -nt "$root/ui/node_modules/.package-lock.json" ]; then
-  (cd "$root/ui" && npm install --no-audit --no-fund --loglevel=error)
-fi
+# npm packages (the UI's, the end-to-end test's) from their lockfiles, again only when a
+# lockfile changed.
+for dir in "$root/ui" "$root/tests/e2e"; do
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
+  fi
+done

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { startNotificationDaemon } from "./notifications.mjs";
 import { Session } from "./webdriver.mjs";
 
 const root = resolve(fileURLToPath(import.meta.url), "../../..");
@@ -18,7 +19,7 @@ const out = join(root, "target/e2e");
 const driverPort = 4444;
 const children = [];
 let session;
-let notifications = "";
+let notifier;
 const dataDir = mkdtempSync(join(tmpdir(), "autowork-e2e-data-"));
 const workspace = mkdtempSync(join(tmpdir(), "autowork-e2e-work-"));
 
@@ -65,8 +66,7 @@ before(async () => {
   mkdirSync(out, { recursive: true });
   writeFileSync(join(workspace, "notes.txt"), "hello world\n");
 
-  const monitor = start("dbus-monitor", ["--session", "interface='org.freedesktop.Notifications'"]);
-  monitor.stdout.on("data", (chunk) => (notifications += chunk));
+  notifier = await startNotificationDaemon();
 
   const mock = start(join(bin, "autowork-mock-llm"), ["--script", join(root, "tests/e2e/e2e-script.json"), "--port", "0"]);
   const url = await firstLine(mock, /listening on (\S+)/);
@@ -83,6 +83,7 @@ before(async () => {
 
 after(async () => {
   if (session) await session.close();
+  if (notifier) notifier.stop();
   for (const child of children.reverse()) child.kill("SIGTERM");
 });
 
@@ -105,8 +106,13 @@ test("create an automation, run it, approve the edit from the blocker panel, see
 
   // Leave the run, so the blocker is announced with a notification.
   await session.click('[data-testid="nav-automations"]');
-  await session.waitFor(async () => notifications.includes("Greet from the desktop"), "a Notify call on the session bus", 20000);
-  assert.match(notifications, /wants to edit notes\.txt/, "the notification says what the run needs");
+  const notice = await session.waitFor(
+    async () => notifier.daemon.received.find((n) => n.summary === "Greet from the desktop"),
+    "a Notify call on the session bus",
+    20000,
+  );
+  assert.equal(notice.body, "wants to edit notes.txt", "the notification says what the run needs");
+  assert.deepEqual(notice.actions, ["default", "Open", "approve", "Approve once", "deny", "Deny"]);
 
   await session.click('[data-testid="nav-inbox"]');
   await shot("04-inbox");
@@ -128,4 +134,30 @@ test("create an automation, run it, approve the edit from the blocker panel, see
   await shot("07-settings");
   await session.click('[data-testid="nav-templates"]');
   await shot("08-templates");
+});
+
+test("approve a permission from the notification's action", async () => {
+  writeFileSync(join(workspace, "notes.txt"), "hello world\n");
+  const before = notifier.daemon.received.length;
+  await session.click('[data-testid="nav-automations"]');
+  await session.click('[data-testid="automation-row"] [data-testid="run-now"]');
+  await session.click('[data-testid="nav-automations"]');
+  const notice = await session.waitFor(
+    async () => notifier.daemon.received.slice(before).find((n) => n.actions.includes("approve")),
+    "a notification with an Approve action",
+    20000,
+  );
+  notifier.click(notice.id, "approve");
+  await session.waitFor(
+    async () => readFileSync(join(workspace, "notes.txt"), "utf8") === "hello from the desktop\n",
+    "the approved edit on disk",
+    20000,
+  );
+  await session.click('[data-testid="nav-inbox"]');
+  await session.click('[data-testid="inbox-item"]');
+  await session.waitFor(
+    async () => (await session.text('[data-testid="run-state"]')).trim() === "succeeded",
+    "the run to succeed",
+    20000,
+  );
 });
