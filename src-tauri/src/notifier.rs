@@ -52,11 +52,18 @@ impl DesktopNotifier {
     }
 }
 
+/// The run a notification leads to (the last run, when it is about the automation).
 fn run_id(notification: &Notification) -> String {
     match notification {
         Notification::BlockerRaised { run, .. } | Notification::RunFailed { run, .. } => {
             run.id.to_string()
         }
+        Notification::AutomationPaused { automation } => automation
+            .status
+            .last_run
+            .as_ref()
+            .map(|r| r.run_id.to_string())
+            .unwrap_or_default(),
     }
 }
 

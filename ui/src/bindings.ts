@@ -355,7 +355,35 @@ wait_for_input_when_unattended: boolean;
 /**
  * Paused automations do not fire on their schedule; Run now still works.
  */
-paused: boolean }) & { id: AutomationId; 
+paused: boolean; 
+/**
+ * After this many failed runs in a row the automation pauses itself (1..=100).
+ */
+failure_streak_limit: number }) & 
+/**
+ * What the engine derives: next fires, failure streak, last run.
+ */
+({ 
+/**
+ * The next time the schedule fires; none when manual, paused or finished.
+ */
+next_fire_at: string | null; 
+/**
+ * The next five fires (empty when there is no next fire).
+ */
+next_fires: string[]; 
+/**
+ * Failed runs in a row, newest first, up to the last that succeeded.
+ */
+failure_streak: number; last_run: LastRun | null; 
+/**
+ * Why the schedule will not fire again, when it will not.
+ */
+finished: Finished | null; 
+/**
+ * Why the automation is paused, when the engine paused it.
+ */
+paused_reason: PausedReason | null }) & { id: AutomationId; 
 /**
  * Starts at 1 and grows by one on every change.
  */
@@ -446,7 +474,24 @@ run_revision: number; blocker_id: BlockerId; reply: BlockerReply } } |
  * streamed deltas, which are not stored.
  */
 seq: number; at: string }
+export type Finished = 
+/**
+ * `stop: after_runs` reached its count of finished runs.
+ */
+"after_runs" | 
+/**
+ * `stop: until` has passed.
+ */
+"until_passed" | 
+/**
+ * A one-shot automation has fired.
+ */
+"fired_once"
 export type JsonValue = null | boolean | number | string | JsonValue[] | Partial<{ [key in string]: JsonValue }>
+/**
+ * The newest run of an automation, in brief.
+ */
+export type LastRun = { run_id: RunId; state: RunState; finished_at: string | null; cost_usd: number }
 /**
  * A message with its parts, in order.
  */
@@ -484,6 +529,11 @@ export type PartUpdate = (
  * Position of the part in its message.
  */
 part_index: number }
+export type PausedReason = 
+/**
+ * The automation failed `failure_streak_limit` times in a row.
+ */
+"failure_streak"
 /**
  * What happens when a tool call matches a rule.
  */

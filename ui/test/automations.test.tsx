@@ -16,7 +16,10 @@ describe("automations list", () => {
   it("shows the schedule in words, the next fire and the last run", async () => {
     mockBackend({
       list_automations: () => [
-        automation({ trigger: { kind: "cron", expression: "0 2 * * *", timezone: "UTC" } }),
+        automation({
+          trigger: { kind: "cron", expression: "0 2 * * *", timezone: "UTC" },
+          next_fire_at: "2099-01-01T02:00:00Z",
+        }),
         automation({ id: "aut_2", title: "Ad hoc" }),
       ],
       list_runs: () => ({ runs: [run({ state: "failed", error: { code: "step_cap", message: "x" } })], next_cursor: null }),

@@ -82,10 +82,17 @@ export function automation(over: Partial<Automation> = {}): Automation {
     daily_budget_usd: null,
     wait_for_input_when_unattended: false,
     paused: false,
+    failure_streak_limit: 3,
     revision: 1,
     session_id: null,
     created_at: "2030-01-01T00:00:00Z",
     updated_at: "2030-01-01T00:00:00Z",
+    next_fire_at: null,
+    next_fires: [],
+    failure_streak: 0,
+    last_run: null,
+    finished: null,
+    paused_reason: null,
     ...over,
   };
 }

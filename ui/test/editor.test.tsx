@@ -85,6 +85,7 @@ describe("editor", () => {
       placement: { kind: "in_place" },
       permissions: [{ tool: "bash", pattern: "cargo test*", action: "allow" }],
       step_cap: 40,
+      failure_streak_limit: 3,
       timeout_minutes: null,
       budget_usd: 1.5,
       daily_budget_usd: null,

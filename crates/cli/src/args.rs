@@ -145,6 +145,67 @@ pub enum AutomationCommand {
     Pause { id: String },
     /// Fire on the schedule again
     Resume { id: String },
+    /// Show the next fires of a trigger, without saving anything
+    ///
+    /// Needs no database. The schedule in words comes first, then the fires in RFC 3339
+    /// UTC, one a line (--json: {"fires": [...], "description": "..."}). An invalid trigger
+    /// or stop condition exits 2 with every problem, as a create would report it.
+    Preview(PreviewArgs),
+    /// Write an automation's definition as a shareable JSON file
+    ///
+    /// Schedule, policies and limits, without ids, revisions, timestamps or derived status.
+    /// The file starts with "$schema" (the published JSON Schema, see `automation schema`)
+    /// and "format_version": 1; `automation import` reads it back.
+    Export(ExportArgs),
+    /// Create an automation from an exported file, validated like a create
+    ///
+    /// Every problem is reported at once (exit 2) and nothing is created then. The header
+    /// keys "$schema" (any string) and "format_version" (1, or absent) are accepted and
+    /// dropped; another format_version is refused. The workspace must exist here and the
+    /// model must be in this machine's catalog.
+    Import(ImportArgs),
+    /// Print the JSON Schema of exported automation files (docs/automation.schema.json)
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// The trigger, as JSON: a file, `-` for stdin, or the JSON itself (a value starting
+    /// with `{` is read as inline JSON), e.g.
+    /// '{"kind":"cron","expression":"0 9 * * 1-5","timezone":"Europe/Berlin"}'
+    #[arg(long, value_name = "F")]
+    pub trigger: String,
+    /// The stop condition, given like --trigger, e.g. '{"kind":"after_runs","count":3}'
+    /// [default: never]
+    #[arg(long, value_name = "F")]
+    pub stop: Option<String>,
+    /// List the fires strictly after this RFC 3339 time [default: now]
+    #[arg(long, value_name = "RFC3339")]
+    pub from: Option<String>,
+    /// How many fires to list (1..=100)
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 5,
+        value_parser = clap::value_parser!(u8).range(1..=100)
+    )]
+    pub count: u8,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The automation to export
+    pub id: String,
+    /// Write the file here instead of stdout (`-` is stdout)
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The exported file, or `-` for stdin
+    #[arg(value_name = "FILE|-")]
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Args)]

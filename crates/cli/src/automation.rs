@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::args::AutomationCommand;
 use crate::output::{self, clip, emit, emit_either, fields, time, Outcome, Table};
-use crate::{runs, spec};
+use crate::{preview, runs, share, spec};
 
 pub async fn run(engine: &Engine, command: AutomationCommand, json: bool) -> Outcome {
     match command {
@@ -50,6 +50,11 @@ pub async fn run(engine: &Engine, command: AutomationCommand, json: bool) -> Out
         }
         AutomationCommand::Pause { id } => set_paused(engine, &id, true, json).await,
         AutomationCommand::Resume { id } => set_paused(engine, &id, false, json).await,
+        AutomationCommand::Export(args) => share::export(engine, args, json).await,
+        AutomationCommand::Import(args) => share::import(engine, args, json).await,
+        // Answered before the engine is opened; the same here.
+        AutomationCommand::Preview(args) => preview::run(&args, json),
+        AutomationCommand::Schema => share::schema(),
     }
 }
 
@@ -78,7 +83,7 @@ fn table(automations: &[Automation]) -> String {
     table.render()
 }
 
-fn view(a: &Automation) -> String {
+pub fn view(a: &Automation) -> String {
     let spec = &a.spec;
     let model = match spec.variant {
         Some(variant) => format!(

@@ -8,9 +8,11 @@ mod blockers;
 mod events;
 mod models;
 mod output;
+mod preview;
 mod provider;
 mod run_now;
 mod runs;
+mod share;
 mod spec;
 mod transcript;
 
@@ -24,7 +26,7 @@ use autowork_core::{ApiError, Engine, EngineConfig, Error, ValidationDetail};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use args::{Cli, Command};
+use args::{AutomationCommand, Cli, Command};
 use output::{Failure, Outcome};
 
 #[tokio::main]
@@ -48,6 +50,14 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Outcome {
+    // Commands that need no database (nor a data directory) are answered right here.
+    match &cli.command {
+        Command::Automation(AutomationCommand::Preview(args)) => {
+            return preview::run(args, cli.json)
+        }
+        Command::Automation(AutomationCommand::Schema) => return share::schema(),
+        _ => {}
+    }
     let data_dir = data_dir(cli.data_dir)?;
     // Provider settings are a file of their own: no database needed.
     if let Command::Provider(command) = cli.command {

@@ -1030,3 +1030,303 @@ fn ctrl_c_cancels_the_run_and_exits_130() {
     assert_eq!(run["state"], "stopped");
     assert_eq!(run["stop_reason"], "cancelled");
 }
+
+// ---------------------------------------------------------------------------------------
+// Schedule preview, export, import and the file's schema
+
+const BERLIN_WEEKDAYS: &str =
+    r#"{"kind":"cron","expression":"0 9 * * 1-5","timezone":"Europe/Berlin"}"#;
+
+/// The files a command left in the data directory: none for commands that need no database.
+fn data_files(sandbox: &Sandbox) -> Vec<String> {
+    std::fs::read_dir(sandbox.data.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn preview_lists_the_next_fires_in_utc_across_the_dst_change_and_saves_nothing() {
+    let sandbox = Sandbox::new();
+    // Thursday noon before Europe/Berlin springs forward (Sunday 2026-03-29): 09:00 is
+    // 08:00 UTC on Friday and 07:00 UTC from Monday on.
+    let line = format!(
+        "automation preview --trigger '{BERLIN_WEEKDAYS}' --from 2026-03-26T12:00:00Z --count 4"
+    );
+
+    let preview = sandbox.ok_json(&format!("{line} --json"));
+
+    assert_eq!(
+        preview,
+        json!({
+            "fires": [
+                "2026-03-27T08:00:00Z",
+                "2026-03-30T07:00:00Z",
+                "2026-03-31T07:00:00Z",
+                "2026-04-01T07:00:00Z",
+            ],
+            "description": "Every weekday at 09:00 (Europe/Berlin)",
+        })
+    );
+    let human = sandbox.run(&line);
+    assert_eq!(human.code, 0, "stderr: {}", human.stderr);
+    assert_eq!(
+        human.stdout,
+        "Every weekday at 09:00 (Europe/Berlin)\n2026-03-27T08:00:00Z\n\
+         2026-03-30T07:00:00Z\n2026-03-31T07:00:00Z\n2026-04-01T07:00:00Z\n"
+    );
+    assert_eq!(
+        data_files(&sandbox),
+        Vec::<String>::new(),
+        "no database was opened"
+    );
+}
+
+#[test]
+fn preview_reads_the_trigger_from_stdin_and_honours_the_stop_condition() {
+    let sandbox = Sandbox::new();
+    let command = sandbox.command(
+        "automation preview --json --trigger - --stop '{\"kind\":\"after_runs\",\"count\":2}' \
+         --from 2026-01-01T00:00:00+01:00",
+    );
+
+    let outcome = sandbox.run_with(command, r#"{"kind":"interval","every_ms":3600000}"#);
+
+    assert_eq!(outcome.code, 0, "stderr: {}", outcome.stderr);
+    assert_eq!(
+        outcome.json(),
+        json!({
+            "fires": ["2026-01-01T00:00:00Z", "2026-01-01T01:00:00Z"],
+            "description": "Every hour, 2 runs in all",
+        })
+    );
+}
+
+#[test]
+fn preview_of_an_invalid_trigger_exits_2_with_the_structured_error() {
+    let sandbox = Sandbox::new();
+    let cases = [
+        (
+            r#"{"kind":"cron","expression":"0 9 * *","timezone":"Europe/Berlin"}"#,
+            "trigger.expression",
+            "invalid_cron_expression",
+        ),
+        (
+            r#"{"kind":"cron","expression":"0 9 * * *","timezone":"Mars/Olympus"}"#,
+            "trigger.timezone",
+            "invalid_timezone",
+        ),
+        (
+            r#"{"kind":"interval","every_ms":1000}"#,
+            "trigger.every_ms",
+            "interval_below_minimum_30000ms",
+        ),
+        (r#"{"kind":"weekly"}"#, "trigger.kind", "unknown_kind"),
+        (r#"{"kind":"cron","#, "trigger", "invalid_json"),
+    ];
+    for (trigger, field, message) in cases {
+        let outcome = sandbox.run(&format!("automation preview --json --trigger '{trigger}'"));
+
+        assert_eq!(outcome.code, 2, "{trigger}: {}", outcome.stderr);
+        let error = outcome.json();
+        assert_eq!(error["kind"], "validation", "{error}");
+        assert_eq!(error["error"], "invalid_trigger", "{error}");
+        let details = error["details"].as_array().unwrap();
+        assert_eq!(details.len(), 1, "{error}");
+        assert_eq!(
+            (details[0]["field"].as_str(), details[0]["message"].as_str()),
+            (Some(field), Some(message)),
+            "{trigger}"
+        );
+    }
+
+    let human =
+        sandbox.run("automation preview --trigger '{\"kind\":\"interval\",\"every_ms\":5}'");
+    assert_eq!(human.code, 2);
+    assert_eq!(human.stdout, "");
+    assert_eq!(
+        human.stderr,
+        "error: invalid trigger\n  trigger.every_ms: interval_below_minimum_30000ms\n"
+    );
+    assert_eq!(data_files(&sandbox), Vec::<String>::new());
+}
+
+/// The fields the engine owns; everything else of an automation is its definition.
+const ENGINE_FIELDS: &[&str] = &[
+    "id",
+    "revision",
+    "session_id",
+    "created_at",
+    "updated_at",
+    "next_fire_at",
+    "next_fires",
+    "failure_streak",
+    "last_run",
+    "finished",
+    "paused_reason",
+];
+
+fn definition_of(automation: &Value) -> Value {
+    let mut fields = automation.as_object().unwrap().clone();
+    fields.retain(|key, _| !ENGINE_FIELDS.contains(&key.as_str()));
+    Value::Object(fields)
+}
+
+#[test]
+fn export_then_import_round_trips_the_whole_definition() {
+    let sandbox = Sandbox::new();
+    let definition = json!({
+        "title": "Weekly dependency bump",
+        "prompt": "Update the dependencies and run the tests",
+        "workspace": sandbox.workspace(),
+        "model": { "provider_id": "mock", "model_id": "mock-coder" },
+        "variant": "high",
+        "trigger": { "kind": "cron", "expression": "30 6 * * 1", "timezone": "America/New_York" },
+        "stop": { "kind": "after_runs", "count": 12 },
+        "context": "continue",
+        "permissions": [
+            { "tool": "bash", "pattern": "cargo *", "action": "allow" },
+            { "tool": "*", "pattern": "/etc/**", "action": "deny" },
+        ],
+        "step_cap": 120,
+        "timeout_minutes": 45,
+        "budget_usd": 2.5,
+        "daily_budget_usd": 10.0,
+        "wait_for_input_when_unattended": true,
+        "paused": true,
+        "failure_streak_limit": 5,
+    });
+    let command = sandbox.command("automation create --json --file -");
+    let created = sandbox.run_with(command, &definition.to_string());
+    assert_eq!(created.code, 0, "stderr: {}", created.stderr);
+    let original = created.json();
+    let id = id_of(&original);
+
+    let export = sandbox.run(&format!("automation export {id}"));
+    assert_eq!(export.code, 0, "stderr: {}", export.stderr);
+    let file = export.json();
+    assert_eq!(
+        file["$schema"],
+        "https://autowork.dev/schema/automation-v1.json"
+    );
+    assert_eq!(file["format_version"], 1);
+    let mut expected = definition_of(&original);
+    expected
+        .as_object_mut()
+        .unwrap()
+        .retain(|_, value| !value.is_null());
+    let mut body = file.as_object().unwrap().clone();
+    body.remove("$schema");
+    body.remove("format_version");
+    assert_eq!(
+        Value::Object(body),
+        expected,
+        "the file holds the definition and nothing the engine owns"
+    );
+
+    let command = sandbox.command("automation import - --json");
+    let imported = sandbox.run_with(command, &export.stdout);
+    assert_eq!(imported.code, 0, "stderr: {}", imported.stderr);
+    let imported = imported.json();
+    assert_ne!(id_of(&imported), id, "a new automation");
+    assert_eq!(imported["revision"], 1);
+    assert_eq!(
+        definition_of(&imported),
+        definition_of(&original),
+        "the imported definition equals the original's"
+    );
+
+    // Through a file too, and the export of the copy is the same file.
+    let path = sandbox.data.path().join("shared.json");
+    let written = sandbox.run(&format!(
+        "automation export {id} --output {}",
+        path.display()
+    ));
+    assert_eq!(written.code, 0, "stderr: {}", written.stderr);
+    assert_eq!(
+        written.stdout,
+        format!("exported {id} to {}\n", path.display())
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), export.stdout);
+    let again = sandbox.ok_json(&format!("automation import {} --json", path.display()));
+    assert_eq!(definition_of(&again), definition_of(&original));
+    let copy_export = sandbox.run(&format!("automation export {}", id_of(&again)));
+    assert_eq!(copy_export.stdout, export.stdout);
+}
+
+#[test]
+fn import_reports_every_problem_at_once_exits_2_and_creates_nothing() {
+    let sandbox = Sandbox::new();
+    let file = json!({
+        "$schema": "https://autowork.dev/schema/automation-v1.json",
+        "format_version": 2,
+        "title": "Broken",
+        "prompt": "p",
+        "workspace": sandbox.workspace(),
+        "model": { "provider_id": "mock", "model_id": "mock-coder" },
+        "trigger": { "kind": "interval", "every_ms": 1000 },
+        "step_cap": 0,
+    });
+    let path = sandbox.workspace.path().join("broken.json");
+    std::fs::write(&path, file.to_string()).unwrap();
+
+    let outcome = sandbox.run(&format!("automation import {} --json", path.display()));
+
+    assert_eq!(outcome.code, 2, "stderr: {}", outcome.stderr);
+    let error = outcome.json();
+    assert_eq!(error["kind"], "validation");
+    assert_eq!(error["error"], "invalid_automation");
+    let problems: Vec<(&str, &str)> = error["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["field"].as_str().unwrap(), d["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            ("format_version", "unsupported_format_version"),
+            ("trigger.every_ms", "interval_below_minimum_30000ms"),
+            ("step_cap", "step_cap_out_of_range_1_500"),
+        ]
+    );
+    assert_eq!(sandbox.ok_json("automation list --json"), json!([]));
+
+    let not_json = sandbox.command("automation import -");
+    let outcome = sandbox.run_with(not_json, "title: yaml?");
+    assert_eq!(outcome.code, 2);
+    assert!(
+        outcome.stderr.contains("(input): invalid_json"),
+        "{}",
+        outcome.stderr
+    );
+}
+
+#[test]
+fn exporting_an_unknown_automation_exits_1_not_found() {
+    let sandbox = Sandbox::new();
+    let outcome = sandbox.run("automation export aut_missing --json");
+    assert_eq!(outcome.code, 1);
+    assert_eq!(outcome.json()["kind"], "not_found");
+}
+
+#[test]
+fn the_checked_in_schema_is_the_one_the_cli_prints() {
+    let sandbox = Sandbox::new();
+    let printed = sandbox.run("automation schema");
+    assert_eq!(printed.code, 0, "stderr: {}", printed.stderr);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/automation.schema.json");
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+
+    assert!(
+        printed.stdout == checked_in,
+        "docs/automation.schema.json is stale; regenerate it with\n  \
+         cargo run -p autowork-cli -- automation schema > docs/automation.schema.json"
+    );
+    let schema = printed.json();
+    assert_eq!(
+        schema["$id"],
+        "https://autowork.dev/schema/automation-v1.json"
+    );
+    assert_eq!(data_files(&sandbox), Vec::<String>::new());
+}

@@ -1,5 +1,6 @@
 //! What an automation is: the definition a user writes once, and its validation.
 
+pub(crate) mod status;
 mod validate;
 
 use std::path::Path;
@@ -9,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{AutomationId, SessionId};
 
+pub use status::{AutomationStatus, Finished, LastRun, PausedReason};
 pub use validate::{merge_patch, parse_spec, ValidationContext};
 
 /// Title length limit, in characters.
@@ -24,6 +26,9 @@ pub const STEP_CAP_MAX: u32 = 500;
 pub const TIMEOUT_MAX_MINUTES: u32 = 7 * 24 * 60;
 /// Most permission rules one automation may carry.
 pub const PERMISSION_RULES_MAX: usize = 200;
+/// Failed runs in a row that pause an automation, by default and at most.
+pub const FAILURE_STREAK_LIMIT_DEFAULT: u32 = 3;
+pub const FAILURE_STREAK_LIMIT_MAX: u32 = 100;
 
 /// A stored automation: the user's definition plus what the engine keeps about it.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -38,6 +43,9 @@ pub struct Automation {
     pub session_id: Option<SessionId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// What the engine derives: next fires, failure streak, last run.
+    #[serde(flatten)]
+    pub status: AutomationStatus,
 }
 
 impl Automation {
@@ -71,6 +79,8 @@ pub struct AutomationSpec {
     pub wait_for_input_when_unattended: bool,
     /// Paused automations do not fire on their schedule; Run now still works.
     pub paused: bool,
+    /// After this many failed runs in a row the automation pauses itself (1..=100).
+    pub failure_streak_limit: u32,
 }
 
 impl AutomationSpec {

@@ -167,6 +167,7 @@ impl Engine {
             bus: bus.clone(),
             clock: config.clock.clone(),
             origin: instance.clone(),
+            notifier: config.notifier.clone(),
         };
         let shared = Arc::new(Shared {
             store,

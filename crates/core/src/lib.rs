@@ -3,6 +3,7 @@
 //! desktop shell and the CLI are thin adapters over [`Engine`].
 
 pub mod agent;
+pub mod automation_file;
 pub mod catalog;
 pub mod clock;
 pub mod definition;

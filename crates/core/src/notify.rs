@@ -13,6 +13,8 @@ pub enum Notification {
         run: Box<Run>,
         blocker: Blocker,
     },
+    /// An automation failed too many times in a row and paused itself.
+    AutomationPaused { automation: Box<Automation> },
     /// A run nobody was watching (a schedule) failed.
     RunFailed {
         automation: Box<Automation>,
@@ -38,6 +40,13 @@ impl Notification {
                 };
                 (automation.spec.title.clone(), body)
             }
+            Notification::AutomationPaused { automation } => (
+                automation.spec.title.clone(),
+                format!(
+                    "paused after {} failed runs in a row; resume it once the cause is fixed",
+                    automation.status.failure_streak
+                ),
+            ),
             Notification::RunFailed { automation, run } => {
                 let body = match &run.error {
                     Some(error) => format!("failed ({}): {}", error.code, error.message),

@@ -38,5 +38,16 @@ export type {
 /** The user-defined part of an automation: what create takes and update patches. */
 export type AutomationSpecInput = Omit<
   Automation,
-  "id" | "revision" | "session_id" | "created_at" | "updated_at"
+  | "id"
+  | "revision"
+  | "session_id"
+  | "created_at"
+  | "updated_at"
+  // Derived by the engine, never sent back.
+  | "next_fire_at"
+  | "next_fires"
+  | "failure_streak"
+  | "last_run"
+  | "finished"
+  | "paused_reason"
 >;

@@ -33,6 +33,7 @@ const FIELDS: &[&str] = &[
     "daily_budget_usd",
     "wait_for_input_when_unattended",
     "paused",
+    "failure_streak_limit",
 ];
 
 /// Fields the engine owns: present in what it returns, refused in what it is given.
@@ -46,6 +47,8 @@ const READ_ONLY_FIELDS: &[&str] = &[
     "next_fires",
     "failure_streak",
     "last_run",
+    "finished",
+    "paused_reason",
 ];
 
 /// Applies a top-level patch (each key replaces the field; `null` clears an optional one)
@@ -194,6 +197,18 @@ impl Checker<'_> {
         });
         let wait_for_input_when_unattended = self.flag(obj, "wait_for_input_when_unattended");
         let paused = self.flag(obj, "paused");
+        let failure_streak_limit = match present(obj, "failure_streak_limit") {
+            None => Some(FAILURE_STREAK_LIMIT_DEFAULT),
+            Some(v) => self.integer("failure_streak_limit", v).and_then(|n| {
+                self.in_range(
+                    "failure_streak_limit",
+                    n,
+                    1,
+                    FAILURE_STREAK_LIMIT_MAX.into(),
+                    "failure_streak_limit_out_of_range_1_100",
+                )
+            }),
+        };
 
         Some(AutomationSpec {
             title: title?,
@@ -212,6 +227,7 @@ impl Checker<'_> {
             daily_budget_usd: daily_budget_usd?,
             wait_for_input_when_unattended: wait_for_input_when_unattended?,
             paused: paused?,
+            failure_streak_limit: failure_streak_limit?,
         })
     }
 

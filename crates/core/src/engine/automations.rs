@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::{Engine, Shared};
-use crate::definition::{merge_patch, parse_spec, Automation, ValidationContext};
+use crate::definition::{merge_patch, parse_spec, Automation, AutomationStatus, ValidationContext};
 use crate::error::{Error, Result, ValidationDetail};
 use crate::events::Event;
 use crate::ids::{AutomationId, SessionId};
@@ -19,14 +19,16 @@ impl Engine {
             now,
         };
         let spec = parse_spec(input, &ctx, &|_| true).map_err(Error::InvalidAutomation)?;
-        let automation = Automation {
+        let mut automation = Automation {
             id: AutomationId::new(),
             spec,
             revision: 1,
             session_id: None,
             created_at: now,
             updated_at: now,
+            status: Default::default(),
         };
+        automation.status = AutomationStatus::derive(&automation, Default::default(), now);
         let mut tx = self.shared.store.begin_write().await?;
         store::automations::insert(&mut tx, &automation).await?;
         self.shared
@@ -38,15 +40,21 @@ impl Engine {
 
     pub async fn get_automation(&self, id: &AutomationId) -> Result<Automation> {
         let mut conn = self.shared.store.pool().acquire().await?;
-        store::automations::get(&mut conn, id)
+        let automation = store::automations::get(&mut conn, id)
             .await?
-            .ok_or_else(|| not_found(id))
+            .ok_or_else(|| not_found(id))?;
+        let mut one = [automation];
+        store::status::fill(&mut conn, &mut one, self.shared.clock.now()).await?;
+        let [automation] = one;
+        Ok(automation)
     }
 
     /// Every automation, oldest first.
     pub async fn list_automations(&self) -> Result<Vec<Automation>> {
         let mut conn = self.shared.store.pool().acquire().await?;
-        store::automations::list(&mut conn).await
+        let mut automations = store::automations::list(&mut conn).await?;
+        store::status::fill(&mut conn, &mut automations, self.shared.clock.now()).await?;
+        Ok(automations)
     }
 
     /// Applies `patch` (the fields to change) if the automation is still at
@@ -152,17 +160,24 @@ pub(crate) async fn update(
     };
     let is_changed = |field: &str| changed.iter().any(|c| c == field);
     let spec = parse_spec(&merged, &ctx, &is_changed).map_err(Error::InvalidAutomation)?;
-    let updated = Automation {
+    let mut updated = Automation {
         spec,
         revision: current.revision + 1,
         updated_at: now,
         ..current
     };
+    if !updated.spec.paused {
+        // Resuming clears why the engine paused it.
+        updated.status.paused_reason = None;
+    }
     if !store::automations::update(&mut tx, &updated, expected_revision).await? {
         return Err(Error::Corrupt(format!(
             "automation {id} vanished during an update"
         )));
     }
+    let mut one = [updated];
+    store::status::fill(&mut tx, &mut one, now).await?;
+    let [updated] = one;
     shared
         .recorder
         .commit(tx, vec![Event::AutomationUpdated(updated.clone())])
@@ -212,6 +227,9 @@ pub(crate) async fn set_session(
             "automation {id} vanished during an update"
         )));
     }
+    let mut one = [updated];
+    store::status::fill(&mut tx, &mut one, shared.clock.now()).await?;
+    let [updated] = one;
     shared
         .recorder
         .commit(tx, vec![Event::AutomationUpdated(updated.clone())])

@@ -7,9 +7,11 @@ use sqlx::{Sqlite, Transaction};
 
 use super::{Run, RunState, StopReason, Transition};
 use crate::clock::Clock;
+use crate::definition::{Automation, PausedReason, Trigger};
 use crate::error::{Error, Result};
 use crate::events::{Event, EventBus};
 use crate::ids::{InstanceId, RunId};
+use crate::notify::{Notification, Notifier};
 use crate::store::{self, runs::Applied, Store};
 
 #[derive(Clone)]
@@ -18,6 +20,7 @@ pub(crate) struct Recorder {
     pub bus: Arc<EventBus>,
     pub clock: Arc<dyn Clock>,
     pub origin: InstanceId,
+    pub notifier: Arc<dyn Notifier>,
 }
 
 impl Recorder {
@@ -89,8 +92,62 @@ impl Recorder {
             }
             _ => {}
         }
+        let mut paused = None;
+        if run.state.is_terminal() {
+            if let Some(automation) = self.after_run(&mut tx, &run, now).await? {
+                if automation.status.paused_reason == Some(PausedReason::FailureStreak)
+                    && automation.status.failure_streak == automation.spec.failure_streak_limit
+                {
+                    paused = Some(automation.clone());
+                }
+                events.push(Event::AutomationUpdated(automation));
+            }
+        }
         self.commit(tx, events).await?;
+        if let Some(automation) = paused {
+            self.notifier.notify(Notification::AutomationPaused {
+                automation: Box::new(automation),
+            });
+        }
         Ok(run)
+    }
+
+    /// After a run ends, its automation's status changes (last run, failure streak, next
+    /// fires): a new revision of the automation. A failure streak reaching the automation's
+    /// limit pauses a scheduled automation. Deleted automations are left alone.
+    async fn after_run(
+        &self,
+        tx: &mut Transaction<'static, Sqlite>,
+        run: &Run,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Automation>> {
+        let Some(current) = store::automations::get(tx, &run.automation_id).await? else {
+            return Ok(None);
+        };
+        let mut one = [Automation {
+            revision: current.revision + 1,
+            updated_at: now,
+            ..current.clone()
+        }];
+        store::status::fill(tx, &mut one, now).await?;
+        let [mut refreshed] = one;
+        let scheduled = refreshed.spec.trigger != Trigger::Manual;
+        if scheduled
+            && !refreshed.spec.paused
+            && refreshed.status.failure_streak >= refreshed.spec.failure_streak_limit
+        {
+            refreshed.spec.paused = true;
+            refreshed.status.paused_reason = Some(PausedReason::FailureStreak);
+            refreshed.status.next_fire_at = None;
+            refreshed.status.next_fires.clear();
+        }
+        if !store::automations::update(tx, &refreshed, current.revision).await? {
+            return Err(Error::Corrupt(format!(
+                "automation {} vanished while its run ended",
+                run.automation_id
+            )));
+        }
+        Ok(Some(refreshed))
     }
 
     /// Why a guarded change did not apply.

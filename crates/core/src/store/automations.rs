@@ -39,6 +39,8 @@ struct AutomationRow {
     session_id: Option<String>,
     created_at: i64,
     updated_at: i64,
+    failure_streak_limit: i64,
+    paused_reason: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -53,7 +55,7 @@ const COLUMNS: &str = "id, title, prompt, workspace, provider_id, model_id, vari
     trigger_fire_at, trigger_every_ms, trigger_cron, trigger_timezone, stop_kind, stop_count,
     stop_at, context, placement_kind, worktree_name, step_cap, timeout_minutes, budget_usd,
     daily_budget_usd, wait_for_input_when_unattended, paused, revision, session_id, created_at,
-    updated_at";
+    updated_at, failure_streak_limit, paused_reason";
 
 fn missing(column: &str, id: &str) -> Error {
     Error::Corrupt(format!("automation {id} has no {column}"))
@@ -150,11 +152,22 @@ impl AutomationRow {
                 daily_budget_usd: self.daily_budget_usd,
                 wait_for_input_when_unattended: self.wait_for_input_when_unattended,
                 paused: self.paused,
+                failure_streak_limit: small("failure_streak_limit", self.failure_streak_limit)?,
             },
             revision: to_u64("revision", self.revision)?,
             session_id: self.session_id.map(SessionId::from_string),
             created_at: from_millis(self.created_at),
             updated_at: from_millis(self.updated_at),
+            status: AutomationStatus {
+                paused_reason: match self.paused_reason.as_deref() {
+                    None => None,
+                    Some("failure_streak") => Some(PausedReason::FailureStreak),
+                    Some(other) => {
+                        return Err(Error::Corrupt(format!("unknown paused reason `{other}`")))
+                    }
+                },
+                ..AutomationStatus::default()
+            },
         })
     }
 }
@@ -222,9 +235,10 @@ fn flatten(spec: &AutomationSpec) -> Flat<'_> {
 const WRITTEN: &str = "title, prompt, workspace, provider_id, model_id, variant, trigger_kind,
     trigger_fire_at, trigger_every_ms, trigger_cron, trigger_timezone, stop_kind, stop_count,
     stop_at, context, placement_kind, worktree_name, step_cap, timeout_minutes, budget_usd,
-    daily_budget_usd, wait_for_input_when_unattended, paused, revision, session_id, updated_at";
+    daily_budget_usd, wait_for_input_when_unattended, paused, revision, session_id, updated_at,
+    failure_streak_limit, paused_reason";
 const WRITTEN_PLACEHOLDERS: &str =
-    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
 
 type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
 
@@ -257,6 +271,8 @@ fn bind_written<'q>(query: Query<'q>, automation: &'q Automation, flat: Flat<'q>
         .bind(to_i64(automation.revision))
         .bind(automation.session_id.as_ref().map(SessionId::as_str))
         .bind(to_millis(automation.updated_at))
+        .bind(i64::from(spec.failure_streak_limit))
+        .bind(automation.status.paused_reason.map(PausedReason::as_str))
 }
 
 pub(crate) async fn insert(conn: &mut SqliteConnection, automation: &Automation) -> Result<()> {

@@ -268,7 +268,7 @@ async fn permission_always_adds_a_rule_to_the_automation() {
     // The second identical call is allowed by the new rule: no second blocker.
     assert_eq!(t.finish(&run).await.state, RunState::Succeeded);
     let updated = t.env.engine.get_automation(&automation.id).await.unwrap();
-    assert_eq!(updated.revision, 2);
+    assert_eq!(updated.revision, 3, "the rule (2), then the run's end (3)");
     let rule = updated.spec.permissions.last().unwrap();
     assert_eq!(
         (rule.tool.as_str(), rule.pattern.as_str(), rule.action),
@@ -728,19 +728,14 @@ async fn continue_context_reuses_the_session_and_records_it_once() {
     assert_eq!(first.session_id, second.session_id, "the session is reused");
     let stored = t.env.engine.get_automation(&automation.id).await.unwrap();
     assert_eq!(stored.session_id, first.session_id);
-    let mut automation_updates = 0;
+    let mut updates = Vec::new();
     while let Ok(record) = rx.try_recv() {
-        if matches!(
-            record.event,
-            autowork_core::events::Event::AutomationUpdated(_)
-        ) {
-            automation_updates += 1;
+        if let autowork_core::events::Event::AutomationUpdated(a) = record.event {
+            updates.push((a.revision, a.session_id.is_some()));
         }
     }
-    assert_eq!(
-        automation_updates, 1,
-        "recording the session is one automation.updated"
-    );
+    // Revision 2 records the session, once; 3 and 4 are the two runs ending.
+    assert_eq!(updates, vec![(2, true), (3, true), (4, true)]);
     let second_request = &t.mock.requests()[1].body;
     let messages = second_request["messages"].as_array().unwrap();
     assert_eq!(

@@ -193,12 +193,14 @@ async fn the_outbox_replays_every_change_in_order() {
             "automation.updated",
             "run.updated",
             "run.updated",
-            "run.updated"
-        ]
+            "run.updated",
+            "automation.updated"
+        ],
+        "the run's end refreshes the automation's status"
     );
     assert!(
         records.windows(2).all(|w| w[0].seq < w[1].seq),
         "sequence increases"
     );
-    assert_eq!(env.engine.last_event_seq().await.unwrap(), records[3].seq);
+    assert_eq!(env.engine.last_event_seq().await.unwrap(), records[4].seq);
 }

@@ -9,6 +9,7 @@ mod inbox;
 mod pagination;
 mod permissions;
 mod schedule;
+mod status;
 mod tools;
 mod validation;
 mod writer_key;

@@ -9,10 +9,9 @@ import { href, navigate } from "../../routing";
 import { automations } from "../../stores/automations";
 import { notices } from "../../stores/notices";
 
-/** Derived fields the engine may add to an automation (not in the bindings yet). */
+/** Failed runs in a row, as the engine derives it. */
 export function failureStreak(a: Automation): number {
-  const streak = (a as { failure_streak?: unknown }).failure_streak;
-  return typeof streak === "number" ? streak : 0;
+  return a.failure_streak;
 }
 
 export function AutomationRow({
@@ -109,15 +108,18 @@ function ScheduleLine({ automation: a }: { automation: Automation }) {
   const preview = useSchedulePreview(recurringOrOnce ? a.trigger : null, a.stop, 1);
   if (!recurringOrOnce) return <div className="row-sub">Manual only</div>;
   const text = preview.status === "ok" ? preview.preview.description : "";
-  const next = preview.status === "ok" ? preview.preview.fires[0] : undefined;
-  // An interval's preview counts from now, not from its anchor, so its "next" would mislead.
-  const showNext = next && a.trigger.kind !== "interval" && !a.paused;
+  // The engine's next fire (anchored like the schedule itself), not the preview's.
+  const next = a.next_fire_at;
   return (
     <div className="row-sub">
       {text}
-      {showNext && <span className="muted"> · next: {relativeTime(next, now)}</span>}
-      {a.paused && <span className="muted"> · paused</span>}
-      {preview.status === "ok" && !next && !a.paused && <span className="muted"> · no more runs</span>}
+      {next && !a.paused && <span className="muted"> · next: {relativeTime(next, now)}</span>}
+      {a.paused && (
+        <span className="muted">
+          {a.paused_reason === "failure_streak" ? " · paused after failing repeatedly" : " · paused"}
+        </span>
+      )}
+      {a.finished && !a.paused && <span className="muted"> · no more runs</span>}
     </div>
   );
 }

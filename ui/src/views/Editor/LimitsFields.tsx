@@ -30,6 +30,13 @@ export function LimitsFields({
       <legend>Limits and behaviour</legend>
       <div className="grid-2">
         {number("field-step-cap", "Step cap", "stepCap", "step_cap", "Model calls per run, 1 to 500.")}
+        {number(
+          "field-failure-streak-limit",
+          "Pause after failures",
+          "failureStreakLimit",
+          "failure_streak_limit",
+          "Failed runs in a row that pause the schedule, 1 to 100.",
+        )}
         {number("field-timeout", "Timeout (minutes)", "timeoutMinutes", "timeout_minutes", "Empty: no limit.")}
         {number("field-budget", "Budget per run (USD)", "budgetUsd", "budget_usd", "Empty: no limit.", "0.01")}
         {number(

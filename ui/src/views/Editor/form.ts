@@ -42,6 +42,7 @@ export interface Form {
   worktree: string;
   permissions: RuleRow[];
   stepCap: string;
+  failureStreakLimit: string;
   timeoutMinutes: string;
   budgetUsd: string;
   dailyBudgetUsd: string;
@@ -98,6 +99,7 @@ export function emptyForm(settings: AppSettings | null): Form {
     worktree: "",
     permissions: [],
     stepCap: String(settings?.default_step_cap ?? 50),
+    failureStreakLimit: "3",
     timeoutMinutes: "",
     budgetUsd: "",
     dailyBudgetUsd: "",
@@ -131,6 +133,7 @@ export function formFromAutomation(a: Automation): Form {
     worktree: a.placement.kind === "worktree" ? a.placement.name : "",
     permissions: a.permissions.map((r) => ruleRow(r.tool, r.pattern, r.action)),
     stepCap: String(a.step_cap),
+    failureStreakLimit: String(a.failure_streak_limit),
     timeoutMinutes: a.timeout_minutes?.toString() ?? "",
     budgetUsd: a.budget_usd?.toString() ?? "",
     dailyBudgetUsd: a.daily_budget_usd?.toString() ?? "",
@@ -192,6 +195,7 @@ export function toSpec(f: Form): AutomationSpecInput {
     placement: f.worktree.trim() ? { kind: "worktree", name: f.worktree.trim() } : { kind: "in_place" },
     permissions: f.permissions.map(({ tool, pattern, action }) => ({ tool, pattern, action })),
     step_cap: num(f.stepCap),
+    failure_streak_limit: num(f.failureStreakLimit),
     timeout_minutes: optionalNum(f.timeoutMinutes),
     budget_usd: optionalNum(f.budgetUsd),
     daily_budget_usd: optionalNum(f.dailyBudgetUsd),

@@ -1,0 +1,123 @@
+//! What the engine derives about an automation, returned with it on every read and event.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::RunId;
+use crate::ledger::RunState;
+
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AutomationStatus {
+    /// The next time the schedule fires; none when manual, paused or finished.
+    pub next_fire_at: Option<DateTime<Utc>>,
+    /// The next five fires (empty when there is no next fire).
+    pub next_fires: Vec<DateTime<Utc>>,
+    /// Failed runs in a row, newest first, up to the last that succeeded.
+    pub failure_streak: u32,
+    pub last_run: Option<LastRun>,
+    /// Why the schedule will not fire again, when it will not.
+    pub finished: Option<Finished>,
+    /// Why the automation is paused, when the engine paused it.
+    pub paused_reason: Option<PausedReason>,
+}
+
+/// The newest run of an automation, in brief.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastRun {
+    pub run_id: RunId,
+    pub state: RunState,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub cost_usd: f64,
+}
+
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Finished {
+    /// `stop: after_runs` reached its count of finished runs.
+    AfterRuns,
+    /// `stop: until` has passed.
+    UntilPassed,
+    /// A one-shot automation has fired.
+    FiredOnce,
+}
+
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PausedReason {
+    /// The automation failed `failure_streak_limit` times in a row.
+    FailureStreak,
+}
+
+impl PausedReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PausedReason::FailureStreak => "failure_streak",
+        }
+    }
+}
+
+/// What the ledger says about an automation's runs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct RunSummary {
+    pub last_run: Option<LastRun>,
+    pub failure_streak: u32,
+    /// Finished runs (succeeded or failed), for `stop: after_runs`.
+    pub runs_done: u32,
+}
+
+/// How many fires `next_fires` lists.
+const NEXT_FIRES: usize = 5;
+
+impl AutomationStatus {
+    /// The status of `automation` at `now`, given its runs.
+    pub(crate) fn derive(
+        automation: &super::Automation,
+        runs: RunSummary,
+        now: DateTime<Utc>,
+    ) -> Self {
+        use super::{StopCondition, Trigger};
+        let spec = &automation.spec;
+        let mut finished = match &spec.stop {
+            StopCondition::AfterRuns { count } if runs.runs_done >= *count => {
+                Some(Finished::AfterRuns)
+            }
+            StopCondition::Until { at } if *at <= now => Some(Finished::UntilPassed),
+            _ => None,
+        };
+        if let Trigger::Once { fire_at } = &spec.trigger {
+            if *fire_at <= now {
+                finished = Some(Finished::FiredOnce);
+            }
+        }
+        let mut next_fires = Vec::new();
+        if !spec.paused && finished.is_none() && spec.trigger != Trigger::Manual {
+            // Intervals are anchored to the automation's creation.
+            next_fires = crate::schedule::next_fires(
+                &spec.trigger,
+                &spec.stop,
+                automation.created_at,
+                now,
+                runs.runs_done,
+                NEXT_FIRES,
+            )
+            .unwrap_or_default();
+            if next_fires.is_empty() {
+                if let StopCondition::Until { .. } = spec.stop {
+                    finished = Some(Finished::UntilPassed);
+                }
+            }
+        }
+        Self {
+            next_fire_at: next_fires.first().copied(),
+            next_fires,
+            failure_streak: runs.failure_streak,
+            last_run: runs.last_run,
+            finished,
+            paused_reason: automation.status.paused_reason,
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! What the ledger says about automations' runs: the last run, the failure streak, how many
+//! runs finished.
+
+use std::collections::HashMap;
+
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+use super::{parse_column, to_u64};
+use crate::clock::from_millis;
+use crate::definition::status::{LastRun, RunSummary};
+use crate::error::Result;
+use crate::ids::{AutomationId, RunId};
+use crate::ledger::RunState;
+
+/// Run summaries keyed by automation id; of one automation, or of all when `only` is none.
+pub(crate) async fn run_summaries(
+    conn: &mut SqliteConnection,
+    only: Option<&AutomationId>,
+) -> Result<HashMap<String, RunSummary>> {
+    let filter = |sql: &mut QueryBuilder<'_, Sqlite>, column: &str| {
+        if let Some(id) = only {
+            sql.push(format!(" AND {column} = "))
+                .push_bind(id.as_str().to_owned());
+        }
+    };
+    let mut summaries: HashMap<String, RunSummary> = HashMap::new();
+
+    let mut sql = QueryBuilder::new(
+        "SELECT r.automation_id, r.id, r.state, r.finished_at, r.cost_usd FROM runs r
+         JOIN (SELECT automation_id, MAX(id) AS id FROM runs WHERE 1 = 1",
+    );
+    filter(&mut sql, "automation_id");
+    sql.push(" GROUP BY automation_id) newest ON r.id = newest.id");
+    let rows: Vec<(String, String, String, Option<i64>, f64)> =
+        sql.build_query_as().fetch_all(&mut *conn).await?;
+    for (automation_id, run_id, state, finished_at, cost_usd) in rows {
+        summaries.entry(automation_id).or_default().last_run = Some(LastRun {
+            run_id: RunId::from_string(run_id),
+            state: parse_column("state", &state, RunState::parse)?,
+            finished_at: finished_at.map(from_millis),
+            cost_usd,
+        });
+    }
+
+    // Failed runs since the last success; stopped runs neither count nor break the streak.
+    let mut sql = QueryBuilder::new(
+        "SELECT automation_id, COUNT(*) FROM runs r WHERE state = 'failed'
+           AND id > COALESCE((SELECT MAX(s.id) FROM runs s
+                              WHERE s.automation_id = r.automation_id AND s.state = 'succeeded'), '')",
+    );
+    filter(&mut sql, "automation_id");
+    sql.push(" GROUP BY automation_id");
+    let rows: Vec<(String, i64)> = sql.build_query_as().fetch_all(&mut *conn).await?;
+    for (automation_id, streak) in rows {
+        summaries.entry(automation_id).or_default().failure_streak =
+            u32::try_from(to_u64("failure_streak", streak)?).unwrap_or(u32::MAX);
+    }
+
+    let mut sql = QueryBuilder::new(
+        "SELECT automation_id, COUNT(*) FROM runs WHERE state IN ('succeeded', 'failed')",
+    );
+    filter(&mut sql, "automation_id");
+    sql.push(" GROUP BY automation_id");
+    let rows: Vec<(String, i64)> = sql.build_query_as().fetch_all(&mut *conn).await?;
+    for (automation_id, done) in rows {
+        summaries.entry(automation_id).or_default().runs_done =
+            u32::try_from(to_u64("runs_done", done)?).unwrap_or(u32::MAX);
+    }
+    Ok(summaries)
+}
+
+/// Fills in the derived status of `automations` at `now` (`only` narrows the queries when
+/// there is just one).
+pub(crate) async fn fill(
+    conn: &mut SqliteConnection,
+    automations: &mut [crate::definition::Automation],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    let only = match automations {
+        [one] => Some(one.id.clone()),
+        _ => None,
+    };
+    let mut summaries = run_summaries(conn, only.as_ref()).await?;
+    for automation in automations.iter_mut() {
+        let runs = summaries.remove(automation.id.as_str()).unwrap_or_default();
+        automation.status = crate::definition::AutomationStatus::derive(automation, runs, now);
+    }
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! What the engine derives about an automation: next fires, last run, failure streak, why
+//! it finished, and the pause after too many failures.
+
+use std::sync::{Arc, Mutex};
+
+use autowork_core::definition::{Finished, PausedReason};
+use autowork_core::executor::Outcome;
+use autowork_core::ledger::{Attendance, ErrorCode, RunState};
+use autowork_core::notify::{Notification, Notifier};
+use autowork_core::Engine;
+use pretty_assertions::assert_eq;
+use serde_json::json;
+
+use super::support::*;
+
+#[derive(Default)]
+struct Recorded(Mutex<Vec<String>>);
+
+impl Notifier for Recorded {
+    fn notify(&self, notification: Notification) {
+        let (title, body) = notification.title_and_body();
+        self.0.lock().unwrap().push(format!("{title}: {body}"));
+    }
+}
+
+#[tokio::test]
+async fn a_cron_automation_lists_its_next_five_fires_and_a_manual_one_none() {
+    let env = TestEnv::new().await;
+    let mut definition = env.definition();
+    definition["trigger"] = json!({"kind": "cron", "expression": "0 9 * * *", "timezone": "UTC"});
+    let daily = env.engine.create_automation(&definition).await.unwrap();
+    assert_eq!(daily.status.next_fires.len(), 5);
+    assert_eq!(
+        daily.status.next_fire_at,
+        daily.status.next_fires.first().copied()
+    );
+    assert!(daily
+        .status
+        .next_fires
+        .windows(2)
+        .all(|w| (w[1] - w[0]) == chrono::Duration::days(1)));
+    let manual = env.automation().await;
+    assert_eq!(manual.status.next_fire_at, None);
+    let paused = env.engine.set_paused(&daily.id, true).await.unwrap();
+    assert_eq!(
+        paused.status.next_fire_at, None,
+        "paused automations do not fire"
+    );
+    assert!(env
+        .engine
+        .list_automations()
+        .await
+        .unwrap()
+        .iter()
+        .all(|a| a.status.next_fires.len() <= 5));
+}
+
+#[tokio::test]
+async fn each_run_end_refreshes_last_run_and_the_failure_streak() {
+    let env = TestEnv::new().await;
+    let automation = env.automation().await;
+    let fail = || Outcome::Failed {
+        code: ErrorCode::ExecutionFailed,
+        message: "broke".into(),
+    };
+    env.executor.script(move |_, _| async move { fail() });
+    for expected_streak in 1..=2 {
+        let run = env
+            .engine
+            .run_now(&automation.id, Attendance::Attended)
+            .await
+            .unwrap();
+        wait_for_state(&env.engine, &run.id, RunState::Failed).await;
+        let now = env.engine.get_automation(&automation.id).await.unwrap();
+        assert_eq!(now.status.failure_streak, expected_streak);
+        assert_eq!(now.status.last_run.as_ref().unwrap().run_id, run.id);
+        assert_eq!(
+            now.status.last_run.as_ref().unwrap().state,
+            RunState::Failed
+        );
+    }
+    env.executor.script(|_, _| async {
+        Outcome::Succeeded {
+            result: "ok".into(),
+        }
+    });
+    let run = env
+        .engine
+        .run_now(&automation.id, Attendance::Attended)
+        .await
+        .unwrap();
+    wait_for_state(&env.engine, &run.id, RunState::Succeeded).await;
+    let now = env.engine.get_automation(&automation.id).await.unwrap();
+    assert_eq!(now.status.failure_streak, 0, "a success ends the streak");
+    assert_eq!(now.revision, 4, "each run's end is a new revision");
+    assert!(
+        !now.spec.paused,
+        "manual automations are never paused by failures"
+    );
+}
+
+#[tokio::test]
+async fn three_failed_runs_in_a_row_pause_a_scheduled_automation_and_notify() {
+    let env = TestEnv::new().await;
+    let notes = Arc::new(Recorded::default());
+    let executor = ScriptedExecutor::new();
+    executor.script(|_, _| async {
+        Outcome::Failed {
+            code: ErrorCode::ExecutionFailed,
+            message: "tests still red".into(),
+        }
+    });
+    let engine =
+        Engine::open(config(env.dir.path().join("other-data"), executor).notifier(notes.clone()))
+            .await
+            .unwrap();
+    let mut definition = env.definition();
+    definition["trigger"] = json!({"kind": "interval", "every_ms": 3_600_000});
+    let automation = engine.create_automation(&definition).await.unwrap();
+    for _ in 0..3 {
+        let run = engine
+            .run_now(&automation.id, Attendance::Unattended)
+            .await
+            .unwrap();
+        wait_for_state(&engine, &run.id, RunState::Failed).await;
+    }
+    let paused = engine.get_automation(&automation.id).await.unwrap();
+    assert!(paused.spec.paused);
+    assert_eq!(
+        paused.status.paused_reason,
+        Some(PausedReason::FailureStreak)
+    );
+    assert_eq!(paused.status.next_fire_at, None);
+    let notes = notes.0.lock().unwrap().clone();
+    assert_eq!(
+        notes
+            .iter()
+            .filter(|n| n.contains("failed (execution_failed)"))
+            .count(),
+        3
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("paused after 3 failed runs in a row")),
+        "{notes:?}"
+    );
+    let resumed = engine.set_paused(&automation.id, false).await.unwrap();
+    assert_eq!(
+        resumed.status.paused_reason, None,
+        "resuming clears the reason"
+    );
+    assert!(resumed.status.next_fire_at.is_some());
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_after_runs_automation_finishes_once_its_runs_are_done() {
+    let env = TestEnv::new().await;
+    let mut definition = env.definition();
+    definition["trigger"] = json!({"kind": "interval", "every_ms": 3_600_000});
+    definition["stop"] = json!({"kind": "after_runs", "count": 2});
+    let automation = env.engine.create_automation(&definition).await.unwrap();
+    assert_eq!(automation.status.finished, None);
+    for _ in 0..2 {
+        let run = env
+            .engine
+            .run_now(&automation.id, Attendance::Attended)
+            .await
+            .unwrap();
+        wait_for_state(&env.engine, &run.id, RunState::Succeeded).await;
+    }
+    let done = env.engine.get_automation(&automation.id).await.unwrap();
+    assert_eq!(done.status.finished, Some(Finished::AfterRuns));
+    assert_eq!(done.status.next_fire_at, None);
+}
