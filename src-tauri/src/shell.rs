@@ -47,7 +47,8 @@ pub fn run() -> Result<(), String> {
             let config = EngineConfig::new(&data_dir)
                 .label("app")
                 .executor(Arc::new(Agent::new(&data_dir)))
-                .notifier(notifier.clone());
+                .notifier(notifier.clone())
+                .scheduler(true);
             let engine = Arc::new(tauri::async_runtime::block_on(Engine::open(config))?);
             notifier.set_engine(engine.clone());
             app.manage(AppState {

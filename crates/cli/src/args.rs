@@ -51,6 +51,13 @@ pub enum Command {
     /// Configure the model providers runs call
     #[command(subcommand)]
     Provider(ProviderCommand),
+    /// Run the engine with the scheduler in the foreground, firing automations on their
+    /// schedules until interrupted (for servers, or instead of the app)
+    ///
+    /// One process per database schedules (a lease in the database): started beside the
+    /// app, the daemon waits and takes over when the app quits. Logs go to stderr
+    /// (`AUTOWORK_LOG=info` by default here).
+    Daemon,
 }
 
 #[derive(Debug, Args)]

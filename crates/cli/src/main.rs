@@ -63,9 +63,14 @@ async fn run(cli: Cli) -> Outcome {
     if let Command::Provider(command) = cli.command {
         return provider::run(&data_dir, command, cli.json).await;
     }
-    // Runs started here (run-now) execute in this process, with the real agent.
+    // Runs started here (run-now, the daemon's schedule) execute in this process.
     let agent = Arc::new(Agent::new(&data_dir));
-    let engine = Engine::open(EngineConfig::new(data_dir).label("cli").executor(agent)).await?;
+    let daemon = matches!(cli.command, Command::Daemon);
+    let config = EngineConfig::new(data_dir)
+        .label(if daemon { "daemon" } else { "cli" })
+        .executor(agent)
+        .scheduler(daemon);
+    let engine = Engine::open(config).await?;
     let outcome = dispatch(&engine, cli.command, cli.json).await;
     engine.shutdown().await;
     outcome
@@ -80,9 +85,38 @@ async fn dispatch(engine: &Engine, command: Command, json: bool) -> Outcome {
         Command::Answer(args) => blockers::answer(engine, args, json).await,
         Command::Events(args) => events::run(engine, args).await,
         Command::Models => models::run(engine, json),
+        Command::Daemon => daemon(engine).await,
         // Handled before the engine is opened.
         Command::Provider(command) => provider::run(engine.data_dir(), command, json).await,
     }
+}
+
+/// Keeps the engine (and its scheduler) running until Ctrl-C or SIGTERM.
+async fn daemon(engine: &Engine) -> Outcome {
+    tracing::info!(data_dir = %engine.data_dir().display(), "autowork daemon: scheduling");
+    eprintln!(
+        "autowork daemon: firing automations in {} (Ctrl-C stops)",
+        engine.data_dir().display()
+    );
+    let terminate = async {
+        #[cfg(unix)]
+        {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+    tracing::info!("autowork daemon: stopping");
+    Ok(())
 }
 
 /// `--data-dir`, `$AUTOWORK_DATA_DIR`, else the user's data directory + `autowork`.
@@ -100,7 +134,10 @@ fn data_dir(given: Option<PathBuf>) -> Result<PathBuf, ApiError> {
 
 /// Logs go to stderr, filtered by `AUTOWORK_LOG` (default `warn`), so stdout stays clean.
 fn init_logging() {
-    let filter = EnvFilter::try_from_env("AUTOWORK_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    let daemon = std::env::args().any(|a| a == "daemon");
+    let default = if daemon { "info" } else { "warn" };
+    let filter =
+        EnvFilter::try_from_env("AUTOWORK_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -1330,3 +1330,42 @@ fn the_checked_in_schema_is_the_one_the_cli_prints() {
     );
     assert_eq!(data_files(&sandbox), Vec::<String>::new());
 }
+
+// ---------------------------------------------------------------------------------------
+// The daemon
+
+#[test]
+fn the_daemon_fires_a_due_automation_and_stops_on_sigterm() {
+    let sandbox = Sandbox::new();
+    let mock = Mock::start(json!({ "turns": [{ "text": "Fired by the daemon." }] }));
+    sandbox.add_mock_provider(&mock);
+    let soon = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let id = id_of(&sandbox.ok_json(&format!(
+        "automation create --json --title 'Soon' --prompt 'Say something' \
+         --workspace {} --model mock/mock-coder --at {soon}",
+        sandbox.workspace()
+    )));
+    let daemon = sandbox.spawn("daemon");
+
+    let run = sandbox.eventually("the scheduled run to succeed", || {
+        let page = sandbox.ok_json(&format!("run list --automation {id} --json"));
+        let run = page["runs"].get(0)?.clone();
+        (run["state"] == "succeeded").then_some(run)
+    });
+    assert_eq!(run["trigger"], "schedule");
+    assert_eq!(run["attendance"], "unattended");
+    assert_eq!(run["result"], "Fired by the daemon.");
+
+    let terminate = Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminate.success());
+    let outcome = finish(daemon);
+    assert_eq!(outcome.code, 0, "stderr: {}", outcome.stderr);
+    assert!(
+        outcome.stderr.contains("firing automations"),
+        "{}",
+        outcome.stderr
+    );
+}

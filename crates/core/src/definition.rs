@@ -46,6 +46,10 @@ pub struct Automation {
     /// What the engine derives: next fires, failure streak, last run.
     #[serde(flatten)]
     pub status: AutomationStatus,
+    /// The scheduler's last planned fire (the creation time until the first); later fires
+    /// count from it. Engine bookkeeping, not on the wire.
+    #[serde(skip)]
+    pub schedule_anchor: Option<DateTime<Utc>>,
 }
 
 impl Automation {

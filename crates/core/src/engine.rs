@@ -4,6 +4,7 @@
 pub(crate) mod automations;
 mod lease;
 mod runs;
+mod scheduler;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -46,6 +47,9 @@ pub struct EngineConfig {
     /// Does the work of runs; without one, `run_now` is refused.
     pub executor: Option<Arc<dyn Executor>>,
     pub notifier: Arc<dyn Notifier>,
+    /// Whether this process fires automations on their schedules (the app, the daemon);
+    /// one process per database does, through a lease.
+    pub scheduler: bool,
 }
 
 impl EngineConfig {
@@ -58,7 +62,14 @@ impl EngineConfig {
             clock: Arc::new(SystemClock),
             executor: None,
             notifier: Arc::new(SilentNotifier),
+            scheduler: false,
         }
+    }
+
+    /// Fire automations on their schedules from this process.
+    pub fn scheduler(mut self, on: bool) -> Self {
+        self.scheduler = on;
+        self
     }
 
     pub fn label(mut self, label: impl Into<String>) -> Self {
@@ -104,6 +115,8 @@ pub(crate) struct Shared {
     pub instance: InstanceId,
     pub notifier: Arc<dyn Notifier>,
     pub active: Mutex<HashMap<RunId, ActiveRun>>,
+    /// Woken when automations change, so the scheduler re-plans at once.
+    pub schedule_changed: Arc<Notify>,
 }
 
 impl Shared {
@@ -128,7 +141,7 @@ impl Shared {
 /// The Autowork engine. Open one per process; it is cheap to share behind an `Arc`.
 pub struct Engine {
     shared: Arc<Shared>,
-    executor: Option<Arc<dyn Executor>>,
+    launcher: runs::Launcher,
     data_dir: PathBuf,
     /// Runs this process drives.
     runs: TaskTracker,
@@ -162,7 +175,9 @@ impl Engine {
         }
         let bus = Arc::new(EventBus::new(1024));
         let instance = InstanceId::new();
+        let schedule_changed = Arc::new(Notify::new());
         let recorder = Recorder {
+            schedule_changed: schedule_changed.clone(),
             store: store.clone(),
             bus: bus.clone(),
             clock: config.clock.clone(),
@@ -178,14 +193,23 @@ impl Engine {
             instance,
             notifier: config.notifier.clone(),
             active: Mutex::new(HashMap::new()),
+            schedule_changed,
         });
+        let runs = TaskTracker::new();
+        let shutdown = CancellationToken::new();
+        let launcher = runs::Launcher {
+            shared: shared.clone(),
+            runs: runs.clone(),
+            executor: config.executor.clone(),
+            shutdown: shutdown.clone(),
+        };
         let engine = Self {
             shared,
-            executor: config.executor.clone(),
+            launcher,
             data_dir: config.data_dir.clone(),
-            runs: TaskTracker::new(),
+            runs,
             background: TaskTracker::new(),
-            shutdown: CancellationToken::new(),
+            shutdown,
         };
         lease::take(&engine.shared, &config).await?;
         lease::recover_orphans(&engine.shared).await?;
@@ -200,6 +224,13 @@ impl Engine {
             config.label.clone(),
             engine.shutdown.clone(),
         ));
+        if config.scheduler {
+            engine.background.spawn(scheduler::run(
+                engine.launcher.clone(),
+                config.lease_ttl,
+                engine.shutdown.clone(),
+            ));
+        }
         engine.background.spawn(lease::follow(
             engine.shared.clone(),
             follow_from,

@@ -5,6 +5,7 @@ pub(crate) mod automations;
 pub(crate) mod events;
 pub(crate) mod instances;
 pub(crate) mod runs;
+pub(crate) mod schedule;
 pub(crate) mod status;
 pub(crate) mod transcripts;
 

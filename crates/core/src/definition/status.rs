@@ -95,12 +95,13 @@ impl AutomationStatus {
         }
         let mut next_fires = Vec::new();
         if !spec.paused && finished.is_none() && spec.trigger != Trigger::Manual {
-            // Intervals are anchored to the automation's creation.
+            // Fires count from the last planned one (intervals stay on their grid).
+            let anchor = automation.schedule_anchor.unwrap_or(automation.created_at);
             next_fires = crate::schedule::next_fires(
                 &spec.trigger,
                 &spec.stop,
-                automation.created_at,
-                now,
+                anchor,
+                now.max(anchor),
                 runs.runs_done,
                 NEXT_FIRES,
             )

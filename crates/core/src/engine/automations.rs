@@ -27,6 +27,7 @@ impl Engine {
             created_at: now,
             updated_at: now,
             status: Default::default(),
+            schedule_anchor: None,
         };
         automation.status = AutomationStatus::derive(&automation, Default::default(), now);
         let mut tx = self.shared.store.begin_write().await?;

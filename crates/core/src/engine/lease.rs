@@ -155,6 +155,9 @@ pub(super) async fn follow(
                         token.cancel();
                     }
                 }
+                Event::AutomationUpdated(_) | Event::AutomationDeleted { .. } => {
+                    shared.schedule_changed.notify_one();
+                }
                 Event::BlockerResolved { run_id, .. } => {
                     if let Some((_, resumed)) = shared.active_run(run_id) {
                         resumed.notify_one();

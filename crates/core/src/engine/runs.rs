@@ -39,18 +39,8 @@ impl Engine {
         trigger: RunTrigger,
         attendance: Attendance,
     ) -> Result<Run> {
-        let Some(executor) = self.executor.clone() else {
-            return Err(Error::InvalidInput(vec![ValidationDetail::new(
-                "executor",
-                "no_executor",
-            )
-            .with_hint(
-                "this process was opened without an agent to run automations",
-            )]));
-        };
-        if self.shutdown.is_cancelled() {
-            return Err(Error::ShuttingDown);
-        }
+        let launcher = &self.launcher;
+        launcher.executor()?;
         let mut tx = self.shared.store.begin_write().await?;
         let automation =
             store::automations::get(&mut tx, id)
@@ -59,41 +49,8 @@ impl Engine {
                     entity: "automation",
                     id: id.to_string(),
                 })?;
-        let run = Run {
-            id: RunId::new(),
-            automation_id: automation.id.clone(),
-            definition_revision: automation.revision,
-            revision: 1,
-            trigger,
-            attendance,
-            writer_key: automation.writer_key(),
-            state: RunState::Queued,
-            blocker: None,
-            result: None,
-            error: None,
-            stop_reason: None,
-            session_id: None,
-            cost_usd: 0.0,
-            tokens_in: 0,
-            tokens_out: 0,
-            steps: 0,
-            queued_at: self.shared.clock.now(),
-            started_at: None,
-            finished_at: None,
-        };
-        let token = self.shutdown.child_token();
-        let resumed = Arc::new(Notify::new());
-        // Registered before the run is visible, so a cancel that races the insert finds it.
-        if let Ok(mut active) = self.shared.active.lock() {
-            active.insert(
-                run.id.clone(),
-                ActiveRun {
-                    automation_id: automation.id.clone(),
-                    token: token.clone(),
-                    resumed: resumed.clone(),
-                },
-            );
-        }
+        let run = queued_run(&automation, trigger, attendance, self.shared.clock.now());
+        let pending = launcher.register(&run, &automation)?;
         let run = match self.shared.recorder.insert_queued(tx, run.clone()).await {
             Ok(run) => run,
             Err(e) => {
@@ -101,13 +58,7 @@ impl Engine {
                 return Err(e);
             }
         };
-        let shared = self.shared.clone();
-        let queued = run.clone();
-        self.runs.spawn(async move {
-            let run_id = queued.id.clone();
-            executor::drive(shared.clone(), executor, queued, automation, token, resumed).await;
-            forget(&shared, &run_id);
-        });
+        launcher.launch(pending, run.clone(), automation);
         Ok(run)
     }
 
@@ -262,6 +213,114 @@ impl Engine {
             resumed.notify_one();
         }
         Ok(run)
+    }
+}
+
+/// A new `queued` run of `automation`.
+pub(crate) fn queued_run(
+    automation: &crate::definition::Automation,
+    trigger: RunTrigger,
+    attendance: Attendance,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Run {
+    Run {
+        id: RunId::new(),
+        automation_id: automation.id.clone(),
+        definition_revision: automation.revision,
+        revision: 1,
+        trigger,
+        attendance,
+        writer_key: automation.writer_key(),
+        state: RunState::Queued,
+        blocker: None,
+        result: None,
+        error: None,
+        stop_reason: None,
+        session_id: None,
+        cost_usd: 0.0,
+        tokens_in: 0,
+        tokens_out: 0,
+        steps: 0,
+        queued_at: now,
+        started_at: None,
+        finished_at: None,
+    }
+}
+
+/// Starts runs: registers them (before their insert commits, so a racing cancel finds
+/// them) and drives them in tasks this engine owns.
+#[derive(Clone)]
+pub(crate) struct Launcher {
+    pub shared: Arc<Shared>,
+    pub runs: tokio_util::task::TaskTracker,
+    pub executor: Option<Arc<dyn crate::executor::Executor>>,
+    pub shutdown: tokio_util::sync::CancellationToken,
+}
+
+/// A registered run waiting for its insert to commit.
+pub(crate) struct Pending {
+    token: tokio_util::sync::CancellationToken,
+    resumed: Arc<Notify>,
+    executor: Arc<dyn crate::executor::Executor>,
+}
+
+impl Launcher {
+    pub fn executor(&self) -> Result<Arc<dyn crate::executor::Executor>> {
+        if self.shutdown.is_cancelled() {
+            return Err(Error::ShuttingDown);
+        }
+        self.executor.clone().ok_or_else(|| {
+            Error::InvalidInput(vec![ValidationDetail::new("executor", "no_executor")
+                .with_hint("this process was opened without an agent to run automations")])
+        })
+    }
+
+    pub fn register(
+        &self,
+        run: &Run,
+        automation: &crate::definition::Automation,
+    ) -> Result<Pending> {
+        let executor = self.executor()?;
+        let token = self.shutdown.child_token();
+        let resumed = Arc::new(Notify::new());
+        if let Ok(mut active) = self.shared.active.lock() {
+            active.insert(
+                run.id.clone(),
+                ActiveRun {
+                    automation_id: automation.id.clone(),
+                    token: token.clone(),
+                    resumed: resumed.clone(),
+                },
+            );
+        }
+        Ok(Pending {
+            token,
+            resumed,
+            executor,
+        })
+    }
+
+    /// Drives a run whose insert has committed.
+    pub fn launch(&self, pending: Pending, run: Run, automation: crate::definition::Automation) {
+        let shared = self.shared.clone();
+        self.runs.spawn(async move {
+            let run_id = run.id.clone();
+            executor::drive(
+                shared.clone(),
+                pending.executor,
+                run,
+                automation,
+                pending.token,
+                pending.resumed,
+            )
+            .await;
+            forget(&shared, &run_id);
+        });
+    }
+
+    /// Forgets a registered run whose insert did not commit.
+    pub fn abandon(&self, run: &Run) {
+        forget(&self.shared, &run.id);
     }
 }
 

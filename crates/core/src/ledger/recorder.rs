@@ -21,6 +21,8 @@ pub(crate) struct Recorder {
     pub clock: Arc<dyn Clock>,
     pub origin: InstanceId,
     pub notifier: Arc<dyn Notifier>,
+    /// Told about automation changes (the scheduler re-plans).
+    pub schedule_changed: Arc<tokio::sync::Notify>,
 }
 
 impl Recorder {
@@ -36,6 +38,14 @@ impl Recorder {
             records.push(store::events::append(&mut tx, &self.origin, event, now).await?);
         }
         tx.commit().await?;
+        if records.iter().any(|r| {
+            matches!(
+                r.event,
+                Event::AutomationUpdated(_) | Event::AutomationDeleted { .. }
+            )
+        }) {
+            self.schedule_changed.notify_one();
+        }
         for record in records {
             self.bus.publish(record);
         }

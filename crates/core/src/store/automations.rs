@@ -41,6 +41,7 @@ struct AutomationRow {
     updated_at: i64,
     failure_streak_limit: i64,
     paused_reason: Option<String>,
+    schedule_anchor: Option<i64>,
 }
 
 #[derive(FromRow)]
@@ -55,7 +56,7 @@ const COLUMNS: &str = "id, title, prompt, workspace, provider_id, model_id, vari
     trigger_fire_at, trigger_every_ms, trigger_cron, trigger_timezone, stop_kind, stop_count,
     stop_at, context, placement_kind, worktree_name, step_cap, timeout_minutes, budget_usd,
     daily_budget_usd, wait_for_input_when_unattended, paused, revision, session_id, created_at,
-    updated_at, failure_streak_limit, paused_reason";
+    updated_at, failure_streak_limit, paused_reason, schedule_anchor";
 
 fn missing(column: &str, id: &str) -> Error {
     Error::Corrupt(format!("automation {id} has no {column}"))
@@ -168,6 +169,7 @@ impl AutomationRow {
                 },
                 ..AutomationStatus::default()
             },
+            schedule_anchor: self.schedule_anchor.map(from_millis),
         })
     }
 }
@@ -236,9 +238,9 @@ const WRITTEN: &str = "title, prompt, workspace, provider_id, model_id, variant,
     trigger_fire_at, trigger_every_ms, trigger_cron, trigger_timezone, stop_kind, stop_count,
     stop_at, context, placement_kind, worktree_name, step_cap, timeout_minutes, budget_usd,
     daily_budget_usd, wait_for_input_when_unattended, paused, revision, session_id, updated_at,
-    failure_streak_limit, paused_reason";
+    failure_streak_limit, paused_reason, schedule_anchor";
 const WRITTEN_PLACEHOLDERS: &str =
-    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
 
 type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
 
@@ -273,6 +275,7 @@ fn bind_written<'q>(query: Query<'q>, automation: &'q Automation, flat: Flat<'q>
         .bind(to_millis(automation.updated_at))
         .bind(i64::from(spec.failure_streak_limit))
         .bind(automation.status.paused_reason.map(PausedReason::as_str))
+        .bind(automation.schedule_anchor.map(to_millis))
 }
 
 pub(crate) async fn insert(conn: &mut SqliteConnection, automation: &Automation) -> Result<()> {

@@ -9,6 +9,7 @@ mod inbox;
 mod pagination;
 mod permissions;
 mod schedule;
+mod scheduler;
 mod status;
 mod tools;
 mod validation;

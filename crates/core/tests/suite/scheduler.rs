@@ -1,0 +1,340 @@
+//! The scheduler on a clock the tests drive: fires on time, interval grids, catch-up after a
+//! gap, overlap, one-shots, stop conditions, no double fire, one scheduler per database.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use autowork_core::clock::ManualClock;
+use autowork_core::definition::{Automation, Finished};
+use autowork_core::executor::Outcome;
+use autowork_core::ledger::{Attendance, Run, RunState, RunTrigger, StopReason};
+use autowork_core::{Engine, RunFilter};
+use chrono::{DateTime, TimeZone, Utc};
+use pretty_assertions::assert_eq;
+use serde_json::{json, Value};
+
+use super::support::*;
+
+fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+struct Scheduled {
+    env: TestEnv,
+    clock: ManualClock,
+}
+
+impl Scheduled {
+    async fn new(start: &str) -> Self {
+        let clock = ManualClock::new(at(start));
+        let env = TestEnv::with_clock(Some(Arc::new(clock.clone()))).await;
+        Self { env, clock }
+    }
+
+    /// An engine on the same database that runs the scheduler.
+    async fn scheduler(&self, executor: Arc<ScriptedExecutor>) -> Engine {
+        Engine::open(
+            config(self.env.data_dir(), executor)
+                .clock(Arc::new(self.clock.clone()))
+                // Longer than any jump of the test clock, so a jump alone never hands the
+                // scheduler lease to another engine.
+                .lease_ttl(Duration::from_secs(3600))
+                .scheduler(true),
+        )
+        .await
+        .unwrap()
+    }
+
+    async fn automation(&self, changes: Value) -> Automation {
+        let mut definition = self.env.definition();
+        for (key, value) in changes.as_object().unwrap() {
+            definition[key] = value.clone();
+        }
+        self.env
+            .engine
+            .create_automation(&definition)
+            .await
+            .unwrap()
+    }
+
+    fn advance_to(&self, text: &str) {
+        self.clock.set(at(text));
+    }
+}
+
+async fn runs_of(engine: &Engine, automation: &Automation) -> Vec<Run> {
+    let filter = RunFilter {
+        automation_id: Some(automation.id.clone()),
+        states: vec![],
+    };
+    let mut runs = engine
+        .list_runs(&filter, None, Some(500))
+        .await
+        .unwrap()
+        .runs;
+    runs.reverse(); // oldest first
+    runs
+}
+
+/// Waits until the automation has `count` runs, all of them finished.
+async fn wait_runs(engine: &Engine, automation: &Automation, count: usize) -> Vec<Run> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let runs = runs_of(engine, automation).await;
+        if runs.len() == count && runs.iter().all(|r| r.state.is_terminal()) {
+            return runs;
+        }
+        assert!(
+            runs.len() <= count && tokio::time::Instant::now() < deadline,
+            "expected {count} finished runs, have {runs:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Gives the scheduler a moment to (wrongly) fire more.
+async fn quiet() {
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+#[tokio::test]
+async fn a_cron_automation_fires_on_time_as_an_unattended_scheduled_run() {
+    let s = Scheduled::new("2027-03-01T08:59:00Z").await;
+    let automation = s
+        .automation(
+            json!({"trigger": {"kind": "cron", "expression": "0 9 * * *", "timezone": "UTC"}}),
+        )
+        .await;
+    assert_eq!(
+        automation.status.next_fire_at,
+        Some(at("2027-03-01T09:00:00Z"))
+    );
+    let engine = s.scheduler(ScriptedExecutor::new()).await;
+    quiet().await;
+    assert!(
+        runs_of(&engine, &automation).await.is_empty(),
+        "nothing before 09:00"
+    );
+
+    s.advance_to("2027-03-01T09:00:05Z");
+    let runs = wait_runs(&engine, &automation, 1).await;
+    assert_eq!(
+        (runs[0].trigger, runs[0].attendance),
+        (RunTrigger::Schedule, Attendance::Unattended)
+    );
+    assert_eq!(runs[0].state, RunState::Succeeded);
+    let after = engine.get_automation(&automation.id).await.unwrap();
+    assert_eq!(after.status.next_fire_at, Some(at("2027-03-02T09:00:00Z")));
+    quiet().await;
+    assert_eq!(
+        runs_of(&engine, &automation).await.len(),
+        1,
+        "one fire, one run"
+    );
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn interval_fires_stay_on_the_grid_of_the_anchor() {
+    let s = Scheduled::new("2027-03-01T10:00:00Z").await;
+    let automation = s
+        .automation(json!({"trigger": {"kind": "interval", "every_ms": 60_000}}))
+        .await;
+    let engine = s.scheduler(ScriptedExecutor::new()).await;
+    s.advance_to("2027-03-01T10:01:10Z");
+    wait_runs(&engine, &automation, 1).await;
+    s.advance_to("2027-03-01T10:01:50Z");
+    quiet().await;
+    assert_eq!(
+        runs_of(&engine, &automation).await.len(),
+        1,
+        "not before 10:02"
+    );
+    s.advance_to("2027-03-01T10:02:00Z");
+    wait_runs(&engine, &automation, 2).await;
+    let now = engine.get_automation(&automation.id).await.unwrap();
+    assert_eq!(
+        now.status.next_fire_at,
+        Some(at("2027-03-01T10:03:00Z")),
+        "still on the minute grid"
+    );
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_three_day_gap_catches_up_once_and_records_the_rest_as_missed() {
+    let s = Scheduled::new("2027-03-01T00:30:00Z").await;
+    let automation = s
+        .automation(
+            json!({"trigger": {"kind": "cron", "expression": "0 * * * *", "timezone": "UTC"}}),
+        )
+        .await;
+    // The app was closed for three days.
+    s.advance_to("2027-03-04T00:30:00Z");
+    let engine = s.scheduler(ScriptedExecutor::new()).await;
+    let runs = wait_runs(&engine, &automation, 72).await;
+    let catch_up: Vec<&Run> = runs
+        .iter()
+        .filter(|r| r.trigger == RunTrigger::CatchUp)
+        .collect();
+    assert_eq!(catch_up.len(), 1, "one catch-up run");
+    assert_eq!(catch_up[0].state, RunState::Succeeded);
+    let missed: Vec<&Run> = runs
+        .iter()
+        .filter(|r| r.stop_reason == Some(StopReason::MissedSchedule))
+        .collect();
+    assert_eq!(missed.len(), 71, "the other fires are recorded as missed");
+    assert_eq!(missed[0].queued_at, at("2027-03-01T01:00:00Z"));
+    assert_eq!(missed[70].queued_at, at("2027-03-03T23:00:00Z"));
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_restart_after_a_fire_never_fires_it_twice() {
+    let s = Scheduled::new("2027-03-01T08:59:00Z").await;
+    let automation = s
+        .automation(
+            json!({"trigger": {"kind": "cron", "expression": "0 9 * * *", "timezone": "UTC"}}),
+        )
+        .await;
+    let first = s.scheduler(ScriptedExecutor::new()).await;
+    s.advance_to("2027-03-01T09:00:01Z");
+    wait_runs(&first, &automation, 1).await;
+    first.shutdown().await;
+    let second = s.scheduler(ScriptedExecutor::new()).await;
+    quiet().await;
+    assert_eq!(
+        runs_of(&second, &automation).await.len(),
+        1,
+        "the fire is not repeated"
+    );
+    second.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_fire_while_the_previous_run_is_active_is_recorded_as_writer_busy() {
+    let s = Scheduled::new("2027-03-01T10:00:00Z").await;
+    let automation = s
+        .automation(json!({"trigger": {"kind": "interval", "every_ms": 60_000}}))
+        .await;
+    let executor = ScriptedExecutor::new();
+    executor.script(|_, checkpoints| async move {
+        checkpoints.pass("working").await;
+        Outcome::Succeeded {
+            result: "done".into(),
+        }
+    });
+    let engine = s.scheduler(executor.clone()).await;
+    s.advance_to("2027-03-01T10:01:00Z");
+    executor.checkpoints.reached("working").await;
+    s.advance_to("2027-03-01T10:02:00Z");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let busy = loop {
+        let runs = runs_of(&engine, &automation).await;
+        if let Some(busy) = runs
+            .iter()
+            .find(|r| r.stop_reason == Some(StopReason::WriterBusy))
+        {
+            break busy.clone();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no writer_busy record: {runs:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(busy.trigger, RunTrigger::Schedule);
+    executor.checkpoints.release();
+    wait_runs(&engine, &automation, 2).await;
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_one_shot_fires_once_and_is_finished() {
+    let s = Scheduled::new("2027-03-01T10:00:00Z").await;
+    let automation = s
+        .automation(json!({"trigger": {"kind": "once", "fire_at": "2027-03-01T12:00:00Z"}}))
+        .await;
+    let engine = s.scheduler(ScriptedExecutor::new()).await;
+    s.advance_to("2027-03-01T12:00:00Z");
+    wait_runs(&engine, &automation, 1).await;
+    s.advance_to("2027-03-02T12:00:00Z");
+    quiet().await;
+    assert_eq!(runs_of(&engine, &automation).await.len(), 1);
+    let done = engine.get_automation(&automation.id).await.unwrap();
+    assert_eq!(
+        (done.status.finished, done.status.next_fire_at),
+        (Some(Finished::FiredOnce), None)
+    );
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn after_runs_stops_scheduling_once_enough_runs_finished() {
+    let s = Scheduled::new("2027-03-01T10:00:00Z").await;
+    let automation = s
+        .automation(json!({
+            "trigger": {"kind": "interval", "every_ms": 60_000},
+            "stop": {"kind": "after_runs", "count": 2}
+        }))
+        .await;
+    let engine = s.scheduler(ScriptedExecutor::new()).await;
+    for (minute, expected) in [("10:01", 1), ("10:02", 2)] {
+        s.advance_to(&format!("2027-03-01T{minute}:00Z"));
+        wait_runs(&engine, &automation, expected).await;
+    }
+    s.advance_to("2027-03-01T10:05:00Z");
+    quiet().await;
+    assert_eq!(runs_of(&engine, &automation).await.len(), 2, "no third run");
+    let done = engine.get_automation(&automation.id).await.unwrap();
+    assert_eq!(done.status.finished, Some(Finished::AfterRuns));
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn paused_automations_do_not_fire_and_resume_where_the_schedule_is() {
+    let s = Scheduled::new("2027-03-01T10:00:00Z").await;
+    let automation = s
+        .automation(json!({"trigger": {"kind": "interval", "every_ms": 60_000}}))
+        .await;
+    s.env.engine.set_paused(&automation.id, true).await.unwrap();
+    let engine = s.scheduler(ScriptedExecutor::new()).await;
+    s.advance_to("2027-03-01T10:01:00Z");
+    quiet().await;
+    assert!(runs_of(&engine, &automation).await.is_empty());
+    engine.set_paused(&automation.id, false).await.unwrap();
+    wait_runs(&engine, &automation, 1).await;
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn only_the_lease_holder_fires_and_another_engine_takes_over_when_it_leaves() {
+    let s = Scheduled::new("2027-03-01T10:00:00Z").await;
+    let automation = s
+        .automation(json!({"trigger": {"kind": "interval", "every_ms": 60_000}}))
+        .await;
+    let holder = s.scheduler(ScriptedExecutor::new()).await;
+    quiet().await; // the first engine takes the lease
+    let standby_executor = ScriptedExecutor::new();
+    standby_executor.script(|_, _| async {
+        Outcome::Succeeded {
+            result: "standby".into(),
+        }
+    });
+    let standby = s.scheduler(standby_executor).await;
+    s.advance_to("2027-03-01T10:01:00Z");
+    let runs = wait_runs(&holder, &automation, 1).await;
+    assert_eq!(runs[0].result.as_deref(), Some("done"), "the holder ran it");
+    holder.shutdown().await; // gives the lease up
+    s.advance_to("2027-03-01T10:02:00Z");
+    let runs = wait_runs(&standby, &automation, 2).await;
+    assert_eq!(
+        runs[1].result.as_deref(),
+        Some("standby"),
+        "the standby took over"
+    );
+    standby.shutdown().await;
+    let _ = Utc.timestamp_opt(0, 0);
+}
