@@ -38,13 +38,14 @@ describe("transcript", () => {
 
     await emitEngine({ kind: "session.part", payload: delta("text", "The build ") });
     await emitEngine({ kind: "session.part", payload: delta("text", "is fixed") });
-    expect(transcript).toHaveTextContent("The build is fixed");
+    // Updates reach the screen once per frame.
+    await waitFor(() => expect(transcript).toHaveTextContent("The build is fixed"));
 
     await emitEngine({
       kind: "session.part",
       payload: { ...base, change: "complete", part_index: 0, part: { kind: "text", text: "The build is fixed." } },
     });
-    expect(transcript).toHaveTextContent("The build is fixed.");
+    await waitFor(() => expect(transcript).toHaveTextContent("The build is fixed."));
     expect(transcript.textContent?.match(/The build is fixed/g)).toHaveLength(1);
   });
 
@@ -102,6 +103,7 @@ describe("transcript", () => {
         part: { kind: "tool_result", tool_call_id: "tc_1", tool_name: "edit", content: "edited a.txt", is_error: false },
       },
     });
+    await waitFor(() => expect(transcript).toHaveTextContent("edited a.txt"));
     expect(transcript).toHaveTextContent("edit a.txt");
     expect(screen.getByText("-hello")).toHaveClass("diff-del");
     expect(screen.getByText("+goodbye")).toHaveClass("diff-add");

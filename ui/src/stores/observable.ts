@@ -19,6 +19,29 @@ export class Observable<S> {
   protected set(next: S): void {
     if (Object.is(next, this.state)) return;
     this.state = next;
+    this.notify();
+  }
+
+  private scheduled = false;
+
+  /**
+   * Changes the state but tells listeners at most once per frame: a run streaming hundreds
+   * of deltas a second re-renders at the screen's pace, not the network's.
+   */
+  protected setSoon(next: S): void {
+    if (Object.is(next, this.state)) return;
+    this.state = next;
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const flush = () => {
+      this.scheduled = false;
+      this.notify();
+    };
+    if (typeof requestAnimationFrame === "function") requestAnimationFrame(flush);
+    else setTimeout(flush, 16);
+  }
+
+  private notify(): void {
     for (const listener of [...this.listeners]) listener();
   }
 }

@@ -20,7 +20,7 @@ export class TranscriptStore extends Observable<TranscriptState> {
   }
 
   apply(update: PartUpdate): void {
-    this.set(applyPartUpdate(this.state, update));
+    this.setSoon(applyPartUpdate(this.state, update));
   }
 
   /** Loads the run and its stored transcript; events that came first are kept. */

@@ -111,7 +111,10 @@ async fn plan(
 ) -> Result<(Vec<Automation>, Option<DateTime<Utc>>)> {
     let mut conn = launcher.shared.store.pool().acquire().await?;
     let automations = store::automations::list(&mut conn).await?;
-    let mut summaries = store::status::run_summaries(&mut conn, None).await?;
+    let count_done = automations
+        .iter()
+        .any(|a| matches!(a.spec.stop, StopCondition::AfterRuns { .. }));
+    let mut summaries = store::status::run_summaries(&mut conn, None, count_done).await?;
     let mut due = Vec::new();
     let mut earliest: Option<DateTime<Utc>> = None;
     for automation in automations {
@@ -137,7 +140,8 @@ async fn fire(launcher: &Launcher, automation: &Automation, now: DateTime<Utc>) 
     let Some(current) = store::automations::get(&mut tx, &automation.id).await? else {
         return Ok(());
     };
-    let runs_done = store::status::run_summaries(&mut tx, Some(&current.id))
+    let after_runs = matches!(current.spec.stop, StopCondition::AfterRuns { .. });
+    let runs_done = store::status::run_summaries(&mut tx, Some(&current.id), after_runs)
         .await?
         .remove(current.id.as_str())
         .map_or(0, |s| s.runs_done);

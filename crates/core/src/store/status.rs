@@ -13,9 +13,12 @@ use crate::ids::{AutomationId, RunId};
 use crate::ledger::RunState;
 
 /// Run summaries keyed by automation id; of one automation, or of all when `only` is none.
+/// `count_done` asks for the finished-run counts too, which scan every finished run: only
+/// `stop: after_runs` needs them.
 pub(crate) async fn run_summaries(
     conn: &mut SqliteConnection,
     only: Option<&AutomationId>,
+    count_done: bool,
 ) -> Result<HashMap<String, RunSummary>> {
     let filter = |sql: &mut QueryBuilder<'_, Sqlite>, column: &str| {
         if let Some(id) = only {
@@ -56,6 +59,9 @@ pub(crate) async fn run_summaries(
             u32::try_from(to_u64("failure_streak", streak)?).unwrap_or(u32::MAX);
     }
 
+    if !count_done {
+        return Ok(summaries);
+    }
     let mut sql = QueryBuilder::new(
         "SELECT automation_id, COUNT(*) FROM runs WHERE state IN ('succeeded', 'failed')",
     );
@@ -80,7 +86,13 @@ pub(crate) async fn fill(
         [one] => Some(one.id.clone()),
         _ => None,
     };
-    let mut summaries = run_summaries(conn, only.as_ref()).await?;
+    let count_done = automations.iter().any(|a| {
+        matches!(
+            a.spec.stop,
+            crate::definition::StopCondition::AfterRuns { .. }
+        )
+    });
+    let mut summaries = run_summaries(conn, only.as_ref(), count_done).await?;
     for automation in automations.iter_mut() {
         let runs = summaries.remove(automation.id.as_str()).unwrap_or_default();
         automation.status = crate::definition::AutomationStatus::derive(automation, runs, now);
