@@ -359,7 +359,19 @@ paused: boolean;
 /**
  * After this many failed runs in a row the automation pauses itself (1..=100).
  */
-failure_streak_limit: number }) & 
+failure_streak_limit: number; 
+/**
+ * What to do with fires missed while the app was closed or the machine slept.
+ */
+catch_up: CatchUp; 
+/**
+ * The oldest missed fire `catch_up = once` still runs, in hours (1..=8760).
+ */
+catch_up_max_age_hours: number; 
+/**
+ * What a fire does while a run of this work area is still active.
+ */
+overlap: Overlap }) & 
 /**
  * What the engine derives: next fires, failure streak, last run.
  */
@@ -437,6 +449,19 @@ input_usd_per_mtok?: number;
  */
 output_usd_per_mtok?: number }
 /**
+ * Fires missed while the app was closed or the machine slept.
+ */
+export type CatchUp = 
+/**
+ * One run for the latest missed fire (if younger than `catch_up_max_age_hours`); the
+ * others are recorded as missed.
+ */
+"once" | 
+/**
+ * Every missed fire is recorded as missed; nothing runs until the next fire.
+ */
+"skip"
+/**
  * The window's close button was pressed for the first time: explain the tray.
  */
 export type CloseRequested = null
@@ -504,6 +529,19 @@ run_id: RunId | null; seq: number; role: Role; parts: Part[]; created_at: string
  * Which model runs the automation.
  */
 export type ModelRef = { provider_id: string; model_id: string }
+/**
+ * A run that finds its work area taken by another active run.
+ */
+export type Overlap = 
+/**
+ * Ends `stopped`/`writer_busy` at once.
+ */
+"skip" | 
+/**
+ * Waits in `queued` until the work area is free; at most one run of the automation
+ * waits, later ones end `writer_busy`.
+ */
+"queue"
 /**
  * One piece of a message.
  */

@@ -70,6 +70,9 @@ describe("editor", () => {
     await user.type(screen.getByLabelText("Rule 1 pattern"), "cargo test*");
     await user.selectOptions(screen.getByLabelText("Rule 1 action"), "allow");
     await user.type(screen.getByLabelText("Budget per run (USD)"), "1.5");
+    await user.selectOptions(screen.getByLabelText("Missed fires"), "skip");
+    expect(screen.queryByLabelText("Catch up fires up to (hours old)")).toBeNull();
+    await user.selectOptions(screen.getByLabelText("When the work area is busy"), "queue");
     await user.click(screen.getByTestId("save-automation"));
 
     await waitFor(() => expect(callsOf(calls, "create_automation")).toHaveLength(1));
@@ -86,6 +89,9 @@ describe("editor", () => {
       permissions: [{ tool: "bash", pattern: "cargo test*", action: "allow" }],
       step_cap: 40,
       failure_streak_limit: 3,
+      catch_up: "skip",
+      catch_up_max_age_hours: 168,
+      overlap: "queue",
       timeout_minutes: null,
       budget_usd: 1.5,
       daily_budget_usd: null,

@@ -25,8 +25,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::definition::{
-    parse_spec, AutomationSpec, ContextMode, ModelRef, PermissionAction, PermissionRule, Placement,
-    StopCondition, Trigger, ValidationContext, Variant,
+    parse_spec, AutomationSpec, CatchUp, ContextMode, ModelRef, Overlap, PermissionAction,
+    PermissionRule, Placement, StopCondition, Trigger, ValidationContext, Variant,
 };
 use crate::error::ValidationDetail;
 
@@ -127,6 +127,20 @@ pub struct AutomationFile {
     #[serde(default = "failure_streak_limit_default")]
     #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 100)))]
     pub failure_streak_limit: u32,
+    /// Fires missed while the app was closed or the machine slept: `once` runs the latest
+    /// (if younger than `catch_up_max_age_hours`) and records the others as missed; `skip`
+    /// records them all. Absent: once.
+    #[serde(default = "catch_up_default")]
+    pub catch_up: FileCatchUp,
+    /// The oldest missed fire `catch_up = once` still runs, in hours: 1 to 8 760 (a year).
+    /// Absent: 168 (a week).
+    #[serde(default = "catch_up_max_age_hours_default")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 8760)))]
+    pub catch_up_max_age_hours: u32,
+    /// A run whose work area is taken by another active run: `skip` ends it
+    /// `stopped`/`writer_busy`; `queue` lets it wait (one at most). Absent: skip.
+    #[serde(default = "overlap_default")]
+    pub overlap: FileOverlap,
 }
 
 /// A model of the catalog, by provider and model id (`autowork models`).
@@ -217,6 +231,24 @@ pub enum FileContext {
     Continue,
 }
 
+/// What fires missed while the app was closed do.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "CatchUp", rename_all = "snake_case")]
+pub enum FileCatchUp {
+    Once,
+    Skip,
+}
+
+/// What a run does when its work area is busy.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "Overlap", rename_all = "snake_case")]
+pub enum FileOverlap {
+    Skip,
+    Queue,
+}
+
 /// Where a run works, by `kind`.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
@@ -291,6 +323,18 @@ fn failure_streak_limit_default() -> u32 {
     crate::definition::FAILURE_STREAK_LIMIT_DEFAULT
 }
 
+fn catch_up_default() -> FileCatchUp {
+    FileCatchUp::Once
+}
+
+fn catch_up_max_age_hours_default() -> u32 {
+    crate::definition::CATCH_UP_MAX_AGE_HOURS_DEFAULT
+}
+
+fn overlap_default() -> FileOverlap {
+    FileOverlap::Skip
+}
+
 fn pattern_default() -> String {
     "*".to_owned()
 }
@@ -316,6 +360,9 @@ impl From<&AutomationSpec> for AutomationFile {
             wait_for_input_when_unattended,
             paused,
             failure_streak_limit,
+            catch_up,
+            catch_up_max_age_hours,
+            overlap,
         } = spec.clone();
         let ModelRef {
             provider_id,
@@ -386,6 +433,15 @@ impl From<&AutomationSpec> for AutomationFile {
             wait_for_input_when_unattended,
             paused,
             failure_streak_limit,
+            catch_up: match catch_up {
+                CatchUp::Once => FileCatchUp::Once,
+                CatchUp::Skip => FileCatchUp::Skip,
+            },
+            catch_up_max_age_hours,
+            overlap: match overlap {
+                Overlap::Skip => FileOverlap::Skip,
+                Overlap::Queue => FileOverlap::Queue,
+            },
         }
     }
 }
@@ -559,6 +615,9 @@ mod tests {
             wait_for_input_when_unattended: true,
             paused: true,
             failure_streak_limit: 4,
+            catch_up: CatchUp::Skip,
+            catch_up_max_age_hours: 48,
+            overlap: Overlap::Queue,
         }
     }
 

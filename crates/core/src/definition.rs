@@ -29,6 +29,10 @@ pub const PERMISSION_RULES_MAX: usize = 200;
 /// Failed runs in a row that pause an automation, by default and at most.
 pub const FAILURE_STREAK_LIMIT_DEFAULT: u32 = 3;
 pub const FAILURE_STREAK_LIMIT_MAX: u32 = 100;
+/// How old a missed fire may be and still be caught up, by default (a week) and at most
+/// (a year), in hours.
+pub const CATCH_UP_MAX_AGE_HOURS_DEFAULT: u32 = 7 * 24;
+pub const CATCH_UP_MAX_AGE_HOURS_MAX: u32 = 365 * 24;
 
 /// A stored automation: the user's definition plus what the engine keeps about it.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -85,6 +89,12 @@ pub struct AutomationSpec {
     pub paused: bool,
     /// After this many failed runs in a row the automation pauses itself (1..=100).
     pub failure_streak_limit: u32,
+    /// What to do with fires missed while the app was closed or the machine slept.
+    pub catch_up: CatchUp,
+    /// The oldest missed fire `catch_up = once` still runs, in hours (1..=8760).
+    pub catch_up_max_age_hours: u32,
+    /// What a fire does while a run of this work area is still active.
+    pub overlap: Overlap,
 }
 
 impl AutomationSpec {
@@ -196,6 +206,48 @@ impl ContextMode {
         match self {
             ContextMode::Fresh => "fresh",
             ContextMode::Continue => "continue",
+        }
+    }
+}
+
+/// Fires missed while the app was closed or the machine slept.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CatchUp {
+    /// One run for the latest missed fire (if younger than `catch_up_max_age_hours`); the
+    /// others are recorded as missed.
+    Once,
+    /// Every missed fire is recorded as missed; nothing runs until the next fire.
+    Skip,
+}
+
+impl CatchUp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CatchUp::Once => "once",
+            CatchUp::Skip => "skip",
+        }
+    }
+}
+
+/// A run that finds its work area taken by another active run.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Overlap {
+    /// Ends `stopped`/`writer_busy` at once.
+    Skip,
+    /// Waits in `queued` until the work area is free; at most one run of the automation
+    /// waits, later ones end `writer_busy`.
+    Queue,
+}
+
+impl Overlap {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Overlap::Skip => "skip",
+            Overlap::Queue => "queue",
         }
     }
 }

@@ -9,12 +9,13 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::definition::{Automation, PermissionRule};
+use crate::definition::{Automation, Overlap, PermissionRule};
 use crate::engine::Shared;
 use crate::error::{Error, Result};
+use crate::events::Event;
 use crate::ids::SessionId;
 use crate::ledger::{
-    Attendance, Blocker, BlockerReply, ErrorCode, Run, RunState, Transition, Usage,
+    Attendance, Blocker, BlockerReply, ErrorCode, Run, RunState, StopReason, Transition, Usage,
 };
 use crate::notify::Notification;
 use crate::store;
@@ -190,6 +191,63 @@ impl RunContext {
     }
 }
 
+/// Moves a queued run to `running`. When another run holds the work area, the run ends
+/// `stopped`/`writer_busy` (`None`), unless the automation queues overlapping runs: then the
+/// oldest waiting run of the automation stays `queued` until the work area is free, and any
+/// younger one ends `writer_busy`.
+async fn start(shared: &Arc<Shared>, run: &Run, automation: &Automation) -> Result<Option<Run>> {
+    let stopped_busy = || async {
+        shared
+            .recorder
+            .apply(&run.id, Transition::Stop(StopReason::WriterBusy))
+            .await
+            .map(|_| None)
+    };
+    if automation.spec.overlap == Overlap::Skip {
+        let started = shared.recorder.apply(&run.id, Transition::Start).await?;
+        return Ok((started.state == RunState::Running).then_some(started));
+    }
+    let mut events = shared.bus.subscribe();
+    loop {
+        if let Some(started) = shared.recorder.try_start(&run.id).await? {
+            return Ok(Some(started));
+        }
+        let older_waiting = {
+            let mut conn = shared.store.pool().acquire().await?;
+            store::runs::active_for_automation(&mut conn, &automation.id)
+                .await?
+                .iter()
+                .any(|other| other.state == RunState::Queued && other.id < run.id)
+        };
+        if older_waiting {
+            return stopped_busy().await;
+        }
+        // Wait for a run to end (here or, through the outbox, in another process); the
+        // timer is a safety net for a lagging event stream.
+        let freed = async {
+            loop {
+                match events.recv().await {
+                    Ok(record) => {
+                        if let Event::RunUpdated(other) = record.event {
+                            if other.state.is_terminal() {
+                                return;
+                            }
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                        return std::future::pending().await
+                    }
+                }
+            }
+        };
+        tokio::select! {
+            _ = freed => {}
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+        }
+    }
+}
+
 /// Drives one run from `queued` to a terminal state. Cancellation (the token) may strike at
 /// any await point; whoever cancels writes the terminal state, so this task then just ends.
 pub(crate) async fn drive(
@@ -241,11 +299,11 @@ pub(crate) async fn drive(
     let started = tokio::select! {
         biased;
         _ = token.cancelled() => return,
-        started = shared.recorder.apply(&run_id, Transition::Start) => started,
+        started = start(&shared, &run, &automation) => started,
     };
     let run = match started {
-        Ok(run) if run.state == RunState::Running => run,
-        Ok(_) => return, // the work area was busy: the run is already stopped
+        Ok(Some(run)) => run,
+        Ok(None) => return, // the work area was busy: the run is already stopped
         Err(Error::IllegalTransition { .. }) => return,
         Err(e) => {
             tracing::error!(run = %run_id, error = %e, "could not start a run");

@@ -34,6 +34,9 @@ const FIELDS: &[&str] = &[
     "wait_for_input_when_unattended",
     "paused",
     "failure_streak_limit",
+    "catch_up",
+    "catch_up_max_age_hours",
+    "overlap",
 ];
 
 /// Fields the engine owns: present in what it returns, refused in what it is given.
@@ -209,6 +212,34 @@ impl Checker<'_> {
                 )
             }),
         };
+        let catch_up = match present(obj, "catch_up") {
+            None => Some(CatchUp::Once),
+            Some(v) => self.choice(
+                "catch_up",
+                v,
+                &[("once", CatchUp::Once), ("skip", CatchUp::Skip)],
+            ),
+        };
+        let catch_up_max_age_hours = match present(obj, "catch_up_max_age_hours") {
+            None => Some(CATCH_UP_MAX_AGE_HOURS_DEFAULT),
+            Some(v) => self.integer("catch_up_max_age_hours", v).and_then(|n| {
+                self.in_range(
+                    "catch_up_max_age_hours",
+                    n,
+                    1,
+                    CATCH_UP_MAX_AGE_HOURS_MAX.into(),
+                    "catch_up_max_age_hours_out_of_range_1_8760",
+                )
+            }),
+        };
+        let overlap = match present(obj, "overlap") {
+            None => Some(Overlap::Skip),
+            Some(v) => self.choice(
+                "overlap",
+                v,
+                &[("skip", Overlap::Skip), ("queue", Overlap::Queue)],
+            ),
+        };
 
         Some(AutomationSpec {
             title: title?,
@@ -228,6 +259,9 @@ impl Checker<'_> {
             wait_for_input_when_unattended: wait_for_input_when_unattended?,
             paused: paused?,
             failure_streak_limit: failure_streak_limit?,
+            catch_up: catch_up?,
+            catch_up_max_age_hours: catch_up_max_age_hours?,
+            overlap: overlap?,
         })
     }
 
@@ -648,6 +682,25 @@ impl Checker<'_> {
             return None;
         }
         Some(stop)
+    }
+
+    /// One of a few strings: `unknown_<field>` otherwise, with the choices as the hint.
+    fn choice<T: Copy>(&mut self, field: &str, value: &Value, choices: &[(&str, T)]) -> Option<T> {
+        let found = value
+            .as_str()
+            .and_then(|text| choices.iter().find(|(name, _)| *name == text));
+        match found {
+            Some((_, choice)) => Some(*choice),
+            None => {
+                let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
+                self.fail_hint(
+                    field,
+                    &format!("unknown_{field}"),
+                    format!("expected {}", names.join(" or ")),
+                );
+                None
+            }
+        }
     }
 
     fn context(&mut self, value: &Value) -> Option<ContextMode> {

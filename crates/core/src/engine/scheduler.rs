@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tokio_util::sync::CancellationToken;
 
 use super::runs::{queued_run, Launcher};
-use crate::definition::{Automation, StopCondition, Trigger};
+use crate::definition::{Automation, CatchUp, StopCondition, Trigger};
 use crate::error::Result;
 use crate::events::Event;
 use crate::ledger::{Attendance, Run, RunState, RunTrigger, StopReason};
@@ -16,8 +16,6 @@ use crate::{schedule, store};
 
 /// A fire this late or more runs as a catch-up (the app was closed or the machine slept).
 const ON_TIME: TimeDelta = TimeDelta::seconds(120);
-/// A missed fire older than this is not caught up (recorded as missed only).
-const CATCH_UP_MAX_AGE: TimeDelta = TimeDelta::days(7);
 /// At most this many missed fires are recorded per catch-up.
 const MISSED_RECORDS_MAX: usize = 100;
 
@@ -166,7 +164,13 @@ async fn fire(launcher: &Launcher, automation: &Automation, now: DateTime<Utc>) 
         StopCondition::AfterRuns { count } => count > runs_done,
         _ => true,
     };
-    let runs_latest = runnable && (!late || now - latest <= CATCH_UP_MAX_AGE);
+    let catch_up_max_age = TimeDelta::hours(i64::from(spec.catch_up_max_age_hours));
+    let runs_latest = runnable
+        && match spec.catch_up {
+            _ if !late => true,
+            CatchUp::Once => now - latest <= catch_up_max_age,
+            CatchUp::Skip => false,
+        };
     let missed_count = fires.len() - usize::from(runs_latest);
     if total > fires.len() {
         tracing::info!(automation = %current.id, skipped = total - fires.len(), "older missed fires were not recorded");

@@ -65,6 +65,23 @@ impl Recorder {
         Ok(run)
     }
 
+    /// Starts a queued run if its work area is free; `None` (nothing written) while another
+    /// active run holds the writer key, so the run can wait in `queued`.
+    pub async fn try_start(&self, id: &RunId) -> Result<Option<Run>> {
+        let mut tx = self.store.begin_write().await?;
+        let now = self.clock.now();
+        match store::runs::apply(&mut tx, id, &Transition::Start, now).await? {
+            Applied::Changed(run) => {
+                let run = *run;
+                self.commit(tx, vec![Event::RunUpdated(run.clone())])
+                    .await?;
+                Ok(Some(run))
+            }
+            Applied::WriterBusy => Ok(None),
+            Applied::Refused => Err(self.refusal(&mut tx, id, &Transition::Start).await),
+        }
+    }
+
     /// Applies one change to a run. A `Start` that finds the work area taken ends the run
     /// `stopped`/`writer_busy` instead (returned, not an error).
     pub async fn apply(&self, id: &RunId, transition: Transition) -> Result<Run> {

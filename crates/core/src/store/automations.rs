@@ -42,6 +42,9 @@ struct AutomationRow {
     failure_streak_limit: i64,
     paused_reason: Option<String>,
     schedule_anchor: Option<i64>,
+    catch_up: String,
+    catch_up_max_age_hours: i64,
+    overlap: String,
 }
 
 #[derive(FromRow)]
@@ -56,7 +59,8 @@ const COLUMNS: &str = "id, title, prompt, workspace, provider_id, model_id, vari
     trigger_fire_at, trigger_every_ms, trigger_cron, trigger_timezone, stop_kind, stop_count,
     stop_at, context, placement_kind, worktree_name, step_cap, timeout_minutes, budget_usd,
     daily_budget_usd, wait_for_input_when_unattended, paused, revision, session_id, created_at,
-    updated_at, failure_streak_limit, paused_reason, schedule_anchor";
+    updated_at, failure_streak_limit, paused_reason, schedule_anchor, catch_up,
+    catch_up_max_age_hours, overlap";
 
 fn missing(column: &str, id: &str) -> Error {
     Error::Corrupt(format!("automation {id} has no {column}"))
@@ -123,6 +127,16 @@ impl AutomationRow {
             Some("high") => Some(Variant::High),
             Some(other) => return Err(Error::Corrupt(format!("unknown variant `{other}`"))),
         };
+        let catch_up = match self.catch_up.as_str() {
+            "once" => CatchUp::Once,
+            "skip" => CatchUp::Skip,
+            other => return Err(Error::Corrupt(format!("unknown catch-up policy `{other}`"))),
+        };
+        let overlap = match self.overlap.as_str() {
+            "skip" => Overlap::Skip,
+            "queue" => Overlap::Queue,
+            other => return Err(Error::Corrupt(format!("unknown overlap policy `{other}`"))),
+        };
         let context = match self.context.as_str() {
             "fresh" => ContextMode::Fresh,
             "continue" => ContextMode::Continue,
@@ -154,6 +168,12 @@ impl AutomationRow {
                 wait_for_input_when_unattended: self.wait_for_input_when_unattended,
                 paused: self.paused,
                 failure_streak_limit: small("failure_streak_limit", self.failure_streak_limit)?,
+                catch_up,
+                catch_up_max_age_hours: small(
+                    "catch_up_max_age_hours",
+                    self.catch_up_max_age_hours,
+                )?,
+                overlap,
             },
             revision: to_u64("revision", self.revision)?,
             session_id: self.session_id.map(SessionId::from_string),
@@ -238,9 +258,10 @@ const WRITTEN: &str = "title, prompt, workspace, provider_id, model_id, variant,
     trigger_fire_at, trigger_every_ms, trigger_cron, trigger_timezone, stop_kind, stop_count,
     stop_at, context, placement_kind, worktree_name, step_cap, timeout_minutes, budget_usd,
     daily_budget_usd, wait_for_input_when_unattended, paused, revision, session_id, updated_at,
-    failure_streak_limit, paused_reason, schedule_anchor";
+    failure_streak_limit, paused_reason, schedule_anchor, catch_up, catch_up_max_age_hours,
+    overlap";
 const WRITTEN_PLACEHOLDERS: &str =
-    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
 
 type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
 
@@ -276,6 +297,9 @@ fn bind_written<'q>(query: Query<'q>, automation: &'q Automation, flat: Flat<'q>
         .bind(i64::from(spec.failure_streak_limit))
         .bind(automation.status.paused_reason.map(PausedReason::as_str))
         .bind(automation.schedule_anchor.map(to_millis))
+        .bind(spec.catch_up.as_str())
+        .bind(i64::from(spec.catch_up_max_age_hours))
+        .bind(spec.overlap.as_str())
 }
 
 pub(crate) async fn insert(conn: &mut SqliteConnection, automation: &Automation) -> Result<()> {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use autowork_core::clock::ManualClock;
-use autowork_core::definition::{Automation, Finished};
+use autowork_core::definition::{Automation, CatchUp, Finished};
 use autowork_core::executor::Outcome;
 use autowork_core::ledger::{Attendance, Run, RunState, RunTrigger, StopReason};
 use autowork_core::{Engine, RunFilter};
@@ -188,6 +188,171 @@ async fn a_three_day_gap_catches_up_once_and_records_the_rest_as_missed() {
     assert_eq!(missed.len(), 71, "the other fires are recorded as missed");
     assert_eq!(missed[0].queued_at, at("2027-03-01T01:00:00Z"));
     assert_eq!(missed[70].queued_at, at("2027-03-03T23:00:00Z"));
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn catch_up_skip_records_every_missed_fire_and_runs_nothing() {
+    let s = Scheduled::new("2027-03-01T00:30:00Z").await;
+    let automation = s
+        .automation(json!({
+            "trigger": {"kind": "cron", "expression": "0 * * * *", "timezone": "UTC"},
+            "catch_up": "skip",
+        }))
+        .await;
+    assert_eq!(automation.spec.catch_up, CatchUp::Skip);
+    s.advance_to("2027-03-04T00:30:00Z");
+    let engine = s.scheduler(ScriptedExecutor::new()).await;
+    let runs = wait_runs(&engine, &automation, 72).await;
+    assert!(
+        runs.iter()
+            .all(|r| r.stop_reason == Some(StopReason::MissedSchedule)),
+        "every fire of the gap is recorded as missed, none runs"
+    );
+    assert_eq!(runs[71].queued_at, at("2027-03-04T00:00:00Z"));
+    let after = engine.get_automation(&automation.id).await.unwrap();
+    assert_eq!(after.status.next_fire_at, Some(at("2027-03-04T01:00:00Z")));
+
+    // The next fire on time runs as usual.
+    s.advance_to("2027-03-04T01:00:01Z");
+    let runs = wait_runs(&engine, &automation, 73).await;
+    assert_eq!(
+        (runs[72].trigger, runs[72].state),
+        (RunTrigger::Schedule, RunState::Succeeded)
+    );
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_missed_fire_older_than_catch_up_max_age_is_not_run() {
+    let s = Scheduled::new("2027-03-01T08:59:00Z").await;
+    let automation = s
+        .automation(json!({
+            "trigger": {"kind": "cron", "expression": "0 9 * * *", "timezone": "UTC"},
+            "catch_up_max_age_hours": 2,
+        }))
+        .await;
+    // Closed from before 09:00 until 11:30: the fire is 2.5 hours old.
+    s.advance_to("2027-03-01T11:30:00Z");
+    let engine = s.scheduler(ScriptedExecutor::new()).await;
+    let runs = wait_runs(&engine, &automation, 1).await;
+    assert_eq!(runs[0].stop_reason, Some(StopReason::MissedSchedule));
+    assert_eq!(runs[0].queued_at, at("2027-03-01T09:00:00Z"));
+
+    // Younger than the limit: caught up.
+    let engine2 = engine;
+    s.advance_to("2027-03-02T10:30:00Z");
+    let runs = wait_runs(&engine2, &automation, 2).await;
+    assert_eq!(
+        (runs[1].trigger, runs[1].state),
+        (RunTrigger::CatchUp, RunState::Succeeded)
+    );
+    engine2.shutdown().await;
+}
+
+#[tokio::test]
+async fn overlap_queue_waits_for_the_active_run_and_keeps_one_waiting_run_at_most() {
+    let s = Scheduled::new("2027-03-01T10:00:00Z").await;
+    let automation = s
+        .automation(json!({
+            "trigger": {"kind": "interval", "every_ms": 60_000},
+            "overlap": "queue",
+        }))
+        .await;
+    let executor = ScriptedExecutor::new();
+    executor.script(|ctx, checkpoints| async move {
+        checkpoints.pass("working").await;
+        Outcome::Succeeded {
+            result: format!("run {}", ctx.run.id),
+        }
+    });
+    let engine = s.scheduler(executor.clone()).await;
+    s.advance_to("2027-03-01T10:01:00Z");
+    executor.checkpoints.reached("working").await;
+
+    // The next fire waits in `queued` while the first run works.
+    s.advance_to("2027-03-01T10:02:00Z");
+    let waiting = loop {
+        let runs = runs_of(&engine, &automation).await;
+        if runs.len() == 2 {
+            break runs[1].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    quiet().await;
+    let waiting = engine.get_run(&waiting.id).await.unwrap();
+    assert_eq!(
+        waiting.state,
+        RunState::Queued,
+        "it waits, it is not stopped"
+    );
+
+    // A third fire finds one run already waiting: recorded as writer_busy.
+    s.advance_to("2027-03-01T10:03:00Z");
+    let busy = loop {
+        let runs = runs_of(&engine, &automation).await;
+        if let Some(busy) = runs
+            .iter()
+            .find(|r| r.stop_reason == Some(StopReason::WriterBusy))
+        {
+            break busy.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(busy.queued_at, at("2027-03-01T10:03:00Z"));
+
+    // The first run ends; the waiting one starts and finishes.
+    executor.checkpoints.release();
+    executor.checkpoints.reached("working").await;
+    executor.checkpoints.release();
+    let runs = wait_runs(&engine, &automation, 3).await;
+    let states: Vec<_> = runs.iter().map(|r| (r.state, r.stop_reason)).collect();
+    assert_eq!(
+        states,
+        vec![
+            (RunState::Succeeded, None),
+            (RunState::Succeeded, None),
+            (RunState::Stopped, Some(StopReason::WriterBusy)),
+        ]
+    );
+    assert!(
+        runs[1].started_at >= runs[0].finished_at,
+        "one writer at a time"
+    );
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_queued_overlapping_run_can_be_cancelled_while_it_waits() {
+    let s = Scheduled::new("2027-03-01T10:00:00Z").await;
+    let automation = s.automation(json!({"overlap": "queue"})).await;
+    let executor = ScriptedExecutor::new();
+    executor.script(|_, checkpoints| async move {
+        checkpoints.pass("working").await;
+        Outcome::Succeeded {
+            result: "done".into(),
+        }
+    });
+    let engine = s.scheduler(executor.clone()).await;
+    let first = engine
+        .run_now(&automation.id, Attendance::Attended)
+        .await
+        .unwrap();
+    executor.checkpoints.reached("working").await;
+    let second = engine
+        .run_now(&automation.id, Attendance::Attended)
+        .await
+        .unwrap();
+    quiet().await;
+    assert_eq!(
+        engine.get_run(&second.id).await.unwrap().state,
+        RunState::Queued
+    );
+    let cancelled = engine.cancel_run(&second.id).await.unwrap();
+    assert_eq!(cancelled.stop_reason, Some(StopReason::Cancelled));
+    executor.checkpoints.release();
+    let first = wait_for_state(&engine, &first.id, RunState::Succeeded).await;
+    assert_eq!(first.state, RunState::Succeeded);
     engine.shutdown().await;
 }
 

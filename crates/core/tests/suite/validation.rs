@@ -1,7 +1,9 @@
 //! Every rule of the automation definition, all problems reported together, and updates
 //! with optimistic concurrency.
 
-use autowork_core::definition::{ContextMode, PermissionAction, Placement, StopCondition, Trigger};
+use autowork_core::definition::{
+    CatchUp, ContextMode, Overlap, PermissionAction, Placement, StopCondition, Trigger,
+};
 use autowork_core::{ApiError, Error, ValidationDetail};
 use pretty_assertions::assert_eq;
 use serde_json::{json, Value};
@@ -45,6 +47,9 @@ async fn a_valid_definition_gets_defaults_an_id_and_revision_one() {
     assert_eq!(spec.placement, Placement::InPlace);
     assert_eq!(spec.step_cap, 50);
     assert!(!spec.paused);
+    assert_eq!(spec.catch_up, CatchUp::Once);
+    assert_eq!(spec.catch_up_max_age_hours, 168, "a week");
+    assert_eq!(spec.overlap, Overlap::Skip);
     assert_eq!(
         spec.workspace,
         std::fs::canonicalize(&env.workspace)
@@ -79,7 +84,10 @@ async fn every_field_round_trips_through_the_store() {
             "budget_usd": 2.5,
             "daily_budget_usd": 10.0,
             "wait_for_input_when_unattended": true,
-            "paused": true
+            "paused": true,
+            "catch_up": "skip",
+            "catch_up_max_age_hours": 48,
+            "overlap": "queue"
         }),
     );
     let created = env.engine.create_automation(&definition).await.unwrap();
@@ -251,6 +259,18 @@ async fn each_rule_has_its_own_message() {
             pair("daily_budget_usd", "daily_budget_usd_must_be_positive"),
         ),
         (json!({"paused": "yes"}), pair("paused", "invalid_type")),
+        (
+            json!({"catch_up": "twice"}),
+            pair("catch_up", "unknown_catch_up"),
+        ),
+        (
+            json!({"catch_up_max_age_hours": 0}),
+            pair(
+                "catch_up_max_age_hours",
+                "catch_up_max_age_hours_out_of_range_1_8760",
+            ),
+        ),
+        (json!({"overlap": 1}), pair("overlap", "unknown_overlap")),
         (json!({"id": "aut_x"}), pair("id", "read_only_field")),
         (json!({"revision": 4}), pair("revision", "read_only_field")),
     ];

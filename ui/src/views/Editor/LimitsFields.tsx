@@ -1,4 +1,4 @@
-import type { ContextMode, ValidationDetail } from "../../api";
+import type { ContextMode, Overlap, ValidationDetail } from "../../api";
 import { Field, FieldErrors } from "../../components/Field";
 import type { Form } from "./form";
 
@@ -55,6 +55,21 @@ export function LimitsFields({
           >
             <option value="fresh">Fresh: a new conversation each run</option>
             <option value="continue">Continue: reuse the last conversation</option>
+          </select>
+        </Field>
+        <Field
+          label="When the work area is busy"
+          htmlFor="field-overlap"
+          errors={errors("overlap")}
+          help="Another run is still writing in this directory or worktree."
+        >
+          <select
+            id="field-overlap"
+            value={form.overlap}
+            onChange={(e) => update({ overlap: e.target.value as Overlap })}
+          >
+            <option value="skip">Skip the run (recorded as “writer busy”)</option>
+            <option value="queue">Queue it (one waits at most)</option>
           </select>
         </Field>
         <Field

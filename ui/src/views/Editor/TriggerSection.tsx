@@ -125,6 +125,7 @@ export function TriggerSection({
       )}
 
       {recurring && <StopFields form={form} update={update} errors={errors} />}
+      {form.triggerKind !== "manual" && <CatchUpFields form={form} update={update} errors={errors} />}
       {form.triggerKind !== "manual" && <Preview form={form} />}
     </fieldset>
   );
@@ -166,6 +167,45 @@ function StopFields({ form, update, errors }: { form: Form; update: (p: Partial<
         </Field>
       )}
     </>
+  );
+}
+
+/** What fires missed while the app was closed or the machine slept do. */
+function CatchUpFields({ form, update, errors }: { form: Form; update: (p: Partial<Form>) => void; errors: Errors }) {
+  return (
+    <div className="grid-2">
+      <Field
+        label="Missed fires"
+        htmlFor="field-catch-up"
+        errors={errors("catch_up")}
+        help="When the app was closed or the computer slept at fire time."
+      >
+        <select
+          id="field-catch-up"
+          value={form.catchUp}
+          onChange={(e) => update({ catchUp: e.target.value as Form["catchUp"] })}
+        >
+          <option value="once">Catch up once (the latest missed fire runs)</option>
+          <option value="skip">Skip (record them, run nothing)</option>
+        </select>
+      </Field>
+      {form.catchUp === "once" && (
+        <Field
+          label="Catch up fires up to (hours old)"
+          htmlFor="field-catch-up-max-age"
+          errors={errors("catch_up_max_age_hours")}
+          help="Older missed fires are only recorded. 1 to 8760."
+        >
+          <input
+            id="field-catch-up-max-age"
+            type="number"
+            min={1}
+            value={form.catchUpMaxAgeHours}
+            onChange={(e) => update({ catchUpMaxAgeHours: e.target.value })}
+          />
+        </Field>
+      )}
+    </div>
   );
 }
 

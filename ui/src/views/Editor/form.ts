@@ -2,7 +2,9 @@ import type {
   AppSettings,
   Automation,
   AutomationSpecInput,
+  CatchUp,
   ContextMode,
+  Overlap,
   PermissionAction,
   StopCondition,
   Trigger,
@@ -35,6 +37,9 @@ export interface Form {
   intervalUnit: IntervalUnit;
   cronExpression: string;
   cronTimezone: string;
+  catchUp: CatchUp;
+  catchUpMaxAgeHours: string;
+  overlap: Overlap;
   stopKind: StopCondition["kind"];
   stopCount: string;
   stopUntil: string;
@@ -100,6 +105,9 @@ export function emptyForm(settings: AppSettings | null): Form {
     permissions: [],
     stepCap: String(settings?.default_step_cap ?? 50),
     failureStreakLimit: "3",
+    catchUp: "once",
+    catchUpMaxAgeHours: "168",
+    overlap: "skip",
     timeoutMinutes: "",
     budgetUsd: "",
     dailyBudgetUsd: "",
@@ -134,6 +142,9 @@ export function formFromAutomation(a: Automation): Form {
     permissions: a.permissions.map((r) => ruleRow(r.tool, r.pattern, r.action)),
     stepCap: String(a.step_cap),
     failureStreakLimit: String(a.failure_streak_limit),
+    catchUp: a.catch_up,
+    catchUpMaxAgeHours: String(a.catch_up_max_age_hours),
+    overlap: a.overlap,
     timeoutMinutes: a.timeout_minutes?.toString() ?? "",
     budgetUsd: a.budget_usd?.toString() ?? "",
     dailyBudgetUsd: a.daily_budget_usd?.toString() ?? "",
@@ -196,6 +207,9 @@ export function toSpec(f: Form): AutomationSpecInput {
     permissions: f.permissions.map(({ tool, pattern, action }) => ({ tool, pattern, action })),
     step_cap: num(f.stepCap),
     failure_streak_limit: num(f.failureStreakLimit),
+    catch_up: f.catchUp,
+    catch_up_max_age_hours: num(f.catchUpMaxAgeHours),
+    overlap: f.overlap,
     timeout_minutes: optionalNum(f.timeoutMinutes),
     budget_usd: optionalNum(f.budgetUsd),
     daily_budget_usd: optionalNum(f.dailyBudgetUsd),
