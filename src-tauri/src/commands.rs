@@ -2,6 +2,9 @@
 
 use autowork_core::agent::provider::{self, ProviderConfig, ProviderSettings};
 use autowork_core::catalog::CatalogModel;
+use autowork_core::changes::RunChanges;
+use autowork_core::engine::Deleted;
+use autowork_core::git::ApplyOutcome;
 use autowork_core::definition::{Automation, StopCondition, Trigger};
 use autowork_core::ids::{AutomationId, BlockerId, RunId};
 use autowork_core::ledger::{Attendance, PermissionDecision, Run, RunState};
@@ -70,13 +73,48 @@ pub async fn set_paused(state: State<'_, AppState>, id: String, paused: bool) ->
         .await?)
 }
 
-/// Returns the run it stopped, if one was active.
+/// Returns the run it stopped, if one was active, and the worktree it kept because runs'
+/// changes there still wait for review.
 #[tauri::command]
 #[specta::specta]
-pub async fn delete_automation(state: State<'_, AppState>, id: String) -> Reply<Option<Run>> {
+pub async fn delete_automation(state: State<'_, AppState>, id: String) -> Reply<Deleted> {
     Ok(state
         .engine
         .delete_automation(&AutomationId::from(id.as_str()))
+        .await?)
+}
+
+/// What a run changed; `null` until it has ended.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_run_changes(
+    state: State<'_, AppState>,
+    run_id: String,
+) -> Reply<Option<RunChanges>> {
+    Ok(state
+        .engine
+        .run_changes(&RunId::from(run_id.as_str()))
+        .await?)
+}
+
+/// Applies a worktree run's changes to the workspace's branch; a conflict changes nothing
+/// and is the outcome, not an error.
+#[tauri::command]
+#[specta::specta]
+pub async fn apply_run(state: State<'_, AppState>, run_id: String) -> Reply<ApplyOutcome> {
+    Ok(state
+        .engine
+        .apply_run(&RunId::from(run_id.as_str()))
+        .await?)
+}
+
+/// Drops a worktree run's changes.
+#[tauri::command]
+#[specta::specta]
+pub async fn discard_run(state: State<'_, AppState>, run_id: String) -> Reply<RunChanges> {
+    Ok(state
+        .engine
+        .discard_run(&RunId::from(run_id.as_str()))
         .await?)
 }
 

@@ -50,11 +50,46 @@ async setPaused(id: string, paused: boolean) : Promise<Result<Automation, ApiErr
 }
 },
 /**
- * Returns the run it stopped, if one was active.
+ * Returns the run it stopped, if one was active, and the worktree it kept because runs'
+ * changes there still wait for review.
  */
-async deleteAutomation(id: string) : Promise<Result<Run | null, ApiError>> {
+async deleteAutomation(id: string) : Promise<Result<Deleted, ApiError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("delete_automation", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * What a run changed; `null` until it has ended.
+ */
+async getRunChanges(runId: string) : Promise<Result<RunChanges | null, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_run_changes", { runId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Applies a worktree run's changes to the workspace's branch; a conflict changes nothing
+ * and is the outcome, not an error.
+ */
+async applyRun(runId: string) : Promise<Result<ApplyOutcome, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("apply_run", { runId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Drops a worktree run's changes.
+ */
+async discardRun(runId: string) : Promise<Result<RunChanges, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("discard_run", { runId }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -336,6 +371,26 @@ default_step_cap: number;
  */
 tray_hint_shown: boolean }
 /**
+ * What [`apply_run`] did. Only `Applied` changed anything.
+ */
+export type ApplyOutcome = 
+/**
+ * A new commit on the workspace's current branch holds the run's changes.
+ */
+{ kind: "applied"; commit: string; files: string[] } | 
+/**
+ * The run's changes conflict with the workspace's branch; nothing was touched.
+ */
+{ kind: "conflict"; paths: string[]; message: string } | 
+/**
+ * Uncommitted changes in the workspace touch files the run changed; nothing was touched.
+ */
+{ kind: "local_changes"; paths: string[]; message: string } | 
+/**
+ * The workspace's branch already has the run's changes.
+ */
+{ kind: "already_applied" }
+/**
  * Whether a person is there to answer (Run now) or not (a schedule).
  */
 export type Attendance = "attended" | "unattended"
@@ -462,6 +517,18 @@ export type CatchUp =
  */
 "skip"
 /**
+ * Where the summary comes from.
+ */
+export type ChangeSource = 
+/**
+ * The work area's repository, before and after: every change, by any tool.
+ */
+"git" | 
+/**
+ * The files `write` and `edit` touched (the work area is not a git repository).
+ */
+"tools"
+/**
  * The window's close button was pressed for the first time: explain the tray.
  */
 export type CloseRequested = null
@@ -469,6 +536,18 @@ export type CloseRequested = null
  * Whether each run starts a new session or continues the automation's last one.
  */
 export type ContextMode = "fresh" | "continue"
+/**
+ * What deleting an automation did.
+ */
+export type Deleted = { 
+/**
+ * The run it stopped, if one was active.
+ */
+stopped: Run | null; 
+/**
+ * The worktree left in place because it holds changes nobody applied or discarded.
+ */
+kept_worktree: KeptWorktree | null }
 /**
  * Every engine event, as the window receives it.
  */
@@ -499,6 +578,23 @@ run_revision: number; blocker_id: BlockerId; reply: BlockerReply } } |
  * streamed deltas, which are not stored.
  */
 seq: number; at: string }
+/**
+ * One changed file.
+ */
+export type FileChange = { 
+/**
+ * Path relative to the repository root, `/`-separated; the new path of a rename.
+ */
+path: string; kind: FileChangeKind; 
+/**
+ * The path before a rename.
+ */
+old_path?: string | null; insertions: number; deletions: number; 
+/**
+ * Binary content: no line counts and no patch lines.
+ */
+binary: boolean }
+export type FileChangeKind = "added" | "modified" | "deleted" | "renamed"
 export type Finished = 
 /**
  * `stop: after_runs` reached its count of finished runs.
@@ -513,6 +609,14 @@ export type Finished =
  */
 "fired_once"
 export type JsonValue = null | boolean | number | string | JsonValue[] | Partial<{ [key in string]: JsonValue }>
+/**
+ * A worktree kept at deletion, so nothing is lost.
+ */
+export type KeptWorktree = { path: string; branch: string; 
+/**
+ * Runs whose changes still wait: apply or discard them (`autowork run apply|discard`).
+ */
+unapplied_runs: RunId[]; message: string }
 /**
  * The newest run of an automation, in brief.
  */
@@ -643,6 +747,18 @@ export type Question = { question: string; choices: string[] }
  * Sent when events were missed (the window fell behind): reload what is shown.
  */
 export type Resync = null
+/**
+ * Where a worktree run's changes stand.
+ */
+export type Review = 
+/**
+ * Nothing to review: the run changed nothing.
+ */
+"empty" | 
+/**
+ * Waiting to be applied or discarded.
+ */
+"pending" | "applied" | "discarded"
 export type Role = "user" | "assistant" | 
 /**
  * Tool results sent back to the model.
@@ -680,6 +796,26 @@ error: RunError | null;
  * Only when `stopped`.
  */
 stop_reason: StopReason | null; session_id: SessionId | null; cost_usd: number; tokens_in: number; tokens_out: number; steps: number; queued_at: string; started_at: string | null; finished_at: string | null }
+/**
+ * What a run changed, recorded when it ended.
+ */
+export type RunChanges = ({ files: FileChange[]; files_changed: number; insertions: number; deletions: number; 
+/**
+ * Unified diff of all files, cut on a line boundary when longer than the limit.
+ */
+patch: string; 
+/**
+ * Whether `patch` was cut.
+ */
+truncated: boolean }) & { run_id: RunId; source: ChangeSource; 
+/**
+ * For worktree runs: the branch and commit holding the changes, and their review.
+ */
+worktree: WorktreeChanges | null; 
+/**
+ * What the summary cannot show (say, shell commands outside a repository).
+ */
+note: string | null; recorded_at: string }
 /**
  * A run with its transcript.
  */
@@ -761,6 +897,26 @@ hint?: string | null }
  * Reasoning effort, for models that support it.
  */
 export type Variant = "low" | "medium" | "high"
+/**
+ * A worktree run's changes as a commit on the worktree's branch.
+ */
+export type WorktreeChanges = { 
+/**
+ * `autowork/<name>`.
+ */
+branch: string; 
+/**
+ * The worktree's directory.
+ */
+path: string; 
+/**
+ * The commit with the run's changes; `None` when the run changed nothing.
+ */
+commit: string | null; review: Review; 
+/**
+ * The commit `apply` made on the workspace's branch.
+ */
+applied_commit: string | null }
 
 /** tauri-specta globals **/
 

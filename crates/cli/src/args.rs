@@ -293,6 +293,18 @@ pub enum RunCommand {
     },
     /// Cancel an active run
     Cancel { id: String },
+    /// What a run changed: files with line counts, then the unified diff
+    Diff {
+        id: String,
+        /// Only the file list and counts, no diff
+        #[arg(long)]
+        stat: bool,
+    },
+    /// Keep a worktree run's changes: apply its commit to the workspace's current branch
+    /// (exits 1 and changes nothing on a conflict)
+    Apply { id: String },
+    /// Drop a worktree run's changes from its worktree
+    Discard { id: String },
 }
 
 #[derive(Debug, Args)]

@@ -36,17 +36,29 @@ pub async fn run(engine: &Engine, command: AutomationCommand, json: bool) -> Out
         }
         AutomationCommand::Delete { id } => {
             let id = AutomationId::from(id.as_str());
-            let stopped = engine.delete_automation(&id).await?;
+            let deleted = engine.delete_automation(&id).await?;
             if json {
-                return output::emit_json(&stopped);
+                return output::emit_json(&deleted);
             }
-            match stopped {
-                Some(run) => emit(&format!(
+            let mut text = match &deleted.stopped {
+                Some(run) => format!(
                     "deleted {id}; its active run was stopped:\n{}",
-                    runs::view(&run)
-                )),
-                None => emit(&format!("deleted {id}\n")),
+                    runs::view(run)
+                ),
+                None => format!("deleted {id}\n"),
+            };
+            if let Some(kept) = &deleted.kept_worktree {
+                text.push_str(&format!(
+                    "kept its worktree {} (branch {}): {}\n",
+                    kept.path, kept.branch, kept.message
+                ));
+                for run in &kept.unapplied_runs {
+                    text.push_str(&format!(
+                        "  autowork run diff {run}   then   autowork run apply {run}  or  autowork run discard {run}\n"
+                    ));
+                }
             }
+            emit(&text)
         }
         AutomationCommand::Pause { id } => set_paused(engine, &id, true, json).await,
         AutomationCommand::Resume { id } => set_paused(engine, &id, false, json).await,

@@ -1,12 +1,15 @@
-//! `autowork run ...`: list, show and cancel runs.
+//! `autowork run ...`: list, show and cancel runs; review their changes (diff, apply,
+//! discard).
 
+use autowork_core::changes::{Review, RunChanges};
+use autowork_core::git::{ApplyOutcome, FileChangeKind};
 use autowork_core::ids::{AutomationId, RunId};
 use autowork_core::ledger::{Blocker, Run};
 use autowork_core::{Engine, RunFilter, RunPage};
 use serde_json::json;
 
 use crate::args::{RunCommand, RunListArgs};
-use crate::output::{clip, emit_either, fields, opt_time, time, Outcome, Table};
+use crate::output::{clip, emit_either, fields, opt_time, time, Failure, Outcome, Table};
 
 pub async fn run(engine: &Engine, command: RunCommand, json: bool) -> Outcome {
     match command {
@@ -32,6 +35,126 @@ pub async fn run(engine: &Engine, command: RunCommand, json: bool) -> Outcome {
             let run = engine.cancel_run(&RunId::from(id.as_str())).await?;
             emit_either(json, &run, view)
         }
+        RunCommand::Diff { id, stat } => {
+            let id = RunId::from(id.as_str());
+            let changes = engine.run_changes(&id).await?;
+            emit_either(json, &changes, |changes| match changes {
+                None => format!("run {id} has recorded no changes yet (it has not ended)\n"),
+                Some(changes) => render_changes(changes, !stat),
+            })
+        }
+        RunCommand::Apply { id } => {
+            let outcome = engine.apply_run(&RunId::from(id.as_str())).await?;
+            emit_either(json, &outcome, |outcome| render_apply(&id, outcome))?;
+            match outcome {
+                ApplyOutcome::Applied { .. } | ApplyOutcome::AlreadyApplied => Ok(()),
+                ApplyOutcome::Conflict { .. } | ApplyOutcome::LocalChanges { .. } => {
+                    Err(Failure::Exit(1))
+                }
+            }
+        }
+        RunCommand::Discard { id } => {
+            let changes = engine.discard_run(&RunId::from(id.as_str())).await?;
+            emit_either(json, &changes, |changes| {
+                format!(
+                    "discarded the changes of run {id} ({} file(s)); the worktree {} is back where the run started\n",
+                    changes.summary.files_changed,
+                    changes.worktree.as_ref().map_or("", |w| w.path.as_str())
+                )
+            })
+        }
+    }
+}
+
+/// `3 files changed, 10 insertions(+), 2 deletions(-)`, one line per file, the review
+/// state for worktree runs, then (with `patch`) the diff.
+pub fn render_changes(changes: &RunChanges, patch: bool) -> String {
+    let summary = &changes.summary;
+    let mut out = String::new();
+    if summary.files.is_empty() {
+        out.push_str("no files changed\n");
+    }
+    for file in &summary.files {
+        let kind = match file.kind {
+            FileChangeKind::Added => "A",
+            FileChangeKind::Modified => "M",
+            FileChangeKind::Deleted => "D",
+            FileChangeKind::Renamed => "R",
+        };
+        let name = match &file.old_path {
+            Some(old) => format!("{old} -> {}", file.path),
+            None => file.path.clone(),
+        };
+        let counts = if file.binary {
+            "binary".to_owned()
+        } else {
+            format!("+{} -{}", file.insertions, file.deletions)
+        };
+        out.push_str(&format!("{kind} {name}  {counts}\n"));
+    }
+    if !summary.files.is_empty() {
+        out.push_str(&format!(
+            "{} file(s) changed, {} insertion(s)(+), {} deletion(s)(-)\n",
+            summary.files_changed, summary.insertions, summary.deletions
+        ));
+    }
+    if let Some(worktree) = &changes.worktree {
+        let review = match worktree.review {
+            Review::Empty => "nothing to review".to_owned(),
+            Review::Pending => format!(
+                "waiting for review: `autowork run apply {id}` or `autowork run discard {id}`",
+                id = changes.run_id
+            ),
+            Review::Applied => format!(
+                "applied{}",
+                worktree
+                    .applied_commit
+                    .as_deref()
+                    .map(|c| format!(" as {}", &c[..c.len().min(12)]))
+                    .unwrap_or_default()
+            ),
+            Review::Discarded => "discarded".to_owned(),
+        };
+        out.push_str(&format!(
+            "worktree: {} (branch {}): {review}\n",
+            worktree.path, worktree.branch
+        ));
+    }
+    if let Some(note) = &changes.note {
+        out.push_str(&format!("note: {note}\n"));
+    }
+    if patch && !summary.patch.is_empty() {
+        out.push('\n');
+        out.push_str(&summary.patch);
+        if !summary.patch.ends_with('\n') {
+            out.push('\n');
+        }
+        if summary.truncated {
+            out.push_str("[the diff was cut at its size limit]\n");
+        }
+    }
+    out
+}
+
+fn render_apply(id: &str, outcome: &ApplyOutcome) -> String {
+    match outcome {
+        ApplyOutcome::Applied { commit, files } => format!(
+            "applied run {id} to the workspace's branch as {} ({} file(s): {})\n",
+            &commit[..commit.len().min(12)],
+            files.len(),
+            files.join(", ")
+        ),
+        ApplyOutcome::AlreadyApplied => {
+            format!("the workspace's branch already has the changes of run {id}\n")
+        }
+        ApplyOutcome::Conflict { paths, message } => format!(
+            "not applied: {message}\nconflicting files: {}\nnothing was changed; the run's changes stay in its worktree\n",
+            paths.join(", ")
+        ),
+        ApplyOutcome::LocalChanges { paths, message } => format!(
+            "not applied: {message}\nfiles with your uncommitted changes: {}\nnothing was changed\n",
+            paths.join(", ")
+        ),
     }
 }
 

@@ -21,6 +21,7 @@ struct Sandbox {
 }
 
 /// What one invocation left behind.
+#[derive(Debug)]
 struct Outcome {
     code: i32,
     stdout: String,
@@ -1368,4 +1369,112 @@ fn the_daemon_fires_a_due_automation_and_stops_on_sigterm() {
         "{}",
         outcome.stderr
     );
+}
+
+/// `git` in `dir`, which must succeed.
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "git {args:?}: {output:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn a_worktree_run_is_reviewed_with_run_diff_then_applied_or_refused_on_a_conflict() {
+    let sandbox = Sandbox::new();
+    let mock = Mock::start(json!({ "turns": [
+        { "tool_calls": [{ "name": "edit", "arguments": {
+            "path": "README.md", "old_string": "Runs agents.", "new_string": "Runs agents, reviewed." } }] },
+        { "text": "Edited." },
+        { "tool_calls": [{ "name": "edit", "arguments": {
+            "path": "README.md", "old_string": "reviewed", "new_string": "reviewed twice" } }] },
+        { "text": "Edited again." },
+    ]}));
+    let workspace = sandbox.workspace.path();
+    std::fs::write(workspace.join("README.md"), "# Autowork\nRuns agents.\n").unwrap();
+    git(workspace, &["init", "-q", "-b", "main"]);
+    git(workspace, &["add", "."]);
+    git(workspace, &["commit", "-q", "-m", "initial"]);
+    sandbox.add_mock_provider(&mock);
+    let definition = json!({
+        "title": "Docs", "prompt": "Polish the README", "workspace": sandbox.workspace(),
+        "model": { "provider_id": "mock", "model_id": "mock-coder" },
+        "placement": { "kind": "worktree", "name": "docs" },
+        "permissions": [{ "tool": "*", "pattern": "*", "action": "allow" }],
+    });
+    let created = sandbox.run_with(
+        sandbox.command("automation create --file - --json"),
+        &definition.to_string(),
+    );
+    assert_eq!(created.code, 0, "stderr: {}", created.stderr);
+    let id = id_of(&created.json());
+
+    let run = sandbox.ok_json(&format!("run-now {id} --wait --json"));
+    assert_eq!(run["state"], "succeeded", "{run}");
+    let run_id = id_of(&run);
+    assert_eq!(
+        std::fs::read_to_string(workspace.join("README.md")).unwrap(),
+        "# Autowork\nRuns agents.\n",
+        "the run worked in its worktree"
+    );
+
+    let diff = sandbox.run(&format!("run diff {run_id}"));
+    assert_eq!(diff.code, 0, "stderr: {}", diff.stderr);
+    for expected in [
+        "M README.md  +1 -1\n",
+        "1 file(s) changed, 1 insertion(s)(+), 1 deletion(s)(-)\n",
+        "(branch autowork/docs): waiting for review",
+        "-Runs agents.\n+Runs agents, reviewed.\n",
+    ] {
+        assert!(
+            diff.stdout.contains(expected),
+            "{expected:?} in:\n{}",
+            diff.stdout
+        );
+    }
+    let stat = sandbox.run(&format!("run diff {run_id} --stat"));
+    assert!(!stat.stdout.contains("+Runs agents"), "{}", stat.stdout);
+
+    let applied = sandbox.ok_json(&format!("run apply {run_id} --json"));
+    assert_eq!(applied["kind"], "applied");
+    assert_eq!(
+        std::fs::read_to_string(workspace.join("README.md")).unwrap(),
+        "# Autowork\nRuns agents, reviewed.\n"
+    );
+    assert!(git(workspace, &["log", "--format=%s"]).starts_with("Docs\n"));
+
+    // The next run starts from the applied README; meanwhile the user edits the same line.
+    let second = sandbox.ok_json(&format!("run-now {id} --wait --json"));
+    assert_eq!(second["state"], "succeeded", "{second}");
+    std::fs::write(
+        workspace.join("README.md"),
+        "# Autowork\nRuns agents, by hand.\n",
+    )
+    .unwrap();
+    git(workspace, &["commit", "-q", "-am", "by hand"]);
+    let conflicting = sandbox.run(&format!("run apply {}", id_of(&second)));
+    assert_eq!(conflicting.code, 1, "{conflicting:?}");
+    assert!(
+        conflicting.stdout.contains("conflicting files: README.md"),
+        "{}",
+        conflicting.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(workspace.join("README.md")).unwrap(),
+        "# Autowork\nRuns agents, by hand.\n",
+        "nothing changed"
+    );
+    let discarded = sandbox.run(&format!("run discard {}", id_of(&second)));
+    assert_eq!(discarded.code, 0, "{discarded:?}");
+    let deleted = sandbox.run(&format!("automation delete {id}"));
+    assert_eq!(deleted.code, 0, "{deleted:?}");
+    assert!(
+        !workspace.join(".autowork/worktrees/docs").exists(),
+        "nothing left to keep"
+    );
+    mock.assert_clean();
 }

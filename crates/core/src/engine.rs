@@ -2,6 +2,7 @@
 //! every operation the desktop shell and the CLI call.
 
 pub(crate) mod automations;
+mod changes;
 mod lease;
 mod runs;
 mod scheduler;
@@ -26,6 +27,7 @@ use crate::ledger::recorder::Recorder;
 use crate::notify::{Notifier, SilentNotifier};
 use crate::store::{self, Store};
 
+pub use changes::{Deleted, KeptWorktree};
 pub use runs::RunPage;
 
 /// File names inside the data directory.
@@ -123,6 +125,14 @@ impl Shared {
     pub fn active_run(&self, id: &RunId) -> Option<(CancellationToken, Arc<Notify>)> {
         let active = self.active.lock().ok()?;
         active.get(id).map(|a| (a.token.clone(), a.resumed.clone()))
+    }
+
+    /// Whether this process still drives a run of the automation.
+    pub fn drives_runs_of(&self, automation_id: &AutomationId) -> bool {
+        self.active
+            .lock()
+            .map(|active| active.values().any(|a| &a.automation_id == automation_id))
+            .unwrap_or(false)
     }
 
     /// Cancels the executions of an automation's runs in this process, at once.

@@ -81,6 +81,14 @@ pub enum Error {
 
     #[error("the engine is shutting down")]
     ShuttingDown,
+
+    #[error(
+        "run `{run_id}` is writing in {path}; wait for it to end or cancel it, then try again"
+    )]
+    WorkAreaBusy { path: String, run_id: String },
+
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -173,6 +181,18 @@ impl From<Error> for ApiError {
             },
             Error::RequestNotPending { .. } => ApiError::Conflict {
                 error: "request_not_pending".into(),
+                message,
+                current_revision: None,
+                current_state: None,
+            },
+            Error::WorkAreaBusy { .. } => ApiError::Conflict {
+                error: "work_area_busy".into(),
+                message,
+                current_revision: None,
+                current_state: None,
+            },
+            Error::Git(_) => ApiError::Conflict {
+                error: "git_failed".into(),
                 message,
                 current_revision: None,
                 current_state: None,

@@ -2,6 +2,7 @@
 //! task that drives one run through the ledger (start, outcome, timeout, cancellation).
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,11 +10,12 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::changes::{self, ChangeLog, ChangeSource, RunChanges, WorkArea};
 use crate::definition::{Automation, Overlap, PermissionRule};
 use crate::engine::Shared;
 use crate::error::{Error, Result};
 use crate::events::Event;
-use crate::ids::SessionId;
+use crate::ids::{RunId, SessionId};
 use crate::ledger::{
     Attendance, Blocker, BlockerReply, ErrorCode, Run, RunState, StopReason, Transition, Usage,
 };
@@ -56,6 +58,10 @@ pub enum BlockError {
 pub struct RunContext {
     pub run: Run,
     pub automation: Automation,
+    /// Where the run works: the workspace, or its worktree for worktree placement.
+    pub work_dir: PathBuf,
+    /// What `write` and `edit` changed, for the change review outside git repositories.
+    pub changes: Arc<ChangeLog>,
     pub(crate) shared: Arc<Shared>,
     pub(crate) token: CancellationToken,
     pub(crate) resumed: Arc<Notify>,
@@ -316,6 +322,23 @@ pub(crate) async fn drive(
         }
     };
 
+    let prepared = tokio::select! {
+        biased;
+        _ = token.cancelled() => return,
+        prepared = prepare_work_area(&automation) => prepared,
+    };
+    let area = match prepared {
+        Ok(area) => area,
+        Err(message) => {
+            finish(Transition::Fail {
+                code: ErrorCode::ExecutionFailed,
+                message,
+            })
+            .await;
+            return;
+        }
+    };
+
     // The time limit runs on the engine's clock from the moment the run started.
     let timeout_minutes = automation.spec.timeout_minutes;
     let deadline = timeout_minutes
@@ -326,9 +349,13 @@ pub(crate) async fn drive(
                 minutes,
             )
         });
+    let change_log = Arc::new(ChangeLog::default());
+    let title = automation.spec.title.clone();
     let ctx = RunContext {
         run,
         automation,
+        work_dir: area.dir.clone(),
+        changes: change_log.clone(),
         shared: shared.clone(),
         token: token.clone(),
         resumed,
@@ -342,23 +369,80 @@ pub(crate) async fn drive(
     };
     let outcome = tokio::select! {
         biased;
-        _ = token.cancelled() => return,
-        outcome = work => Some(outcome),
-        _ = limit => None,
+        _ = token.cancelled() => None,
+        outcome = work => Some(Some(outcome)),
+        _ = limit => Some(None),
+    };
+    if outcome.as_ref().is_some_and(Option::is_none) {
+        token.cancel(); // tell what outlives the dropped future (child processes) to stop
+    }
+    // Recorded before the run's end, so whoever sees it ended finds its changes; a
+    // cancelled run (already ended by whoever cancelled it) is recorded all the same.
+    record_changes(&shared, area, change_log, &run_id, title).await;
+    let Some(outcome) = outcome else {
+        return;
     };
     let transition = match outcome {
         Some(Outcome::Succeeded { result }) => Transition::Succeed { result },
         Some(Outcome::Failed { code, message }) => Transition::Fail { code, message },
-        None => {
-            token.cancel(); // tell what outlives the dropped future (child processes) to stop
-            Transition::Fail {
-                code: ErrorCode::Timeout,
-                message: format!(
-                    "the run passed its time limit of {} minute(s); raise timeout_minutes or narrow the prompt",
-                    timeout_minutes.unwrap_or_default()
-                ),
+        None => Transition::Fail {
+            code: ErrorCode::Timeout,
+            message: format!(
+                "the run passed its time limit of {} minute(s); raise timeout_minutes or narrow the prompt",
+                timeout_minutes.unwrap_or_default()
+            ),
+        },
+    };
+    finish(transition).await;
+}
+
+/// Creates or resets the worktree (worktree placement) and captures the work area.
+async fn prepare_work_area(automation: &Automation) -> std::result::Result<WorkArea, String> {
+    let automation = automation.clone();
+    match tokio::task::spawn_blocking(move || changes::prepare(&automation)).await {
+        Ok(Ok(area)) => Ok(area),
+        Ok(Err(e)) => Err(format!("the work area could not be prepared: {e}")),
+        Err(e) => Err(format!("the work area could not be prepared: {e}")),
+    }
+}
+
+/// Stores what the run changed; a failure to tell is stored as the note, so the run's
+/// review says why it is empty.
+async fn record_changes(
+    shared: &Arc<Shared>,
+    area: WorkArea,
+    log: Arc<ChangeLog>,
+    run_id: &RunId,
+    title: String,
+) {
+    let now = shared.clock.now();
+    let id = run_id.clone();
+    let recorded =
+        tokio::task::spawn_blocking(move || changes::record(&area, &log, &id, &title, now)).await;
+    let changes = match recorded {
+        Ok(Ok(changes)) => changes,
+        failed => {
+            let error = match failed {
+                Ok(Err(e)) => e.to_string(),
+                Err(e) => e.to_string(),
+                Ok(Ok(_)) => return,
+            };
+            tracing::warn!(run = %run_id, error = %error, "could not record what a run changed");
+            RunChanges {
+                run_id: run_id.clone(),
+                source: ChangeSource::Git,
+                summary: Default::default(),
+                worktree: None,
+                note: Some(format!("the run's changes could not be recorded: {error}")),
+                recorded_at: now,
             }
         }
     };
-    finish(transition).await;
+    let stored = async {
+        let mut conn = shared.store.pool().acquire().await?;
+        store::changes::put(&mut conn, &changes).await
+    };
+    if let Err(e) = stored.await {
+        tracing::error!(run = %run_id, error = %e, "could not store what a run changed");
+    }
 }

@@ -5,12 +5,14 @@
 pub mod agent;
 pub mod automation_file;
 pub mod catalog;
+pub mod changes;
 pub mod clock;
 pub mod definition;
 pub mod engine;
 pub mod error;
 pub mod events;
 pub mod executor;
+pub mod git;
 pub mod ids;
 pub mod ledger;
 pub mod notify;

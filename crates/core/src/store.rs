@@ -2,6 +2,7 @@
 //! one function per question the engine asks, so all SQL can be read in this module.
 
 pub(crate) mod automations;
+pub(crate) mod changes;
 pub(crate) mod events;
 pub(crate) mod instances;
 pub(crate) mod runs;

@@ -16,11 +16,13 @@ mod specs;
 mod write;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use crate::changes::ChangeLog;
 use crate::definition::TOOL_NAMES;
 use crate::ledger::Question;
 
@@ -45,6 +47,8 @@ pub struct ToolContext {
     pub bash_timeout: Duration,
     /// Longer output is truncated with a notice saying how much was cut.
     pub output_cap_bytes: usize,
+    /// What files held before `write` and `edit` changed them (the change review).
+    pub changes: Arc<ChangeLog>,
 }
 
 impl ToolContext {
@@ -58,6 +62,7 @@ impl ToolContext {
             cancel,
             bash_timeout: DEFAULT_BASH_TIMEOUT,
             output_cap_bytes: DEFAULT_OUTPUT_CAP_BYTES,
+            changes: Arc::default(),
         }
     }
 }

@@ -104,7 +104,8 @@ impl Turns {
             Some(_) => history_messages(&session.history().await.map_err(engine_failure)?),
             None => Vec::new(),
         };
-        let mut tool_ctx = ToolContext::new(spec.workspace.clone().into(), ctx.cancelled());
+        let mut tool_ctx = ToolContext::new(ctx.work_dir.clone(), ctx.cancelled());
+        tool_ctx.changes = ctx.changes.clone();
         tool_ctx.bash_timeout = agent.bash_timeout;
         let system = system_prompt(ctx);
         Ok(Self {

@@ -2,12 +2,13 @@
 
 use serde_json::Value;
 
+use super::Deleted;
 use super::{Engine, Shared};
 use crate::definition::{merge_patch, parse_spec, Automation, AutomationStatus, ValidationContext};
 use crate::error::{Error, Result, ValidationDetail};
 use crate::events::Event;
 use crate::ids::{AutomationId, SessionId};
-use crate::ledger::{Run, StopReason};
+use crate::ledger::StopReason;
 use crate::store;
 
 impl Engine {
@@ -87,19 +88,16 @@ impl Engine {
 
     /// Deletes an automation. A run of it that was active is stopped (`deleted`) and
     /// returned. Its run history stays readable.
-    pub async fn delete_automation(&self, id: &AutomationId) -> Result<Option<Run>> {
+    pub async fn delete_automation(&self, id: &AutomationId) -> Result<Deleted> {
         // Stop this process's executions before the first await, so none gets further.
         self.shared.cancel_local_runs_of(id);
         // Mark it deleted first: run_now checks this in its own transaction, so no new
         // run can start once the active ones below are stopped.
         let mut tx = self.shared.store.begin_write().await?;
-        let (revision, deleted) = store::automations::revision(&mut tx, id)
-            .await?
-            .ok_or_else(|| not_found(id))?;
-        if deleted {
+        let Some(automation) = store::automations::get(&mut tx, id).await? else {
             return Err(not_found(id));
-        }
-        let revision = revision + 1;
+        };
+        let revision = automation.revision + 1;
         store::automations::mark_deleted(&mut tx, id, revision, self.shared.clock.now()).await?;
         let active = store::runs::active_for_automation(&mut tx, id).await?;
         self.shared
@@ -122,7 +120,20 @@ impl Engine {
                 Err(e) => return Err(e),
             }
         }
-        Ok(stopped)
+        // The stopped runs record their changes as they end; then the worktree can go,
+        // unless it holds changes nobody reviewed.
+        self.settle_runs_of(id).await;
+        let kept_worktree = match self.remove_worktree_of(&automation).await {
+            Ok(kept) => kept,
+            Err(e) => {
+                tracing::warn!(automation = %id, error = %e, "could not remove the worktree of a deleted automation");
+                None
+            }
+        };
+        Ok(Deleted {
+            stopped,
+            kept_worktree,
+        })
     }
 }
 

@@ -365,10 +365,27 @@ pub(crate) async fn get(
     conn: &mut SqliteConnection,
     id: &AutomationId,
 ) -> Result<Option<Automation>> {
+    fetch(conn, id, false).await
+}
+
+/// An automation, deleted or not (the runs of a deleted one stay reviewable).
+pub(crate) async fn get_including_deleted(
+    conn: &mut SqliteConnection,
+    id: &AutomationId,
+) -> Result<Option<Automation>> {
+    fetch(conn, id, true).await
+}
+
+async fn fetch(
+    conn: &mut SqliteConnection,
+    id: &AutomationId,
+    with_deleted: bool,
+) -> Result<Option<Automation>> {
     let row: Option<AutomationRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM automations WHERE id = ? AND deleted_at IS NULL"
+        "SELECT {COLUMNS} FROM automations WHERE id = ? AND (? OR deleted_at IS NULL)"
     ))
     .bind(id.as_str())
+    .bind(with_deleted)
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
@@ -384,20 +401,6 @@ pub(crate) async fn get(
         .map(rule_from_row)
         .collect::<Result<_>>()?;
     row.into_automation(rules).map(Some)
-}
-
-/// The stored revision of an automation, deleted or not.
-pub(crate) async fn revision(
-    conn: &mut SqliteConnection,
-    id: &AutomationId,
-) -> Result<Option<(u64, bool)>> {
-    let row: Option<(i64, Option<i64>)> =
-        sqlx::query_as("SELECT revision, deleted_at FROM automations WHERE id = ?")
-            .bind(id.as_str())
-            .fetch_optional(conn)
-            .await?;
-    row.map(|(revision, deleted_at)| Ok((to_u64("revision", revision)?, deleted_at.is_some())))
-        .transpose()
 }
 
 /// Every live automation, oldest first.

@@ -279,6 +279,20 @@ pub(crate) async fn active_for_automation(
     rows.into_iter().map(RunRow::into_run).collect()
 }
 
+/// The run holding the writer key of `work_area` (running or waiting for input), if any.
+pub(crate) async fn active_writer(
+    conn: &mut SqliteConnection,
+    work_area: &str,
+) -> Result<Option<RunId>> {
+    let id: Option<(String,)> = sqlx::query_as(
+        "SELECT id FROM runs WHERE writer_key = ? AND state IN ('running', 'awaiting_input')",
+    )
+    .bind(work_area)
+    .fetch_optional(conn)
+    .await?;
+    Ok(id.map(|(id,)| RunId::from_string(id)))
+}
+
 /// Active runs whose owner holds no live lease at `now`: their process died.
 pub(crate) async fn orphaned(conn: &mut SqliteConnection, now: DateTime<Utc>) -> Result<Vec<Run>> {
     let rows: Vec<RunRow> = sqlx::query_as(&format!(

@@ -678,6 +678,7 @@ async fn stop_before_first_request(delete: bool) {
             .delete_automation(&automation.id)
             .await
             .unwrap()
+            .stopped
             .unwrap()
     } else {
         t.env.engine.cancel_run(&run.id).await.unwrap()

@@ -91,6 +91,7 @@ async fn stop_at(point: Point, how: How) {
                 .delete_automation(&automation.id)
                 .await
                 .unwrap()
+                .stopped
                 .expect("delete returns the run it stopped"),
             StopReason::Deleted,
         ),

@@ -226,3 +226,37 @@ pub fn assert_nothing_after_terminal(events: &[Event]) {
 pub async fn settle() {
     tokio::time::sleep(Duration::from_millis(200)).await;
 }
+
+/// Makes `dir` a git repository with a test identity and its files as the first commit.
+pub fn git_init(dir: &std::path::Path) {
+    let repo = git2::Repository::init(dir).unwrap();
+    let mut config = repo.config().unwrap();
+    config.set_str("user.name", "Test User").unwrap();
+    config.set_str("user.email", "test@example.com").unwrap();
+    git_commit_all(dir, "initial");
+}
+
+/// Commits everything in the repository at `dir` on its current branch.
+pub fn git_commit_all(dir: &std::path::Path, message: &str) -> String {
+    let repo = git2::Repository::open(dir).unwrap();
+    let mut index = repo.index().unwrap();
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    index.update_all(["*"], None).unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let signature = git2::Signature::now("Test User", "test@example.com").unwrap();
+    let parent = repo.head().ok().map(|head| head.peel_to_commit().unwrap());
+    let parents: Vec<&git2::Commit> = parent.iter().collect();
+    repo.commit(
+        Some("HEAD"),
+        &signature,
+        &signature,
+        message,
+        &tree,
+        &parents,
+    )
+    .unwrap()
+    .to_string()
+}

@@ -422,7 +422,10 @@ async fn pause_and_resume_bump_the_revision_and_deleted_automations_are_gone() {
 
     assert_eq!(
         env.engine.delete_automation(&automation.id).await.unwrap(),
-        None
+        autowork_core::engine::Deleted {
+            stopped: None,
+            kept_worktree: None
+        }
     );
     assert!(matches!(
         env.engine.get_automation(&automation.id).await,

@@ -10,9 +10,19 @@ export function DeleteButton({ automation }: { automation: Automation }) {
   const [asking, setAsking] = useState(false);
   const remove = async () => {
     try {
-      const stopped = await api.deleteAutomation(automation.id);
+      const deleted = await api.deleteAutomation(automation.id);
       automations.remove(automation.id, automation.revision);
-      notices.show(stopped ? "Deleted; its active run was stopped." : "Deleted.");
+      const kept = deleted.kept_worktree;
+      notices.show(
+        [
+          deleted.stopped ? "Deleted; its active run was stopped." : "Deleted.",
+          kept
+            ? `Its worktree ${kept.path} (branch ${kept.branch}) was kept: ${kept.unapplied_runs.length} run(s) still wait to be applied or discarded.`
+            : "",
+        ]
+          .filter(Boolean)
+          .join(" "),
+      );
       navigate({ view: "automations" });
     } catch (e) {
       notices.error("Could not delete", e);

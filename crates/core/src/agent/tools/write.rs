@@ -20,6 +20,7 @@ pub(super) fn write(ctx: &ToolContext, path: &str, content: &str) -> Result<Tool
             ToolError::Failed(format!("cannot create the directories for `{path}`: {e}"))
         })?;
     }
+    ctx.changes.before_write(&target.relative, &target.absolute);
     fs::write(&target.absolute, content)
         .map_err(|e| ToolError::Failed(format!("cannot write `{path}`: {e}")))?;
     let verb = if existed { "updated" } else { "created" };
@@ -45,6 +46,7 @@ pub(super) fn edit(
     let target = paths::resolve(&ctx.workspace, path)?;
     let before = read_text(&target.absolute, path)?;
     let (after, count) = apply_edit(&before, path, old, new, replace_all)?;
+    ctx.changes.before_write(&target.relative, &target.absolute);
     fs::write(&target.absolute, after)
         .map_err(|e| ToolError::Failed(format!("cannot write `{path}`: {e}")))?;
     Ok(ToolResult {

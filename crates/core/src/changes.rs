@@ -1,0 +1,288 @@
+//! Change review: where a run works (its worktree, else the workspace), what it changed, and
+//! keeping or discarding a worktree run's changes.
+//!
+//! Before a run starts, its work area is captured (a git tree of the files on disk, or
+//! nothing outside a repository); when it ends, it is captured again and the difference is
+//! stored with the run. A worktree run's changes are also committed on the worktree's
+//! branch, named by a ref per run, so a later run's reset cannot lose them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::definition::{Automation, ContextMode, Placement};
+use crate::git::{self, ChangeSummary, FileChange, FileChangeKind, GitError, Snapshot};
+use crate::ids::RunId;
+
+/// The largest patch stored with a run; longer ones are cut on a line boundary.
+pub const PATCH_MAX_BYTES: usize = 256 * 1024;
+
+/// What a run changed, recorded when it ended.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunChanges {
+    pub run_id: RunId,
+    pub source: ChangeSource,
+    #[serde(flatten)]
+    pub summary: ChangeSummary,
+    /// For worktree runs: the branch and commit holding the changes, and their review.
+    pub worktree: Option<WorktreeChanges>,
+    /// What the summary cannot show (say, shell commands outside a repository).
+    pub note: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// Where the summary comes from.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeSource {
+    /// The work area's repository, before and after: every change, by any tool.
+    Git,
+    /// The files `write` and `edit` touched (the work area is not a git repository).
+    Tools,
+}
+
+impl ChangeSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeSource::Git => "git",
+            ChangeSource::Tools => "tools",
+        }
+    }
+}
+
+/// A worktree run's changes as a commit on the worktree's branch.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorktreeChanges {
+    /// `autowork/<name>`.
+    pub branch: String,
+    /// The worktree's directory.
+    pub path: String,
+    /// The commit with the run's changes; `None` when the run changed nothing.
+    pub commit: Option<String>,
+    pub review: Review,
+    /// The commit `apply` made on the workspace's branch.
+    pub applied_commit: Option<String>,
+}
+
+/// Where a worktree run's changes stand.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Review {
+    /// Nothing to review: the run changed nothing.
+    Empty,
+    /// Waiting to be applied or discarded.
+    Pending,
+    Applied,
+    Discarded,
+}
+
+impl Review {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Review::Empty => "empty",
+            Review::Pending => "pending",
+            Review::Applied => "applied",
+            Review::Discarded => "discarded",
+        }
+    }
+}
+
+/// The contents files had before `write` or `edit` first changed them in this run, for
+/// work areas without git.
+#[derive(Debug, Default)]
+pub struct ChangeLog {
+    before: Mutex<BTreeMap<String, Before>>,
+}
+
+#[derive(Debug, Clone)]
+enum Before {
+    Missing,
+    Text(String),
+    /// Not text, or unreadable: listed without a patch.
+    Opaque,
+}
+
+impl ChangeLog {
+    /// Remembers what `absolute` (shown as `relative`) holds now, unless this run already
+    /// changed it.
+    pub fn before_write(&self, relative: &str, absolute: &Path) {
+        let Ok(mut before) = self.before.lock() else {
+            return;
+        };
+        if before.contains_key(relative) {
+            return;
+        }
+        before.insert(relative.to_owned(), read_before(absolute));
+    }
+
+    fn summary(&self, root: &Path) -> ChangeSummary {
+        let before = match self.before.lock() {
+            Ok(before) => before.clone(),
+            Err(_) => return ChangeSummary::default(),
+        };
+        let mut texts = Vec::new();
+        let mut opaque = Vec::new();
+        for (path, before) in before {
+            let after = read_before(&root.join(&path));
+            match (before, after) {
+                (Before::Missing, Before::Missing) => {}
+                (Before::Text(a), Before::Text(b)) if a == b => {}
+                (
+                    before @ (Before::Missing | Before::Text(_)),
+                    after @ (Before::Missing | Before::Text(_)),
+                ) => {
+                    texts.push((path, before.into_text(), after.into_text()));
+                }
+                (before, after) => {
+                    let kind = match (before, after) {
+                        (Before::Missing, _) => FileChangeKind::Added,
+                        (_, Before::Missing) => FileChangeKind::Deleted,
+                        _ => FileChangeKind::Modified,
+                    };
+                    opaque.push(FileChange {
+                        path,
+                        kind,
+                        old_path: None,
+                        insertions: 0,
+                        deletions: 0,
+                        binary: true,
+                    });
+                }
+            }
+        }
+        let mut summary = git::diff_texts(&texts, PATCH_MAX_BYTES);
+        summary.files_changed += u32::try_from(opaque.len()).unwrap_or(u32::MAX);
+        summary.files.extend(opaque);
+        summary.files.sort_by(|a, b| a.path.cmp(&b.path));
+        summary
+    }
+}
+
+impl Before {
+    fn into_text(self) -> Option<String> {
+        match self {
+            Before::Text(text) => Some(text),
+            Before::Missing | Before::Opaque => None,
+        }
+    }
+}
+
+fn read_before(path: &Path) -> Before {
+    match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Before::Text(text),
+            Err(_) => Before::Opaque,
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Before::Missing,
+        Err(_) => Before::Opaque,
+    }
+}
+
+/// Where a run works, captured before it starts.
+#[derive(Debug, Clone)]
+pub(crate) struct WorkArea {
+    /// The directory tools are confined to.
+    pub dir: PathBuf,
+    /// The worktree (name, branch) for worktree placement.
+    pub worktree: Option<(String, String)>,
+    /// The work area as a git tree before the run; `None` outside a repository.
+    pub baseline: Option<Snapshot>,
+}
+
+/// Makes the run's work area ready: for worktree placement, creates the worktree or resets
+/// it to the workspace's `HEAD` (a `continue` run keeps its branch); then captures it.
+/// Blocking: call from `spawn_blocking`.
+pub(crate) fn prepare(automation: &Automation) -> Result<WorkArea, GitError> {
+    let spec = &automation.spec;
+    let workspace = Path::new(&spec.workspace);
+    let (dir, worktree) = match &spec.placement {
+        Placement::InPlace => (workspace.to_path_buf(), None),
+        Placement::Worktree { name } => {
+            let fresh = spec.context == ContextMode::Fresh || automation.session_id.is_none();
+            let prepared = git::prepare_worktree(workspace, name, fresh)?;
+            (prepared.path, Some((name.clone(), prepared.branch)))
+        }
+    };
+    let baseline = if git::is_repository(&dir) {
+        match git::snapshot(&dir) {
+            Ok(snapshot) => Some(snapshot),
+            // In place, a repository we cannot read should not stop the run: its changes are
+            // then listed from the tools. A worktree we made must be readable.
+            Err(e) if worktree.is_none() => {
+                tracing::warn!(dir = %dir.display(), error = %e, "cannot capture the work area; changes will come from the tools");
+                None
+            }
+            Err(e) => return Err(e),
+        }
+    } else {
+        None
+    };
+    Ok(WorkArea {
+        dir,
+        worktree,
+        baseline,
+    })
+}
+
+/// What the run changed, from the baseline (git) or the tools' log; for a worktree run, the
+/// changes are committed on its branch first. Blocking: call from `spawn_blocking`.
+pub(crate) fn record(
+    area: &WorkArea,
+    log: &ChangeLog,
+    run_id: &RunId,
+    title: &str,
+    now: DateTime<Utc>,
+) -> Result<RunChanges, GitError> {
+    let Some(baseline) = &area.baseline else {
+        return Ok(RunChanges {
+            run_id: run_id.clone(),
+            source: ChangeSource::Tools,
+            summary: log.summary(&area.dir),
+            worktree: None,
+            note: Some(
+                "the work area is not a git repository: files changed by shell commands are not listed"
+                    .to_owned(),
+            ),
+            recorded_at: now,
+        });
+    };
+    let after = git::snapshot(&area.dir)?;
+    let summary = git::diff_trees(&area.dir, &baseline.tree, &after.tree, PATCH_MAX_BYTES)?;
+    let worktree = match &area.worktree {
+        None => None,
+        Some((_, branch)) => {
+            let message = format!("{title}\n\nAutowork run {run_id}\n");
+            let commit = if summary.files.is_empty() {
+                None
+            } else {
+                git::commit_worktree(&area.dir, run_id.as_str(), &message)?
+            };
+            Some(WorktreeChanges {
+                branch: branch.clone(),
+                path: area.dir.display().to_string(),
+                review: if commit.is_some() {
+                    Review::Pending
+                } else {
+                    Review::Empty
+                },
+                commit: commit.map(|c| c.commit),
+                applied_commit: None,
+            })
+        }
+    };
+    Ok(RunChanges {
+        run_id: run_id.clone(),
+        source: ChangeSource::Git,
+        summary,
+        worktree,
+        note: None,
+        recorded_at: now,
+    })
+}
