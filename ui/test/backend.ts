@@ -2,7 +2,7 @@
 import { emit } from "@tauri-apps/api/event";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { act } from "@testing-library/react";
-import type { ApiError, Automation, EventRecord, Run } from "../src/bindings";
+import type { ApiError, Automation, EventRecord, Run, RunChanges, WorktreeChanges } from "../src/bindings";
 
 export type Handler = (args: Record<string, unknown>) => unknown;
 
@@ -29,6 +29,11 @@ const defaults: Record<string, Handler> = {
   }),
   preview_schedule: () => ({ fires: ["2030-01-01T02:00:00Z"], description: "Every day at 02:00 (UTC)" }),
   get_autostart: () => false,
+  // Runs recorded before change review have no changes: most tests need nothing more.
+  get_run_changes: () => null,
+  apply_run: () => ({ kind: "applied", commit: "c0ffee0123456789", files: ["src/lib.rs"] }),
+  discard_run: (a) =>
+    changes({ run_id: a.runId as string, worktree: worktreeChanges({ review: "discarded" }) }),
 };
 
 /** Installs the fake backend; `handlers` override the defaults. Returns the call log. */
@@ -122,6 +127,36 @@ export function run(over: Partial<Run> = {}): Run {
     queued_at: "2030-01-01T00:00:00Z",
     started_at: "2030-01-01T00:00:01Z",
     finished_at: null,
+    ...over,
+  };
+}
+
+/** An in-place run's changes in a git repository: one modified file. */
+export function changes(over: Partial<RunChanges> = {}): RunChanges {
+  return {
+    run_id: "run_1",
+    source: "git",
+    files: [{ path: "src/lib.rs", kind: "modified", old_path: null, insertions: 1, deletions: 1, binary: false }],
+    files_changed: 1,
+    insertions: 1,
+    deletions: 1,
+    patch: "--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1 +1 @@\n-fn old() {}\n+fn new() {}\n",
+    truncated: false,
+    worktree: null,
+    note: null,
+    recorded_at: "2030-01-01T00:01:00Z",
+    ...over,
+  };
+}
+
+/** A worktree run's changes waiting for review. */
+export function worktreeChanges(over: Partial<WorktreeChanges> = {}): WorktreeChanges {
+  return {
+    branch: "autowork/nightly",
+    path: "/home/me/project/.autowork/worktrees/nightly",
+    commit: "1234567890abcdef",
+    review: "pending",
+    applied_commit: null,
     ...over,
   };
 }

@@ -58,6 +58,9 @@ export const answerQuestion = (callId: string, answers: string[]) =>
   unwrap(commands.answerQuestion(callId, answers));
 export const inbox = () => unwrap(commands.inbox());
 export const markSeen = (runIds: string[]) => unwrap(commands.markSeen(runIds));
+export const getRunChanges = (runId: string) => unwrap(commands.getRunChanges(runId));
+export const applyRun = (runId: string) => unwrap(commands.applyRun(runId));
+export const discardRun = (runId: string) => unwrap(commands.discardRun(runId));
 export const setFocusedRun = (runId: string | null) => unwrap(commands.setFocusedRun(runId));
 
 // Models, providers, settings

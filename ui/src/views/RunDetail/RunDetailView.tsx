@@ -10,6 +10,7 @@ import { isActive, runs } from "../../stores/runs";
 import { resyncTick } from "../../stores/sync";
 import { useTranscript } from "../../stores/transcripts";
 import { BlockerPanel } from "./BlockerPanel";
+import { RunChangesSection } from "./Changes";
 import { RunHeader } from "./RunHeader";
 import { Transcript } from "./Transcript";
 
@@ -65,6 +66,8 @@ export function RunDetailView({ runId }: { runId: string }) {
       {run.state === "awaiting_input" && run.blocker && <BlockerPanel blocker={run.blocker} />}
       <Transcript state={state} />
       <Outcome run={run} />
+      {/* Keyed: another run's changes start from nothing, not from this one's. */}
+      <RunChangesSection key={run.id} run={run} />
     </section>
   );
 }
