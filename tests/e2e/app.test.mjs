@@ -4,7 +4,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -129,6 +129,11 @@ test("create an automation, run it, approve the edit from the blocker panel, see
   );
   await shot("06-run-succeeded");
   assert.equal(readFileSync(join(workspace, "notes.txt"), "utf8"), "hello from the desktop\n");
+  // Outside git, the review lists what the edit tool changed.
+  await session.waitFor(
+    async () => (await session.text('[data-testid="run-changes-file"]')).includes("notes.txt"),
+    "the changed file in the run's review",
+  );
 
   await session.click('[data-testid="nav-settings"]');
   await shot("07-settings");
@@ -160,4 +165,59 @@ test("approve a permission from the notification's action", async () => {
     "the run to succeed",
     20000,
   );
+});
+
+test("a worktree run leaves the workspace alone until its changes are applied", async () => {
+  const repo = mkdtempSync(join(tmpdir(), "autowork-e2e-repo-"));
+  writeFileSync(join(repo, "notes.txt"), "hello world\n");
+  const git = (...args) =>
+    execFileSync("git", ["-c", "user.name=E2E", "-c", "user.email=e2e@example.com", ...args], { cwd: repo });
+  git("init", "-q");
+  git("add", ".");
+  git("commit", "-q", "-m", "initial");
+
+  await session.click('[data-testid="nav-automations"]');
+  await session.click('[data-testid="new-automation"]');
+  await session.type('[data-testid="field-title"]', "Review in a worktree");
+  await session.type('[data-testid="field-prompt"]', "Update the greeting in notes.txt.");
+  await session.type('[data-testid="field-workspace"]', repo);
+  await session.select('[data-testid="field-model"]', "mock/mock-coder");
+  await session.type("#field-worktree", "greet");
+  await session.click('[data-testid="save-automation"]');
+
+  await session.click('[data-testid="nav-automations"]');
+  await session.waitFind('[data-testid="automation-row"]');
+  await session.execute(
+    `const row = [...document.querySelectorAll('[data-testid="automation-row"]')]
+       .find((r) => r.textContent.includes(arguments[0]));
+     row.querySelector('[data-testid="run-now"]').click();`,
+    ["Review in a worktree"],
+  );
+  await session.waitFind('[data-testid="blocker-panel"]', 20000);
+  await session.click('[data-testid="approve-once"]');
+  await session.waitFor(
+    async () => (await session.text('[data-testid="run-state"]')).trim() === "succeeded",
+    "the worktree run to succeed",
+    20000,
+  );
+  assert.equal(readFileSync(join(repo, "notes.txt"), "utf8"), "hello world\n", "the workspace is untouched");
+  assert.equal(
+    readFileSync(join(repo, ".autowork/worktrees/greet/notes.txt"), "utf8"),
+    "hello from a worktree\n",
+  );
+  await session.waitFor(
+    async () => (await session.text('[data-testid="run-changes-summary"]')).includes("1 file"),
+    "the run's change summary",
+  );
+  await session.execute(`document.querySelector('[data-testid="run-changes"]').scrollIntoView()`);
+  await shot("09-worktree-review");
+
+  await session.click('[data-testid="apply-run"]');
+  await session.waitFor(
+    async () => (await session.text('[data-testid="run-review"]')).includes("Applied as"),
+    "the review to say applied",
+  );
+  await shot("10-worktree-applied");
+  assert.equal(readFileSync(join(repo, "notes.txt"), "utf8"), "hello from a worktree\n");
+  assert.match(git("log", "--format=%s").toString(), /^Review in a worktree\n/);
 });

@@ -247,7 +247,7 @@ pub(crate) fn record(
             summary: log.summary(&area.dir),
             worktree: None,
             note: Some(
-                "the work area is not a git repository: files changed by shell commands are not listed"
+                "The work area is not a git repository, so files changed by shell commands are not listed."
                     .to_owned(),
             ),
             recorded_at: now,
