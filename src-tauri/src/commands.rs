@@ -3,9 +3,9 @@
 use autowork_core::agent::provider::{self, ProviderConfig, ProviderSettings};
 use autowork_core::catalog::CatalogModel;
 use autowork_core::changes::RunChanges;
+use autowork_core::definition::{Automation, StopCondition, Trigger};
 use autowork_core::engine::Deleted;
 use autowork_core::git::ApplyOutcome;
-use autowork_core::definition::{Automation, StopCondition, Trigger};
 use autowork_core::ids::{AutomationId, BlockerId, RunId};
 use autowork_core::ledger::{Attendance, PermissionDecision, Run, RunState};
 use autowork_core::schedule::{self, SchedulePreview};
