@@ -64,7 +64,9 @@ pub enum GitError {
     NoCommits { path: PathBuf },
 
     #[error(
-        "the worktree `{}` has uncommitted changes ({}); commit or remove them first",
+        "the worktree `{}` has uncommitted changes ({}), left by a run that did not finish or \
+         made by hand; commit them there (then apply or merge that commit yourself) or remove \
+         them, and run again",
         .path.display(),
         .paths.join(", ")
     )]

@@ -60,9 +60,10 @@ fn registration(name: &str) -> String {
 ///   was deleted by hand is pruned and created again.
 /// - Adds `/.autowork/` to the repository's `info/exclude` (once) so the workspace's status
 ///   stays clean; the user's `.gitignore` is never edited.
-/// - `fresh`: resets the branch and the worktree to the workspace's current HEAD commit,
-///   dropping uncommitted changes and untracked (not ignored) files. Otherwise the branch
-///   stays where the previous run left it.
+/// - `fresh`: resets the branch and the worktree to the workspace's current HEAD commit.
+///   Uncommitted changes there (left by a run the app crashed in, or made by hand) are
+///   refused with [`GitError::DirtyWorktree`], never reset away. Otherwise the branch stays
+///   where the previous run left it.
 pub fn prepare_worktree(
     workspace: &Path,
     name: &str,
@@ -81,6 +82,13 @@ pub fn prepare_worktree(
 
     let worktree = Repository::open(&path).map_err(fail(&repo, "open the worktree"))?;
     if fresh && !branch_created {
+        // A run commits everything it changed, so anything uncommitted here was left by a
+        // run that never finished (the app crashed) or edited by hand: refuse rather than
+        // reset it away.
+        let dirty = uncommitted_paths(&worktree)?;
+        if !dirty.is_empty() {
+            return Err(GitError::DirtyWorktree { path, paths: dirty });
+        }
         let branch_ref = format!("refs/heads/{branch}");
         worktree
             .set_head(&branch_ref)

@@ -181,7 +181,7 @@ fn continue_run_keeps_the_branch_where_the_last_run_left_it() {
 }
 
 #[test]
-fn fresh_run_resets_to_the_workspace_head_and_removes_untracked_files() {
+fn fresh_run_resets_to_the_workspace_head_but_never_resets_uncommitted_work_away() {
     let ws = Workspace::new();
     let run = run_in_worktree(&ws, "docs", "run-1", "changed\n");
     let path = git::worktree_path(&ws.root, "docs");
@@ -192,18 +192,35 @@ fn fresh_run_resets_to_the_workspace_head_and_removes_untracked_files() {
     ws.write("b.txt", "moved on\n");
     let moved = ws.commit_all("workspace moves on");
 
+    let refused = git::prepare_worktree(&ws.root, "docs", true).unwrap_err();
+    let GitError::DirtyWorktree { paths, .. } = &refused else {
+        panic!("expected a dirty worktree: {refused:?}");
+    };
+    assert_eq!(
+        paths,
+        &vec![
+            "b.txt".to_owned(),
+            "junk.txt".to_owned(),
+            "junk/deep/file.txt".to_owned()
+        ]
+    );
+    assert!(refused.to_string().contains("did not finish"), "{refused}");
+    let read = |relative: &str| std::fs::read_to_string(path.join(relative)).ok();
+    assert_eq!(
+        read("b.txt").as_deref(),
+        Some("uncommitted edit"),
+        "nothing lost"
+    );
+
+    // Once the user cleaned up, the fresh run starts at the workspace's HEAD.
+    std::fs::remove_file(path.join("junk.txt")).unwrap();
+    std::fs::remove_dir_all(path.join("junk/deep")).unwrap();
+    write(&path, "b.txt", "bee\n");
     let prepared = git::prepare_worktree(&ws.root, "docs", true).unwrap();
     assert_eq!(prepared.base, moved.to_string());
     assert_eq!(branch_tip(&ws.repo, "autowork/docs"), Some(moved));
-    let read = |relative: &str| std::fs::read_to_string(path.join(relative)).ok();
     assert_eq!(read("a.txt").as_deref(), Some("one\ntwo\nthree\n"));
     assert_eq!(read("b.txt").as_deref(), Some("moved on\n"));
-    assert_eq!(read("junk.txt"), None);
-    assert_eq!(read("junk/deep/file.txt"), None);
-    assert!(
-        !path.join("junk/deep").exists(),
-        "emptied directories go too"
-    );
     assert_eq!(
         read("junk/kept.log").as_deref(),
         Some("ignored files survive")

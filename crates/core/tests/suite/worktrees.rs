@@ -423,3 +423,44 @@ async fn outside_git_the_changes_come_from_write_and_edit() {
     assert!(changes.summary.patch.contains("+hello edit"));
     assert!(changes.note.unwrap().contains("shell commands"));
 }
+
+#[tokio::test]
+async fn git_trouble_fails_the_run_with_what_to_do() {
+    let env = repo_env().await;
+    let automation = automation(&env, in_worktree("fix")).await;
+    writes(&env, &[("a.txt", "run one\n")]);
+    run_to_end(&env, &automation).await;
+
+    // Work left uncommitted in the worktree (a crash mid-run, or a hand edit) is not reset away.
+    let worktree = env.workspace.join(".autowork/worktrees/fix");
+    std::fs::write(worktree.join("b.txt"), "by hand\n").unwrap();
+    let run = env
+        .engine
+        .run_now(&automation.id, Attendance::Attended)
+        .await
+        .unwrap();
+    let failed = wait_for_state(&env.engine, &run.id, RunState::Failed).await;
+    let message = failed.error.unwrap().message;
+    assert!(
+        message.contains("uncommitted changes (b.txt)") && message.contains("did not finish"),
+        "{message}"
+    );
+    assert_eq!(read(&worktree, "b.txt"), "by hand\n", "nothing lost");
+    std::fs::remove_file(worktree.join("b.txt")).unwrap();
+    git_commit_all(&worktree, "hand-made, committed");
+
+    // Another git process holding the worktree's index.
+    std::fs::write(
+        env.workspace.join(".git/worktrees/autowork-fix/index.lock"),
+        "",
+    )
+    .unwrap();
+    let run = env
+        .engine
+        .run_now(&automation.id, Attendance::Attended)
+        .await
+        .unwrap();
+    let failed = wait_for_state(&env.engine, &run.id, RunState::Failed).await;
+    let message = failed.error.unwrap().message;
+    assert!(message.contains("index.lock"), "{message}");
+}
