@@ -286,3 +286,46 @@ pub(crate) fn record(
         recorded_at: now,
     })
 }
+
+/// After a crash: the changes a worktree run left uncommitted in its worktree are committed
+/// as that run's (reviewable like any other, and out of the next fresh run's way). `None`
+/// when the worktree is missing or clean. Blocking: call from `spawn_blocking`.
+pub(crate) fn recover(
+    automation: &Automation,
+    run_id: &RunId,
+    now: DateTime<Utc>,
+) -> Result<Option<RunChanges>, GitError> {
+    let Placement::Worktree { name } = &automation.spec.placement else {
+        return Ok(None);
+    };
+    let dir = git::worktree_path(Path::new(&automation.spec.workspace), name);
+    if !dir.is_dir() {
+        return Ok(None);
+    }
+    let message = format!(
+        "{} (recovered)\n\nAutowork run {run_id}, left unfinished when its process stopped\n",
+        automation.spec.title
+    );
+    let Some(commit) = git::commit_worktree(&dir, run_id.as_str(), &message)? else {
+        return Ok(None);
+    };
+    let summary = git::diff_trees(&dir, &commit.base, &commit.commit, PATCH_MAX_BYTES)?;
+    Ok(Some(RunChanges {
+        run_id: run_id.clone(),
+        source: ChangeSource::Git,
+        summary,
+        worktree: Some(WorktreeChanges {
+            branch: git::worktree_branch(name),
+            path: dir.display().to_string(),
+            commit: Some(commit.commit),
+            review: Review::Pending,
+            applied_commit: None,
+        }),
+        note: Some(
+            "The run's process stopped before the run ended; these are the changes it had made \
+             by then, recovered from its worktree."
+                .to_owned(),
+        ),
+        recorded_at: now,
+    }))
+}

@@ -11,7 +11,7 @@ use super::{EngineConfig, Shared};
 use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::ledger::{RunState, StopReason, Transition};
-use crate::store;
+use crate::{changes, store};
 
 /// Outbox events older than this are dropped at start-up; the ledger keeps the history.
 const OUTBOX_RETENTION_DAYS: i64 = 7;
@@ -37,6 +37,40 @@ pub(super) async fn release(shared: &Shared) -> Result<()> {
     store::instances::release(&mut conn, &shared.instance).await
 }
 
+/// Keeps what a closed orphan changed in its worktree (see [`changes::recover`]).
+async fn recover_changes(shared: &Shared, run: &crate::ledger::Run) {
+    let recovered = async {
+        let automation = {
+            let mut conn = shared.store.pool().acquire().await?;
+            store::automations::get_including_deleted(&mut conn, &run.automation_id).await?
+        };
+        let Some(automation) = automation else {
+            return Ok(None);
+        };
+        let (id, now) = (run.id.clone(), shared.clock.now());
+        let changes = tokio::task::spawn_blocking(move || changes::recover(&automation, &id, now))
+            .await
+            .map_err(|e| Error::Io {
+                context: "recovering a worktree's changes stopped".into(),
+                source: std::io::Error::other(e),
+            })??;
+        if let Some(changes) = &changes {
+            let mut conn = shared.store.pool().acquire().await?;
+            store::changes::put(&mut conn, changes).await?;
+        }
+        Ok::<_, Error>(changes)
+    };
+    match recovered.await {
+        Ok(Some(changes)) => {
+            tracing::info!(run = %run.id, files = changes.summary.files_changed, "recovered the changes of a run left by a dead process")
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(run = %run.id, error = %e, "could not recover the changes of a run left by a dead process")
+        }
+    }
+}
+
 /// Closes active runs whose owning process holds no live lease: `queued`/`running` become
 /// `stopped`/`expired`, `awaiting_input` becomes `stopped`/`blocker_lost`. Their writer keys
 /// are freed with them.
@@ -60,6 +94,9 @@ pub(super) async fn recover_orphans(shared: &Shared) -> Result<usize> {
             Ok(_) => {
                 closed += 1;
                 tracing::info!(run = %run.id, reason = %reason, "closed a run left by a dead process");
+                if run.started_at.is_some() {
+                    recover_changes(shared, &run).await;
+                }
             }
             Err(Error::IllegalTransition { .. }) => {} // closed meanwhile by someone else
             Err(e) => return Err(e),

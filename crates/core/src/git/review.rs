@@ -84,7 +84,8 @@ pub fn snapshot(work_dir: &Path) -> Result<Snapshot, GitError> {
     })
 }
 
-/// The changes from tree `before` to tree `after` (ids from [`snapshot`]) in the repository
+/// The changes from tree `before` to tree `after` (ids from [`snapshot`], or commit ids) in
+/// the repository
 /// containing `work_dir`, with renames detected and the patch cut at `max_patch_bytes`.
 pub fn diff_trees(
     work_dir: &Path,
@@ -252,10 +253,12 @@ impl Summary {
     }
 }
 
+/// A tree by its id, or the tree of a commit by the commit's id.
 fn find_tree<'r>(repo: &'r Repository, id: &str) -> Result<git2::Tree<'r>, GitError> {
     let oid = Oid::from_str(id)
-        .map_err(|_| GitError::git("read a snapshot", format!("`{id}` is not a tree id")))?;
-    repo.find_tree(oid)
+        .map_err(|_| GitError::git("read a snapshot", format!("`{id}` is not an object id")))?;
+    repo.find_object(oid, None)
+        .and_then(|object| object.peel_to_tree())
         .map_err(fail(repo, "read a snapshot tree"))
 }
 

@@ -35,7 +35,12 @@ async fn crash_child() {
     };
     let executor = ScriptedExecutor::new();
     let blocks = mode == "block";
+    let writes = mode == "write";
     executor.script(move |ctx, _| async move {
+        if writes {
+            std::fs::write(ctx.work_dir.join("half-done.txt"), "unfinished\n").unwrap();
+            println!("WROTE");
+        }
         if blocks {
             let _ = ctx
                 .block(Blocker::Question {
@@ -165,6 +170,72 @@ async fn runs_of_killed_processes_are_closed_and_live_ones_left_alone() {
     drop(live);
     restarted.shutdown().await;
     let _ = Arc::strong_count(&executor);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_worktree_runs_changes_are_recovered_for_review() {
+    let env = TestEnv::new().await;
+    std::fs::write(env.workspace.join("a.txt"), "one\n").unwrap();
+    git_init(&env.workspace);
+    let mut definition = env.definition();
+    definition["placement"] = serde_json::json!({"kind": "worktree", "name": "crashy"});
+    let automation = env.engine.create_automation(&definition).await.unwrap();
+    let worktree = env.workspace.join(".autowork/worktrees/crashy");
+
+    let mut killed = spawn_child(&env, &automation.id, "write");
+    wait_for_state(&env.engine, &killed.run_id, RunState::Running).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !worktree.join("half-done.txt").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the child never wrote"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    killed.child.kill().unwrap();
+    killed.child.wait().unwrap();
+
+    let executor = ScriptedExecutor::new();
+    let restarted = Engine::open(config(env.data_dir(), executor.clone()).lease_ttl(CHILD_LEASE))
+        .await
+        .unwrap();
+    wait_for_state(&restarted, &killed.run_id, RunState::Stopped).await;
+    let changes = loop {
+        if let Some(changes) = restarted.run_changes(&killed.run_id).await.unwrap() {
+            break changes;
+        }
+        assert!(
+            std::time::Instant::now() < deadline + Duration::from_secs(20),
+            "no changes recovered"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(changes.summary.files[0].path, "half-done.txt");
+    assert!(changes
+        .note
+        .unwrap()
+        .contains("stopped before the run ended"));
+    assert_eq!(
+        changes.worktree.unwrap().review,
+        autowork_core::changes::Review::Pending
+    );
+
+    // The worktree is clean again, so the next fresh run goes ahead.
+    let next = restarted
+        .run_now(&automation.id, Attendance::Attended)
+        .await
+        .unwrap();
+    wait_for_state(&restarted, &next.id, RunState::Succeeded).await;
+    assert!(
+        !worktree.join("half-done.txt").exists(),
+        "the fresh run starts at the workspace's HEAD"
+    );
+    restarted.apply_run(&killed.run_id).await.unwrap();
+    assert_eq!(
+        std::fs::read_to_string(env.workspace.join("half-done.txt")).unwrap(),
+        "unfinished\n"
+    );
+    restarted.shutdown().await;
 }
 
 #[tokio::test]
