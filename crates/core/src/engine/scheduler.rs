@@ -120,12 +120,14 @@ async fn plan(
             .remove(automation.id.as_str())
             .map_or(0, |s| s.runs_done);
         match next_fire(&automation, runs_done) {
-            Some(at) if at <= now => due.push(automation),
+            Some(at) if at <= now => due.push((at, automation)),
             Some(at) => earliest = Some(earliest.map_or(at, |e| e.min(at))),
             None => {}
         }
     }
-    Ok((due, earliest))
+    // Earliest due first (ties by id, the order of creation), so a backlog fires in order.
+    due.sort_by(|(a, x), (b, y)| a.cmp(b).then_with(|| x.id.cmp(&y.id)));
+    Ok((due.into_iter().map(|(_, a)| a).collect(), earliest))
 }
 
 /// Fires one automation: in one transaction, records the missed fires, queues the run for the
