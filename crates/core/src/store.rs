@@ -28,6 +28,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    writer: SqlitePool,
 }
 
 impl Store {
@@ -49,10 +50,20 @@ impl Store {
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        // Write transactions of this process queue for one connection, in order, instead of
+        // each sleeping in SQLite's busy handler while the lock sits free (a burst of
+        // scheduled fires with their runs starting and ending spent most of its time
+        // there). Other processes still wait through the busy timeout.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(BUSY_TIMEOUT * 2)
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool, writer })
     }
 
     pub(crate) fn pool(&self) -> &SqlitePool {
@@ -62,11 +73,12 @@ impl Store {
     /// A write transaction that holds SQLite's write lock from its first statement, so two
     /// processes never deadlock upgrading a read to a write.
     pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     /// Waits for open connections to finish and closes the pool.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }

@@ -2,6 +2,7 @@
 //! automation changes, and fires due automations as unattended runs. Only the process holding
 //! the database's scheduler lease fires, so two processes never fire the same schedule.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -11,7 +12,9 @@ use super::runs::{queued_run, Launcher};
 use crate::definition::{Automation, CatchUp, StopCondition, Trigger};
 use crate::error::Result;
 use crate::events::Event;
+use crate::ids::AutomationId;
 use crate::ledger::{Attendance, Run, RunState, RunTrigger, StopReason};
+use crate::store::automations::Schedule;
 use crate::{schedule, store};
 
 /// A fire this late or more runs as a catch-up (the app was closed or the machine slept).
@@ -20,38 +23,50 @@ const ON_TIME: TimeDelta = TimeDelta::seconds(120);
 const MISSED_RECORDS_MAX: usize = 100;
 
 /// Runs until `stop`: takes (or renews) the scheduler lease every `lease_period / 3` and,
-/// while holding it, fires what is due.
+/// while holding it, fires what is due. It plans (reads every schedule) only when it must:
+/// on taking the lease, on an automation change, when the earliest planned fire comes, and
+/// after a clock jump; a lease renewal alone costs one small write.
 pub(crate) async fn run(launcher: Launcher, lease_period: Duration, stop: CancellationToken) {
     let shared = launcher.shared.clone();
     let lease = TimeDelta::from_std(lease_period).unwrap_or(TimeDelta::seconds(30));
+    let mut holding = false;
+    let mut replan = true;
+    // The earliest fire as last planned (and moved by the fires since).
+    let mut next: Option<DateTime<Utc>> = None;
     loop {
         let now = shared.clock.now();
-        let mut wake = now + lease / 3;
         match take_lease(&launcher, now, now + lease).await {
-            Ok(true) => match plan(&launcher, now).await {
-                Ok((due, next)) => {
-                    for automation in due {
-                        if let Err(e) = fire(&launcher, &automation, now).await {
-                            tracing::warn!(automation = %automation.id, error = %e, "could not fire an automation");
+            Ok(true) => {
+                if !holding {
+                    holding = true;
+                    replan = true; // another process may have scheduled until now
+                }
+                if replan || next.is_some_and(|at| at <= now) {
+                    match pass(&launcher).await {
+                        Ok(earliest) => {
+                            next = earliest;
+                            replan = false;
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "could not plan the schedule");
+                            next = None;
                         }
                     }
-                    if let Some(next) = next {
-                        wake = wake.min(next);
-                    }
                 }
-                Err(e) => tracing::warn!(error = %e, "could not plan the schedule"),
-            },
-            Ok(false) => {} // another process schedules this database
+            }
+            Ok(false) => holding = false, // another process schedules this database
             Err(e) => tracing::warn!(error = %e, "could not take the scheduler lease"),
         }
+        let renew = now + lease / 3;
+        let wake = next.map_or(renew, |at| at.min(renew));
         let slept_from = (std::time::Instant::now(), shared.clock.now());
         tokio::select! {
             _ = stop.cancelled() => break,
-            _ = shared.schedule_changed.notified() => {}
+            _ = shared.schedule_changed.notified() => replan = true,
             _ = shared.clock.sleep_until(wake) => {}
         }
-        // Suspend or a clock change moves the wall clock against the monotonic one: the
-        // next pass re-plans from the new time (and catches up what was missed).
+        // Suspend or a clock change moves the wall clock against the monotonic one: re-plan
+        // from the new time (and catch up what was missed).
         let wall = (shared.clock.now() - slept_from.1).num_milliseconds();
         let mono = i64::try_from(slept_from.0.elapsed().as_millis()).unwrap_or(i64::MAX);
         if (wall - mono).abs() > 5_000 {
@@ -60,6 +75,7 @@ pub(crate) async fn run(launcher: Launcher, lease_period: Duration, stop: Cancel
                 monotonic_ms = mono,
                 "the clock jumped; re-planning"
             );
+            replan = true;
         }
     }
     let released = async {
@@ -69,6 +85,25 @@ pub(crate) async fn run(launcher: Launcher, lease_period: Duration, stop: Cancel
     if let Err(e) = released.await {
         tracing::warn!(error = %e, "could not release the scheduler lease");
     }
+}
+
+/// Plans and fires what is due, earliest first; returns the earliest fire still to come.
+async fn pass(launcher: &Launcher) -> Result<Option<DateTime<Utc>>> {
+    let now = launcher.shared.clock.now();
+    let (due, mut earliest) = plan(launcher, now).await?;
+    for id in due {
+        match fire(launcher, &id).await {
+            Ok(Some(at)) => earliest = Some(earliest.map_or(at, |e| e.min(at))),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(automation = %id, error = %e, "could not fire an automation");
+                // Try again on the next pass rather than forget it.
+                let retry = launcher.shared.clock.now() + TimeDelta::seconds(5);
+                earliest = Some(earliest.map_or(retry, |e| e.min(retry)));
+            }
+        }
+    }
+    Ok(earliest)
 }
 
 async fn take_lease(
@@ -81,72 +116,78 @@ async fn take_lease(
     store::schedule::take_lease(&mut conn, &shared.instance, now, expires).await
 }
 
-/// Where an automation's schedule stands: its next fire after its anchor, if any.
-fn next_fire(automation: &Automation, runs_done: u32) -> Option<DateTime<Utc>> {
-    let spec = &automation.spec;
-    if spec.paused || spec.trigger == Trigger::Manual {
+/// Where a schedule stands: its next fire after its anchor, if any.
+fn next_fire(schedule: &Schedule, runs_done: u32) -> Option<DateTime<Utc>> {
+    if schedule.paused || schedule.trigger == Trigger::Manual {
         return None;
     }
-    if let StopCondition::AfterRuns { count } = spec.stop {
+    if let StopCondition::AfterRuns { count } = schedule.stop {
         if runs_done >= count {
             return None;
         }
     }
-    let anchor = automation.schedule_anchor.unwrap_or(automation.created_at);
-    let next = schedule::next_fire(&spec.trigger, anchor, anchor)
+    let anchor = schedule.anchor;
+    let next = schedule::next_fire(&schedule.trigger, anchor, anchor)
         .ok()
         .flatten()?;
-    match spec.stop {
+    match schedule.stop {
         StopCondition::Until { at } if next > at => None,
         _ => Some(next),
     }
 }
 
-/// The automations due at `now`, and the earliest fire after it.
+/// The automations due at `now`, earliest due first (ties by id, the order of creation),
+/// and the earliest fire after `now`. Reads the schedule columns only.
 async fn plan(
     launcher: &Launcher,
     now: DateTime<Utc>,
-) -> Result<(Vec<Automation>, Option<DateTime<Utc>>)> {
+) -> Result<(Vec<AutomationId>, Option<DateTime<Utc>>)> {
     let mut conn = launcher.shared.store.pool().acquire().await?;
-    let automations = store::automations::list(&mut conn).await?;
-    let count_done = automations
+    let schedules = store::automations::schedules(&mut conn).await?;
+    let count_done = schedules
         .iter()
-        .any(|a| matches!(a.spec.stop, StopCondition::AfterRuns { .. }));
-    let mut summaries = store::status::run_summaries(&mut conn, None, count_done).await?;
+        .any(|s| matches!(s.stop, StopCondition::AfterRuns { .. }));
+    let done = if count_done {
+        store::status::runs_done(&mut conn, None).await?
+    } else {
+        HashMap::new()
+    };
     let mut due = Vec::new();
     let mut earliest: Option<DateTime<Utc>> = None;
-    for automation in automations {
-        let runs_done = summaries
-            .remove(automation.id.as_str())
-            .map_or(0, |s| s.runs_done);
-        match next_fire(&automation, runs_done) {
-            Some(at) if at <= now => due.push((at, automation)),
+    for schedule in schedules {
+        let runs_done = done.get(schedule.id.as_str()).copied().unwrap_or(0);
+        match next_fire(&schedule, runs_done) {
+            Some(at) if at <= now => due.push((at, schedule.id)),
             Some(at) => earliest = Some(earliest.map_or(at, |e| e.min(at))),
             None => {}
         }
     }
-    // Earliest due first (ties by id, the order of creation), so a backlog fires in order.
-    due.sort_by(|(a, x), (b, y)| a.cmp(b).then_with(|| x.id.cmp(&y.id)));
-    Ok((due.into_iter().map(|(_, a)| a).collect(), earliest))
+    due.sort();
+    Ok((due.into_iter().map(|(_, id)| id).collect(), earliest))
 }
 
 /// Fires one automation: in one transaction, records the missed fires, queues the run for the
 /// latest one (a catch-up when it is late) and moves the anchor past them, so a fire is
-/// never lost and never repeated; then drives the run.
-async fn fire(launcher: &Launcher, automation: &Automation, now: DateTime<Utc>) -> Result<()> {
+/// never lost and never repeated; then drives the run. Returns the automation's next fire.
+async fn fire(launcher: &Launcher, id: &AutomationId) -> Result<Option<DateTime<Utc>>> {
     let shared = &launcher.shared;
     let mut tx = shared.store.begin_write().await?;
+    // The time of the fire is when it holds the write lock, not when the pass began.
+    let now = shared.clock.now();
     // Read again under the write lock: another process may have fired it, or it changed.
-    let Some(current) = store::automations::get(&mut tx, &automation.id).await? else {
-        return Ok(());
+    let Some(current) = store::automations::get(&mut tx, id).await? else {
+        return Ok(None);
     };
-    let after_runs = matches!(current.spec.stop, StopCondition::AfterRuns { .. });
-    let runs_done = store::status::run_summaries(&mut tx, Some(&current.id), after_runs)
-        .await?
-        .remove(current.id.as_str())
-        .map_or(0, |s| s.runs_done);
-    if next_fire(&current, runs_done).is_none_or(|at| at > now) {
-        return Ok(());
+    let runs_done = match current.spec.stop {
+        StopCondition::AfterRuns { .. } => store::status::runs_done(&mut tx, Some(id))
+            .await?
+            .remove(id.as_str())
+            .unwrap_or(0),
+        _ => 0,
+    };
+    match next_fire(&Schedule::of(&current), runs_done) {
+        Some(at) if at <= now => {}
+        not_due => return Ok(not_due),
     }
     let spec = &current.spec;
     let anchor = current.schedule_anchor.unwrap_or(current.created_at);
@@ -159,7 +200,7 @@ async fn fire(launcher: &Launcher, automation: &Automation, now: DateTime<Utc>) 
         fires.retain(|fire| *fire <= at);
     }
     let Some(&latest) = fires.last() else {
-        return Ok(());
+        return Ok(None);
     };
     let late = now - latest > ON_TIME;
     let runnable = match spec.stop {
@@ -218,17 +259,21 @@ async fn fire(launcher: &Launcher, automation: &Automation, now: DateTime<Utc>) 
     }];
     store::status::fill(&mut tx, &mut one, now).await?;
     let [moved] = one;
-    store::automations::update(&mut tx, &moved, current.revision).await?;
+    store::automations::move_anchor(&mut tx, &moved, current.revision).await?;
     events.push(Event::AutomationUpdated(moved.clone()));
-    if let Err(e) = shared.recorder.commit(tx, events).await {
+    // The scheduler knows the next fire (returned below): no need to wake it.
+    if let Err(e) = shared.recorder.commit_schedule_unchanged(tx, events).await {
         if let Some((_, run)) = &queued {
             launcher.abandon(run);
         }
         return Err(e);
     }
+    // The run just queued is not finished: an `after_runs` stop is checked again at the
+    // next fire, against the runs finished by then.
+    let next = next_fire(&Schedule::of(&moved), runs_done);
     if let Some((pending, run)) = queued {
         tracing::info!(automation = %moved.id, run = %run.id, trigger = %run.trigger, "fired");
         launcher.launch(pending, run, moved);
     }
-    Ok(())
+    Ok(next)
 }

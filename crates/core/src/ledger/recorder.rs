@@ -26,11 +26,28 @@ pub(crate) struct Recorder {
 }
 
 impl Recorder {
-    /// Appends `events` to the outbox inside `tx`, commits, then publishes them.
-    pub async fn commit(
+    /// Appends `events` to the outbox inside `tx`, commits, then publishes them. Changed or
+    /// deleted automations wake the scheduler.
+    pub async fn commit(&self, tx: Transaction<'static, Sqlite>, events: Vec<Event>) -> Result<()> {
+        self.commit_events(tx, events, true).await
+    }
+
+    /// [`Recorder::commit`] for changes that leave every schedule as planned (a run's end
+    /// refreshing its automation's status, the scheduler moving an anchor it fired): waking
+    /// the scheduler for each would re-plan every automation once per run in a burst.
+    pub async fn commit_schedule_unchanged(
+        &self,
+        tx: Transaction<'static, Sqlite>,
+        events: Vec<Event>,
+    ) -> Result<()> {
+        self.commit_events(tx, events, false).await
+    }
+
+    async fn commit_events(
         &self,
         mut tx: Transaction<'static, Sqlite>,
         events: Vec<Event>,
+        wake_scheduler: bool,
     ) -> Result<()> {
         let now = self.clock.now();
         let mut records = Vec::with_capacity(events.len());
@@ -38,12 +55,14 @@ impl Recorder {
             records.push(store::events::append(&mut tx, &self.origin, event, now).await?);
         }
         tx.commit().await?;
-        if records.iter().any(|r| {
-            matches!(
-                r.event,
-                Event::AutomationUpdated(_) | Event::AutomationDeleted { .. }
-            )
-        }) {
+        if wake_scheduler
+            && records.iter().any(|r| {
+                matches!(
+                    r.event,
+                    Event::AutomationUpdated(_) | Event::AutomationDeleted { .. }
+                )
+            })
+        {
             self.schedule_changed.notify_one();
         }
         for record in records {
@@ -130,7 +149,9 @@ impl Recorder {
                 events.push(Event::AutomationUpdated(automation));
             }
         }
-        self.commit(tx, events).await?;
+        // A run's end changes no schedule the scheduler must fire sooner: a stop condition
+        // or a pause only removes fires, and the scheduler re-checks each under its lock.
+        self.commit_schedule_unchanged(tx, events).await?;
         if let Some(automation) = paused {
             self.notifier.notify(Notification::AutomationPaused {
                 automation: Box::new(automation),

@@ -18,14 +18,8 @@ struct AutomationRow {
     provider_id: String,
     model_id: String,
     variant: Option<String>,
-    trigger_kind: String,
-    trigger_fire_at: Option<i64>,
-    trigger_every_ms: Option<i64>,
-    trigger_cron: Option<String>,
-    trigger_timezone: Option<String>,
-    stop_kind: String,
-    stop_count: Option<i64>,
-    stop_at: Option<i64>,
+    #[sqlx(flatten)]
+    schedule: ScheduleColumns,
     context: String,
     placement_kind: String,
     worktree_name: Option<String>,
@@ -34,17 +28,116 @@ struct AutomationRow {
     budget_usd: Option<f64>,
     daily_budget_usd: Option<f64>,
     wait_for_input_when_unattended: bool,
-    paused: bool,
     revision: i64,
     session_id: Option<String>,
     created_at: i64,
     updated_at: i64,
     failure_streak_limit: i64,
     paused_reason: Option<String>,
-    schedule_anchor: Option<i64>,
     catch_up: String,
     catch_up_max_age_hours: i64,
     overlap: String,
+}
+
+/// The columns that say when an automation fires.
+#[derive(FromRow)]
+struct ScheduleColumns {
+    id: String,
+    trigger_kind: String,
+    trigger_fire_at: Option<i64>,
+    trigger_every_ms: Option<i64>,
+    trigger_cron: Option<String>,
+    trigger_timezone: Option<String>,
+    stop_kind: String,
+    stop_count: Option<i64>,
+    stop_at: Option<i64>,
+    paused: bool,
+    created_at: i64,
+    schedule_anchor: Option<i64>,
+}
+
+/// When an automation fires: what the scheduler plans with, without the rest of it.
+#[derive(Debug, Clone)]
+pub(crate) struct Schedule {
+    pub id: AutomationId,
+    pub trigger: Trigger,
+    pub stop: StopCondition,
+    pub paused: bool,
+    /// The last planned fire, else the creation time.
+    pub anchor: DateTime<Utc>,
+}
+
+impl ScheduleColumns {
+    fn trigger(&self) -> Result<Trigger> {
+        let id = self.id.as_str();
+        Ok(match self.trigger_kind.as_str() {
+            "manual" => Trigger::Manual,
+            "once" => Trigger::Once {
+                fire_at: from_millis(self.trigger_fire_at.ok_or_else(|| missing("fire_at", id))?),
+            },
+            "interval" => Trigger::Interval {
+                every_ms: to_u64(
+                    "every_ms",
+                    self.trigger_every_ms
+                        .ok_or_else(|| missing("every_ms", id))?,
+                )?,
+            },
+            "cron" => Trigger::Cron {
+                expression: self
+                    .trigger_cron
+                    .clone()
+                    .ok_or_else(|| missing("cron", id))?,
+                timezone: self
+                    .trigger_timezone
+                    .clone()
+                    .ok_or_else(|| missing("timezone", id))?,
+            },
+            other => return Err(Error::Corrupt(format!("unknown trigger kind `{other}`"))),
+        })
+    }
+
+    fn stop(&self) -> Result<StopCondition> {
+        let id = self.id.as_str();
+        Ok(match self.stop_kind.as_str() {
+            "never" => StopCondition::Never,
+            "after_runs" => StopCondition::AfterRuns {
+                count: small(
+                    "stop_count",
+                    self.stop_count.ok_or_else(|| missing("stop_count", id))?,
+                )?,
+            },
+            "until" => StopCondition::Until {
+                at: from_millis(self.stop_at.ok_or_else(|| missing("stop_at", id))?),
+            },
+            other => return Err(Error::Corrupt(format!("unknown stop kind `{other}`"))),
+        })
+    }
+
+    fn into_schedule(self) -> Result<Schedule> {
+        Ok(Schedule {
+            trigger: self.trigger()?,
+            stop: self.stop()?,
+            paused: self.paused,
+            anchor: from_millis(self.schedule_anchor.unwrap_or(self.created_at)),
+            id: AutomationId::from_string(self.id),
+        })
+    }
+}
+
+/// The schedules of every live automation that may fire (not manual, not paused).
+pub(crate) async fn schedules(conn: &mut SqliteConnection) -> Result<Vec<Schedule>> {
+    let rows: Vec<ScheduleColumns> = sqlx::query_as(
+        "SELECT id, trigger_kind, trigger_fire_at, trigger_every_ms, trigger_cron,
+                trigger_timezone, stop_kind, stop_count, stop_at, paused, created_at,
+                schedule_anchor
+         FROM automations
+         WHERE deleted_at IS NULL AND paused = 0 AND trigger_kind <> 'manual'",
+    )
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(ScheduleColumns::into_schedule)
+        .collect()
 }
 
 #[derive(FromRow)]
@@ -72,44 +165,9 @@ fn small(column: &str, value: i64) -> Result<u32> {
 
 impl AutomationRow {
     fn into_automation(self, rules: Vec<PermissionRule>) -> Result<Automation> {
-        let id = self.id.as_str();
-        let trigger = match self.trigger_kind.as_str() {
-            "manual" => Trigger::Manual,
-            "once" => Trigger::Once {
-                fire_at: from_millis(self.trigger_fire_at.ok_or_else(|| missing("fire_at", id))?),
-            },
-            "interval" => Trigger::Interval {
-                every_ms: to_u64(
-                    "every_ms",
-                    self.trigger_every_ms
-                        .ok_or_else(|| missing("every_ms", id))?,
-                )?,
-            },
-            "cron" => Trigger::Cron {
-                expression: self
-                    .trigger_cron
-                    .clone()
-                    .ok_or_else(|| missing("cron", id))?,
-                timezone: self
-                    .trigger_timezone
-                    .clone()
-                    .ok_or_else(|| missing("timezone", id))?,
-            },
-            other => return Err(Error::Corrupt(format!("unknown trigger kind `{other}`"))),
-        };
-        let stop = match self.stop_kind.as_str() {
-            "never" => StopCondition::Never,
-            "after_runs" => StopCondition::AfterRuns {
-                count: small(
-                    "stop_count",
-                    self.stop_count.ok_or_else(|| missing("stop_count", id))?,
-                )?,
-            },
-            "until" => StopCondition::Until {
-                at: from_millis(self.stop_at.ok_or_else(|| missing("stop_at", id))?),
-            },
-            other => return Err(Error::Corrupt(format!("unknown stop kind `{other}`"))),
-        };
+        let trigger = self.schedule.trigger()?;
+        let stop = self.schedule.stop()?;
+        let id = self.schedule.id.as_str();
         let placement = match self.placement_kind.as_str() {
             "in_place" => Placement::InPlace,
             "worktree" => Placement::Worktree {
@@ -166,7 +224,7 @@ impl AutomationRow {
                 budget_usd: self.budget_usd,
                 daily_budget_usd: self.daily_budget_usd,
                 wait_for_input_when_unattended: self.wait_for_input_when_unattended,
-                paused: self.paused,
+                paused: self.schedule.paused,
                 failure_streak_limit: small("failure_streak_limit", self.failure_streak_limit)?,
                 catch_up,
                 catch_up_max_age_hours: small(
@@ -189,7 +247,7 @@ impl AutomationRow {
                 },
                 ..AutomationStatus::default()
             },
-            schedule_anchor: self.schedule_anchor.map(from_millis),
+            schedule_anchor: self.schedule.schedule_anchor.map(from_millis),
         })
     }
 }
@@ -358,6 +416,39 @@ pub(crate) async fn update(
         .await?;
     insert_rules(conn, automation).await?;
     Ok(true)
+}
+
+/// Moves an automation's schedule anchor (the scheduler fired it) as a new revision; the
+/// definition is unchanged, so nothing else is rewritten.
+pub(crate) async fn move_anchor(
+    conn: &mut SqliteConnection,
+    moved: &Automation,
+    expected_revision: u64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE automations SET schedule_anchor = ?, revision = ?, updated_at = ?
+         WHERE id = ? AND revision = ? AND deleted_at IS NULL",
+    )
+    .bind(moved.schedule_anchor.map(to_millis))
+    .bind(to_i64(moved.revision))
+    .bind(to_millis(moved.updated_at))
+    .bind(moved.id.as_str())
+    .bind(to_i64(expected_revision))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+impl Schedule {
+    pub fn of(automation: &Automation) -> Self {
+        Self {
+            id: automation.id.clone(),
+            trigger: automation.spec.trigger.clone(),
+            stop: automation.spec.stop.clone(),
+            paused: automation.spec.paused,
+            anchor: automation.schedule_anchor.unwrap_or(automation.created_at),
+        }
+    }
 }
 
 /// A live (not deleted) automation.

@@ -59,20 +59,34 @@ pub(crate) async fn run_summaries(
             u32::try_from(to_u64("failure_streak", streak)?).unwrap_or(u32::MAX);
     }
 
-    if !count_done {
-        return Ok(summaries);
+    if count_done {
+        for (automation_id, done) in runs_done(conn, only).await? {
+            summaries.entry(automation_id).or_default().runs_done = done;
+        }
     }
+    Ok(summaries)
+}
+
+/// Finished (succeeded or failed) runs per automation id; of one automation, or of all.
+pub(crate) async fn runs_done(
+    conn: &mut SqliteConnection,
+    only: Option<&AutomationId>,
+) -> Result<HashMap<String, u32>> {
     let mut sql = QueryBuilder::new(
         "SELECT automation_id, COUNT(*) FROM runs WHERE state IN ('succeeded', 'failed')",
     );
-    filter(&mut sql, "automation_id");
+    if let Some(id) = only {
+        sql.push(" AND automation_id = ")
+            .push_bind(id.as_str().to_owned());
+    }
     sql.push(" GROUP BY automation_id");
     let rows: Vec<(String, i64)> = sql.build_query_as().fetch_all(&mut *conn).await?;
-    for (automation_id, done) in rows {
-        summaries.entry(automation_id).or_default().runs_done =
-            u32::try_from(to_u64("runs_done", done)?).unwrap_or(u32::MAX);
-    }
-    Ok(summaries)
+    rows.into_iter()
+        .map(|(automation_id, done)| {
+            let done = u32::try_from(to_u64("runs_done", done)?).unwrap_or(u32::MAX);
+            Ok((automation_id, done))
+        })
+        .collect()
 }
 
 /// Fills in the derived status of `automations` at `now` (`only` narrows the queries when

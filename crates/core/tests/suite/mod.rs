@@ -11,6 +11,7 @@ mod pagination;
 mod permissions;
 mod schedule;
 mod scheduler;
+mod scheduler_scale;
 mod status;
 mod tools;
 mod validation;
