@@ -110,7 +110,7 @@ pub fn render_changes(changes: &RunChanges, patch: bool) -> String {
                 worktree
                     .applied_commit
                     .as_deref()
-                    .map(|c| format!(" as {}", &c[..c.len().min(12)]))
+                    .map(|c| format!(" as {}", short_commit(c)))
                     .unwrap_or_default()
             ),
             Review::Discarded => "discarded".to_owned(),
@@ -136,11 +136,16 @@ pub fn render_changes(changes: &RunChanges, patch: bool) -> String {
     out
 }
 
+/// The first 12 characters of a commit id, as git abbreviates them.
+fn short_commit(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
+}
+
 fn render_apply(id: &str, outcome: &ApplyOutcome) -> String {
     match outcome {
         ApplyOutcome::Applied { commit, files } => format!(
             "applied run {id} to the workspace's branch as {} ({} file(s): {})\n",
-            &commit[..commit.len().min(12)],
+            short_commit(commit),
             files.len(),
             files.join(", ")
         ),
