@@ -18,7 +18,8 @@ pub async fn run(engine: &Engine, command: RunCommand, json: bool) -> Outcome {
             let id = RunId::from(id.as_str());
             let run = engine.get_run(&id).await?;
             if !transcript {
-                return emit_either(json, &run, view);
+                let changes = engine.run_changes(&id).await?;
+                return emit_either(json, &run, |run| view_with_changes(run, changes.as_ref()));
             }
             let transcript = engine.run_transcript(&id).await?;
             let shown = json!({ "run": run, "transcript": transcript });
@@ -136,6 +137,24 @@ pub fn render_changes(changes: &RunChanges, patch: bool) -> String {
     out
 }
 
+/// `2 file(s), +3 -1 (waiting for review: autowork run diff ID)`.
+fn changes_line(changes: &RunChanges) -> String {
+    let summary = &changes.summary;
+    let review = match changes.worktree.as_ref().map(|w| w.review) {
+        Some(Review::Pending) => format!(
+            " (waiting for review: autowork run diff {})",
+            changes.run_id
+        ),
+        Some(Review::Applied) => " (applied)".to_owned(),
+        Some(Review::Discarded) => " (discarded)".to_owned(),
+        Some(Review::Empty) | None => String::new(),
+    };
+    format!(
+        "{} file(s), +{} -{}{review}",
+        summary.files_changed, summary.insertions, summary.deletions
+    )
+}
+
 /// The first 12 characters of a commit id, as git abbreviates them.
 fn short_commit(commit: &str) -> &str {
     commit.get(..12).unwrap_or(commit)
@@ -219,6 +238,11 @@ fn state(run: &Run) -> String {
 }
 
 pub fn view(run: &Run) -> String {
+    view_with_changes(run, None)
+}
+
+/// [`view`], with a line saying what the run changed once it has ended.
+pub fn view_with_changes(run: &Run, changes: Option<&RunChanges>) -> String {
     let mut pairs = vec![
         ("id", run.id.to_string()),
         ("automation", run.automation_id.to_string()),
@@ -246,6 +270,9 @@ pub fn view(run: &Run) -> String {
     ];
     if let Some(blocker) = &run.blocker {
         pairs.push(("waiting_for", blocker_line(blocker)));
+    }
+    if let Some(changes) = changes {
+        pairs.push(("changes", changes_line(changes)));
     }
     if let Some(error) = &run.error {
         pairs.push(("error", error.message.clone()));

@@ -1436,6 +1436,14 @@ fn a_worktree_run_is_reviewed_with_run_diff_then_applied_or_refused_on_a_conflic
             diff.stdout
         );
     }
+    let shown = sandbox.run(&format!("run show {run_id}"));
+    assert!(
+        shown.stdout.contains(&format!(
+            "1 file(s), +1 -1 (waiting for review: autowork run diff {run_id})"
+        )),
+        "{}",
+        shown.stdout
+    );
     let stat = sandbox.run(&format!("run diff {run_id} --stat"));
     assert!(!stat.stdout.contains("+Runs agents"), "{}", stat.stdout);
 
