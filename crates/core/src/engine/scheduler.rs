@@ -259,7 +259,7 @@ async fn fire(launcher: &Launcher, id: &AutomationId) -> Result<Option<DateTime<
     }];
     store::status::fill(&mut tx, &mut one, now).await?;
     let [moved] = one;
-    store::automations::move_anchor(&mut tx, &moved, current.revision).await?;
+    store::automations::update_engine_owned(&mut tx, &moved, current.revision).await?;
     events.push(Event::AutomationUpdated(moved.clone()));
     // The scheduler knows the next fire (returned below): no need to wake it.
     if let Err(e) = shared.recorder.commit_schedule_unchanged(tx, events).await {

@@ -189,7 +189,7 @@ impl Recorder {
             refreshed.status.next_fire_at = None;
             refreshed.status.next_fires.clear();
         }
-        if !store::automations::update(tx, &refreshed, current.revision).await? {
+        if !store::automations::update_engine_owned(tx, &refreshed, current.revision).await? {
             return Err(Error::Corrupt(format!(
                 "automation {} vanished while its run ended",
                 run.automation_id

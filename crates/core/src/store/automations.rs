@@ -418,21 +418,25 @@ pub(crate) async fn update(
     Ok(true)
 }
 
-/// Moves an automation's schedule anchor (the scheduler fired it) as a new revision; the
-/// definition is unchanged, so nothing else is rewritten.
-pub(crate) async fn move_anchor(
+/// Writes what the engine itself changes about an automation (a fire moving the schedule
+/// anchor; a run's end bumping the revision, or pausing it on a failure streak) as a new
+/// revision, leaving the rest of the definition and its rules as they are.
+pub(crate) async fn update_engine_owned(
     conn: &mut SqliteConnection,
-    moved: &Automation,
+    automation: &Automation,
     expected_revision: u64,
 ) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE automations SET schedule_anchor = ?, revision = ?, updated_at = ?
+        "UPDATE automations
+         SET schedule_anchor = ?, paused = ?, paused_reason = ?, revision = ?, updated_at = ?
          WHERE id = ? AND revision = ? AND deleted_at IS NULL",
     )
-    .bind(moved.schedule_anchor.map(to_millis))
-    .bind(to_i64(moved.revision))
-    .bind(to_millis(moved.updated_at))
-    .bind(moved.id.as_str())
+    .bind(automation.schedule_anchor.map(to_millis))
+    .bind(automation.spec.paused)
+    .bind(automation.status.paused_reason.map(PausedReason::as_str))
+    .bind(to_i64(automation.revision))
+    .bind(to_millis(automation.updated_at))
+    .bind(automation.id.as_str())
     .bind(to_i64(expected_revision))
     .execute(conn)
     .await?;
