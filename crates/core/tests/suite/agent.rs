@@ -849,13 +849,7 @@ async fn the_transcript_streams_as_events_and_replays_from_the_store() {
 
 #[tokio::test]
 async fn the_api_key_never_reaches_the_database_or_the_events() {
-    let logs = LogBuffer::default();
-    let _logging = tracing::subscriber::set_default(
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(logs.clone())
-            .finish(),
-    );
+    let logs = captured_logs();
     let key = "sk-test-3b1f0c9e-never-store-me";
     std::env::set_var("AUTOWORK_TEST_KEY_NEVER_STORED", key);
     let t = AgentEnv::with_key(
@@ -881,7 +875,17 @@ async fn the_api_key_never_reaches_the_database_or_the_events() {
     assert!(!events.contains(key), "an event holds the API key");
     t.env.engine.shutdown().await;
     let logged = logs.text();
-    assert!(!logged.is_empty(), "logs were captured");
+    let port = t
+        .mock
+        .base_url()
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        logged.contains(&format!("127.0.0.1:{port}")),
+        "this test's logs were captured"
+    );
     assert!(!logged.contains(key), "the logs hold the API key");
     for entry in std::fs::read_dir(t.env.data_dir()).unwrap() {
         let path = entry.unwrap().path();
@@ -889,6 +893,24 @@ async fn the_api_key_never_reaches_the_database_or_the_events() {
         let text = String::from_utf8_lossy(&bytes);
         assert!(!text.contains(key), "{} holds the API key", path.display());
     }
+}
+
+/// The logs of every test in this process, from the first call on: a process-wide
+/// subscriber, since a thread-scoped one misses events while other tests log on other
+/// threads (tracing caches each call site's interest process-wide).
+fn captured_logs() -> &'static LogBuffer {
+    static LOGS: std::sync::OnceLock<LogBuffer> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = LogBuffer::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "autowork_core=trace,hyper_util=debug,reqwest=debug",
+            ))
+            .with_writer(logs.clone())
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        logs
+    })
 }
 
 /// Collects what a tracing subscriber writes.
