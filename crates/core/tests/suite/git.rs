@@ -67,24 +67,8 @@ fn write(root: &Path, relative: &str, content: &str) {
 }
 
 fn commit_all(repo: &Repository, message: &str) -> Oid {
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let signature = Signature::now("Test User", "test@example.com").unwrap();
-    let parent = repo.head().ok().map(|head| head.peel_to_commit().unwrap());
-    let parents: Vec<&git2::Commit> = parent.iter().collect();
-    repo.commit(
-        Some("HEAD"),
-        &signature,
-        &signature,
-        message,
-        &tree,
-        &parents,
-    )
-    .unwrap()
+    let commit = super::support::git_commit_all(repo.workdir().unwrap(), message);
+    Oid::from_str(&commit).unwrap()
 }
 
 fn status(repo: &Repository) -> Vec<String> {

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use autowork_core::changes::{ChangeSource, Review};
+use autowork_core::changes::{ChangeSource, Review, RunChanges};
 use autowork_core::definition::Automation;
 use autowork_core::executor::Outcome;
 use autowork_core::git::{ApplyOutcome, FileChangeKind};
@@ -85,6 +85,16 @@ fn dirty(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The changed files with their kinds.
+fn file_kinds(changes: &RunChanges) -> Vec<(&str, FileChangeKind)> {
+    changes
+        .summary
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.kind))
+        .collect()
+}
+
 fn branch_exists(dir: &Path, name: &str) -> bool {
     let repo = git2::Repository::open(dir).unwrap();
     let found = repo.find_branch(name, git2::BranchType::Local).is_ok();
@@ -119,14 +129,8 @@ async fn a_worktree_run_works_apart_and_its_changes_wait_for_review() {
 
     let changes = env.engine.run_changes(&run.id).await.unwrap().unwrap();
     assert_eq!(changes.source, ChangeSource::Git);
-    let files: Vec<(&str, FileChangeKind)> = changes
-        .summary
-        .files
-        .iter()
-        .map(|f| (f.path.as_str(), f.kind))
-        .collect();
     assert_eq!(
-        files,
+        file_kinds(&changes),
         vec![
             ("a.txt", FileChangeKind::Modified),
             ("new.txt", FileChangeKind::Added)
@@ -407,14 +411,8 @@ async fn outside_git_the_changes_come_from_write_and_edit() {
     assert_eq!(t.finish(&run).await.state, RunState::Succeeded);
     let changes = t.env.engine.run_changes(&run.id).await.unwrap().unwrap();
     assert_eq!(changes.source, ChangeSource::Tools);
-    let files: Vec<(&str, FileChangeKind)> = changes
-        .summary
-        .files
-        .iter()
-        .map(|f| (f.path.as_str(), f.kind))
-        .collect();
     assert_eq!(
-        files,
+        file_kinds(&changes),
         vec![
             ("notes.txt", FileChangeKind::Modified),
             ("written.txt", FileChangeKind::Added)
