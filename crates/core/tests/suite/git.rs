@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use autowork_core::git::{self, ApplyOutcome, FileChange, FileChangeKind, GitError, RemoveOutcome};
-use git2::{BranchType, Oid, Repository, Signature, StatusOptions};
+use git2::{BranchType, Oid, Repository, StatusOptions};
 use pretty_assertions::assert_eq;
 use tempfile::TempDir;
 
