@@ -53,30 +53,30 @@ export function LimitsFields({
             value={form.context}
             onChange={(e) => update({ context: e.target.value as ContextMode })}
           >
-            <option value="fresh">Fresh: a new conversation each run</option>
-            <option value="continue">Continue: reuse the last conversation</option>
+            <option value="fresh">A new conversation each run</option>
+            <option value="continue">Continue the last one</option>
           </select>
         </Field>
         <Field
           label="When the work area is busy"
           htmlFor="field-overlap"
           errors={errors("overlap")}
-          help="Another run is still writing in this directory or worktree."
+          help="Another run is still writing in this directory or worktree. At most one run waits."
         >
           <select
             id="field-overlap"
             value={form.overlap}
             onChange={(e) => update({ overlap: e.target.value as Overlap })}
           >
-            <option value="skip">Skip the run (recorded as “writer busy”)</option>
-            <option value="queue">Queue it (one waits at most)</option>
+            <option value="skip">Skip: record it as busy</option>
+            <option value="queue">Queue: wait its turn</option>
           </select>
         </Field>
         <Field
           label="Git worktree"
           htmlFor="field-worktree"
           errors={errors("placement", "placement.name")}
-          help="Empty: work in the directory itself. A name: a worktree of its own, reset each run."
+          help="Empty: work in the directory itself. A name: a git worktree of its own; each run's changes wait there for you to apply them."
         >
           <input
             id="field-worktree"
