@@ -48,6 +48,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             inbox,
             mark_seen,
             preview_schedule,
+            check_command,
             list_models,
             list_providers,
             set_provider,

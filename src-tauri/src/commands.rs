@@ -1,9 +1,10 @@
 //! One command per engine operation: argument in, one engine call, error mapped.
 
+use autowork_core::agent::permissions::{self, BashDecision};
 use autowork_core::agent::provider::{self, ProviderConfig, ProviderSettings};
 use autowork_core::catalog::CatalogModel;
 use autowork_core::changes::RunChanges;
-use autowork_core::definition::{Automation, StopCondition, Trigger};
+use autowork_core::definition::{Automation, PermissionRule, StopCondition, Trigger};
 use autowork_core::engine::Deleted;
 use autowork_core::git::ApplyOutcome;
 use autowork_core::ids::{AutomationId, BlockerId, RunId};
@@ -213,6 +214,14 @@ pub async fn mark_seen(state: State<'_, AppState>, run_ids: Vec<String>) -> Repl
     let ids: Vec<RunId> = run_ids.iter().map(|id| RunId::from(id.as_str())).collect();
     let seen = state.engine.mark_seen(&ids).await?;
     Ok(u32::try_from(seen).unwrap_or(u32::MAX))
+}
+
+/// What `permissions` (the editor's rules, saved or not) decide for a bash command, command
+/// by command; nothing runs. The editor's "Try a command" box.
+#[tauri::command]
+#[specta::specta]
+pub fn check_command(permissions: Vec<PermissionRule>, command: String) -> BashDecision {
+    permissions::decide_bash(&permissions, &command)
 }
 
 /// The next fires of a schedule and a sentence describing it; nothing is saved.

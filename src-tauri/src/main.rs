@@ -14,6 +14,7 @@ mod state;
 mod tray;
 
 fn main() {
+    autowork_core::sandbox::run_launcher_if_requested();
     // `autowork-app --export-bindings PATH` writes the TypeScript bindings and exits.
     let mut args = std::env::args().skip(1);
     if args.next().as_deref() == Some("--export-bindings") {

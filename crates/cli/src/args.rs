@@ -32,6 +32,9 @@ pub enum Command {
     /// List, inspect and cancel runs
     #[command(subcommand)]
     Run(RunCommand),
+    /// Check what an automation's permission rules decide, without running anything
+    #[command(subcommand)]
+    Permissions(PermissionsCommand),
     /// Run an automation now and follow it to its end, answering what it asks
     ///
     /// The run executes inside this process, so the command lives as long as the run: it
@@ -58,6 +61,24 @@ pub enum Command {
     /// app, the daemon waits and takes over when the app quits. Logs go to stderr
     /// (`AUTOWORK_LOG=info` by default here).
     Daemon,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PermissionsCommand {
+    /// Print each command of a shell script with its decision and the rule or reason behind it
+    ///
+    /// `autowork permissions check aut_... -- 'git status; rm -rf ~'`. The script is parsed
+    /// as a run's bash call would be: every plain command is matched against the
+    /// automation's rules (wrappers such as `timeout` or `sh -c` unwrapped), and a script the
+    /// parser cannot reduce to plain commands is opaque: no rule can allow it. Exit 0 with
+    /// any decision (--json: the decision, every command and its rule).
+    Check {
+        /// The automation whose rules decide
+        id: String,
+        /// The script, after `--` (several words are joined with spaces)
+        #[arg(required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true)]
+        command: Vec<String>,
+    },
 }
 
 #[derive(Debug, Args)]

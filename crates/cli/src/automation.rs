@@ -1,6 +1,9 @@
 //! `autowork automation ...`: one engine call per command, printed as JSON or for people.
 
-use autowork_core::definition::{Automation, Placement, StopCondition, Trigger};
+use autowork_core::agent::permissions::describe_rule;
+use autowork_core::definition::{
+    Automation, Placement, SandboxMode, SandboxSettings, StopCondition, Trigger,
+};
 use autowork_core::ids::AutomationId;
 use autowork_core::Engine;
 use serde_json::Value;
@@ -114,7 +117,16 @@ pub fn view(a: &Automation) -> String {
     let permissions: Vec<String> = spec
         .permissions
         .iter()
-        .map(|p| format!("{} {} {}", p.action.as_str(), p.tool, p.pattern))
+        .map(|rule| {
+            let mut line = describe_rule(rule);
+            if let Some(reason) = &rule.reason {
+                line.push_str(&format!(" ({reason})"));
+            }
+            if rule.needs_edit() {
+                line = format!("NEEDS EDIT: {line}");
+            }
+            line
+        })
         .collect();
     fields(&[
         ("id", a.id.to_string()),
@@ -147,6 +159,7 @@ pub fn view(a: &Automation) -> String {
                 permissions.join("\n")
             },
         ),
+        ("sandbox", sandbox(&spec.sandbox)),
         (
             "session",
             a.session_id.as_ref().map_or("-".into(), |s| s.to_string()),
@@ -155,6 +168,25 @@ pub fn view(a: &Automation) -> String {
         ("updated_at", time(&a.updated_at)),
         ("prompt", spec.prompt.clone()),
     ])
+}
+
+/// The sandbox in words; off is said loudly.
+fn sandbox(sandbox: &SandboxSettings) -> String {
+    if sandbox.mode == SandboxMode::Off {
+        return "OFF: shell commands run with your full access".to_owned();
+    }
+    let mut text = format!(
+        "enforced, {}",
+        if sandbox.network {
+            "network on"
+        } else {
+            "no network"
+        }
+    );
+    if !sandbox.writable.is_empty() {
+        text.push_str(&format!(", also writable: {}", sandbox.writable.join(", ")));
+    }
+    text
 }
 
 /// In short words: `manual`, `once at ...`, `every 30m`, `cron 0 9 * * 1-5 (Europe/Berlin)`.

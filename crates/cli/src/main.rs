@@ -8,6 +8,7 @@ mod blockers;
 mod events;
 mod models;
 mod output;
+mod permissions;
 mod preview;
 mod provider;
 mod run_now;
@@ -31,6 +32,7 @@ use output::{Failure, Outcome};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    autowork_core::sandbox::run_launcher_if_requested();
     // Usage errors exit 2 here, before anything is opened.
     let cli = Cli::parse();
     init_logging();
@@ -80,6 +82,7 @@ async fn dispatch(engine: &Engine, command: Command, json: bool) -> Outcome {
     match command {
         Command::Automation(command) => automation::run(engine, command, json).await,
         Command::Run(command) => runs::run(engine, command, json).await,
+        Command::Permissions(command) => permissions::run(engine, command, json).await,
         Command::RunNow(args) => run_now::run(engine, args, json).await,
         Command::Reply(args) => blockers::reply(engine, args, json).await,
         Command::Answer(args) => blockers::answer(engine, args, json).await,

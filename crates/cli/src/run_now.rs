@@ -321,9 +321,21 @@ fn describe(blocker: &Blocker) -> String {
             tool,
             summary,
             preview,
+            reason,
+            always,
             ..
         } => {
             let mut text = format!("\n? permission needed ({tool}): {}\n", clip(summary, 200));
+            if let Some(reason) = reason {
+                text.push_str(&format!("  why: {}\n", clip(reason, 300)));
+            }
+            if always.is_empty() {
+                text.push_str("  \"always\" is not offered: no rule can allow this call, it can only be allowed once\n");
+            } else {
+                for rule in always {
+                    text.push_str(&format!("  always would add: {rule}\n"));
+                }
+            }
             if let Some(preview) = preview {
                 let lines: Vec<&str> = preview.lines().collect();
                 for line in lines.iter().take(PREVIEW_LINES) {
@@ -515,6 +527,8 @@ mod tests {
             tool: "bash".into(),
             summary: "run `rm -rf target`".into(),
             preview: None,
+            reason: None,
+            always: vec!["allow exactly: rm -rf target".into()],
         };
         let mut prompt = Prompt::new(blocker.clone());
         assert!(matches!(prompt.feed("maybe"), Step::Ask(text) if text.starts_with("please")));

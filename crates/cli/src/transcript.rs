@@ -55,6 +55,7 @@ fn part_block(part: &Part, full_arguments: bool) -> String {
             content, is_error, ..
         } => tool_result_lines(content, *is_error),
         Part::Error { text } => format!("  ✗ error: {}\n", clip(text, LINE_MAX * 2)),
+        Part::Notice { text } => format!("  ! {}\n", clip(text, LINE_MAX * 2)),
     }
 }
 

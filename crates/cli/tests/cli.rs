@@ -1486,3 +1486,48 @@ fn a_worktree_run_is_reviewed_with_run_diff_then_applied_or_refused_on_a_conflic
     );
     mock.assert_clean();
 }
+
+#[test]
+fn permissions_check_prints_each_command_with_its_decision_and_rule() {
+    let sandbox = Sandbox::new();
+    let base = json!({
+        "title": "Checked",
+        "prompt": "p",
+        "workspace": sandbox.workspace(),
+        "model": { "provider_id": "openai", "model_id": "gpt-5" },
+        "trigger": { "kind": "manual" },
+        "permissions": [
+            { "tool": "bash", "command": ["git", "status"], "action": "allow" },
+            { "tool": "bash", "command": ["rm"], "action": "deny", "reason": "never delete" },
+            { "tool": "bash", "pattern": "npm * && ls", "action": "allow" },
+        ],
+    });
+    let created = sandbox
+        .run_with(sandbox.command("automation create --file - --json"), &base.to_string())
+        .json();
+    let id = id_of(&created);
+
+    let mut command = sandbox.command(&format!("permissions check {id}"));
+    command.args(["--", "git status; rm -rf ~"]);
+    let text = sandbox.run_with(command, "");
+    assert_eq!(text.code, 0, "stderr: {}", text.stderr);
+    assert!(
+        text.stdout.starts_with("deny: `rm -rf ~` is denied by rule 2: never delete\n"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("allow     git status"), "{}", text.stdout);
+
+    let mut command = sandbox.command(&format!("permissions check --json {id}"));
+    command.args(["--", "echo $(id)"]);
+    let decision = sandbox.run_with(command, "").json();
+    assert_eq!(decision["action"], "ask");
+    assert_eq!(
+        decision["opaque"],
+        json!(["command substitution (`$(...)` or backticks)"])
+    );
+
+    let shown = sandbox.run(&format!("automation show {id}")).stdout;
+    assert!(shown.contains("NEEDS EDIT: allow bash `npm * && ls`"), "{shown}");
+    assert!(shown.contains("sandbox:           enforced, no network"), "{shown}");
+}

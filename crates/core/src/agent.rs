@@ -1,9 +1,11 @@
 //! The agent behind a run: the prompt loop, the model providers, the tools the model may
 //! call, and the permission rules that guard them.
 
+mod containment;
 pub mod permissions;
 pub mod provider;
 mod session;
+pub mod shell;
 pub mod tools;
 mod turn;
 
@@ -11,6 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::executor::{BoxFuture, Executor, Outcome, RunContext};
+use crate::sandbox::Launcher;
 
 pub use provider::HttpPolicy;
 
@@ -21,6 +24,10 @@ pub struct Agent {
     http: reqwest::Client,
     policy: HttpPolicy,
     bash_timeout: Duration,
+    /// Starts shell commands inside the OS sandbox; `None` when this process has none.
+    launcher: Option<Launcher>,
+    /// The home directory whose secrets (`.ssh`, `.aws`, ...) commands cannot read.
+    home: Option<PathBuf>,
 }
 
 impl Agent {
@@ -31,7 +38,22 @@ impl Agent {
             http: provider::http_client(),
             policy: HttpPolicy::default(),
             bash_timeout: tools::DEFAULT_BASH_TIMEOUT,
+            launcher: Launcher::for_this_process(),
+            home: std::env::var_os("HOME").map(PathBuf::from),
         }
+    }
+
+    /// The home directory whose secrets the sandbox hides (default `$HOME`).
+    pub fn sandbox_home(mut self, home: impl Into<PathBuf>) -> Self {
+        self.home = Some(home.into());
+        self
+    }
+
+    /// The sandbox launcher for shell commands (by default this executable, when its `main`
+    /// dispatches to the launcher, or an `autowork-sandbox` beside it).
+    pub fn sandbox_launcher(mut self, launcher: Option<Launcher>) -> Self {
+        self.launcher = launcher;
+        self
     }
 
     /// Retries and timeouts of model calls.

@@ -26,7 +26,8 @@ use serde_json::{json, Map, Value};
 
 use crate::definition::{
     parse_spec, AutomationSpec, CatchUp, ContextMode, ModelRef, Overlap, PermissionAction,
-    PermissionRule, Placement, StopCondition, Trigger, ValidationContext, Variant,
+    PermissionRule, Placement, RuleExamples, SandboxMode, StopCondition, Trigger,
+    ValidationContext, Variant,
 };
 use crate::error::ValidationDetail;
 
@@ -141,6 +142,51 @@ pub struct AutomationFile {
     /// `stopped`/`writer_busy`; `queue` lets it wait (one at most). Absent: skip.
     #[serde(default = "overlap_default")]
     pub overlap: FileOverlap,
+    /// The OS sandbox around the run's processes. Absent: enforced, no network, nothing
+    /// writable beyond the work area and a per-run temp dir.
+    #[serde(default)]
+    pub sandbox: FileSandbox,
+}
+
+/// The OS sandbox: writes only in the work area, a per-run temp dir and `writable`;
+/// secrets directories unreadable; no internet unless `network`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "Sandbox")]
+pub struct FileSandbox {
+    /// `enforce` (default) or `off` (processes run with the user's full access).
+    #[serde(default = "sandbox_mode_default")]
+    pub mode: FileSandboxMode,
+    /// Whether processes may open internet sockets. Absent: false.
+    #[serde(default)]
+    pub network: bool,
+    /// More absolute paths processes may write (existing files or directories).
+    #[serde(default)]
+    pub writable: Vec<String>,
+}
+
+impl Default for FileSandbox {
+    fn default() -> Self {
+        Self {
+            mode: FileSandboxMode::Enforce,
+            network: false,
+            writable: Vec::new(),
+        }
+    }
+}
+
+/// Whether the sandbox applies.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "SandboxMode", rename_all = "snake_case")]
+pub enum FileSandboxMode {
+    Enforce,
+    Off,
+}
+
+fn sandbox_mode_default() -> FileSandboxMode {
+    FileSandboxMode::Enforce
 }
 
 /// A model of the catalog, by provider and model id (`autowork models`).
@@ -269,7 +315,8 @@ pub enum FilePlacement {
     },
 }
 
-/// `tool` (or `*`) with a glob `pattern` over the path or command resolves to `action`.
+/// A file tool (or `*`) with a glob `pattern` over the path, or bash with the `command`
+/// words it matches, resolves to `action`.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -278,11 +325,37 @@ pub struct FilePermissionRule {
     /// A tool the agent offers, or `*` for all of them.
     #[cfg_attr(feature = "schema", schemars(schema_with = "schema_support::tool"))]
     pub tool: String,
-    /// A glob over the path or command, 1 to 1000 bytes. Absent: `*`.
-    #[serde(default = "pattern_default")]
+    /// File tools and `*`: a glob over the workspace-relative path, 1 to 1000 bytes.
+    /// Absent: `*`. (A bash glob from older files is converted to `command` when it reads
+    /// "words *"; otherwise it is kept and matches nothing until edited.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 1000)))]
-    pub pattern: String,
+    pub pattern: Option<String>,
+    /// bash: the command as words (1 to 32); matches commands that start with them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// bash: match the words exactly, not as a prefix.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exact: bool,
     pub action: FilePermissionAction,
+    /// Why the rule is there (up to 500 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// bash: commands the rule must match and must not match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub examples: Option<FileRuleExamples>,
+}
+
+/// Commands a bash rule must and must not match; checked on import.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "RuleExamples")]
+pub struct FileRuleExamples {
+    #[serde(default)]
+    pub matching: Vec<String>,
+    #[serde(default)]
+    pub not_matching: Vec<String>,
 }
 
 /// What happens when a tool call matches the rule.
@@ -335,10 +408,6 @@ fn overlap_default() -> FileOverlap {
     FileOverlap::Skip
 }
 
-fn pattern_default() -> String {
-    "*".to_owned()
-}
-
 impl From<&AutomationSpec> for AutomationFile {
     fn from(spec: &AutomationSpec) -> Self {
         // No `..`: a new definition field must be added to the file format too.
@@ -363,6 +432,7 @@ impl From<&AutomationSpec> for AutomationFile {
             catch_up,
             catch_up_max_age_hours,
             overlap,
+            sandbox,
         } = spec.clone();
         let ModelRef {
             provider_id,
@@ -414,15 +484,28 @@ impl From<&AutomationSpec> for AutomationFile {
                     |PermissionRule {
                          tool,
                          pattern,
+                         command,
+                         exact,
                          action,
+                         reason,
+                         examples,
                      }| FilePermissionRule {
                         tool,
                         pattern,
+                        command,
+                        exact,
                         action: match action {
                             PermissionAction::Allow => FilePermissionAction::Allow,
                             PermissionAction::Ask => FilePermissionAction::Ask,
                             PermissionAction::Deny => FilePermissionAction::Deny,
                         },
+                        reason,
+                        examples: (examples != RuleExamples::default()).then_some(
+                            FileRuleExamples {
+                                matching: examples.matching,
+                                not_matching: examples.not_matching,
+                            },
+                        ),
                     },
                 )
                 .collect(),
@@ -441,6 +524,14 @@ impl From<&AutomationSpec> for AutomationFile {
             overlap: match overlap {
                 Overlap::Skip => FileOverlap::Skip,
                 Overlap::Queue => FileOverlap::Queue,
+            },
+            sandbox: FileSandbox {
+                mode: match sandbox.mode {
+                    SandboxMode::Enforce => FileSandboxMode::Enforce,
+                    SandboxMode::Off => FileSandboxMode::Off,
+                },
+                network: sandbox.network,
+                writable: sandbox.writable,
             },
         }
     }
@@ -582,6 +673,7 @@ mod schema_support {
 mod tests {
     use super::*;
     use crate::catalog::Catalog;
+    use crate::definition::SandboxSettings;
     use pretty_assertions::assert_eq;
 
     fn full_spec() -> AutomationSpec {
@@ -604,9 +696,12 @@ mod tests {
                 name: "nightly".into(),
             },
             permissions: vec![PermissionRule {
-                tool: "bash".into(),
-                pattern: "cargo *".into(),
-                action: PermissionAction::Allow,
+                reason: Some("builds and tests".into()),
+                examples: RuleExamples {
+                    matching: vec!["cargo test --all".into()],
+                    not_matching: vec!["cargo-audit".into()],
+                },
+                ..PermissionRule::command(["cargo"], PermissionAction::Allow)
             }],
             step_cap: 80,
             timeout_minutes: Some(30),
@@ -618,6 +713,11 @@ mod tests {
             catch_up: CatchUp::Skip,
             catch_up_max_age_hours: 48,
             overlap: Overlap::Queue,
+            sandbox: SandboxSettings {
+                mode: SandboxMode::Off,
+                network: true,
+                writable: vec!["/tmp".into()],
+            },
         }
     }
 

@@ -95,6 +95,8 @@ pub struct AutomationSpec {
     pub catch_up_max_age_hours: u32,
     /// What a fire does while a run of this work area is still active.
     pub overlap: Overlap,
+    /// What the OS sandbox lets a run's processes do.
+    pub sandbox: SandboxSettings,
 }
 
 impl AutomationSpec {
@@ -252,6 +254,50 @@ impl Overlap {
     }
 }
 
+/// The OS sandbox around every process a run starts (Landlock and seccomp on Linux,
+/// Seatbelt on macOS): writes only in the work area, a per-run temp dir and `writable`;
+/// secrets directories unreadable; no internet unless `network`. The model cannot change it.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxSettings {
+    pub mode: SandboxMode,
+    /// Whether processes may open internet sockets (Unix sockets always work).
+    pub network: bool,
+    /// More absolute paths processes may write (a cache outside the work area, say).
+    pub writable: Vec<String>,
+}
+
+impl Default for SandboxSettings {
+    fn default() -> Self {
+        Self {
+            mode: SandboxMode::Enforce,
+            network: false,
+            writable: Vec::new(),
+        }
+    }
+}
+
+/// Whether the sandbox applies.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SandboxMode {
+    /// Every process runs sandboxed; where the OS cannot sandbox, unattended runs refuse
+    /// shell commands.
+    Enforce,
+    /// Processes run with the user's full access. Shown clearly wherever the automation is.
+    Off,
+}
+
+impl SandboxMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SandboxMode::Enforce => "enforce",
+            SandboxMode::Off => "off",
+        }
+    }
+}
+
 /// Where a run works: in the workspace itself, or in a git worktree of its own.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -295,12 +341,85 @@ impl PermissionAction {
     }
 }
 
-/// `tool` (or `*`) with a glob `pattern` over the path or command resolves to `action`.
-/// Without a matching rule, read-only tools are allowed and edits and shell commands ask.
+/// A permission rule. File tools (and `*`) match a glob over the workspace-relative path;
+/// bash matches each plain command of a call by its words (see
+/// [`crate::agent::permissions`]). Without a matching rule, read-only tools are allowed and
+/// edits and shell commands ask.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PermissionRule {
     pub tool: String,
-    pub pattern: String,
+    /// File tools and `*`: the path glob. bash: `None`, except a glob kept from before
+    /// command rules that could not be converted: such a rule matches nothing until it is
+    /// edited ([`PermissionRule::needs_edit`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// bash: the command as words; matches commands whose words start with these
+    /// (`["cargo", "test"]` matches `cargo test --all`, not `cargo testx`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// bash: match the words exactly instead of as a prefix (what "Always allow" writes).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exact: bool,
     pub action: PermissionAction,
+    /// Why the rule is there, shown when it decides a call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// bash: commands the rule must and must not match, checked when the automation is
+    /// validated.
+    #[serde(default, skip_serializing_if = "RuleExamples::is_empty")]
+    pub examples: RuleExamples,
+}
+
+impl PermissionRule {
+    /// A glob rule for a file tool (or `*`).
+    pub fn path(tool: &str, pattern: &str, action: PermissionAction) -> Self {
+        Self {
+            tool: tool.to_owned(),
+            pattern: Some(pattern.to_owned()),
+            command: None,
+            exact: false,
+            action,
+            reason: None,
+            examples: RuleExamples::default(),
+        }
+    }
+
+    /// A bash rule over a command prefix.
+    pub fn command<S: Into<String>>(
+        words: impl IntoIterator<Item = S>,
+        action: PermissionAction,
+    ) -> Self {
+        Self {
+            tool: "bash".to_owned(),
+            pattern: None,
+            command: Some(words.into_iter().map(Into::into).collect()),
+            exact: false,
+            action,
+            reason: None,
+            examples: RuleExamples::default(),
+        }
+    }
+
+    /// A bash rule that still holds a glob from before command rules: it matches nothing
+    /// and the editor and `automation show` ask for an edit.
+    pub fn needs_edit(&self) -> bool {
+        self.tool == "bash" && self.command.is_none()
+    }
+}
+
+/// Commands a bash rule must match and must not match.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleExamples {
+    #[serde(default)]
+    pub matching: Vec<String>,
+    #[serde(default)]
+    pub not_matching: Vec<String>,
+}
+
+impl RuleExamples {
+    pub fn is_empty(&self) -> bool {
+        self.matching.is_empty() && self.not_matching.is_empty()
+    }
 }

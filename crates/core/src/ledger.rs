@@ -168,6 +168,14 @@ pub enum Blocker {
         /// More to look at before deciding, such as the diff of an edit.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         preview: Option<String>,
+        /// Why it asks: which commands no rule allows, or why no rule can allow the call.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        /// The rules "Always allow" would add, for people (`allow exactly: cargo fmt`).
+        /// Empty when the call cannot be allowed by a rule (an opaque shell script): only
+        /// "Allow once" is offered.
+        #[serde(default)]
+        always: Vec<String>,
     },
     /// Questions for the user.
     Question {

@@ -61,6 +61,11 @@ pub enum Part {
     Error {
         text: String,
     },
+    /// What the run's owner should know that is not an error: the sandbox is off, or not
+    /// fully enforced on this system. For people only; never sent to the model.
+    Notice {
+        text: String,
+    },
 }
 
 impl Part {
@@ -71,6 +76,7 @@ impl Part {
             Part::ToolCall { .. } => "tool_call",
             Part::ToolResult { .. } => "tool_result",
             Part::Error { .. } => "error",
+            Part::Notice { .. } => "notice",
         }
     }
 }

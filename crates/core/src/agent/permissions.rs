@@ -1,34 +1,41 @@
 //! Whether a tool call may run: allow, ask the user, or deny, by the automation's rules.
 //!
-//! A rule names a tool (or `*` for any) and a glob over the call's subject: the
-//! workspace-relative path for file tools, the command line for bash (see
-//! [`crate::agent::tools::ToolCall::subject`]). The last matching rule wins, so later rules
-//! (including the ones "always" appends) refine earlier ones.
+//! **File tools** match a glob over the workspace-relative path (read, list, write, edit,
+//! the search root of glob and grep). The last matching rule wins, so later rules refine
+//! earlier ones. Pattern syntax is globset's: `*` and `?` match any character including
+//! `/` (`src/*` covers everything under `src/`), and a backslash is an ordinary character;
+//! put a literal metacharacter in brackets (`[*]`), as [`exact_pattern`] does.
 //!
-//! Pattern syntax is globset's, with two choices made for commands and paths alike:
-//! - `*` and `?` match any character, including `/` and newlines. For commands a `/` is
-//!   nothing special (`git *` must match `git log src/`), and one rule for both kinds of
-//!   subject is easier to reason about: `src/*` covers everything under `src/`. Matching
-//!   newlines matters for deny rules: `*rm -rf*` also catches the command on line two.
-//! - A backslash is an ordinary character, since commands are full of them; to match a
-//!   literal `*`, `?`, `[`, `]`, `{` or `}` put it in brackets (`[*]`), as
-//!   [`exact_pattern`] does.
-//!
-//! A glob is no sandbox for commands: `git *` also allows `git status; rm -rf ~`. Allow
-//! broad command patterns only where that is acceptable.
+//! **bash** calls are parsed first ([`super::shell`]). Each plain command is matched by
+//! its words against the bash rules: `["cargo", "test"]` matches `cargo test --all` but
+//! not `cargo testx`; an `exact` rule matches only those words. The most specific matching
+//! rule decides a command (the longest prefix; an exact rule before a prefix of the same
+//! length; then the strictest). A call is allowed only when every command in it is; the
+//! strictest decision wins (deny over ask over allow). An opaque call (substitutions,
+//! redirections to files, subshells, ...) is never allowed by a rule: it asks, unless a
+//! command that could be read is denied. A `*` rule with pattern `*` counts as the empty
+//! prefix; other `*` globs are matched against the command text only to deny or ask,
+//! never to allow.
 
 use globset::GlobBuilder;
 use regex::bytes::{Regex, RegexBuilder};
+use serde::Serialize;
 
+use super::shell::{self, Script};
 use crate::definition::{PermissionAction, PermissionRule};
 
-/// The action for a call: the last rule whose tool (`*` or the tool's name) and pattern
-/// match the subject, or [`default_action`] when none does.
+/// The action for a file-tool call: the last rule whose tool (`*` or the tool's name) and
+/// pattern match the subject, or [`default_action`] when none does. bash calls go through
+/// [`decide_bash`] instead.
 pub fn resolve(rules: &[PermissionRule], tool: &str, subject: &str) -> PermissionAction {
     rules
         .iter()
         .rev()
-        .find(|rule| (rule.tool == "*" || rule.tool == tool) && matches(&rule.pattern, subject))
+        .find(|rule| {
+            (rule.tool == "*" || rule.tool == tool)
+                && rule.command.is_none()
+                && rule.pattern.as_deref().is_some_and(|p| matches(p, subject))
+        })
         .map(|rule| rule.action)
         .unwrap_or_else(|| default_action(tool))
 }
@@ -42,13 +49,242 @@ pub fn default_action(tool: &str) -> PermissionAction {
     }
 }
 
-/// The rule "always" adds after the user approves a call: the exact subject (the command
-/// for bash, the path for write and edit), so approving one thing never approves more.
-pub fn always_rule(tool: &str, subject: &str) -> PermissionRule {
-    PermissionRule {
-        tool: tool.to_owned(),
-        pattern: exact_pattern(subject),
-        action: PermissionAction::Allow,
+/// How a bash call was decided, command by command: what the checker prints and what a
+/// blocker explains.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BashDecision {
+    /// The strictest of the commands' actions, or `ask` for an opaque script.
+    pub action: PermissionAction,
+    pub commands: Vec<CommandDecision>,
+    /// Why no rule can allow the script (empty when it is plain).
+    pub opaque: Vec<String>,
+    /// `*` rules whose glob matches the command text and make it stricter.
+    pub text_rules: Vec<RuleRef>,
+}
+
+/// One plain command of a bash call and the rule behind its action.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommandDecision {
+    pub argv: Vec<String>,
+    /// Wrappers it was found in, outermost first (`timeout`, `sh`).
+    pub via: Vec<String>,
+    pub action: PermissionAction,
+    /// The deciding rule; `None` when the default (ask) applies.
+    pub rule: Option<RuleRef>,
+}
+
+/// A rule by its position in the automation's list, with its reason.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleRef {
+    /// 0-based position in `permissions`.
+    pub index: u32,
+    /// The rule in one line ([`describe_rule`]).
+    pub rule: String,
+    pub reason: Option<String>,
+}
+
+impl BashDecision {
+    /// One line for a person: why this call asks or is denied.
+    pub fn explain(&self) -> String {
+        if self.action == PermissionAction::Allow {
+            return "every command is allowed by a rule".to_owned();
+        }
+        if let Some(denied) = self
+            .commands
+            .iter()
+            .find(|c| c.action == PermissionAction::Deny)
+        {
+            return format!(
+                "`{}` is denied{}",
+                denied.argv.join(" "),
+                because(&denied.rule)
+            );
+        }
+        if let Some(rule) = self.text_rules.first() {
+            return format!(
+                "a rule on the command text asks{}",
+                because(&Some(rule.clone()))
+            );
+        }
+        if !self.opaque.is_empty() {
+            return format!(
+                "no rule can allow this script: it uses {}",
+                self.opaque.join("; ")
+            );
+        }
+        let asking: Vec<String> = self
+            .commands
+            .iter()
+            .filter(|c| c.action == PermissionAction::Ask)
+            .map(|c| format!("`{}`", c.argv.join(" ")))
+            .collect();
+        format!("no rule allows {}", asking.join(", "))
+    }
+}
+
+fn because(rule: &Option<RuleRef>) -> String {
+    match rule {
+        Some(RuleRef {
+            index,
+            reason: Some(reason),
+            ..
+        }) => format!(" by rule {}: {reason}", index + 1),
+        Some(RuleRef { index, .. }) => format!(" by rule {}", index + 1),
+        None => String::new(),
+    }
+}
+
+/// Decides a bash call by its parsed form.
+pub fn decide_bash(rules: &[PermissionRule], command: &str) -> BashDecision {
+    decide_script(rules, command, &shell::parse(command))
+}
+
+/// Decides an already parsed script (`text` is what was parsed).
+pub fn decide_script(rules: &[PermissionRule], text: &str, script: &Script) -> BashDecision {
+    let commands: Vec<CommandDecision> = script
+        .commands
+        .iter()
+        .map(|command| {
+            let (action, rule) = decide_command(rules, &command.argv);
+            CommandDecision {
+                argv: command.argv.clone(),
+                via: command.via.clone(),
+                action,
+                rule,
+            }
+        })
+        .collect();
+    let text_rules: Vec<(PermissionAction, RuleRef)> = rules
+        .iter()
+        .enumerate()
+        .filter(|(_, rule)| rule.tool == "*" && rule.action != PermissionAction::Allow)
+        .filter(|(_, rule)| {
+            rule.pattern
+                .as_deref()
+                .is_some_and(|p| p != "*" && matches(p, text))
+        })
+        .map(|(index, rule)| (rule.action, rule_ref(index, rule)))
+        .collect();
+
+    let mut action = commands
+        .iter()
+        .map(|c| c.action)
+        .chain(text_rules.iter().map(|(action, _)| *action))
+        .fold(PermissionAction::Allow, strictest);
+    if script.is_opaque() || commands.is_empty() {
+        action = strictest(action, PermissionAction::Ask);
+    }
+    BashDecision {
+        action,
+        commands,
+        opaque: script.opaque.clone(),
+        text_rules: text_rules.into_iter().map(|(_, rule)| rule).collect(),
+    }
+}
+
+/// The action for one plain command: the most specific matching rule, else ask.
+pub fn decide_command(
+    rules: &[PermissionRule],
+    argv: &[String],
+) -> (PermissionAction, Option<RuleRef>) {
+    rules
+        .iter()
+        .enumerate()
+        .filter_map(|(index, rule)| {
+            command_match(rule, argv).map(|(length, exact)| (length, exact, index, rule))
+        })
+        .max_by_key(|(length, exact, _, rule)| (*length, *exact, severity(rule.action)))
+        .map(|(_, _, index, rule)| (rule.action, Some(rule_ref(index, rule))))
+        .unwrap_or((default_action("bash"), None))
+}
+
+/// How many words of `argv` the rule matches (and whether exactly), or `None`.
+fn command_match(rule: &PermissionRule, argv: &[String]) -> Option<(usize, bool)> {
+    match (&rule.command, rule.tool.as_str()) {
+        (Some(words), "bash") if rule.exact => {
+            (argv == words.as_slice()).then_some((words.len(), true))
+        }
+        (Some(words), "bash") => argv.starts_with(words).then_some((words.len(), false)),
+        (None, "*") if rule.pattern.as_deref() == Some("*") => Some((0, false)),
+        _ => None,
+    }
+}
+
+fn rule_ref(index: usize, rule: &PermissionRule) -> RuleRef {
+    RuleRef {
+        index: u32::try_from(index).unwrap_or(u32::MAX),
+        rule: describe_rule(rule),
+        reason: rule.reason.clone(),
+    }
+}
+
+fn severity(action: PermissionAction) -> u8 {
+    match action {
+        PermissionAction::Allow => 0,
+        PermissionAction::Ask => 1,
+        PermissionAction::Deny => 2,
+    }
+}
+
+/// The stricter of two actions.
+pub fn strictest(a: PermissionAction, b: PermissionAction) -> PermissionAction {
+    if severity(a) >= severity(b) {
+        a
+    } else {
+        b
+    }
+}
+
+/// Whether a bash rule matches `command` (a whole script): every plain command in it is
+/// matched by the rule. Used to check a rule's examples.
+pub fn rule_matches_script(rule: &PermissionRule, command: &str) -> bool {
+    let script = shell::parse(command);
+    !script.is_opaque()
+        && !script.commands.is_empty()
+        && script
+            .commands
+            .iter()
+            .all(|c| command_match(rule, &c.argv).is_some())
+}
+
+/// The rules "Always allow" adds after the user approves a call, so approving one thing
+/// never approves more: for bash, an exact rule per command that asked (none for an opaque
+/// script, which no rule can allow); for file tools, the exact path.
+pub fn always_rules(tool: &str, subject: &str, bash: Option<&BashDecision>) -> Vec<PermissionRule> {
+    match bash {
+        Some(decision) if decision.opaque.is_empty() => decision
+            .commands
+            .iter()
+            .filter(|c| c.action == PermissionAction::Ask)
+            .map(|c| PermissionRule {
+                exact: true,
+                ..PermissionRule::command(c.argv.clone(), PermissionAction::Allow)
+            })
+            .collect(),
+        Some(_) => Vec::new(),
+        None => vec![PermissionRule::path(
+            tool,
+            &exact_pattern(subject),
+            PermissionAction::Allow,
+        )],
+    }
+}
+
+/// A rule in one line for people: `allow bash: cargo test …`, `allow exactly: cargo fmt`,
+/// `deny write: secrets/*`.
+pub fn describe_rule(rule: &PermissionRule) -> String {
+    let action = rule.action.as_str();
+    match (&rule.command, &rule.pattern) {
+        (Some(words), _) if rule.exact => format!("{action} exactly: {}", shell::quote(words)),
+        (Some(words), _) => format!("{action} {} …", shell::quote(words)),
+        (None, Some(pattern)) if rule.tool == "bash" => {
+            format!("{action} bash `{pattern}` (a glob from before command rules: edit it, it matches nothing)")
+        }
+        (None, Some(pattern)) => format!("{action} {}: {pattern}", rule.tool),
+        (None, None) => format!("{action} {}", rule.tool),
     }
 }
 
@@ -65,6 +301,30 @@ pub fn exact_pattern(text: &str) -> String {
         }
     }
     pattern
+}
+
+/// A stored bash glob from before command rules, as a command rule when it says exactly
+/// "these words, then anything" (`cargo *`, `git status*`) or exactly one plain command
+/// (`git status`, as an exact rule). `None` when it cannot be converted without changing
+/// what it matches more than that.
+pub fn command_from_glob(pattern: &str) -> Option<(Vec<String>, bool)> {
+    let (body, exact) = match pattern
+        .strip_suffix(" *")
+        .or_else(|| pattern.strip_suffix('*'))
+    {
+        Some(body) => (body, false),
+        None => (pattern, true),
+    };
+    if body.is_empty() {
+        return None;
+    }
+    // The glob's literal text must be plain words: no metacharacters, no quoting.
+    let plain = |c: char| c.is_ascii_alphanumeric() || "._-/+@:,%=".contains(c) || c == ' ';
+    if !body.chars().all(plain) {
+        return None;
+    }
+    let words: Vec<String> = body.split_whitespace().map(str::to_owned).collect();
+    (words.join(" ") == body).then_some((words, exact))
 }
 
 /// Whether `pattern` matches all of `subject`. An invalid pattern (a stored rule that
@@ -100,7 +360,6 @@ mod tests {
     #[test]
     fn star_crosses_slashes_and_newlines() {
         assert!(matches("src/*", "src/a/b.rs"));
-        assert!(matches("git *", "git log src/"));
         assert!(matches("*rm -rf*", "echo hi\nrm -rf /"));
         assert!(!matches("src/*", "tests/a.rs"));
     }
@@ -124,5 +383,27 @@ mod tests {
         assert!(matches(&pattern, text));
         assert!(!matches(&pattern, r"ls main.rs [ab]? {x,y} \* ]"));
         assert!(!matches(&pattern, r"ls *.rs a? x \* ]"));
+    }
+
+    #[test]
+    fn globs_convert_to_command_rules_only_when_exact() {
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            command_from_glob("cargo *"),
+            Some((words(&["cargo"]), false))
+        );
+        assert_eq!(
+            command_from_glob("cargo test *"),
+            Some((words(&["cargo", "test"]), false))
+        );
+        assert_eq!(
+            command_from_glob("git status"),
+            Some((words(&["git", "status"]), true))
+        );
+        assert_eq!(command_from_glob("*"), None);
+        assert_eq!(command_from_glob("git * && ls"), None);
+        assert_eq!(command_from_glob("*rm -rf*"), None);
+        assert_eq!(command_from_glob("npm run [a-z]*"), None);
+        assert_eq!(command_from_glob("echo  two"), None);
     }
 }

@@ -22,6 +22,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use super::containment::Containment;
 use crate::changes::ChangeLog;
 use crate::definition::TOOL_NAMES;
 use crate::ledger::Question;
@@ -49,6 +50,10 @@ pub struct ToolContext {
     pub output_cap_bytes: usize,
     /// What files held before `write` and `edit` changed them (the change review).
     pub changes: Arc<ChangeLog>,
+    /// How bash commands start: sandboxed, directly, or not at all.
+    pub containment: Containment,
+    /// The run's own temp dir, `$TMPDIR` for its commands.
+    pub temp_dir: Option<PathBuf>,
 }
 
 impl ToolContext {
@@ -63,6 +68,8 @@ impl ToolContext {
             bash_timeout: DEFAULT_BASH_TIMEOUT,
             output_cap_bytes: DEFAULT_OUTPUT_CAP_BYTES,
             changes: Arc::default(),
+            containment: Containment::Unsandboxed,
+            temp_dir: None,
         }
     }
 }

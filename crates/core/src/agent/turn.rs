@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use chrono::{Local, TimeZone, Utc};
 
-use super::permissions::{self, always_rule};
+use super::containment::{self, RunTempDir};
+use super::permissions;
 use super::provider::{
     self, ChatMessage, ChatRequest, Delta, ModelToolCall, ProviderSettings, ToolResultMessage,
 };
@@ -58,6 +59,8 @@ struct Turns {
     /// The last call's signature and how many times in a row it came.
     repeated: Option<(String, u32)>,
     failures: HashMap<String, u32>,
+    /// Removed when the run ends.
+    _temp_dir: RunTempDir,
 }
 
 impl Turns {
@@ -107,8 +110,29 @@ impl Turns {
         let mut tool_ctx = ToolContext::new(ctx.work_dir.clone(), ctx.cancelled());
         tool_ctx.changes = ctx.changes.clone();
         tool_ctx.bash_timeout = agent.bash_timeout;
-        let system = system_prompt(ctx);
-        Ok(Self {
+        let temp_dir = RunTempDir::create(ctx.run.id.as_str()).map_err(|e| {
+            failed(
+                ErrorCode::ExecutionFailed,
+                format!("the run's temp dir could not be created: {e}"),
+            )
+        })?;
+        let contained = containment::plan(
+            &spec.sandbox,
+            ctx.run.attendance,
+            agent.launcher.as_ref(),
+            agent.home.as_deref(),
+            &tool_ctx.workspace,
+            temp_dir.path(),
+            &agent.data_dir,
+        );
+        tool_ctx.containment = contained.containment;
+        tool_ctx.temp_dir = Some(temp_dir.path().to_path_buf());
+        let mut system = system_prompt(ctx);
+        if !contained.for_model.is_empty() {
+            system.push('\n');
+            system.push_str(&contained.for_model);
+        }
+        let mut turns = Self {
             provider,
             session,
             messages,
@@ -118,7 +142,15 @@ impl Turns {
             changed: false,
             repeated: None,
             failures: HashMap::new(),
-        })
+            _temp_dir: temp_dir,
+        };
+        if let Some(notice) = contained.notice {
+            turns
+                .store_message(Role::Assistant, vec![Part::Notice { text: notice }])
+                .await
+                .map_err(engine_failure)?;
+        }
+        Ok(turns)
     }
 
     async fn drive(&mut self, ctx: &RunContext) -> Outcome {
@@ -371,38 +403,55 @@ impl Turns {
         tool: ToolCall,
     ) -> Result<(String, bool), Outcome> {
         let subject = tool.subject();
-        match permissions::resolve(&self.rules, tool.name(), &subject) {
+        let bash = match &tool {
+            ToolCall::Bash { command, .. } => Some(permissions::decide_bash(&self.rules, command)),
+            _ => None,
+        };
+        let action = match &bash {
+            Some(decision) => decision.action,
+            None => permissions::resolve(&self.rules, tool.name(), &subject),
+        };
+        match action {
             PermissionAction::Allow => {}
             PermissionAction::Deny => {
-                return Ok((
-                    format!(
-                        "permission denied: a rule of this automation forbids `{}` on `{subject}`",
+                let why = match &bash {
+                    Some(decision) => decision.explain(),
+                    None => format!(
+                        "a rule of this automation forbids `{}` on `{subject}`",
                         tool.name()
                     ),
-                    true,
-                ))
+                };
+                return Ok((format!("permission denied: {why}"), true));
             }
             PermissionAction::Ask => {
+                let always = permissions::always_rules(tool.name(), &subject, bash.as_ref());
                 let blocker = Blocker::Permission {
                     request_id: BlockerId::new(),
                     tool: tool.name().to_owned(),
                     summary: tool.summary(),
                     preview: tool.preview(&self.tool_ctx),
+                    reason: bash.as_ref().map(|decision| decision.explain()),
+                    always: always.iter().map(permissions::describe_rule).collect(),
                 };
                 match ctx.block(blocker).await {
                     Ok(BlockerReply::Permission { decision, message }) => match decision {
                         PermissionDecision::Once => {}
+                        // An opaque script has no rule to add: "always" allows it once.
                         PermissionDecision::Always => {
-                            let rule = always_rule(tool.name(), &subject);
-                            self.rules.push(rule.clone());
-                            match ctx.add_permission_rule(rule).await {
-                                Ok(_) => {}
-                                // A rule the definition cannot hold (say, a very long
-                                // command) still allows this call; it is just not kept.
-                                Err(crate::error::Error::InvalidAutomation(details)) => {
-                                    tracing::warn!(?details, "could not keep an always-allow rule");
+                            for rule in always {
+                                self.rules.push(rule.clone());
+                                match ctx.add_permission_rule(rule).await {
+                                    Ok(_) => {}
+                                    // A rule the definition cannot hold (say, a very long
+                                    // command) still allows this call; it is just not kept.
+                                    Err(crate::error::Error::InvalidAutomation(details)) => {
+                                        tracing::warn!(
+                                            ?details,
+                                            "could not keep an always-allow rule"
+                                        );
+                                    }
+                                    Err(e) => return Err(engine_failure(e)),
                                 }
-                                Err(e) => return Err(engine_failure(e)),
                             }
                         }
                         PermissionDecision::Reject => {

@@ -10,6 +10,9 @@ use super::*;
 use crate::catalog::Catalog;
 use crate::error::ValidationDetail;
 
+mod rules;
+mod sandbox;
+
 /// What validation checks against besides the input itself.
 pub struct ValidationContext<'a> {
     pub catalog: &'a Catalog,
@@ -37,6 +40,7 @@ const FIELDS: &[&str] = &[
     "catch_up",
     "catch_up_max_age_hours",
     "overlap",
+    "sandbox",
 ];
 
 /// Fields the engine owns: present in what it returns, refused in what it is given.
@@ -240,6 +244,10 @@ impl Checker<'_> {
                 &[("skip", Overlap::Skip), ("queue", Overlap::Queue)],
             ),
         };
+        let sandbox = match present(obj, "sandbox") {
+            None => Some(SandboxSettings::default()),
+            Some(v) => self.sandbox(v),
+        };
 
         Some(AutomationSpec {
             title: title?,
@@ -262,6 +270,7 @@ impl Checker<'_> {
             catch_up: catch_up?,
             catch_up_max_age_hours: catch_up_max_age_hours?,
             overlap: overlap?,
+            sandbox: sandbox?,
         })
     }
 
@@ -752,75 +761,5 @@ impl Checker<'_> {
             }
         }
         Some(Placement::Worktree { name })
-    }
-
-    fn permissions(&mut self, value: &Value) -> Option<Vec<PermissionRule>> {
-        let Some(items) = value.as_array() else {
-            self.fail_hint("permissions", "invalid_type", "expected a list of rules");
-            return None;
-        };
-        if items.len() > PERMISSION_RULES_MAX {
-            self.fail("permissions", "too_many_rules_200");
-            return None;
-        }
-        let mut rules = Vec::with_capacity(items.len());
-        let mut all_valid = true;
-        for (index, item) in items.iter().enumerate() {
-            match self.rule(&format!("permissions[{index}]"), item) {
-                Some(rule) => rules.push(rule),
-                None => all_valid = false,
-            }
-        }
-        all_valid.then_some(rules)
-    }
-
-    fn rule(&mut self, path: &str, value: &Value) -> Option<PermissionRule> {
-        let obj = self.object(path, value, &["tool", "pattern", "action"])?;
-        let tool = self
-            .sub(obj, path, "tool")
-            .and_then(|v| self.string(&join(path, "tool"), v));
-        let tool = tool.and_then(|tool| {
-            if tool == "*" || TOOL_NAMES.contains(&tool.as_str()) {
-                Some(tool)
-            } else {
-                self.fail_hint(
-                    join(path, "tool"),
-                    "unknown_tool",
-                    format!("expected * or one of {}", TOOL_NAMES.join(", ")),
-                );
-                None
-            }
-        });
-        let pattern = match present(obj, "pattern") {
-            None => Some("*".to_owned()),
-            Some(v) => self.string(&join(path, "pattern"), v).and_then(|p| {
-                if p.is_empty() || p.len() > 1000 {
-                    self.fail(join(path, "pattern"), "pattern_length_1_1000");
-                    None
-                } else {
-                    Some(p)
-                }
-            }),
-        };
-        let action = self
-            .sub(obj, path, "action")
-            .and_then(|v| match v.as_str() {
-                Some("allow") => Some(PermissionAction::Allow),
-                Some("ask") => Some(PermissionAction::Ask),
-                Some("deny") => Some(PermissionAction::Deny),
-                _ => {
-                    self.fail_hint(
-                        join(path, "action"),
-                        "unknown_action",
-                        "expected allow, ask or deny",
-                    );
-                    None
-                }
-            });
-        Some(PermissionRule {
-            tool: tool?,
-            pattern: pattern?,
-            action: action?,
-        })
     }
 }

@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use super::Deleted;
 use super::{Engine, Shared};
+use crate::agent::permissions::{self, BashDecision};
 use crate::definition::{merge_patch, parse_spec, Automation, AutomationStatus, ValidationContext};
 use crate::error::{Error, Result, ValidationDetail};
 use crate::events::Event;
@@ -38,6 +39,19 @@ impl Engine {
             .commit(tx, vec![Event::AutomationUpdated(automation.clone())])
             .await?;
         Ok(automation)
+    }
+
+    /// What the automation's rules decide for a bash command, command by command. Nothing
+    /// runs.
+    pub async fn check_command(&self, id: &AutomationId, command: &str) -> Result<BashDecision> {
+        let mut conn = self.shared.store.pool().acquire().await?;
+        let automation = store::automations::get(&mut conn, id)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        Ok(permissions::decide_bash(
+            &automation.spec.permissions,
+            command,
+        ))
     }
 
     pub async fn get_automation(&self, id: &AutomationId) -> Result<Automation> {

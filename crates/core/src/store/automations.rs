@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{FromRow, SqliteConnection};
 
 use super::{parse_column, to_i64, to_u64};
+use crate::agent::permissions::command_from_glob;
 use crate::clock::{from_millis, to_millis};
 use crate::definition::*;
 use crate::error::{Error, Result};
@@ -37,6 +38,9 @@ struct AutomationRow {
     catch_up: String,
     catch_up_max_age_hours: i64,
     overlap: String,
+    sandbox_mode: String,
+    sandbox_network: bool,
+    sandbox_writable: String,
 }
 
 /// The columns that say when an automation fires.
@@ -144,16 +148,22 @@ pub(crate) async fn schedules(conn: &mut SqliteConnection) -> Result<Vec<Schedul
 struct RuleRow {
     automation_id: String,
     tool: String,
-    pattern: String,
+    pattern: Option<String>,
+    command: Option<String>,
+    exact: bool,
     action: String,
+    reason: Option<String>,
+    examples: Option<String>,
 }
+
+const RULE_COLUMNS: &str = "automation_id, tool, pattern, command, exact, action, reason, examples";
 
 const COLUMNS: &str = "id, title, prompt, workspace, provider_id, model_id, variant, trigger_kind,
     trigger_fire_at, trigger_every_ms, trigger_cron, trigger_timezone, stop_kind, stop_count,
     stop_at, context, placement_kind, worktree_name, step_cap, timeout_minutes, budget_usd,
     daily_budget_usd, wait_for_input_when_unattended, paused, revision, session_id, created_at,
     updated_at, failure_streak_limit, paused_reason, schedule_anchor, catch_up,
-    catch_up_max_age_hours, overlap";
+    catch_up_max_age_hours, overlap, sandbox_mode, sandbox_network, sandbox_writable";
 
 fn missing(column: &str, id: &str) -> Error {
     Error::Corrupt(format!("automation {id} has no {column}"))
@@ -195,6 +205,17 @@ impl AutomationRow {
             "queue" => Overlap::Queue,
             other => return Err(Error::Corrupt(format!("unknown overlap policy `{other}`"))),
         };
+        let sandbox = SandboxSettings {
+            mode: match self.sandbox_mode.as_str() {
+                "enforce" => SandboxMode::Enforce,
+                "off" => SandboxMode::Off,
+                other => return Err(Error::Corrupt(format!("unknown sandbox mode `{other}`"))),
+            },
+            network: self.sandbox_network,
+            writable: serde_json::from_str(&self.sandbox_writable).map_err(|e| {
+                Error::Corrupt(format!("sandbox_writable `{}`: {e}", self.sandbox_writable))
+            })?,
+        };
         let context = match self.context.as_str() {
             "fresh" => ContextMode::Fresh,
             "continue" => ContextMode::Continue,
@@ -232,6 +253,7 @@ impl AutomationRow {
                     self.catch_up_max_age_hours,
                 )?,
                 overlap,
+                sandbox,
             },
             revision: to_u64("revision", self.revision)?,
             session_id: self.session_id.map(SessionId::from_string),
@@ -259,11 +281,35 @@ fn rule_from_row(row: RuleRow) -> Result<PermissionRule> {
         "deny" => Some(PermissionAction::Deny),
         _ => None,
     })?;
-    Ok(PermissionRule {
+    fn json<T: serde::de::DeserializeOwned>(
+        column: &str,
+        text: Option<String>,
+    ) -> Result<Option<T>> {
+        text.map(|text| {
+            serde_json::from_str(&text)
+                .map_err(|e| Error::Corrupt(format!("permission rule {column} `{text}`: {e}")))
+        })
+        .transpose()
+    }
+    let mut rule = PermissionRule {
         tool: row.tool,
         pattern: row.pattern,
+        command: json("command", row.command)?,
+        exact: row.exact,
         action,
-    })
+        reason: row.reason,
+        examples: json("examples", row.examples)?.unwrap_or_default(),
+    };
+    // A bash glob from before command rules: converted when it says exactly "these words
+    // (then anything)", else kept as a rule that needs an edit.
+    if rule.needs_edit() {
+        if let Some((words, exact)) = rule.pattern.as_deref().and_then(command_from_glob) {
+            rule.command = Some(words);
+            rule.exact = exact;
+            rule.pattern = None;
+        }
+    }
+    Ok(rule)
 }
 
 /// The columns of a spec, flattened, in the order of the `set_spec` statements below.
@@ -317,9 +363,10 @@ const WRITTEN: &str = "title, prompt, workspace, provider_id, model_id, variant,
     stop_at, context, placement_kind, worktree_name, step_cap, timeout_minutes, budget_usd,
     daily_budget_usd, wait_for_input_when_unattended, paused, revision, session_id, updated_at,
     failure_streak_limit, paused_reason, schedule_anchor, catch_up, catch_up_max_age_hours,
-    overlap";
+    overlap, sandbox_mode, sandbox_network, sandbox_writable";
 const WRITTEN_PLACEHOLDERS: &str =
-    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
+    ?, ?, ?, ?, ?, ?";
 
 type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
 
@@ -358,6 +405,9 @@ fn bind_written<'q>(query: Query<'q>, automation: &'q Automation, flat: Flat<'q>
         .bind(spec.catch_up.as_str())
         .bind(i64::from(spec.catch_up_max_age_hours))
         .bind(spec.overlap.as_str())
+        .bind(spec.sandbox.mode.as_str())
+        .bind(spec.sandbox.network)
+        .bind(serde_json::json!(spec.sandbox.writable).to_string())
 }
 
 pub(crate) async fn insert(conn: &mut SqliteConnection, automation: &Automation) -> Result<()> {
@@ -376,14 +426,26 @@ pub(crate) async fn insert(conn: &mut SqliteConnection, automation: &Automation)
 async fn insert_rules(conn: &mut SqliteConnection, automation: &Automation) -> Result<()> {
     for (position, rule) in automation.spec.permissions.iter().enumerate() {
         sqlx::query(
-            "INSERT INTO permission_rules (automation_id, position, tool, pattern, action)
-             VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO permission_rules
+               (automation_id, position, tool, pattern, command, exact, action, reason, examples)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(automation.id.as_str())
         .bind(position as i64)
         .bind(&rule.tool)
         .bind(&rule.pattern)
+        .bind(
+            rule.command
+                .as_ref()
+                .map(|words| serde_json::json!(words).to_string()),
+        )
+        .bind(rule.exact)
         .bind(rule.action.as_str())
+        .bind(&rule.reason)
+        .bind(
+            (rule.examples != RuleExamples::default())
+                .then(|| serde_json::json!(rule.examples).to_string()),
+        )
         .execute(&mut *conn)
         .await?;
     }
@@ -484,10 +546,9 @@ async fn fetch(
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let rules: Vec<RuleRow> = sqlx::query_as(
-        "SELECT automation_id, tool, pattern, action FROM permission_rules
-         WHERE automation_id = ? ORDER BY position",
-    )
+    let rules: Vec<RuleRow> = sqlx::query_as(&format!(
+        "SELECT {RULE_COLUMNS} FROM permission_rules WHERE automation_id = ? ORDER BY position"
+    ))
     .bind(id.as_str())
     .fetch_all(&mut *conn)
     .await?;
@@ -506,7 +567,8 @@ pub(crate) async fn list(conn: &mut SqliteConnection) -> Result<Vec<Automation>>
     .fetch_all(&mut *conn)
     .await?;
     let rules: Vec<RuleRow> = sqlx::query_as(
-        "SELECT r.automation_id, r.tool, r.pattern, r.action FROM permission_rules r
+        "SELECT r.automation_id, r.tool, r.pattern, r.command, r.exact, r.action, r.reason,
+                r.examples FROM permission_rules r
          JOIN automations a ON a.id = r.automation_id
          WHERE a.deleted_at IS NULL ORDER BY r.automation_id, r.position",
     )

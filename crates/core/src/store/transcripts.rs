@@ -63,9 +63,10 @@ pub(crate) async fn insert_part(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let (text, call_id, tool_name, arguments, is_error) = match part {
-        Part::Text { text } | Part::Reasoning { text } | Part::Error { text } => {
-            (text.as_str(), None, None, None, false)
-        }
+        Part::Text { text }
+        | Part::Reasoning { text }
+        | Part::Error { text }
+        | Part::Notice { text } => (text.as_str(), None, None, None, false),
         Part::ToolCall {
             tool_call_id,
             tool_name,
@@ -140,6 +141,7 @@ fn part_from_row(row: &Row) -> Result<Option<Part>> {
         "text" => Part::Text { text },
         "reasoning" => Part::Reasoning { text },
         "error" => Part::Error { text },
+        "notice" => Part::Notice { text },
         "tool_call" => Part::ToolCall {
             tool_call_id: call_id()?,
             tool_name: row.tool_name.clone().unwrap_or_default(),

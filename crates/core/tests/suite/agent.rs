@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use autowork_core::agent::{Agent, HttpPolicy};
-use autowork_core::definition::{Automation, PermissionAction};
+use autowork_core::definition::{Automation, PermissionAction, PermissionRule};
 use autowork_core::executor::Executor;
 use autowork_core::ledger::{
     Attendance, Blocker, ErrorCode, PermissionDecision, Run, RunState, StopReason,
@@ -38,6 +38,17 @@ impl AgentEnv {
         key_env: Option<&str>,
         clock: Option<Arc<dyn autowork_core::clock::Clock>>,
     ) -> Self {
+        Self::configured(kind, turns, key_env, clock, |agent| agent).await
+    }
+
+    /// Like [`AgentEnv::build`], with the agent changed by `configure` first.
+    pub async fn configured(
+        kind: &str,
+        turns: Value,
+        key_env: Option<&str>,
+        clock: Option<Arc<dyn autowork_core::clock::Clock>>,
+        configure: impl FnOnce(Agent) -> Agent,
+    ) -> Self {
         let env = TestEnv::with_clock(clock).await;
         let script = Script::from_value(json!({ "model": "mock-coder", "turns": turns })).unwrap();
         let mock = MockServer::start(script).await.unwrap();
@@ -54,11 +65,11 @@ impl AgentEnv {
             json!({ "providers": [provider] }).to_string(),
         )
         .unwrap();
-        let agent = Agent::new(env.data_dir()).http_policy(HttpPolicy {
+        let agent = configure(Agent::new(env.data_dir()).http_policy(HttpPolicy {
             base_backoff: Duration::from_millis(20),
             max_backoff: Duration::from_millis(100),
             ..HttpPolicy::default()
-        });
+        }));
         env.executor.script(move |ctx, _| agent.execute(ctx));
         Self { env, mock }
     }
@@ -216,6 +227,7 @@ async fn permission_once_allows_one_call_and_asks_again() {
         tool,
         summary,
         preview,
+        ..
     } = wait_blocker(&t, &run).await
     else {
         panic!("expected a permission blocker")
@@ -257,9 +269,17 @@ async fn permission_always_adds_a_rule_to_the_automation() {
     .await;
     let automation = t.automation(json!({})).await;
     let run = t.run(&automation, Attendance::Attended).await;
-    let Blocker::Permission { request_id, .. } = wait_blocker(&t, &run).await else {
+    let Blocker::Permission {
+        request_id,
+        reason,
+        always,
+        ..
+    } = wait_blocker(&t, &run).await
+    else {
         panic!()
     };
+    assert_eq!(reason.as_deref(), Some("no rule allows `echo hi`"));
+    assert_eq!(always, vec!["allow exactly: echo hi".to_owned()]);
     t.env
         .engine
         .reply_permission(&request_id, PermissionDecision::Always, None)
@@ -271,8 +291,12 @@ async fn permission_always_adds_a_rule_to_the_automation() {
     assert_eq!(updated.revision, 3, "the rule (2), then the run's end (3)");
     let rule = updated.spec.permissions.last().unwrap();
     assert_eq!(
-        (rule.tool.as_str(), rule.pattern.as_str(), rule.action),
-        ("bash", "echo hi", PermissionAction::Allow)
+        rule,
+        &PermissionRule {
+            exact: true,
+            ..PermissionRule::command(["echo", "hi"], PermissionAction::Allow)
+        },
+        "an exact argv rule, never a glob"
     );
 }
 
@@ -615,6 +639,15 @@ async fn cancel_during_a_long_bash_kills_its_process_group() {
     .await;
     let automation = t.automation(allow_all()).await;
     let run = t.run(&automation, Attendance::Attended).await;
+    // `&` and `$!` make the script opaque: no rule allows it, the person does.
+    let Blocker::Permission { request_id, .. } = wait_blocker(&t, &run).await else {
+        panic!("an opaque script asks")
+    };
+    t.env
+        .engine
+        .reply_permission(&request_id, PermissionDecision::Once, None)
+        .await
+        .unwrap();
     let pid_file = t.env.workspace.join("child.pid");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let pid: i32 = loop {

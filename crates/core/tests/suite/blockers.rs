@@ -18,6 +18,8 @@ fn permission(id: &BlockerId) -> Blocker {
         tool: "bash".into(),
         summary: "run `cargo test`".into(),
         preview: None,
+        reason: None,
+        always: vec!["allow exactly: cargo test".into()],
     }
 }
 

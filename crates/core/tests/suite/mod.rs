@@ -2,6 +2,7 @@ pub mod support;
 
 mod agent;
 mod blockers;
+mod bypass_corpus;
 mod cancel;
 mod crash_recovery;
 mod events;
@@ -9,6 +10,8 @@ mod git;
 mod inbox;
 mod pagination;
 mod permissions;
+mod sandbox;
+mod sandboxed_runs;
 mod schedule;
 mod scheduler;
 mod scheduler_scale;

@@ -1,17 +1,21 @@
 //! Permission resolution: which rule decides a tool call, and what "always" adds.
 
-use autowork_core::agent::permissions::{always_rule, default_action, resolve};
+use autowork_core::agent::permissions::{always_rules, decide_bash, default_action, resolve};
 use autowork_core::definition::{PermissionAction, PermissionRule, TOOL_NAMES};
 use pretty_assertions::assert_eq;
 
 use PermissionAction::{Allow, Ask, Deny};
 
 fn rule(tool: &str, pattern: &str, action: PermissionAction) -> PermissionRule {
-    PermissionRule {
-        tool: tool.into(),
-        pattern: pattern.into(),
-        action,
-    }
+    PermissionRule::path(tool, pattern, action)
+}
+
+fn cmd(words: &[&str], action: PermissionAction) -> PermissionRule {
+    PermissionRule::command(words.iter().copied(), action)
+}
+
+fn bash(rules: &[PermissionRule], command: &str) -> PermissionAction {
+    decide_bash(rules, command).action
 }
 
 #[test]
@@ -34,18 +38,19 @@ fn without_rules_looking_is_allowed_and_changing_asks() {
         ]
     );
     assert_eq!(default_action("unknown"), Ask, "an unknown tool asks");
+    assert_eq!(bash(&[], "ls"), Ask, "a command without a rule asks");
 }
 
 #[test]
-fn the_last_matching_rule_wins() {
+fn the_last_matching_path_rule_wins() {
     let rules = [
-        rule("bash", "*", Deny),
-        rule("bash", "cargo *", Allow),
-        rule("bash", "cargo publish*", Ask),
+        rule("write", "*", Deny),
+        rule("write", "src/*", Allow),
+        rule("write", "src/generated/*", Ask),
     ];
-    assert_eq!(resolve(&rules, "bash", "cargo test"), Allow);
-    assert_eq!(resolve(&rules, "bash", "cargo publish --dry-run"), Ask);
-    assert_eq!(resolve(&rules, "bash", "rm -rf /"), Deny);
+    assert_eq!(resolve(&rules, "write", "src/lib.rs"), Allow);
+    assert_eq!(resolve(&rules, "write", "src/generated/a.rs"), Ask);
+    assert_eq!(resolve(&rules, "write", "Cargo.toml"), Deny);
 }
 
 #[test]
@@ -58,7 +63,7 @@ fn rules_for_other_tools_do_not_apply_and_unmatched_calls_get_the_default() {
 }
 
 #[test]
-fn star_tool_rules_apply_to_every_tool() {
+fn star_tool_rules_apply_to_every_file_tool() {
     let rules = [
         rule("*", "vendor/*", Deny),
         rule("read", "vendor/README.md", Allow),
@@ -71,51 +76,119 @@ fn star_tool_rules_apply_to_every_tool() {
 }
 
 #[test]
-fn star_matches_across_slashes_in_paths_and_commands() {
-    let rules = [rule("edit", "src/*", Allow), rule("bash", "git *", Allow)];
-    assert_eq!(resolve(&rules, "edit", "src/deep/er/mod.rs"), Allow);
-    assert_eq!(resolve(&rules, "edit", "tests/a.rs"), Ask);
-    assert_eq!(resolve(&rules, "bash", "git log -- src/lib.rs"), Allow);
-    assert_eq!(resolve(&rules, "bash", "gitk"), Ask);
+fn command_rules_match_whole_words_as_a_prefix() {
+    let rules = [cmd(&["cargo", "test"], Allow)];
+    assert_eq!(bash(&rules, "cargo test"), Allow);
+    assert_eq!(bash(&rules, "cargo test --all -- --nocapture"), Allow);
+    assert_eq!(bash(&rules, "cargo testx"), Ask);
+    assert_eq!(bash(&rules, "cargo"), Ask);
+    assert_eq!(bash(&rules, "cargo build"), Ask);
 }
 
 #[test]
-fn deny_rules_see_past_newlines_in_commands() {
-    let rules = [rule("bash", "*", Allow), rule("bash", "*rm -rf*", Deny)];
-    assert_eq!(resolve(&rules, "bash", "echo hi\nrm -rf build"), Deny);
-}
-
-#[test]
-fn an_invalid_stored_pattern_matches_nothing() {
-    let rules = [rule("bash", "*", Allow), rule("bash", "[unclosed", Deny)];
-    assert_eq!(resolve(&rules, "bash", "[unclosed"), Allow);
-}
-
-#[test]
-fn always_allows_exactly_the_approved_command_and_no_more() {
-    let command = r"ls *.rs | grep -E 'a{2}\d' && echo [ok]?";
-    let always = always_rule("bash", command);
-    assert_eq!((always.tool.as_str(), always.action), ("bash", Allow));
-    let rules = [always];
-    assert_eq!(resolve(&rules, "bash", command), Allow);
+fn the_most_specific_command_rule_wins_then_the_strictest() {
+    let rules = [
+        cmd(&["git", "push"], Deny),
+        cmd(&["git"], Allow),
+        cmd(&["git", "status"], Ask),
+        cmd(&["git", "status"], Allow),
+    ];
+    assert_eq!(bash(&rules, "git log"), Allow);
     assert_eq!(
-        resolve(
-            &rules,
-            "bash",
-            r"ls main.rs | grep -E 'a{2}\d' && echo [ok]?"
-        ),
-        Ask
+        bash(&rules, "git push origin main"),
+        Deny,
+        "longer prefix beats the broad allow"
     );
     assert_eq!(
-        resolve(&rules, "bash", &format!("{command}; rm -rf /")),
-        Ask
+        bash(&rules, "git status"),
+        Ask,
+        "same length: the stricter one"
     );
-    assert_eq!(resolve(&rules, "bash", "ls"), Ask);
+    let exact = PermissionRule {
+        exact: true,
+        ..cmd(&["git", "push", "--dry-run"], Allow)
+    };
+    assert_eq!(
+        bash(&[rules[0].clone(), exact.clone()], "git push --dry-run"),
+        Allow
+    );
+    assert_eq!(
+        bash(&[rules[0].clone(), exact], "git push --dry-run --force"),
+        Deny
+    );
+}
+
+#[test]
+fn a_script_is_allowed_only_when_every_command_is_and_the_strictest_wins() {
+    let rules = [cmd(&["cargo"], Allow), cmd(&["rm"], Deny)];
+    assert_eq!(bash(&rules, "cargo fmt && cargo test"), Allow);
+    assert_eq!(bash(&rules, "cargo fmt && ls"), Ask);
+    assert_eq!(bash(&rules, "ls; rm -rf target"), Deny);
+    assert_eq!(
+        bash(&rules, "echo $(cat x); rm -rf target"),
+        Deny,
+        "a denied command still denies an opaque script"
+    );
+}
+
+#[test]
+fn a_star_rule_allows_plain_commands_but_never_an_opaque_script() {
+    let rules = [rule("*", "*", Allow)];
+    assert_eq!(bash(&rules, "anything --goes && ls"), Allow);
+    assert_eq!(bash(&rules, "echo $(id)"), Ask);
+}
+
+#[test]
+fn star_globs_still_deny_on_the_command_text_but_never_allow() {
+    let rules = [
+        cmd(&["sh"], Allow),
+        rule("*", "*secret*", Deny),
+        rule("*", "*ls*", Allow),
+    ];
+    assert_eq!(bash(&rules, "sh -c 'cat secret.txt'"), Deny);
+    assert_eq!(bash(&rules, "ls"), Ask);
+}
+
+#[test]
+fn a_glob_rule_kept_from_before_matches_nothing() {
+    let legacy = PermissionRule {
+        tool: "bash".into(),
+        pattern: Some("git * && ls".into()),
+        command: None,
+        ..cmd(&["x"], Allow)
+    };
+    assert!(legacy.needs_edit());
+    assert_eq!(bash(&[legacy], "git status && ls"), Ask);
+}
+
+#[test]
+fn always_adds_an_exact_rule_per_command_that_asked() {
+    let rules = vec![cmd(&["cargo"], Allow)];
+    let decision = decide_bash(&rules, "cargo fmt && rm -rf target && cargo test");
+    let added = always_rules("bash", "", Some(&decision));
+    assert_eq!(
+        added,
+        vec![PermissionRule {
+            exact: true,
+            ..cmd(&["rm", "-rf", "target"], Allow)
+        }]
+    );
+    let mut rules = rules;
+    rules.extend(added);
+    assert_eq!(bash(&rules, "rm -rf target"), Allow);
+    assert_eq!(bash(&rules, "rm -rf target/../.."), Ask);
+    assert_eq!(bash(&rules, "rm -rf target; rm -rf /"), Ask);
+}
+
+#[test]
+fn always_is_not_offered_for_an_opaque_script() {
+    let decision = decide_bash(&[], "echo $(id)");
+    assert_eq!(always_rules("bash", "echo $(id)", Some(&decision)), vec![]);
 }
 
 #[test]
 fn always_allows_exactly_the_approved_path() {
-    let rules = [always_rule("edit", "src/lib.rs")];
+    let rules = always_rules("edit", "src/lib.rs", None);
     assert_eq!(resolve(&rules, "edit", "src/lib.rs"), Allow);
     assert_eq!(resolve(&rules, "edit", "src/lib.rs.bak"), Ask);
     assert_eq!(
@@ -126,9 +199,20 @@ fn always_allows_exactly_the_approved_path() {
 }
 
 #[test]
-fn always_after_a_broader_ask_rule_wins_because_it_comes_last() {
-    let mut rules = vec![rule("bash", "rm *", Ask)];
-    rules.push(always_rule("bash", "rm -r target"));
-    assert_eq!(resolve(&rules, "bash", "rm -r target"), Allow);
-    assert_eq!(resolve(&rules, "bash", "rm -r src"), Ask);
+fn the_decision_explains_itself() {
+    let rules = vec![PermissionRule {
+        reason: Some("never delete".into()),
+        ..cmd(&["rm"], Deny)
+    }];
+    assert_eq!(
+        decide_bash(&rules, "ls && rm x").explain(),
+        "`rm x` is denied by rule 1: never delete"
+    );
+    assert_eq!(
+        decide_bash(&rules, "ls && pwd").explain(),
+        "no rule allows `ls`, `pwd`"
+    );
+    assert!(decide_bash(&rules, "echo `id`")
+        .explain()
+        .starts_with("no rule can allow this script: it uses command substitution"));
 }

@@ -235,7 +235,7 @@ async fn each_rule_has_its_own_message() {
             pair("permissions[0].pattern", "pattern_length_1_1000"),
         ),
         (
-            json!({"permissions": [{"tool": "bash", "action": "maybe"}]}),
+            json!({"permissions": [{"tool": "bash", "command": ["ls"], "action": "maybe"}]}),
             pair("permissions[0].action", "unknown_action"),
         ),
         (
@@ -454,4 +454,121 @@ async fn run_now_works_on_a_paused_automation() {
         autowork_core::ledger::RunState::Succeeded,
     )
     .await;
+}
+
+#[tokio::test]
+async fn bash_rules_name_command_words_and_their_examples_are_checked() {
+    let env = TestEnv::new().await;
+    let cases = [
+        (
+            json!([{"tool": "bash", "command": ["cargo", "test"], "action": "allow",
+                    "examples": {"matching": ["cargo test --all", "cargo testx"],
+                                 "not_matching": ["cargo test; rm -rf ~", "cargo test"]}}]),
+            vec![
+                pair("permissions[0].examples.matching[1]", "example_not_matched"),
+                pair("permissions[0].examples.not_matching[1]", "example_matched"),
+            ],
+        ),
+        (
+            json!([{"tool": "bash", "action": "allow"}]),
+            vec![pair("permissions[0].command", "required")],
+        ),
+        (
+            json!([{"tool": "bash", "command": [], "action": "allow"}]),
+            vec![pair("permissions[0].command", "command_words_1_32")],
+        ),
+        (
+            json!([{"tool": "bash", "command": ["ls", ""], "action": "allow"}]),
+            vec![pair("permissions[0].command[1]", "word_length_1_1000")],
+        ),
+        (
+            json!([{"tool": "write", "command": ["ls"], "pattern": "src/*", "action": "allow"}]),
+            vec![pair("permissions[0].command", "command_only_for_bash")],
+        ),
+        (
+            json!([{"tool": "write", "pattern": "src/*", "action": "allow", "examples": {}}]),
+            vec![pair("permissions[0].examples", "examples_only_for_bash")],
+        ),
+        (
+            json!([{"tool": "bash", "command": ["ls"], "pattern": "ls *", "action": "allow"}]),
+            vec![pair("permissions[0].pattern", "pattern_or_command")],
+        ),
+    ];
+    for (rules, expected) in cases {
+        let got = problems(&env, with(&env, json!({"permissions": rules.clone()}))).await;
+        assert_eq!(got, expected, "for {rules}");
+    }
+}
+
+#[tokio::test]
+async fn a_bash_glob_converts_to_command_words_or_is_kept_needing_an_edit() {
+    let env = TestEnv::new().await;
+    let automation = env
+        .engine
+        .create_automation(&with(
+            &env,
+            json!({"permissions": [
+                {"tool": "bash", "pattern": "cargo *", "action": "allow", "reason": "builds"},
+                {"tool": "bash", "pattern": "git * && ls", "action": "allow"},
+            ]}),
+        ))
+        .await
+        .unwrap();
+    let rules = &automation.spec.permissions;
+    assert_eq!(rules[0].command, Some(vec!["cargo".to_owned()]));
+    assert_eq!(rules[0].reason.as_deref(), Some("builds"));
+    assert!(!rules[0].needs_edit());
+    assert_eq!(rules[1].pattern.as_deref(), Some("git * && ls"));
+    assert!(rules[1].needs_edit(), "kept, matching nothing until edited");
+    let stored = env.engine.get_automation(&automation.id).await.unwrap();
+    assert_eq!(
+        &stored.spec.permissions, rules,
+        "stored and read back as written"
+    );
+}
+
+#[tokio::test]
+async fn stored_bash_globs_from_before_command_rules_are_migrated_when_read() {
+    let env = TestEnv::new().await;
+    let automation = env.automation().await;
+    // What a database written before command rules holds: bash globs in `pattern`.
+    let url = format!("sqlite:{}", env.data_dir().join("autowork.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    for (position, pattern) in ["cargo test *", "git status", "rm -rf *; echo"]
+        .iter()
+        .enumerate()
+    {
+        sqlx::query(
+            "INSERT INTO permission_rules (automation_id, position, tool, pattern, action)
+             VALUES (?, ?, 'bash', ?, 'allow')",
+        )
+        .bind(automation.id.as_str())
+        .bind(position as i64)
+        .bind(pattern)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    pool.close().await;
+    let read = env.engine.get_automation(&automation.id).await.unwrap();
+    let rules = &read.spec.permissions;
+    assert_eq!(
+        rules
+            .iter()
+            .map(|r| (r.command.clone(), r.exact, r.needs_edit()))
+            .collect::<Vec<_>>(),
+        vec![
+            (
+                Some(vec!["cargo".to_owned(), "test".to_owned()]),
+                false,
+                false
+            ),
+            (
+                Some(vec!["git".to_owned(), "status".to_owned()]),
+                true,
+                false
+            ),
+            (None, false, true),
+        ]
+    );
 }

@@ -364,7 +364,7 @@ fn write_edit_bash_script() -> Value {
     json!([
         {"tool_calls": [{"name": "write", "arguments": {"path": "written.txt", "content": "by write\n"}}]},
         {"tool_calls": [{"name": "edit", "arguments": {"path": "notes.txt", "old_string": "hello", "new_string": "hello edit"}}]},
-        {"tool_calls": [{"name": "bash", "arguments": {"command": "echo by bash > bashed.txt"}}]},
+        {"tool_calls": [{"name": "bash", "arguments": {"command": "cp notes.txt bashed.txt"}}]},
         {"text": "Done."}
     ])
 }

@@ -1,12 +1,16 @@
 //! `bash`: a shell command in the work directory.
 //!
-//! The command runs as `sh -c` in its own process group with stdin closed. When it ends,
+//! What was parsed is what runs: a single plain command is executed directly (no shell
+//! reads it again); anything else goes to `bash --noprofile --norc -c` with `BASH_ENV` and
+//! `ENV` removed, so no startup file runs first. The command runs in its own process group
+//! with stdin closed. When it ends,
 //! times out, or the run is cancelled, the whole group is killed (SIGKILL), so nothing it
 //! started in the background outlives the call; the same happens if the call's future is
 //! dropped. Output (stdout and stderr interleaved as they arrive) keeps its head and tail
 //! when it is longer than the cap, with a notice of how much was cut from the middle.
 
 use std::collections::VecDeque;
+use std::ffi::{OsStr, OsString};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
@@ -17,6 +21,8 @@ use tokio::io::AsyncReadExt;
 use tokio::process::{ChildStderr, ChildStdout, Command};
 
 use super::{paths, ToolContext, ToolResult, MAX_BASH_TIMEOUT};
+use crate::agent::containment::Containment;
+use crate::agent::shell;
 
 /// How long to keep reading output after the group is killed. A process that left the
 /// group (`setsid`) can hold the pipes open forever; its output is not worth waiting for.
@@ -32,9 +38,46 @@ pub(super) async fn run(ctx: &ToolContext, command: &str, timeout_ms: Option<u64
         .unwrap_or(ctx.bash_timeout)
         .min(MAX_BASH_TIMEOUT);
 
-    let mut child = match Command::new("sh")
-        .arg("-c")
-        .arg(command)
+    if let Containment::Refused(why) = &ctx.containment {
+        return ToolResult::error(why.clone());
+    }
+    // What was parsed is what runs: one plain command without a shell, else bash without
+    // startup files.
+    let (program, args): (String, Vec<String>) = match shell::parse(command).direct {
+        Some(mut argv) if !argv.is_empty() => {
+            let program = argv.remove(0);
+            (program, argv)
+        }
+        _ => (
+            "bash".to_owned(),
+            vec![
+                "--noprofile".to_owned(),
+                "--norc".to_owned(),
+                "-c".to_owned(),
+                command.to_owned(),
+            ],
+        ),
+    };
+    let mut process = match &ctx.containment {
+        Containment::Sandboxed { launcher, policy } => {
+            let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+            launcher.command(policy, OsStr::new(&program), &args)
+        }
+        _ => {
+            let mut process = Command::new(&program);
+            process.args(&args);
+            process
+        }
+    };
+    if let Some(temp) = &ctx.temp_dir {
+        process
+            .env("TMPDIR", temp)
+            .env("TMP", temp)
+            .env("TEMP", temp);
+    }
+    let mut child = match process
+        .env_remove("BASH_ENV")
+        .env_remove("ENV")
         .current_dir(&root)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -48,7 +91,12 @@ pub(super) async fn run(ctx: &ToolContext, command: &str, timeout_ms: Option<u64
         .spawn()
     {
         Ok(child) => child,
-        Err(error) => return ToolResult::error(format!("the shell could not be started: {error}")),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return ToolResult::error(format!("{program}: command not found\n\nexit code: 127"))
+        }
+        Err(error) => {
+            return ToolResult::error(format!("the command could not be started: {error}"))
+        }
     };
     let mut group = ProcessGroup(
         child
