@@ -17,6 +17,9 @@
 //! prefix; other `*` globs are matched against the command text only to deny or ask,
 //! never to allow.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
 use globset::GlobBuilder;
 use regex::bytes::{Regex, RegexBuilder};
 use serde::Serialize;
@@ -330,13 +333,34 @@ pub fn command_from_glob(pattern: &str) -> Option<(Vec<String>, bool)> {
 /// Whether `pattern` matches all of `subject`. An invalid pattern (a stored rule that
 /// predates validation, say) matches nothing, with a warning.
 pub fn matches(pattern: &str, subject: &str) -> bool {
-    match compile(pattern) {
+    match compiled(pattern) {
         Ok(regex) => regex.is_match(subject.as_bytes()),
         Err(error) => {
             tracing::warn!(%pattern, %error, "permission rule has an invalid pattern; it matches nothing");
             false
         }
     }
+}
+
+/// Compiling a glob costs far more than matching it, and the same few rules are matched on
+/// every call: compiled patterns are kept (up to a bound, then the cache starts over).
+fn compiled(pattern: &str) -> Result<Regex, String> {
+    const CACHE_MAX: usize = 1024;
+    static CACHE: OnceLock<Mutex<HashMap<String, Result<Regex, String>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Ok(cache) = cache.lock() {
+        if let Some(found) = cache.get(pattern) {
+            return found.clone();
+        }
+    }
+    let result = compile(pattern);
+    if let Ok(mut cache) = cache.lock() {
+        if cache.len() >= CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(pattern.to_owned(), result.clone());
+    }
+    result
 }
 
 fn compile(pattern: &str) -> Result<Regex, String> {

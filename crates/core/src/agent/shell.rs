@@ -120,15 +120,7 @@ impl Reader {
             self.fail("a NUL byte in the script");
             return;
         }
-        let mut parser = Parser::new();
-        if parser
-            .set_language(&tree_sitter_bash::LANGUAGE.into())
-            .is_err()
-        {
-            self.fail("the bash parser could not be loaded");
-            return;
-        }
-        let Some(tree) = parser.parse(source, None) else {
+        let Some(tree) = parse_tree(source) else {
             self.fail("the script could not be parsed");
             return;
         };
@@ -289,6 +281,25 @@ pub fn quote(words: &[String]) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+thread_local! {
+    /// A parser per thread: making one and loading the grammar costs more than a parse.
+    static PARSER: std::cell::RefCell<Option<Parser>> = const { std::cell::RefCell::new(None) };
+}
+
+fn parse_tree(source: &str) -> Option<tree_sitter::Tree> {
+    PARSER.with(|cell| {
+        let mut slot = cell.try_borrow_mut().ok()?;
+        if slot.is_none() {
+            let mut parser = Parser::new();
+            parser
+                .set_language(&tree_sitter_bash::LANGUAGE.into())
+                .ok()?;
+            *slot = Some(parser);
+        }
+        slot.as_mut()?.parse(source, None)
+    })
 }
 
 /// Byte slices of the parsed source.
