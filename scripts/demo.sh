@@ -45,7 +45,7 @@ created=$("$bin/autowork" automation create --json --file - <<JSON
   "prompt": "Replace the TODO in README.md with a one-line description, then check the diff.",
   "workspace": "$repo",
   "model": {"provider_id": "mock", "model_id": "mock-coder"},
-  "permissions": [{"tool": "bash", "pattern": "git *", "action": "allow"}]
+  "permissions": [{"tool": "bash", "command": ["git"], "action": "allow", "reason": "looking at the repository"}]
 }
 JSON
 )
