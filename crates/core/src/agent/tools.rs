@@ -229,7 +229,7 @@ impl ToolCall {
                 }
             }
             "write" => ToolCall::Write {
-                path: path("path", None)?,
+                path: writable(path("path", None)?)?,
                 content: args.str_allow_empty("content")?,
             },
             "edit" => {
@@ -246,7 +246,7 @@ impl ToolCall {
                     ));
                 }
                 ToolCall::Edit {
-                    path: path("path", None)?,
+                    path: writable(path("path", None)?)?,
                     old_string,
                     new_string,
                     replace_all: args.opt_bool("replace_all")?.unwrap_or(false),
@@ -376,6 +376,19 @@ impl ToolCall {
         };
         outcome.unwrap_or_else(ToolResult::from)
     }
+}
+
+/// Refuses a write or edit inside `.git`: hooks and configuration there run programs when
+/// git runs, so the repository's metadata is read-only for runs (the sandbox mounts it so
+/// for commands too); the engine records the changes itself.
+fn writable(relative: String) -> Result<String, ToolError> {
+    if relative.split('/').any(|part| part == ".git") {
+        return Err(ToolError::Failed(format!(
+            "`{relative}` is inside .git, which runs cannot change (hooks and configuration \
+             there run programs); change the files of the work tree instead"
+        )));
+    }
+    Ok(relative)
 }
 
 /// Keeps the first `cap` bytes of `text` (on a character boundary) and says how much was

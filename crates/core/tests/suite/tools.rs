@@ -821,3 +821,37 @@ fn specs_describe_every_tool_with_an_object_schema() {
         assert!(!spec.description.is_empty());
     }
 }
+
+#[tokio::test]
+async fn write_and_edit_refuse_paths_inside_git() {
+    let ws = Workspace::new();
+    ws.file(".git/config", "[core]\n");
+    ws.file("sub/.git/HEAD", "ref: x\n");
+    for (tool, args) in [
+        (
+            "write",
+            json!({"path": ".git/hooks/pre-commit", "content": "#!/bin/sh\nrm -rf ~\n"}),
+        ),
+        (
+            "edit",
+            json!({"path": ".git/config", "old_string": "[core]", "new_string": "[core]\nfsmonitor = evil"}),
+        ),
+        (
+            "write",
+            json!({"path": "./sub/../.git/config", "content": "x"}),
+        ),
+        ("write", json!({"path": "sub/.git/HEAD", "content": "x"})),
+    ] {
+        let error = ws.parse(tool, args.clone()).unwrap_err();
+        assert!(error.to_string().contains("inside .git"), "{args}: {error}");
+    }
+    assert_eq!(ws.content(".git/config"), "[core]\n");
+    assert!(!ws.root().join(".git/hooks/pre-commit").exists());
+    let kept = ws
+        .run("write", json!({"path": "gitignore.git", "content": "ok"}))
+        .await;
+    assert!(
+        !kept.is_error,
+        "a name merely ending in .git is fine: {kept:?}"
+    );
+}
