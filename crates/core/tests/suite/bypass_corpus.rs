@@ -277,3 +277,186 @@ proptest! {
         prop_assert_eq!(decision.action, PermissionAction::Allow, "{:?}: {}", script, decision.explain());
     }
 }
+
+/// Real bash as the oracle: `git`, `cargo`, `rm` and `curl` are shims that record their
+/// arguments, and nothing else is on PATH. Whatever our parser allows, bash must run
+/// nothing but the commands we read (each starting with an allowed word), with exactly the
+/// words we read.
+mod against_bash {
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+
+    use super::*;
+
+    const SHIMS: &[&str] = &["git", "cargo", "rm", "curl"];
+
+    struct Shims {
+        dir: tempfile::TempDir,
+    }
+
+    impl Shims {
+        fn new() -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            for name in SHIMS {
+                let path = dir.path().join(name);
+                std::fs::write(
+                    &path,
+                    // One write per record: commands of a pipeline run at once.
+                    "#!/bin/sh\nrecord=$(printf '%s\\037' \"${0##*/}\" \"$@\")\nprintf '%s\\036' \"$record\" >> \"$LOG\"\n",
+                )
+                .unwrap();
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+            }
+            Self { dir }
+        }
+
+        /// The argv of every command bash ran, in order.
+        fn run(&self, script: &str) -> Vec<Vec<String>> {
+            let log: PathBuf = self.dir.path().join("log");
+            let _ = std::fs::remove_file(&log);
+            let work = self.dir.path().join("work");
+            std::fs::create_dir_all(&work).unwrap();
+            let _ = Command::new("/bin/bash")
+                .args(["--noprofile", "--norc", "-c", script])
+                .current_dir(&work)
+                .env_clear()
+                .env("PATH", self.dir.path())
+                .env("LOG", &log)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+            read_log(&log)
+        }
+    }
+
+    fn read_log(log: &Path) -> Vec<Vec<String>> {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        text.split('\u{1e}')
+            .filter(|record| !record.is_empty())
+            .map(|record| {
+                let mut words: Vec<String> = record.split('\u{1f}').map(str::to_owned).collect();
+                words.pop(); // the empty string after the last separator
+                words
+            })
+            .collect()
+    }
+
+    fn command() -> impl Strategy<Value = String> {
+        let head = prop_oneof![Just("git"), Just("cargo"), Just("rm"), Just("curl")];
+        let arg = prop_oneof![
+            Just("status"),
+            Just("test"),
+            Just("-rf"),
+            Just("x"),
+            Just("'a b'"),
+            Just("\"c d\""),
+            Just("e\\ f"),
+            Just("\\;"),
+            Just("#c"),
+            Just("$X"),
+            Just("$(rm y)"),
+            Just("`rm z`"),
+            Just(">/dev/null"),
+            Just("2>&1"),
+            Just("> out"),
+            Just("<(rm w)"),
+            Just("--"),
+            Just("'it'\\''s'"),
+            Just("\"$(rm q)\""),
+            Just("a#b"),
+            Just("\\\n"),
+            Just("'"),
+            Just(";"),
+            Just("&"),
+            Just("|"),
+            Just("\n"),
+            Just("{ rm v; }"),
+            Just("(rm u)"),
+        ];
+        (head, proptest::collection::vec(arg, 0..5)).prop_map(|(head, args)| {
+            let mut text = head.to_owned();
+            for arg in args {
+                text.push(' ');
+                text.push_str(arg);
+            }
+            text
+        })
+    }
+
+    fn separator() -> impl Strategy<Value = &'static str> {
+        prop_oneof![
+            Just("; "),
+            Just(" && "),
+            Just(" || "),
+            Just(" | "),
+            Just("\n"),
+            Just(" & "),
+            Just(" |\n"),
+            Just(" &&\n"),
+            Just("\n\n"),
+            Just(" ;\n"),
+            Just(" # x\n")
+        ]
+    }
+
+    fn script() -> impl Strategy<Value = String> {
+        (
+            command(),
+            proptest::collection::vec((separator(), command()), 0..4),
+        )
+            .prop_map(|(first, rest)| {
+                let mut text = first;
+                for (separator, command) in rest {
+                    text.push_str(separator);
+                    text.push_str(&command);
+                }
+                text
+            })
+    }
+
+    fn git_or_cargo() -> Vec<PermissionRule> {
+        vec![
+            PermissionRule::command(["git"], PermissionAction::Allow),
+            PermissionRule::command(["cargo"], PermissionAction::Allow),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        #[test]
+        fn bash_runs_only_what_an_allowed_script_was_read_as(script in script()) {
+            let decision = decide_bash(&git_or_cargo(), &script);
+            if decision.action == PermissionAction::Allow {
+                let ran = Shims::new().run(&script);
+                let read: Vec<Vec<String>> =
+                    decision.commands.iter().map(|c| c.argv.clone()).collect();
+                for argv in &ran {
+                    prop_assert!(
+                        argv[0] == "git" || argv[0] == "cargo",
+                        "{:?} ran {:?} though it was read as {:?}", script, argv, read
+                    );
+                    prop_assert!(
+                        read.contains(argv),
+                        "{:?} ran {:?}, which is not a command we read: {:?}", script, argv, read
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_oracle_records_what_bash_runs() {
+        let ran = Shims::new().run("git status 'a b' && rm -rf x; cargo");
+        assert_eq!(
+            ran,
+            vec![
+                vec!["git".to_owned(), "status".into(), "a b".into()],
+                vec!["rm".to_owned(), "-rf".into(), "x".into()],
+                vec!["cargo".to_owned()],
+            ]
+        );
+    }
+}
