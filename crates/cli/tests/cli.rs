@@ -1503,7 +1503,10 @@ fn permissions_check_prints_each_command_with_its_decision_and_rule() {
         ],
     });
     let created = sandbox
-        .run_with(sandbox.command("automation create --file - --json"), &base.to_string())
+        .run_with(
+            sandbox.command("automation create --file - --json"),
+            &base.to_string(),
+        )
         .json();
     let id = id_of(&created);
 
@@ -1512,11 +1515,16 @@ fn permissions_check_prints_each_command_with_its_decision_and_rule() {
     let text = sandbox.run_with(command, "");
     assert_eq!(text.code, 0, "stderr: {}", text.stderr);
     assert!(
-        text.stdout.starts_with("deny: `rm -rf ~` is denied by rule 2: never delete\n"),
+        text.stdout
+            .starts_with("deny: `rm -rf ~` is denied by rule 2: never delete\n"),
         "{}",
         text.stdout
     );
-    assert!(text.stdout.contains("allow     git status"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("allow     git status"),
+        "{}",
+        text.stdout
+    );
 
     let mut command = sandbox.command(&format!("permissions check --json {id}"));
     command.args(["--", "echo $(id)"]);
@@ -1528,6 +1536,12 @@ fn permissions_check_prints_each_command_with_its_decision_and_rule() {
     );
 
     let shown = sandbox.run(&format!("automation show {id}")).stdout;
-    assert!(shown.contains("NEEDS EDIT: allow bash `npm * && ls`"), "{shown}");
-    assert!(shown.contains("sandbox:           enforced, no network"), "{shown}");
+    assert!(
+        shown.contains("NEEDS EDIT: allow bash `npm * && ls`"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("sandbox:           enforced, no network"),
+        "{shown}"
+    );
 }
