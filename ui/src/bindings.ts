@@ -176,6 +176,13 @@ async previewSchedule(trigger: Trigger, stop: StopCondition, count: number | nul
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * What `permissions` (the editor's rules, saved or not) decide for a bash command, command
+ * by command; nothing runs. The editor's "Try a command" box.
+ */
+async checkCommand(permissions: PermissionRule[], command: string) : Promise<BashDecision> {
+    return await TAURI_INVOKE("check_command", { permissions, command });
+},
 async listModels() : Promise<Result<CatalogModel[], ApiError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("list_models") };
@@ -426,7 +433,11 @@ catch_up_max_age_hours: number;
 /**
  * What a fire does while a run of this work area is still active.
  */
-overlap: Overlap }) & 
+overlap: Overlap; 
+/**
+ * What the OS sandbox lets a run's processes do.
+ */
+sandbox: SandboxSettings }) & 
 /**
  * What the engine derives: next fires, failure streak, last run.
  */
@@ -464,13 +475,30 @@ session_id: SessionId | null; created_at: string; updated_at: string }
  */
 export type AutomationId = string
 /**
+ * How a bash call was decided, command by command: what the checker prints and what a
+ * blocker explains.
+ */
+export type BashDecision = { 
+/**
+ * The strictest of the commands' actions, or `ask` for an opaque script.
+ */
+action: PermissionAction; commands: CommandDecision[]; 
+/**
+ * Why no rule can allow the script (empty when it is plain).
+ */
+opaque: string[]; 
+/**
+ * `*` rules whose glob matches the command text and make it stricter.
+ */
+text_rules: RuleRef[] }
+/**
  * What an `awaiting_input` run waits for.
  */
 export type Blocker = 
 /**
  * A tool call that needs the user's permission.
  */
-{ kind: "permission"; request_id: BlockerId; tool: string; summary: string; preview?: string | null } | 
+{ kind: "permission"; request_id: BlockerId; tool: string; summary: string; preview?: string | null; reason?: string | null; always?: string[] } | 
 /**
  * Questions for the user.
  */
@@ -532,6 +560,18 @@ export type ChangeSource =
  * The window's close button was pressed for the first time: explain the tray.
  */
 export type CloseRequested = null
+/**
+ * One plain command of a bash call and the rule behind its action.
+ */
+export type CommandDecision = { argv: string[]; 
+/**
+ * Wrappers it was found in, outermost first (`timeout`, `sh`).
+ */
+via: string[]; action: PermissionAction; 
+/**
+ * The deciding rule; `None` when the default (ask) applies.
+ */
+rule: RuleRef | null }
 /**
  * Whether each run starts a new session or continues the automation's last one.
  */
@@ -653,7 +693,12 @@ export type Part = { kind: "text"; text: string } | { kind: "reasoning"; text: s
 /**
  * Something that went wrong outside a tool (a provider failure, a refused request).
  */
-{ kind: "error"; text: string }
+{ kind: "error"; text: string } | 
+/**
+ * What the run's owner should know that is not an error: the sandbox is off, or not
+ * fully enforced on this system. For people only; never sent to the model.
+ */
+{ kind: "notice"; text: string }
 /**
  * What `session.part` events carry: a streaming delta, or a part that is complete (and
  * stored).
@@ -697,10 +742,36 @@ export type PermissionDecision =
  */
 "reject"
 /**
- * `tool` (or `*`) with a glob `pattern` over the path or command resolves to `action`.
- * Without a matching rule, read-only tools are allowed and edits and shell commands ask.
+ * A permission rule. File tools (and `*`) match a glob over the workspace-relative path;
+ * bash matches each plain command of a call by its words (see
+ * [`crate::agent::permissions`]). Without a matching rule, read-only tools are allowed and
+ * edits and shell commands ask.
  */
-export type PermissionRule = { tool: string; pattern: string; action: PermissionAction }
+export type PermissionRule = { tool: string; 
+/**
+ * File tools and `*`: the path glob. bash: `None`, except a glob kept from before
+ * command rules that could not be converted: such a rule matches nothing until it is
+ * edited ([`PermissionRule::needs_edit`]).
+ */
+pattern?: string | null; 
+/**
+ * bash: the command as words; matches commands whose words start with these
+ * (`["cargo", "test"]` matches `cargo test --all`, not `cargo testx`).
+ */
+command?: string[] | null; 
+/**
+ * bash: match the words exactly instead of as a prefix (what "Always allow" writes).
+ */
+exact: boolean; action: PermissionAction; 
+/**
+ * Why the rule is there, shown when it decides a call.
+ */
+reason?: string | null; 
+/**
+ * bash: commands the rule must and must not match, checked when the automation is
+ * validated.
+ */
+examples: RuleExamples }
 /**
  * Where a run works: in the workspace itself, or in a git worktree of its own.
  */
@@ -764,6 +835,22 @@ export type Role = "user" | "assistant" |
  * Tool results sent back to the model.
  */
 "tool"
+/**
+ * Commands a bash rule must match and must not match.
+ */
+export type RuleExamples = { matching?: string[]; not_matching?: string[] }
+/**
+ * A rule by its position in the automation's list, with its reason.
+ */
+export type RuleRef = { 
+/**
+ * 0-based position in `permissions`.
+ */
+index: number; 
+/**
+ * The rule in one line ([`describe_rule`]).
+ */
+rule: string; reason: string | null }
 /**
  * One execution of an automation.
  */
@@ -844,6 +931,33 @@ export type RunState = "queued" | "running" | "awaiting_input" | "succeeded" | "
  * What started a run.
  */
 export type RunTrigger = "manual" | "schedule" | "catch_up"
+/**
+ * Whether the sandbox applies.
+ */
+export type SandboxMode = 
+/**
+ * Every process runs sandboxed; where the OS cannot sandbox, unattended runs refuse
+ * shell commands.
+ */
+"enforce" | 
+/**
+ * Processes run with the user's full access. Shown clearly wherever the automation is.
+ */
+"off"
+/**
+ * The OS sandbox around every process a run starts (Landlock and seccomp on Linux,
+ * Seatbelt on macOS): writes only in the work area, a per-run temp dir and `writable`;
+ * secrets directories unreadable; no internet unless `network`. The model cannot change it.
+ */
+export type SandboxSettings = { mode: SandboxMode; 
+/**
+ * Whether processes may open internet sockets (Unix sockets always work).
+ */
+network: boolean; 
+/**
+ * More absolute paths processes may write (a cache outside the work area, say).
+ */
+writable: string[] }
 /**
  * What the editor shows while a schedule is being edited.
  */

@@ -16,11 +16,24 @@ const MESSAGES: Record<string, string> = {
   unsupported_field: "This field is not supported.",
   read_only_field: "The engine sets this field.",
   invalid_schedule: "This schedule cannot be computed.",
+  command_words_1_32: "Type the command: 1 to 32 words.",
+  word_length_1_1000: "Each word: 1 to 1,000 characters.",
+  pattern_length_1_1000: "Type a pattern: 1 to 1,000 characters.",
+  reason_too_long_500: "The reason is too long: 500 characters at most.",
+  too_many_examples_20: "At most 20 examples.",
+  example_not_matched: "Must match, but does not.",
+  example_matched: "Must not match, but does.",
+  path_not_absolute: "Not an absolute path.",
+  path_not_found: "Not found.",
+  path_too_broad: "Too broad.",
+  too_many_paths_32: "At most 32 paths.",
 };
 
 export function detailText(d: ValidationDetail): string {
   const base = MESSAGES[d.message] ?? capitalize(d.message.replace(/_/g, " ")) + ".";
-  return d.hint ? `${base} ${d.hint}` : base;
+  if (!d.hint) return base;
+  // Hints are phrases ("the rule does not match `x`"): make them a sentence of their own.
+  return `${base} ${capitalize(d.hint)}${/[.!?)]$/.test(d.hint) ? "" : "."}`;
 }
 
 function capitalize(s: string): string {

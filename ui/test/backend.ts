@@ -2,7 +2,8 @@
 import { emit } from "@tauri-apps/api/event";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { act } from "@testing-library/react";
-import type { ApiError, Automation, EventRecord, Run, RunChanges, WorktreeChanges } from "../src/bindings";
+import type { ApiError, Automation, EventRecord, PermissionRule, Run, RunChanges, WorktreeChanges } from "../src/bindings";
+import type { PermissionRuleInput } from "../src/api";
 
 export type Handler = (args: Record<string, unknown>) => unknown;
 
@@ -68,6 +69,11 @@ export async function emitEngine(record: Omit<EventRecord, "seq" | "at">): Promi
   });
 }
 
+/** Stored rules as the engine sends them: `exact` and `examples` left out when default. */
+export function rules(...list: PermissionRuleInput[]): PermissionRule[] {
+  return list as PermissionRule[];
+}
+
 export function automation(over: Partial<Automation> = {}): Automation {
   return {
     id: "aut_1",
@@ -91,6 +97,7 @@ export function automation(over: Partial<Automation> = {}): Automation {
     catch_up: "once",
     catch_up_max_age_hours: 168,
     overlap: "skip",
+    sandbox: { mode: "enforce", network: false, writable: [] },
     revision: 1,
     session_id: null,
     created_at: "2030-01-01T00:00:00Z",

@@ -10,6 +10,7 @@ const permission: Blocker = {
   tool: "edit",
   summary: "edit src/lib.rs",
   preview: "--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1 +1 @@\n-fn old() {}\n+fn new() {}",
+  always: ["allow edit: src/lib.rs"],
 };
 
 function blockedRun(blocker: Blocker) {
@@ -22,7 +23,7 @@ function blockedRun(blocker: Blocker) {
 }
 
 describe("blocker panel", () => {
-  it("shows the permission with its diff, and Approve once replies `once` for that request", async () => {
+  it("shows the permission with its diff, and Allow once replies `once` for that request", async () => {
     const calls = blockedRun(permission);
     const { user } = renderAt("#/runs/run_1");
     const panel = await screen.findByTestId("blocker-panel");
@@ -45,6 +46,49 @@ describe("blocker panel", () => {
     const { user } = renderAt("#/runs/run_1");
     await user.click(await screen.findByTestId("approve-always"));
     await waitFor(() => expect(callsOf(calls, "reply_permission")[0]).toMatchObject({ decision: "always" }));
+  });
+
+  it("says why a command asks and what Always allow would add", async () => {
+    const calls = blockedRun({
+      kind: "permission",
+      request_id: "req_8",
+      tool: "bash",
+      summary: "cargo fmt && cargo test",
+      reason: "no rule allows `cargo fmt`",
+      always: ["allow exactly: cargo fmt"],
+    });
+    const { user } = renderAt("#/runs/run_1");
+    const panel = await screen.findByTestId("blocker-panel");
+    expect(within(panel).getByTestId("blocker-reason")).toHaveTextContent("no rule allows `cargo fmt`");
+    expect(within(panel).getByTestId("always-adds")).toHaveTextContent("Always allow adds: allow exactly: cargo fmt");
+    expect(within(panel).queryByTestId("once-only")).not.toBeInTheDocument();
+    const always = within(panel).getByRole("button", { name: "Always allow" });
+    expect(always).toHaveAccessibleDescription(/allow exactly: cargo fmt/);
+    await user.click(always);
+    await waitFor(() =>
+      expect(callsOf(calls, "reply_permission")).toEqual([{ requestId: "req_8", decision: "always", message: null }]),
+    );
+  });
+
+  it("offers only Allow once and Reject for a script no rule can allow", async () => {
+    const calls = blockedRun({
+      kind: "permission",
+      request_id: "req_9",
+      tool: "bash",
+      summary: "echo $(cat secrets.txt)",
+      reason: "no rule can allow this script: it uses command substitution (`$(...)` or backticks)",
+      always: [],
+    });
+    const { user } = renderAt("#/runs/run_1");
+    const panel = await screen.findByTestId("blocker-panel");
+    expect(within(panel).getByTestId("blocker-reason")).toHaveTextContent(/it uses command substitution/);
+    expect(within(panel).queryByTestId("approve-always")).not.toBeInTheDocument();
+    expect(within(panel).getByTestId("once-only")).toHaveTextContent(
+      "This script can't be allowed by a rule (it uses command substitution (`$(...)` or backticks)); it can only be allowed once.",
+    );
+    expect(within(panel).getByRole("button", { name: "Reject" })).toBeEnabled();
+    await user.click(within(panel).getByRole("button", { name: "Allow once" }));
+    await waitFor(() => expect(callsOf(calls, "reply_permission")[0]).toMatchObject({ requestId: "req_9", decision: "once" }));
   });
 
   it("Reject sends the message typed for the agent", async () => {

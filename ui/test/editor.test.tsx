@@ -67,7 +67,7 @@ describe("editor", () => {
     await user.type(screen.getByLabelText("Every"), "2");
     await user.selectOptions(screen.getByLabelText("Interval unit"), "hours");
     await user.click(screen.getByRole("button", { name: "Add rule" }));
-    await user.type(screen.getByLabelText("Rule 1 pattern"), "cargo test*");
+    await user.type(screen.getByLabelText("Rule 1 command"), "cargo test");
     await user.selectOptions(screen.getByLabelText("Rule 1 action"), "allow");
     await user.type(screen.getByLabelText("Budget per run (USD)"), "1.5");
     await user.selectOptions(screen.getByLabelText("Missed fires"), "skip");
@@ -86,7 +86,7 @@ describe("editor", () => {
       stop: { kind: "never" },
       context: "fresh",
       placement: { kind: "in_place" },
-      permissions: [{ tool: "bash", pattern: "cargo test*", action: "allow" }],
+      permissions: [{ tool: "bash", command: ["cargo", "test"], action: "allow" }],
       step_cap: 40,
       failure_streak_limit: 3,
       catch_up: "skip",
@@ -97,6 +97,7 @@ describe("editor", () => {
       daily_budget_usd: null,
       wait_for_input_when_unattended: false,
       paused: false,
+      sandbox: { mode: "enforce", network: false, writable: [] },
     });
     await waitFor(() => expect(window.location.hash).toBe("#/automations"));
   });
@@ -120,8 +121,9 @@ describe("editor", () => {
     await user.click(await screen.findByTestId("template-daily-commits"));
     expect(await screen.findByTestId("field-title")).toHaveValue("Daily: summarize yesterday's commits");
     expect(screen.getByTestId("trigger-kind")).toHaveValue("cron");
-    expect(screen.getByLabelText("Rule 4 pattern")).toHaveValue("git log*");
-    expect(screen.getByLabelText("Rule 4 action")).toHaveValue("allow");
+    expect(screen.getByLabelText("Rule 3 command")).toHaveValue("git log");
+    expect(screen.getByLabelText("Rule 3 action")).toHaveValue("allow");
+    expect(screen.getByLabelText("Rule 2 pattern")).toHaveValue("*");
     expect(screen.getByLabelText("Rule 1 action")).toHaveValue("deny");
   });
 

@@ -110,6 +110,34 @@ describe("transcript", () => {
     expect(transcript).toHaveTextContent("edited a.txt");
   });
 
+  it("shows a notice as a note for the owner, not as an error", async () => {
+    const text = "The sandbox is off: processes run with your full access.";
+    mockBackend({
+      get_run: () => ({
+        run: run(),
+        transcript: [
+          {
+            id: "msg_1",
+            session_id: "ses_1",
+            run_id: "run_1",
+            seq: 1,
+            role: "assistant",
+            parts: [{ kind: "notice", text }, { kind: "error", text: "provider unreachable" }],
+            created_at: "2030-01-01T00:00:00Z",
+          },
+        ],
+      }),
+    });
+    renderAt("#/runs/run_1");
+    const notice = await screen.findByTestId("notice-part");
+    expect(notice).toHaveRole("note");
+    expect(notice).toHaveTextContent(`Notice ${text}`);
+    expect(notice).toHaveClass("part-notice");
+    expect(notice).not.toHaveClass("error");
+    // An error part next to it still looks like one.
+    expect(screen.getByText("provider unreachable").closest(".part")).toHaveClass("error");
+  });
+
   it("ends with the run's result once it succeeded", async () => {
     mockBackend({ get_run: () => ({ run: run(), transcript: [] }) });
     renderAt("#/runs/run_1");

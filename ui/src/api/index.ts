@@ -7,6 +7,8 @@ import type {
   AutomationSpecInput,
   JsonValue,
   PermissionDecision,
+  PermissionRule,
+  PermissionRuleInput,
   ProviderConfig,
   RunState,
   StopCondition,
@@ -38,6 +40,9 @@ export const setPaused = (id: string, paused: boolean) => unwrap(commands.setPau
 export const deleteAutomation = (id: string) => unwrap(commands.deleteAutomation(id));
 export const previewSchedule = (trigger: Trigger, stop: StopCondition, count: number) =>
   unwrap(commands.previewSchedule(trigger, stop, count));
+/** What `permissions` (saved or not) decide for a shell command, command by command; nothing runs. */
+export const checkCommand = (permissions: PermissionRuleInput[], command: string) =>
+  commands.checkCommand(permissions as PermissionRule[], command);
 
 // Runs
 export const runNow = (id: string) => unwrap(commands.runNow(id));

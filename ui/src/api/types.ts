@@ -1,16 +1,18 @@
 // Re-exports of the generated types, so views import types from the api module only.
-import type { Automation } from "../bindings";
+import type { Automation, PermissionRule } from "../bindings";
 
 export type {
   ApiError,
   AppInfo,
   AppSettings,
   ApplyOutcome,
+  BashDecision,
   Automation,
   Blocker,
   CatalogModel,
   CatchUp,
   ChangeSource,
+  CommandDecision,
   ContextMode,
   Deleted,
   EventRecord,
@@ -37,7 +39,11 @@ export type {
   RunDetail,
   RunPage,
   RunState,
+  RuleExamples,
+  RuleRef,
   RunTrigger,
+  SandboxMode,
+  SandboxSettings,
   SchedulePreview,
   StopCondition,
   Trigger,
@@ -46,9 +52,17 @@ export type {
   WorktreeChanges,
 } from "../bindings";
 
+/**
+ * A permission rule as sent and as stored: the engine leaves out `exact` (false) and
+ * `examples` (none) when they are the default, and fills them in when they are missing.
+ */
+export type PermissionRuleInput = Omit<PermissionRule, "exact" | "examples"> &
+  Partial<Pick<PermissionRule, "exact" | "examples">>;
+
 /** The user-defined part of an automation: what create takes and update patches. */
 export type AutomationSpecInput = Omit<
   Automation,
+  | "permissions"
   | "id"
   | "revision"
   | "session_id"
@@ -61,4 +75,4 @@ export type AutomationSpecInput = Omit<
   | "last_run"
   | "finished"
   | "paused_reason"
->;
+> & { permissions: PermissionRuleInput[] };

@@ -2,6 +2,7 @@ import { useState } from "react";
 import * as api from "../../api";
 import type { Automation, Run } from "../../api";
 import { runNowAndOpen } from "../../actions";
+import { SandboxBadges } from "../../components/SandboxBadges";
 import { StateChip } from "../../components/StateChip";
 import { relativeTime, runReason } from "../../format";
 import { useNow, useSchedulePreview } from "../../hooks";
@@ -62,6 +63,7 @@ export function AutomationRow({
         ) : (
           <span className="muted">No runs yet</span>
         )}
+        <SandboxBadges automation={a} />
         {streak > 0 && (
           <span className="badge badge-warn" title="Failed runs in a row">
             {streak} failed in a row

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import * as api from "../../api";
 import { ApiFailure, errorText, type Automation, type CatalogModel, type ValidationDetail } from "../../api";
 import { runNowAndOpen } from "../../actions";
+import { SandboxBadges } from "../../components/SandboxBadges";
 import { useRunNowKey } from "../../hooks";
 import { detailText } from "../../messages";
 import { navigate } from "../../routing";
@@ -14,6 +15,7 @@ import { byField, changedFields, emptyForm, formFromAutomation, inlineFields, mo
 import { GeneralFields } from "./GeneralFields";
 import { LimitsFields } from "./LimitsFields";
 import { PermissionsTable } from "./PermissionsTable";
+import { SandboxSection } from "./SandboxSection";
 import { TriggerSection } from "./TriggerSection";
 
 interface Loaded {
@@ -77,7 +79,7 @@ export function EditorView({ automationId, template }: { automationId?: string; 
 
   const chosen = loaded.models.find((m) => modelKey(m) === form.model);
   const inline = inlineFields(form, (chosen?.variants?.length ?? 0) > 0 || form.variant !== "");
-  const summary = details.filter((d) => !inline.has(d.field));
+  const summary = details.filter((d) => !inline(d.field));
 
   const save = async () => {
     setSaving(true);
@@ -135,7 +137,15 @@ export function EditorView({ automationId, template }: { automationId?: string; 
   return (
     <section className="view editor">
       <header className="view-header">
-        <h1>{original ? `Edit “${original.title}”` : "New automation"}</h1>
+        <h1>
+          {original ? `Edit “${original.title}”` : "New automation"}
+          {original && (
+            <>
+              {" "}
+              <SandboxBadges automation={original} />
+            </>
+          )}
+        </h1>
         <div className="toolbar">
           {original && <DeleteButton automation={original} />}
           <button type="button" onClick={() => history.back()}>
@@ -187,7 +197,13 @@ export function EditorView({ automationId, template }: { automationId?: string; 
       >
         <GeneralFields form={form} update={update} errors={errors} models={loaded.models} />
         <TriggerSection form={form} update={update} errors={errors} />
-        <PermissionsTable rules={form.permissions} onChange={(permissions) => update({ permissions })} errors={errors} />
+        <PermissionsTable
+          rules={form.permissions}
+          onChange={(permissions) => update({ permissions })}
+          errors={errors}
+          details={details}
+        />
+        <SandboxSection form={form} update={update} errors={errors} />
         <LimitsFields form={form} update={update} errors={errors} />
       </form>
     </section>

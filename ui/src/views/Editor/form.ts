@@ -6,11 +6,14 @@ import type {
   ContextMode,
   Overlap,
   PermissionAction,
+  PermissionRuleInput,
+  SandboxMode,
   StopCondition,
   Trigger,
   ValidationDetail,
   Variant,
 } from "../../api";
+import { joinWords, splitWords, wordsFromGlob } from "./words";
 
 export type TriggerKind = Trigger["kind"];
 export type IntervalUnit = "minutes" | "hours";
@@ -19,8 +22,25 @@ export type IntervalUnit = "minutes" | "hours";
 export interface RuleRow {
   key: number;
   tool: string;
+  /** File tools and `*`: the path glob. A legacy bash rule keeps its old glob here. */
   pattern: string;
+  /** bash: the command as typed in a shell; split into words on save. */
+  command: string;
+  /** bash: only exactly these words, not a prefix. */
+  exact: boolean;
   action: PermissionAction;
+  reason: string;
+  /** bash: example commands the rule must (and must not) match, one per line. */
+  matching: string;
+  notMatching: string;
+  /** A bash glob from before command rules: sent back unchanged until converted. */
+  legacy: boolean;
+}
+
+/** One extra writable path of the sandbox. */
+export interface PathRow {
+  key: number;
+  path: string;
 }
 
 /** The editor's state: text as typed, converted to the wire shape only on save. */
@@ -46,6 +66,9 @@ export interface Form {
   context: ContextMode;
   worktree: string;
   permissions: RuleRow[];
+  sandboxMode: SandboxMode;
+  sandboxNetwork: boolean;
+  sandboxWritable: PathRow[];
   stepCap: string;
   failureStreakLimit: string;
   timeoutMinutes: string;
@@ -56,12 +79,95 @@ export interface Form {
 }
 
 let nextKey = 1;
-export const ruleRow = (tool = "bash", pattern = "", action: PermissionAction = "ask"): RuleRow => ({
+
+/**
+ * A new rule: `target` is the command as typed for bash (`cargo test`), else the path glob.
+ * `more` sets the rest (exact, reason, examples).
+ */
+export const ruleRow = (
+  tool = "bash",
+  target = "",
+  action: PermissionAction = "ask",
+  more: Partial<Omit<RuleRow, "key">> = {},
+): RuleRow => ({
   key: nextKey++,
   tool,
-  pattern,
+  pattern: tool === "bash" ? "" : target,
+  command: tool === "bash" ? target : "",
+  exact: false,
   action,
+  reason: "",
+  matching: "",
+  notMatching: "",
+  legacy: false,
+  ...more,
 });
+
+export const pathRow = (path = ""): PathRow => ({ key: nextKey++, path });
+
+/** A stored rule as the editor shows it. */
+export function rowFromRule(r: PermissionRuleInput): RuleRow {
+  const more = {
+    reason: r.reason ?? "",
+    matching: r.examples?.matching?.join("\n") ?? "",
+    notMatching: r.examples?.not_matching?.join("\n") ?? "",
+  };
+  if (r.tool !== "bash") return ruleRow(r.tool, r.pattern ?? "", r.action, more);
+  if (!r.command) return ruleRow("bash", "", r.action, { ...more, pattern: r.pattern ?? "", legacy: true });
+  return ruleRow("bash", joinWords(r.command), r.action, { ...more, exact: r.exact ?? false });
+}
+
+/** A legacy bash rule as a command rule, starting from the words its glob begins with. */
+export function convertLegacy(r: RuleRow): RuleRow {
+  return { ...r, legacy: false, command: joinWords(wordsFromGlob(r.pattern)), exact: false };
+}
+
+/** Whether this row is a bash glob from before command rules (it matches nothing). */
+export const needsEdit = (r: RuleRow) => r.tool === "bash" && r.legacy;
+
+const lines = (text: string) =>
+  text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+
+/**
+ * The rule in its wire shape: bash rules name `command` words (no `pattern`), file tools a
+ * path glob; optional fields only when set. A legacy rule goes back as it came.
+ */
+export function ruleToWire(r: RuleRow): PermissionRuleInput {
+  const reason = r.reason.trim();
+  const extra: Partial<PermissionRuleInput> = reason ? { reason } : {};
+  if (r.tool !== "bash") return { tool: r.tool, pattern: r.pattern, action: r.action, ...extra };
+  const matching = lines(r.matching);
+  const notMatching = lines(r.notMatching);
+  if (matching.length || notMatching.length) extra.examples = { matching, not_matching: notMatching };
+  if (needsEdit(r)) return { tool: "bash", pattern: r.pattern, action: r.action, ...extra };
+  return {
+    tool: "bash",
+    command: splitWords(r.command).words,
+    ...(r.exact ? { exact: true } : {}),
+    action: r.action,
+    ...extra,
+  };
+}
+
+/**
+ * The rules a check can use, with each one's position in the form (the engine numbers the
+ * rules it is given). Rules still being typed (no words, no pattern) are left out.
+ */
+export function checkableRules(rows: readonly RuleRow[]): { rules: PermissionRuleInput[]; positions: number[] } {
+  const rules: PermissionRuleInput[] = [];
+  const positions: number[] = [];
+  rows.forEach((r, i) => {
+    const rule = ruleToWire(r);
+    const usable = rule.command ? rule.command.length > 0 : !!rule.pattern;
+    if (!usable) return;
+    rules.push(rule);
+    positions.push(i);
+  });
+  return { rules, positions };
+}
 
 export function localTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
@@ -103,6 +209,9 @@ export function emptyForm(settings: AppSettings | null): Form {
     context: "fresh",
     worktree: "",
     permissions: [],
+    sandboxMode: "enforce",
+    sandboxNetwork: false,
+    sandboxWritable: [],
     stepCap: String(settings?.default_step_cap ?? 50),
     failureStreakLimit: "3",
     catchUp: "once",
@@ -139,7 +248,10 @@ export function formFromAutomation(a: Automation): Form {
     stopUntil: a.stop.kind === "until" ? toLocalInput(a.stop.at) : "",
     context: a.context,
     worktree: a.placement.kind === "worktree" ? a.placement.name : "",
-    permissions: a.permissions.map((r) => ruleRow(r.tool, r.pattern, r.action)),
+    permissions: a.permissions.map(rowFromRule),
+    sandboxMode: a.sandbox.mode,
+    sandboxNetwork: a.sandbox.network,
+    sandboxWritable: a.sandbox.writable.map((p) => pathRow(p)),
     stepCap: String(a.step_cap),
     failureStreakLimit: String(a.failure_streak_limit),
     catchUp: a.catch_up,
@@ -204,7 +316,7 @@ export function toSpec(f: Form): AutomationSpecInput {
     stop: formStop(f),
     context: f.context,
     placement: f.worktree.trim() ? { kind: "worktree", name: f.worktree.trim() } : { kind: "in_place" },
-    permissions: f.permissions.map(({ tool, pattern, action }) => ({ tool, pattern, action })),
+    permissions: f.permissions.map(ruleToWire),
     step_cap: num(f.stepCap),
     failure_streak_limit: num(f.failureStreakLimit),
     catch_up: f.catchUp,
@@ -215,7 +327,19 @@ export function toSpec(f: Form): AutomationSpecInput {
     daily_budget_usd: optionalNum(f.dailyBudgetUsd),
     wait_for_input_when_unattended: f.waitForInput,
     paused: f.paused,
+    sandbox: {
+      mode: f.sandboxMode,
+      network: f.sandboxNetwork,
+      writable: writablePaths(f).map((w) => w.path),
+    },
   };
+}
+
+/** The writable paths sent (blank rows are not), each with its row: errors name the former. */
+export function writablePaths(f: Form): { path: string; row: number }[] {
+  return f.sandboxWritable
+    .map((w, row) => ({ path: w.path.trim(), row }))
+    .filter((w) => w.path !== "");
 }
 
 /** The top-level fields whose value differs: an update sends only these. */
@@ -229,12 +353,13 @@ export function changedFields(base: Form, edited: Form): Partial<AutomationSpecI
   return patch as Partial<AutomationSpecInput>;
 }
 
-/** The detail paths that a widget of this form shows inline; the rest go in the summary. */
-export function inlineFields(f: Form, hasVariants: boolean): Set<string> {
+/** Whether a validation detail is shown next to a widget of this form (else: the summary). */
+export function inlineFields(f: Form, hasVariants: boolean): (field: string) => boolean {
   const fields = [
     "title", "prompt", "workspace", "model", "trigger", "trigger.kind", "context", "placement",
     "placement.name", "permissions", "step_cap", "timeout_minutes", "budget_usd",
     "daily_budget_usd", "wait_for_input_when_unattended", "paused",
+    "sandbox", "sandbox.mode", "sandbox.network", "sandbox.writable",
   ];
   if (hasVariants) fields.push("variant");
   if (f.triggerKind === "once") fields.push("trigger.fire_at");
@@ -243,10 +368,16 @@ export function inlineFields(f: Form, hasVariants: boolean): Set<string> {
   if (f.triggerKind === "interval" || f.triggerKind === "cron") {
     fields.push("stop", "stop.kind", "stop.count", "stop.at");
   }
-  f.permissions.forEach((_, i) => {
-    for (const part of ["", ".tool", ".pattern", ".action"]) fields.push(`permissions[${i}]${part}`);
-  });
-  return new Set(fields);
+  writablePaths(f).forEach((_, i) => fields.push(`sandbox.writable[${i}]`));
+  const set = new Set(fields);
+  // A rule shows every detail about itself (its words, examples, reason...).
+  return (field) => set.has(field) || (ruleIndex(field) ?? Infinity) < f.permissions.length;
+}
+
+/** The rule a detail path is about: 2 for `permissions[2].command[1]`. */
+export function ruleIndex(field: string): number | null {
+  const m = /^permissions\[(\d+)\](?=$|[.[])/.exec(field);
+  return m ? Number(m[1]) : null;
 }
 
 /** Details grouped by field path, for `errors.get("title")`. */

@@ -42,6 +42,12 @@ function useReply() {
   return { pending, error, send };
 }
 
+/** What the script uses that no rule can allow, from the engine's reason ("… it uses X"). */
+function opaqueUses(reason: string | null | undefined): string | null {
+  const at = reason?.indexOf("it uses ") ?? -1;
+  return reason && at >= 0 ? reason.slice(at + "it uses ".length).replace(/\.$/, "") : null;
+}
+
 function PermissionForm({ blocker }: { blocker: Permission }) {
   const [message, setMessage] = useState("");
   const { pending, error, send } = useReply();
@@ -49,12 +55,19 @@ function PermissionForm({ blocker }: { blocker: Permission }) {
     send(() =>
       api.replyPermission(blocker.request_id, decision, decision === "reject" && message.trim() ? message.trim() : null),
     );
+  const always = blocker.always ?? [];
+  const uses = opaqueUses(blocker.reason);
   return (
     <>
       <h2 id="blocker-title">
         Wants to use <code>{blocker.tool}</code>
       </h2>
       <p className="blocker-summary">{blocker.summary}</p>
+      {blocker.reason && (
+        <p className="blocker-reason" data-testid="blocker-reason">
+          Why it asks: {blocker.reason}
+        </p>
+      )}
       {blocker.preview && <Diff text={blocker.preview} label="Proposed change" />}
       <label htmlFor="reject-message">Message for the agent if you reject (optional)</label>
       <textarea
@@ -71,21 +84,36 @@ function PermissionForm({ blocker }: { blocker: Permission }) {
       )}
       <div className="actions">
         <button type="button" className="primary" data-testid="approve-once" disabled={pending} onClick={() => void reply("once")}>
-          Approve once
+          Allow once
         </button>
-        <button
-          type="button"
-          data-testid="approve-always"
-          disabled={pending}
-          title="Approve, and add a rule that allows exactly this from now on"
-          onClick={() => void reply("always")}
-        >
-          Always allow
-        </button>
+        {always.length > 0 && (
+          <button
+            type="button"
+            data-testid="approve-always"
+            disabled={pending}
+            aria-describedby="always-adds"
+            onClick={() => void reply("always")}
+          >
+            Always allow
+          </button>
+        )}
         <button type="button" className="danger" data-testid="reject" disabled={pending} onClick={() => void reply("reject")}>
           Reject
         </button>
       </div>
+      {always.length > 0 ? (
+        <p className="help" id="always-adds" data-testid="always-adds">
+          Always allow adds: {always.join("; ")}
+        </p>
+      ) : (
+        blocker.tool === "bash" && (
+          <p className="help" data-testid="once-only">
+            {uses
+              ? `This script can't be allowed by a rule (it uses ${uses}); it can only be allowed once.`
+              : "This call can't be allowed by a rule; it can only be allowed once."}
+          </p>
+        )
+      )}
     </>
   );
 }

@@ -50,6 +50,18 @@ export function RowView({ row }: { row: Row }) {
           <strong>Error</strong> {part.text}
         </div>
       );
+    case "notice":
+      // For the owner, not a failure: the sandbox is off, or cannot be enforced here.
+      return (
+        <div className="part part-notice" role="note" data-testid="notice-part">
+          <span className="part-notice-icon" aria-hidden="true">
+            ⚠
+          </span>
+          <div>
+            <strong>Notice</strong> <span className="prose">{part.text}</span>
+          </div>
+        </div>
+      );
   }
 }
 

@@ -1,6 +1,7 @@
 import { useState } from "react";
 import * as api from "../../api";
 import type { Automation, Run } from "../../api";
+import { SandboxBadges } from "../../components/SandboxBadges";
 import { StateChip } from "../../components/StateChip";
 import { formatCost, formatDateTime, formatTokens, runDuration, runReason } from "../../format";
 import { useNow } from "../../hooks";
@@ -27,6 +28,12 @@ export function RunHeader({ run, automation }: { run: Run; automation: Automatio
       <div className="view-header">
         <h1>
           <a href={href({ view: "runs", automationId: run.automation_id })}>{automation?.title ?? "Automation"}</a>
+          {automation && (
+            <>
+              {" "}
+              <SandboxBadges automation={automation} />
+            </>
+          )}
         </h1>
         {isActive(run.state) && (
           <button type="button" className="danger" data-testid="cancel-run" disabled={cancelling} onClick={() => void cancel()}>

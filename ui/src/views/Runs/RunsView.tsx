@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from "react";
 import * as api from "../../api";
 import { errorText, type RunState } from "../../api";
 import { runNowAndOpen } from "../../actions";
+import { SandboxBadges } from "../../components/SandboxBadges";
 import { useRunNowKey } from "../../hooks";
 import { navigate } from "../../routing";
 import { automations } from "../../stores/automations";
@@ -80,7 +81,15 @@ export function RunsView({ automationId }: { automationId: string }) {
   return (
     <section className="view">
       <header className="view-header">
-        <h1>{automation?.title ?? "Runs"}</h1>
+        <h1>
+          {automation?.title ?? "Runs"}
+          {automation && (
+            <>
+              {" "}
+              <SandboxBadges automation={automation} />
+            </>
+          )}
+        </h1>
         <div className="toolbar">
           <select aria-label="Filter by state" value={filter} onChange={(e) => setFilter(e.target.value as RunState | "")}>
             <option value="">All states</option>

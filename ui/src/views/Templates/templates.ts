@@ -35,8 +35,8 @@ export const TEMPLATES: Template[] = [
       cronExpression: "0 2 * * *",
       cronTimezone: localTimeZone(),
       permissions: [
-        ruleRow("bash", "cargo test*", "allow"),
-        ruleRow("bash", "npm test*", "allow"),
+        ruleRow("bash", "cargo test", "allow"),
+        ruleRow("bash", "npm test", "allow"),
         ruleRow("edit", "*", "ask"),
         ruleRow("write", "*", "ask"),
       ],
@@ -57,11 +57,11 @@ export const TEMPLATES: Template[] = [
       cronExpression: "0 9 * * 1",
       cronTimezone: localTimeZone(),
       permissions: [
-        ruleRow("bash", "cargo update*", "allow"),
-        ruleRow("bash", "npm update*", "allow"),
-        ruleRow("bash", "cargo build*", "allow"),
-        ruleRow("bash", "cargo test*", "allow"),
-        ruleRow("bash", "npm test*", "allow"),
+        ruleRow("bash", "cargo update", "allow"),
+        ruleRow("bash", "npm update", "allow"),
+        ruleRow("bash", "cargo build", "allow"),
+        ruleRow("bash", "cargo test", "allow"),
+        ruleRow("bash", "npm test", "allow"),
         ruleRow("edit", "*", "ask"),
         ruleRow("write", "*", "ask"),
       ],
@@ -72,7 +72,7 @@ export const TEMPLATES: Template[] = [
   {
     id: "daily-commits",
     title: "Daily: summarize yesterday's commits",
-    summary: "Weekdays at 08:30 a read-only summary of the last day's commits. It can read and run git log, nothing else.",
+    summary: "Weekdays at 08:30 a read-only summary of the last day's commits. It can read and run git log; any other command asks.",
     apply: (f) => ({
       ...f,
       title: "Daily: summarize yesterday's commits",
@@ -80,12 +80,16 @@ export const TEMPLATES: Template[] = [
       triggerKind: "cron",
       cronExpression: "30 8 * * 1-5",
       cronTimezone: localTimeZone(),
-      // The last matching rule wins: deny everything that writes, then allow git log.
+      // Edits are denied; git log runs; any other command asks (and an unattended run
+      // that would have to ask fails instead of waiting).
       permissions: [
         ruleRow("edit", "*", "deny"),
         ruleRow("write", "*", "deny"),
-        ruleRow("bash", "*", "deny"),
-        ruleRow("bash", "git log*", "allow"),
+        ruleRow("bash", "git log", "allow", {
+          reason: "read-only history",
+          matching: "git log --since=yesterday --stat",
+          notMatching: "git push",
+        }),
       ],
       timeoutMinutes: "15",
       budgetUsd: "0.5",
