@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use autowork_core::secrets::RedactingWriter;
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -11,8 +12,9 @@ use tracing_subscriber::{fmt, EnvFilter};
 pub fn init(log_dir: &Path) -> Option<WorkerGuard> {
     let filter =
         || EnvFilter::try_from_env("AUTOWORK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // No known secret reaches a log line.
     let stderr = fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(|| RedactingWriter::new(std::io::stderr()))
         .with_filter(filter());
     match std::fs::create_dir_all(log_dir) {
         Ok(()) => {
@@ -20,7 +22,7 @@ pub fn init(log_dir: &Path) -> Option<WorkerGuard> {
             let (writer, guard) = tracing_appender::non_blocking(appender);
             let file = fmt::layer()
                 .with_ansi(false)
-                .with_writer(writer)
+                .with_writer(move || RedactingWriter::new(writer.clone()))
                 .with_filter(filter());
             let _ = tracing_subscriber::registry()
                 .with(stderr)

@@ -23,6 +23,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use autowork_core::agent::Agent;
+use autowork_core::secrets::RedactingWriter;
 use autowork_core::{ApiError, Engine, EngineConfig, Error, ValidationDetail};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
@@ -30,9 +31,24 @@ use tracing_subscriber::EnvFilter;
 use args::{AutomationCommand, Cli, Command};
 use output::{Failure, Outcome};
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // Before any thread starts: the sandbox launcher enters a user namespace, which a
+    // multi-threaded process cannot (so no `#[tokio::main]` here).
     autowork_core::sandbox::run_launcher_if_requested();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async_main())
+}
+
+async fn async_main() -> ExitCode {
     // Usage errors exit 2 here, before anything is opened.
     let cli = Cli::parse();
     init_logging();
@@ -143,7 +159,8 @@ fn init_logging() {
         EnvFilter::try_from_env("AUTOWORK_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        // No known secret reaches a log line.
+        .with_writer(|| RedactingWriter::new(std::io::stderr()))
         .with_ansi(std::io::stderr().is_terminal())
         .init();
 }

@@ -30,6 +30,8 @@ ALTER TABLE automations ADD COLUMN sandbox_mode TEXT NOT NULL DEFAULT 'enforce'
 ALTER TABLE automations ADD COLUMN sandbox_network INTEGER NOT NULL DEFAULT 0
     CHECK (sandbox_network IN (0, 1));
 ALTER TABLE automations ADD COLUMN sandbox_writable TEXT NOT NULL DEFAULT '[]';
+-- More environment variable names commands may see (a JSON array).
+ALTER TABLE automations ADD COLUMN sandbox_env TEXT NOT NULL DEFAULT '[]';
 
 -- Transcript parts gain `notice`: what the run's owner should know that is not an error
 -- (the sandbox is off, or not fully enforced on this system). Rebuilt for the CHECK.

@@ -2,6 +2,7 @@
 //! call, and the permission rules that guard them.
 
 mod containment;
+mod environment;
 pub mod permissions;
 pub mod provider;
 mod session;

@@ -164,6 +164,10 @@ pub struct FileSandbox {
     /// More absolute paths processes may write (existing files or directories).
     #[serde(default)]
     pub writable: Vec<String>,
+    /// More environment variable names commands may see (beyond PATH, HOME, locale and
+    /// the toolchains' own); `AUTOWORK_*` and provider keys are never passed.
+    #[serde(default)]
+    pub env: Vec<String>,
 }
 
 impl Default for FileSandbox {
@@ -172,6 +176,7 @@ impl Default for FileSandbox {
             mode: FileSandboxMode::Enforce,
             network: false,
             writable: Vec::new(),
+            env: Vec::new(),
         }
     }
 }
@@ -532,6 +537,7 @@ impl From<&AutomationSpec> for AutomationFile {
                 },
                 network: sandbox.network,
                 writable: sandbox.writable,
+                env: sandbox.env,
             },
         }
     }
@@ -717,6 +723,7 @@ mod tests {
                 mode: SandboxMode::Off,
                 network: true,
                 writable: vec!["/tmp".into()],
+                env: vec!["GITHUB_REPOSITORY".into()],
             },
         }
     }

@@ -265,6 +265,9 @@ pub struct SandboxSettings {
     pub network: bool,
     /// More absolute paths processes may write (a cache outside the work area, say).
     pub writable: Vec<String>,
+    /// Environment variables commands may see beyond the built-in allow-list (PATH, HOME,
+    /// locale, toolchains). Autowork's own and provider keys are never passed.
+    pub env: Vec<String>,
 }
 
 impl Default for SandboxSettings {
@@ -273,6 +276,7 @@ impl Default for SandboxSettings {
             mode: SandboxMode::Enforce,
             network: false,
             writable: Vec::new(),
+            env: Vec::new(),
         }
     }
 }

@@ -383,8 +383,14 @@ pub(crate) async fn drive(
         return;
     };
     let transition = match outcome {
-        Some(Outcome::Succeeded { result }) => Transition::Succeed { result },
-        Some(Outcome::Failed { code, message }) => Transition::Fail { code, message },
+        // A provider error may quote the key it was sent; no secret reaches the ledger.
+        Some(Outcome::Succeeded { result }) => Transition::Succeed {
+            result: crate::secrets::redact(&result).into_owned(),
+        },
+        Some(Outcome::Failed { code, message }) => Transition::Fail {
+            code,
+            message: crate::secrets::redact(&message).into_owned(),
+        },
         None => Transition::Fail {
             code: ErrorCode::Timeout,
             message: format!(

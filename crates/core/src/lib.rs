@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod notify;
 pub mod sandbox;
 pub mod schedule;
+pub mod secrets;
 pub mod settings;
 pub mod store;
 pub mod transcript;

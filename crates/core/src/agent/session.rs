@@ -7,6 +7,7 @@ use crate::engine::Shared;
 use crate::error::Result;
 use crate::events::{Event, EventRecord};
 use crate::ids::{AutomationId, RunId, SessionId};
+use crate::secrets;
 use crate::store;
 use crate::transcript::{Message, Part, PartChange, PartUpdate, Role};
 
@@ -106,7 +107,7 @@ impl MessageWriter {
             self.next_part,
             PartChange::Delta {
                 part_kind: part_kind.to_owned(),
-                text: text.to_owned(),
+                text: secrets::redact(text).into_owned(),
             },
         );
         self.shared.bus.publish(EventRecord {
@@ -117,7 +118,8 @@ impl MessageWriter {
     }
 
     /// Stores a finished part and publishes it.
-    pub async fn part(&mut self, part: Part) -> Result<()> {
+    pub async fn part(&mut self, mut part: Part) -> Result<()> {
+        redact_part(&mut part);
         let index = self.next_part;
         self.next_part += 1;
         let mut tx = self.shared.store.begin_write().await?;
@@ -131,5 +133,17 @@ impl MessageWriter {
         .await?;
         let event = self.update(index, PartChange::Complete { part });
         self.shared.recorder.commit(tx, vec![event]).await
+    }
+}
+
+/// No known secret is stored in a transcript or leaves in an event.
+fn redact_part(part: &mut Part) {
+    match part {
+        Part::Text { text }
+        | Part::Reasoning { text }
+        | Part::Error { text }
+        | Part::Notice { text } => secrets::redact_in_place(text),
+        Part::ToolCall { arguments, .. } => secrets::redact_json(arguments),
+        Part::ToolResult { content, .. } => secrets::redact_in_place(content),
     }
 }

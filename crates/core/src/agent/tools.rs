@@ -54,6 +54,8 @@ pub struct ToolContext {
     pub containment: Containment,
     /// The run's own temp dir, `$TMPDIR` for its commands.
     pub temp_dir: Option<PathBuf>,
+    /// More variables commands may see beyond the allow-list (`sandbox.env`).
+    pub env: Vec<String>,
 }
 
 impl ToolContext {
@@ -70,6 +72,7 @@ impl ToolContext {
             changes: Arc::default(),
             containment: Containment::Unsandboxed,
             temp_dir: None,
+            env: Vec::new(),
         }
     }
 }

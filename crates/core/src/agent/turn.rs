@@ -17,6 +17,7 @@ use crate::definition::{ContextMode, PermissionAction, PermissionRule};
 use crate::executor::{BlockError, Outcome, RunContext};
 use crate::ids::BlockerId;
 use crate::ledger::{Attendance, Blocker, BlockerReply, ErrorCode, PermissionDecision, Usage};
+use crate::secrets;
 use crate::transcript::{Message, Part, Role};
 
 /// Calls this many times in a row with the same arguments, or failing the same way this
@@ -68,6 +69,10 @@ impl Turns {
         let spec = &ctx.automation.spec;
         let settings = ProviderSettings::load(&agent.data_dir)
             .map_err(|e| failed(ErrorCode::ExecutionFailed, e.to_string()))?;
+        // Every key a provider could read from the environment is a secret, whichever
+        // provider this run uses: a command or an error must not carry any of them.
+        let providers = settings.all();
+        secrets::register_env(providers.iter().filter_map(|p| p.api_key_env.as_deref()));
         let Some(config) = settings.find(&spec.model.provider_id) else {
             return Err(failed(
                 ErrorCode::ExecutionFailed,
@@ -127,6 +132,7 @@ impl Turns {
         );
         tool_ctx.containment = contained.containment;
         tool_ctx.temp_dir = Some(temp_dir.path().to_path_buf());
+        tool_ctx.env = spec.sandbox.env.clone();
         let mut system = system_prompt(ctx);
         if !contained.for_model.is_empty() {
             system.push('\n');
@@ -367,6 +373,8 @@ impl Turns {
             Ok(ToolCall::Question { questions }) => self.ask(ctx, questions).await?,
             Ok(tool) => self.guarded(ctx, tool).await?,
         };
+        // What goes back to the model is what the transcript keeps: no known secret.
+        let content = secrets::redact(&content).into_owned();
         writer
             .part(Part::ToolResult {
                 tool_call_id: call.id.clone(),

@@ -41,6 +41,7 @@ struct AutomationRow {
     sandbox_mode: String,
     sandbox_network: bool,
     sandbox_writable: String,
+    sandbox_env: String,
 }
 
 /// The columns that say when an automation fires.
@@ -163,7 +164,8 @@ const COLUMNS: &str = "id, title, prompt, workspace, provider_id, model_id, vari
     stop_at, context, placement_kind, worktree_name, step_cap, timeout_minutes, budget_usd,
     daily_budget_usd, wait_for_input_when_unattended, paused, revision, session_id, created_at,
     updated_at, failure_streak_limit, paused_reason, schedule_anchor, catch_up,
-    catch_up_max_age_hours, overlap, sandbox_mode, sandbox_network, sandbox_writable";
+    catch_up_max_age_hours, overlap, sandbox_mode, sandbox_network, sandbox_writable,
+    sandbox_env";
 
 fn missing(column: &str, id: &str) -> Error {
     Error::Corrupt(format!("automation {id} has no {column}"))
@@ -215,6 +217,8 @@ impl AutomationRow {
             writable: serde_json::from_str(&self.sandbox_writable).map_err(|e| {
                 Error::Corrupt(format!("sandbox_writable `{}`: {e}", self.sandbox_writable))
             })?,
+            env: serde_json::from_str(&self.sandbox_env)
+                .map_err(|e| Error::Corrupt(format!("sandbox_env `{}`: {e}", self.sandbox_env)))?,
         };
         let context = match self.context.as_str() {
             "fresh" => ContextMode::Fresh,
@@ -363,10 +367,11 @@ const WRITTEN: &str = "title, prompt, workspace, provider_id, model_id, variant,
     stop_at, context, placement_kind, worktree_name, step_cap, timeout_minutes, budget_usd,
     daily_budget_usd, wait_for_input_when_unattended, paused, revision, session_id, updated_at,
     failure_streak_limit, paused_reason, schedule_anchor, catch_up, catch_up_max_age_hours,
-    overlap, sandbox_mode, sandbox_network, sandbox_writable";
+    overlap, sandbox_mode, sandbox_network, sandbox_writable,
+    sandbox_env";
 const WRITTEN_PLACEHOLDERS: &str =
     "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
-    ?, ?, ?, ?, ?, ?";
+    ?, ?, ?, ?, ?, ?, ?";
 
 type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
 
@@ -408,6 +413,7 @@ fn bind_written<'q>(query: Query<'q>, automation: &'q Automation, flat: Flat<'q>
         .bind(spec.sandbox.mode.as_str())
         .bind(spec.sandbox.network)
         .bind(serde_json::json!(spec.sandbox.writable).to_string())
+        .bind(serde_json::json!(spec.sandbox.env).to_string())
 }
 
 pub(crate) async fn insert(conn: &mut SqliteConnection, automation: &Automation) -> Result<()> {

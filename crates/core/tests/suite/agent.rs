@@ -1013,3 +1013,88 @@ async fn an_unattended_run_that_changed_nothing_is_filed_as_read() {
         "only the run that changed something waits to be seen"
     );
 }
+
+#[tokio::test]
+async fn a_bash_call_printing_the_environment_shows_no_key() {
+    let key = "sk-test-env-7d2a91c4-not-for-commands";
+    std::env::set_var("TEST_PROVIDER_KEY_FOR_ENV", key);
+    std::env::set_var("AUTOWORK_TEST_SETTING", "engine-only");
+    let t = AgentEnv::with_key(
+        "openai_compatible",
+        json!([
+            {"tool_calls": [{"name": "bash", "arguments": {"command": "env"}}]},
+            {"text": "done"}
+        ]),
+        Some("TEST_PROVIDER_KEY_FOR_ENV"),
+    )
+    .await;
+    // Even listed by the automation, a variable holding a provider key is not passed.
+    let automation = t
+        .automation(json!({
+            "permissions": [{"tool": "bash", "command": ["env"], "action": "allow"}],
+            "sandbox": {"env": ["TEST_PROVIDER_KEY_FOR_ENV"]},
+        }))
+        .await;
+    let done = t
+        .finish(&t.run(&automation, Attendance::Unattended).await)
+        .await;
+    assert_eq!(done.state, RunState::Succeeded, "{done:?}");
+    let output: String = t
+        .env
+        .engine
+        .run_transcript(&done.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .flat_map(|m| m.parts)
+        .filter_map(|p| match p {
+            Part::ToolResult { content, .. } => Some(content),
+            _ => None,
+        })
+        .collect();
+    assert!(output.contains("PATH="), "the command ran: {output}");
+    assert!(
+        !output.contains(key),
+        "the key reached the transcript: {output}"
+    );
+    assert!(!output.contains("TEST_PROVIDER_KEY_FOR_ENV"), "{output}");
+    assert!(
+        !output.contains("AUTOWORK_"),
+        "Autowork's own settings were passed: {output}"
+    );
+    let second = serde_json::to_string(&t.mock.requests()[1].body).unwrap();
+    assert!(
+        second.contains("PATH="),
+        "the result went back to the model"
+    );
+    assert!(!second.contains(key), "the key went back to the model");
+}
+
+#[tokio::test]
+async fn a_provider_error_quoting_the_key_is_stored_redacted() {
+    let key = "sk-test-quoted-5e8b27d0-in-an-error";
+    std::env::set_var("TEST_PROVIDER_KEY_QUOTED", key);
+    let t = AgentEnv::with_key(
+        "openai_compatible",
+        json!([{"error": {"status": 401, "message": format!("Incorrect API key provided: {key}.")}}]),
+        Some("TEST_PROVIDER_KEY_QUOTED"),
+    )
+    .await;
+    let automation = t.automation(json!({})).await;
+    let done = t
+        .finish(&t.run(&automation, Attendance::Attended).await)
+        .await;
+    let error = done.error.unwrap();
+    assert_eq!(error.code, ErrorCode::ProviderError);
+    assert!(
+        error
+            .message
+            .contains("Incorrect API key provided: [redacted]"),
+        "{}",
+        error.message
+    );
+    assert!(!error.message.contains(key), "{}", error.message);
+    let events =
+        serde_json::to_string(&t.env.engine.events_since(0, 10_000).await.unwrap()).unwrap();
+    assert!(!events.contains(key), "an event holds the quoted key");
+}

@@ -62,7 +62,10 @@ impl ProviderConfig {
         let mut keychain_problem = None;
         if self.api_key_in_keychain {
             match keychain::load(&self.id) {
-                Ok(Some(key)) if !key.trim().is_empty() => return Ok(Some(key.trim().to_owned())),
+                Ok(Some(key)) if !key.trim().is_empty() => {
+                    crate::secrets::register(&key);
+                    return Ok(Some(key.trim().to_owned()));
+                }
                 Ok(_) => keychain_problem = Some("the keychain holds no key for it".to_owned()),
                 Err(e) => keychain_problem = Some(format!("the keychain is unavailable ({e})")),
             }
@@ -70,6 +73,7 @@ impl ProviderConfig {
         if let Some(var) = &self.api_key_env {
             if let Ok(key) = std::env::var(var) {
                 if !key.trim().is_empty() {
+                    crate::secrets::register(&key);
                     return Ok(Some(key.trim().to_owned()));
                 }
             }

@@ -22,6 +22,7 @@ use tokio::process::{ChildStderr, ChildStdout, Command};
 
 use super::{paths, ToolContext, ToolResult, MAX_BASH_TIMEOUT};
 use crate::agent::containment::Containment;
+use crate::agent::environment;
 use crate::agent::shell;
 
 /// How long to keep reading output after the group is killed. A process that left the
@@ -69,6 +70,10 @@ pub(super) async fn run(ctx: &ToolContext, command: &str, timeout_ms: Option<u64
             process
         }
     };
+    // An allow-list, never the engine's whole environment: it holds the provider keys.
+    process
+        .env_clear()
+        .envs(environment::for_commands(&ctx.env));
     if let Some(temp) = &ctx.temp_dir {
         process
             .env("TMPDIR", temp)

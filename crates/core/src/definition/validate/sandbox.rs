@@ -9,10 +9,12 @@ use crate::definition::{SandboxMode, SandboxSettings};
 
 /// Most extra writable paths an automation may list.
 const WRITABLE_MAX: usize = 32;
+/// Most extra environment variables an automation may pass.
+const ENV_MAX: usize = 64;
 
 impl Checker<'_> {
     pub(super) fn sandbox(&mut self, value: &Value) -> Option<SandboxSettings> {
-        let obj = self.object("sandbox", value, &["mode", "network", "writable"])?;
+        let obj = self.object("sandbox", value, &["mode", "network", "writable", "env"])?;
         let mode = match present(obj, "mode") {
             None => Some(SandboxMode::Enforce),
             Some(v) => self.choice(
@@ -33,11 +35,65 @@ impl Checker<'_> {
             None => Some(Vec::new()),
             Some(v) => self.writable(v),
         };
+        let env = match present(obj, "env") {
+            None => Some(Vec::new()),
+            Some(v) => self.env_names(v),
+        };
         Some(SandboxSettings {
             mode: mode?,
             network: network?,
             writable: writable?,
+            env: env?,
         })
+    }
+
+    /// Variable names (`NAME`, letters, digits and `_`); Autowork's own are refused.
+    fn env_names(&mut self, value: &Value) -> Option<Vec<String>> {
+        let Some(items) = value.as_array() else {
+            self.fail_hint(
+                "sandbox.env",
+                "invalid_type",
+                "expected a list of variable names",
+            );
+            return None;
+        };
+        if items.len() > ENV_MAX {
+            self.fail("sandbox.env", "too_many_names_64");
+            return None;
+        }
+        let mut names = Vec::with_capacity(items.len());
+        let mut ok = true;
+        for (index, item) in items.iter().enumerate() {
+            let field = format!("sandbox.env[{index}]");
+            let Some(name) = self.string(&field, item) else {
+                ok = false;
+                continue;
+            };
+            let valid = name.len() <= 128
+                && name
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                self.fail_hint(
+                    &field,
+                    "invalid_variable_name",
+                    "letters, digits and _, not starting with a digit",
+                );
+                ok = false;
+            } else if name.starts_with("AUTOWORK_") {
+                self.fail_hint(
+                    &field,
+                    "reserved_variable",
+                    "Autowork's own settings are never passed to commands",
+                );
+                ok = false;
+            } else {
+                names.push(name);
+            }
+        }
+        ok.then_some(names)
     }
 
     /// Absolute paths of existing files or directories, canonicalized so the sandbox grants
