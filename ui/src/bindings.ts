@@ -957,7 +957,12 @@ network: boolean;
 /**
  * More absolute paths processes may write (a cache outside the work area, say).
  */
-writable: string[] }
+writable: string[]; 
+/**
+ * Environment variables commands may see beyond the built-in allow-list (PATH, HOME,
+ * locale, toolchains). Autowork's own and provider keys are never passed.
+ */
+env: string[] }
 /**
  * What the editor shows while a schedule is being edited.
  */

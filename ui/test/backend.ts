@@ -97,7 +97,7 @@ export function automation(over: Partial<Automation> = {}): Automation {
     catch_up: "once",
     catch_up_max_age_hours: 168,
     overlap: "skip",
-    sandbox: { mode: "enforce", network: false, writable: [] },
+    sandbox: { mode: "enforce", network: false, writable: [], env: [] },
     revision: 1,
     session_id: null,
     created_at: "2030-01-01T00:00:00Z",

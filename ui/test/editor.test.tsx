@@ -97,7 +97,7 @@ describe("editor", () => {
       daily_budget_usd: null,
       wait_for_input_when_unattended: false,
       paused: false,
-      sandbox: { mode: "enforce", network: false, writable: [] },
+      sandbox: { mode: "enforce", network: false, writable: [], env: [] },
     });
     await waitFor(() => expect(window.location.hash).toBe("#/automations"));
   });

@@ -40,6 +40,10 @@ describe("sandbox settings", () => {
     await user.type(screen.getByLabelText("Writable path 3"), "relative/dir");
     await user.click(add);
     await user.click(screen.getByRole("button", { name: "Remove writable path 4" }));
+    await user.type(
+      within(section).getByLabelText("Environment variables to pass"),
+      "GITHUB_REPOSITORY, NODE_ENV",
+    );
     await user.click(screen.getByTestId("save-automation"));
 
     await waitFor(() => expect(callsOf(calls, "create_automation")).toHaveLength(1));
@@ -48,6 +52,7 @@ describe("sandbox settings", () => {
       network: true,
       // The blank row is not sent.
       writable: ["/srv/cache", "relative/dir"],
+      env: ["GITHUB_REPOSITORY", "NODE_ENV"],
     });
     // The engine's second path is the form's third row.
     const row = screen.getByLabelText("Writable path 3").closest("li") as HTMLElement;
@@ -60,7 +65,7 @@ describe("sandbox settings", () => {
 
   it("loads the stored settings and saves only what changed", async () => {
     const calls = mockBackend({
-      get_automation: () => automation({ sandbox: { mode: "enforce", network: true, writable: ["/var/cache/x"] } }),
+      get_automation: () => automation({ sandbox: { mode: "enforce", network: true, writable: ["/var/cache/x"], env: [] } }),
       update_automation: () => automation(),
     });
     const { user } = renderAt("#/automations/aut_1/edit");
@@ -70,14 +75,14 @@ describe("sandbox settings", () => {
     await user.click(screen.getByTestId("save-automation"));
     await waitFor(() =>
       expect(callsOf(calls, "update_automation")[0].patch).toEqual({
-        sandbox: { mode: "enforce", network: false, writable: ["/var/cache/x"] },
+        sandbox: { mode: "enforce", network: false, writable: ["/var/cache/x"], env: [] },
       }),
     );
   });
 
   it("marks an automation with the sandbox off or the network on wherever it is shown", async () => {
-    const off = automation({ title: "Unboxed", sandbox: { mode: "off", network: false, writable: [] } });
-    const net = automation({ id: "aut_2", title: "Fetcher", sandbox: { mode: "enforce", network: true, writable: [] } });
+    const off = automation({ title: "Unboxed", sandbox: { mode: "off", network: false, writable: [], env: [] } });
+    const net = automation({ id: "aut_2", title: "Fetcher", sandbox: { mode: "enforce", network: true, writable: [], env: [] } });
     const plain = automation({ id: "aut_3", title: "Plain" });
     mockBackend({
       list_automations: () => [off, net, plain],

@@ -7,6 +7,7 @@
 //! `is_error = true`, never a panic.
 
 mod args;
+mod atomic;
 mod bash;
 pub mod paths;
 mod question;
@@ -24,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::containment::Containment;
 use crate::changes::ChangeLog;
-use crate::definition::TOOL_NAMES;
+use crate::definition::{PermissionRule, TOOL_NAMES};
 use crate::ledger::Question;
 
 use args::Args;
@@ -56,6 +57,8 @@ pub struct ToolContext {
     pub temp_dir: Option<PathBuf>,
     /// More variables commands may see beyond the allow-list (`sandbox.env`).
     pub env: Vec<String>,
+    /// The automation's permission rules: glob and grep skip files they deny.
+    pub rules: Arc<[PermissionRule]>,
 }
 
 impl ToolContext {
@@ -73,6 +76,7 @@ impl ToolContext {
             containment: Containment::Unsandboxed,
             temp_dir: None,
             env: Vec::new(),
+            rules: Arc::from(Vec::new()),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! answers without tool calls, or a limit (step cap, loop gate, budget) ends the run.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{Local, TimeZone, Utc};
 
@@ -133,6 +134,7 @@ impl Turns {
         tool_ctx.containment = contained.containment;
         tool_ctx.temp_dir = Some(temp_dir.path().to_path_buf());
         tool_ctx.env = spec.sandbox.env.clone();
+        tool_ctx.rules = Arc::from(spec.permissions.clone());
         let mut system = system_prompt(ctx);
         if !contained.for_model.is_empty() {
             system.push('\n');
@@ -448,6 +450,7 @@ impl Turns {
                         PermissionDecision::Always => {
                             for rule in always {
                                 self.rules.push(rule.clone());
+                                self.tool_ctx.rules = Arc::from(self.rules.clone());
                                 match ctx.add_permission_rule(rule).await {
                                     Ok(_) => {}
                                     // A rule the definition cannot hold (say, a very long

@@ -4,6 +4,7 @@ mod agent;
 mod blockers;
 mod bypass_corpus;
 mod cancel;
+mod crash_edits;
 mod crash_recovery;
 mod events;
 mod git;

@@ -855,3 +855,36 @@ async fn write_and_edit_refuse_paths_inside_git() {
         "a name merely ending in .git is fine: {kept:?}"
     );
 }
+
+#[tokio::test]
+async fn grep_and_glob_skip_files_a_rule_denies_and_say_so() {
+    use autowork_core::definition::{PermissionAction, PermissionRule};
+    let mut ws = Workspace::new();
+    ws.file("src/main.rs", "let token = load();\n");
+    ws.file("private/key.txt", "token = hunter2\n");
+    ws.file("prod.env", "TOKEN=abc\n");
+    ws.ctx.rules = std::sync::Arc::from(vec![
+        PermissionRule::path("*", "private/*", PermissionAction::Deny),
+        PermissionRule::path("read", "*.env", PermissionAction::Deny),
+    ]);
+    let grep = ws
+        .run("grep", json!({"pattern": "(?i)token", "path": "."}))
+        .await;
+    assert_eq!(
+        grep.content,
+        "src/main.rs:1:let token = load();\n\n(2 files were skipped: a permission rule of this automation denies them)"
+    );
+    let glob = ws
+        .run("glob", json!({"pattern": "**/*", "path": "."}))
+        .await;
+    assert_eq!(
+        glob.content,
+        "src/main.rs\n\n(2 files were skipped: a permission rule of this automation denies them)"
+    );
+    let nothing = ws.run("grep", json!({"pattern": "hunter2"})).await;
+    assert!(
+        nothing.content.starts_with("no matches for `hunter2`"),
+        "{nothing:?}"
+    );
+    assert!(!nothing.content.contains("hunter2\n"), "{nothing:?}");
+}

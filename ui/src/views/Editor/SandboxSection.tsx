@@ -1,7 +1,7 @@
 import { useState } from "react";
 import type { ValidationDetail } from "../../api";
-import { FieldErrors } from "../../components/Field";
-import { pathRow, writablePaths, type Form, type PathRow } from "./form";
+import { Field, FieldErrors } from "../../components/Field";
+import { envNames, pathRow, writablePaths, type Form, type PathRow } from "./form";
 
 type Errors = (...fields: string[]) => ValidationDetail[];
 
@@ -19,6 +19,10 @@ export function SandboxSection({
   const rows = form.sandboxWritable;
   // The engine numbers the paths it was sent; blank rows are not sent.
   const sent = writablePaths(form);
+  const envErrors = [
+    ...errors("sandbox.env"),
+    ...envNames(form).flatMap((_, i) => errors(`sandbox.env[${i}]`)),
+  ];
   const rowErrors = (row: number) => {
     const i = sent.findIndex((p) => p.row === row);
     return i < 0 ? [] : errors(`sandbox.writable[${i}]`);
@@ -133,6 +137,29 @@ export function SandboxSection({
           Add path
         </button>
       </div>
+
+      <Field
+        label="Environment variables to pass"
+        htmlFor="sandbox-env"
+        errors={envErrors}
+        help={
+          <>
+            Commands see PATH, HOME, the locale and the usual toolchain variables; name any others
+            they need here, separated by spaces. Autowork&apos;s own settings and provider keys are
+            never passed.
+          </>
+        }
+      >
+        <input
+          id="sandbox-env"
+          className="mono"
+          placeholder="GITHUB_REPOSITORY NODE_ENV"
+          spellCheck={false}
+          aria-invalid={envErrors.length > 0 || undefined}
+          value={form.sandboxEnv}
+          onChange={(e) => update({ sandboxEnv: e.target.value })}
+        />
+      </Field>
     </fieldset>
   );
 }

@@ -69,6 +69,8 @@ export interface Form {
   sandboxMode: SandboxMode;
   sandboxNetwork: boolean;
   sandboxWritable: PathRow[];
+  /** More environment variable names commands see, separated by spaces or commas. */
+  sandboxEnv: string;
   stepCap: string;
   failureStreakLimit: string;
   timeoutMinutes: string;
@@ -212,6 +214,7 @@ export function emptyForm(settings: AppSettings | null): Form {
     sandboxMode: "enforce",
     sandboxNetwork: false,
     sandboxWritable: [],
+    sandboxEnv: "",
     stepCap: String(settings?.default_step_cap ?? 50),
     failureStreakLimit: "3",
     catchUp: "once",
@@ -252,6 +255,7 @@ export function formFromAutomation(a: Automation): Form {
     sandboxMode: a.sandbox.mode,
     sandboxNetwork: a.sandbox.network,
     sandboxWritable: a.sandbox.writable.map((p) => pathRow(p)),
+    sandboxEnv: a.sandbox.env.join(" "),
     stepCap: String(a.step_cap),
     failureStreakLimit: String(a.failure_streak_limit),
     catchUp: a.catch_up,
@@ -331,8 +335,14 @@ export function toSpec(f: Form): AutomationSpecInput {
       mode: f.sandboxMode,
       network: f.sandboxNetwork,
       writable: writablePaths(f).map((w) => w.path),
+      env: envNames(f),
     },
   };
+}
+
+/** The environment variable names sent: the text split on spaces and commas. */
+export function envNames(f: Form): string[] {
+  return f.sandboxEnv.split(/[\s,]+/).filter((name) => name !== "");
 }
 
 /** The writable paths sent (blank rows are not), each with its row: errors name the former. */
@@ -359,7 +369,7 @@ export function inlineFields(f: Form, hasVariants: boolean): (field: string) => 
     "title", "prompt", "workspace", "model", "trigger", "trigger.kind", "context", "placement",
     "placement.name", "permissions", "step_cap", "timeout_minutes", "budget_usd",
     "daily_budget_usd", "wait_for_input_when_unattended", "paused",
-    "sandbox", "sandbox.mode", "sandbox.network", "sandbox.writable",
+    "sandbox", "sandbox.mode", "sandbox.network", "sandbox.writable", "sandbox.env",
   ];
   if (hasVariants) fields.push("variant");
   if (f.triggerKind === "once") fields.push("trigger.fire_at");
@@ -369,6 +379,7 @@ export function inlineFields(f: Form, hasVariants: boolean): (field: string) => 
     fields.push("stop", "stop.kind", "stop.count", "stop.at");
   }
   writablePaths(f).forEach((_, i) => fields.push(`sandbox.writable[${i}]`));
+  envNames(f).forEach((_, i) => fields.push(`sandbox.env[${i}]`));
   const set = new Set(fields);
   // A rule shows every detail about itself (its words, examples, reason...).
   return (field) => set.has(field) || (ruleIndex(field) ?? Infinity) < f.permissions.length;

@@ -12,6 +12,30 @@ use ignore::WalkBuilder;
 use regex::{Regex, RegexBuilder};
 
 use super::{paths, truncate_output, ToolContext, ToolError};
+use crate::agent::permissions;
+use crate::definition::{PermissionAction, PermissionRule};
+
+/// Whether a rule denies `tool`, or reading, on the workspace-relative `path`: such files
+/// are left out of glob and grep results (counted, so the model knows), as `read` would
+/// refuse them.
+fn denied(rules: &[PermissionRule], tool: &str, path: &str) -> bool {
+    !rules.is_empty()
+        && [tool, "read"]
+            .iter()
+            .any(|t| permissions::resolve(rules, t, path) == PermissionAction::Deny)
+}
+
+fn skipped_note(skipped: usize) -> String {
+    format!(
+        "\n\n({skipped} {} skipped: a permission rule of this automation denies {})",
+        if skipped == 1 {
+            "file was"
+        } else {
+            "files were"
+        },
+        if skipped == 1 { "it" } else { "them" }
+    )
+}
 
 /// Entries `list` shows.
 const LIST_CAP: usize = 1000;
@@ -110,8 +134,10 @@ pub(super) async fn glob(
         ctx.output_cap_bytes,
     );
     let display_path = path.to_owned();
+    let rules = ctx.rules.clone();
     blocking(move || {
         let mut found = Vec::new();
+        let mut skipped = 0;
         for entry in walker(&root.absolute).build().filter_map(Result::ok) {
             if cancel.is_cancelled() {
                 return Err(ToolError::Failed(
@@ -125,10 +151,19 @@ pub(super) async fn glob(
             if is_dir || !matcher.is_match(below_root) {
                 continue;
             }
-            found.push(workspace_relative(&workspace, entry.path()));
+            let relative = workspace_relative(&workspace, entry.path());
+            if denied(&rules, "glob", &relative) {
+                skipped += 1;
+                continue;
+            }
+            found.push(relative);
         }
         if found.is_empty() {
-            return Ok(format!("no files match `{pattern}` in {display_path}"));
+            let mut out = format!("no files match `{pattern}` in {display_path}");
+            if skipped > 0 {
+                out.push_str(&skipped_note(skipped));
+            }
+            return Ok(out);
         }
         found.sort();
         let total = found.len();
@@ -138,6 +173,9 @@ pub(super) async fn glob(
             out.push_str(&format!(
                 "\n\n(showing the first {GLOB_CAP} of {total} files; narrow the pattern or path)"
             ));
+        }
+        if skipped > 0 {
+            out.push_str(&skipped_note(skipped));
         }
         Ok(truncate_output(out, cap))
     })
@@ -166,9 +204,11 @@ pub(super) async fn grep(
         ctx.output_cap_bytes,
     );
     let (pattern, display_path) = (pattern.to_owned(), path.to_owned());
+    let rules = ctx.rules.clone();
     blocking(move || {
         let mut lines = Vec::new();
         let mut stopped = false;
+        let mut skipped = 0;
         'files: for entry in walker(&root.absolute).build().filter_map(Result::ok) {
             if cancel.is_cancelled() {
                 return Err(ToolError::Failed(
@@ -197,6 +237,14 @@ pub(super) async fn grep(
             {
                 continue;
             }
+            if denied(
+                &rules,
+                "grep",
+                &workspace_relative(&workspace, entry.path()),
+            ) {
+                skipped += 1;
+                continue;
+            }
             let Ok(bytes) = std::fs::read(entry.path()) else {
                 continue;
             };
@@ -221,9 +269,16 @@ pub(super) async fn grep(
             }
         }
         if lines.is_empty() {
-            return Ok(format!("no matches for `{pattern}` in {display_path}"));
+            let mut out = format!("no matches for `{pattern}` in {display_path}");
+            if skipped > 0 {
+                out.push_str(&skipped_note(skipped));
+            }
+            return Ok(out);
         }
         let mut out = lines.join("\n");
+        if skipped > 0 {
+            out.push_str(&skipped_note(skipped));
+        }
         if stopped {
             out.push_str(&format!(
                 "\n\n(stopped after {GREP_CAP} matching lines; narrow the pattern, path or include)"

@@ -5,7 +5,7 @@ use std::io::ErrorKind;
 
 use similar::TextDiff;
 
-use super::{paths, ToolContext, ToolError, ToolResult};
+use super::{atomic, paths, ToolContext, ToolError, ToolResult};
 
 pub(super) fn write(ctx: &ToolContext, path: &str, content: &str) -> Result<ToolResult, ToolError> {
     let target = paths::resolve(&ctx.workspace, path)?;
@@ -21,7 +21,7 @@ pub(super) fn write(ctx: &ToolContext, path: &str, content: &str) -> Result<Tool
         })?;
     }
     ctx.changes.before_write(&target.relative, &target.absolute);
-    fs::write(&target.absolute, content)
+    atomic::write(&target.absolute, content.as_bytes())
         .map_err(|e| ToolError::Failed(format!("cannot write `{path}`: {e}")))?;
     let verb = if existed { "updated" } else { "created" };
     let lines = content.lines().count();
@@ -47,7 +47,7 @@ pub(super) fn edit(
     let before = read_text(&target.absolute, path)?;
     let (after, count) = apply_edit(&before, path, old, new, replace_all)?;
     ctx.changes.before_write(&target.relative, &target.absolute);
-    fs::write(&target.absolute, after)
+    atomic::write(&target.absolute, after.as_bytes())
         .map_err(|e| ToolError::Failed(format!("cannot write `{path}`: {e}")))?;
     Ok(ToolResult {
         content: format!(
