@@ -326,6 +326,9 @@ pub enum RunCommand {
     Apply { id: String },
     /// Drop a worktree run's changes from its worktree
     Discard { id: String },
+    /// Put back the files a crashed run changed, as they were before it (`run show` lists
+    /// them as `originals`)
+    Restore { id: String },
 }
 
 #[derive(Debug, Args)]

@@ -80,7 +80,7 @@ pub async fn run(engine: &Engine, args: RunNowArgs, json: bool) -> Outcome {
     follow.printer.finish();
     match end {
         End::Finished(run) => {
-            print_final(&run, json)?;
+            print_final(engine, &run, json).await?;
             if run.state == RunState::Succeeded {
                 Ok(())
             } else {
@@ -94,20 +94,27 @@ pub async fn run(engine: &Engine, args: RunNowArgs, json: bool) -> Outcome {
                 // It ended meanwhile: show how.
                 Err(_) => engine.get_run(&follow.run_id).await?,
             };
-            print_final(&run, json)?;
+            print_final(engine, &run, json).await?;
             Err(Failure::Exit(INTERRUPTED))
         }
     }
 }
 
-fn print_final(run: &Run, json: bool) -> Outcome {
+async fn print_final(engine: &Engine, run: &Run, json: bool) -> Outcome {
+    let busy = runs::busy_note(engine, run).await;
     if json {
         if let Some(why) = ending(run) {
-            eprintln!("run {} {}", run.id, why);
+            match busy {
+                Some(busy) => eprintln!("run {} {why}: {busy}", run.id),
+                None => eprintln!("run {} {why}", run.id),
+            }
         }
         emit_json(run)
     } else {
-        emit(&format!("\n{}", runs::view(run)))
+        emit(&format!(
+            "\n{}",
+            runs::view_with(run, None, busy.as_deref())
+        ))
     }
 }
 

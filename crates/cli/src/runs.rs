@@ -4,7 +4,7 @@
 use autowork_core::changes::{Review, RunChanges};
 use autowork_core::git::{ApplyOutcome, FileChangeKind};
 use autowork_core::ids::{AutomationId, RunId};
-use autowork_core::ledger::{Blocker, Run};
+use autowork_core::ledger::{Blocker, Run, StopReason};
 use autowork_core::{Engine, RunFilter, RunPage};
 use serde_json::json;
 
@@ -19,7 +19,23 @@ pub async fn run(engine: &Engine, command: RunCommand, json: bool) -> Outcome {
             let run = engine.get_run(&id).await?;
             if !transcript {
                 let changes = engine.run_changes(&id).await?;
-                return emit_either(json, &run, |run| view_with_changes(run, changes.as_ref()));
+                let busy = busy_note(engine, &run).await;
+                let originals = engine.run_originals(&id).await?;
+                return emit_either(json, &run, |run| {
+                    let mut text = view_with(run, changes.as_ref(), busy.as_deref());
+                    if !originals.is_empty() {
+                        text.push_str(&format!(
+                            "originals:         {} file(s) as they were before this run, kept after a crash ({}); put them back with: autowork run restore {id}\n",
+                            originals.len(),
+                            originals
+                                .iter()
+                                .map(|o| o.path.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ));
+                    }
+                    text
+                });
             }
             let transcript = engine.run_transcript(&id).await?;
             let shown = json!({ "run": run, "transcript": transcript });
@@ -53,6 +69,20 @@ pub async fn run(engine: &Engine, command: RunCommand, json: bool) -> Outcome {
                     Err(Failure::Exit(1))
                 }
             }
+        }
+        RunCommand::Restore { id } => {
+            let restored = engine.restore_originals(&RunId::from(id.as_str())).await?;
+            emit_either(json, &restored, |restored| {
+                if restored.is_empty() {
+                    format!("run {id} left no originals: nothing to restore\n")
+                } else {
+                    format!(
+                        "restored {} file(s) as they were before run {id}: {}\n",
+                        restored.len(),
+                        restored.join(", ")
+                    )
+                }
+            })
         }
         RunCommand::Discard { id } => {
             let changes = engine.discard_run(&RunId::from(id.as_str())).await?;
@@ -238,11 +268,12 @@ fn state(run: &Run) -> String {
 }
 
 pub fn view(run: &Run) -> String {
-    view_with_changes(run, None)
+    view_with(run, None, None)
 }
 
-/// [`view`], with a line saying what the run changed once it has ended.
-pub fn view_with_changes(run: &Run, changes: Option<&RunChanges>) -> String {
+/// [`view`], with a line saying what the run changed once it has ended, and for a run
+/// stopped `writer_busy` which run held the work area ([`busy_note`]).
+pub fn view_with(run: &Run, changes: Option<&RunChanges>, busy: Option<&str>) -> String {
     let mut pairs = vec![
         ("id", run.id.to_string()),
         ("automation", run.automation_id.to_string()),
@@ -274,6 +305,9 @@ pub fn view_with_changes(run: &Run, changes: Option<&RunChanges>) -> String {
     if let Some(changes) = changes {
         pairs.push(("changes", changes_line(changes)));
     }
+    if let Some(busy) = busy {
+        pairs.push(("held_by", busy.to_owned()));
+    }
     if let Some(error) = &run.error {
         pairs.push(("error", error.message.clone()));
     }
@@ -281,6 +315,28 @@ pub fn view_with_changes(run: &Run, changes: Option<&RunChanges>) -> String {
         pairs.push(("result", result.clone()));
     }
     fields(&pairs)
+}
+
+/// For a run stopped `writer_busy`: which run held the work area, and what to do about it.
+pub async fn busy_note(engine: &Engine, run: &Run) -> Option<String> {
+    if run.stop_reason != Some(StopReason::WriterBusy) {
+        return None;
+    }
+    let holder = match engine.work_area_holder(&run.id).await {
+        Ok(holder) => holder,
+        Err(e) => {
+            tracing::warn!(run = %run.id, error = %e, "cannot tell which run held the work area");
+            None
+        }
+    };
+    Some(match holder {
+        Some(holder) if holder.until.is_none() => format!(
+            "the work area is held by {holder}; cancel it (autowork run cancel {}) or wait for it to end",
+            holder.run_id
+        ),
+        Some(holder) => format!("the work area was held by {holder}; it is free now"),
+        None => "another run held the work area; it has ended since".to_owned(),
+    })
 }
 
 fn blocker_line(blocker: &Blocker) -> String {

@@ -1545,3 +1545,189 @@ fn permissions_check_prints_each_command_with_its_decision_and_rule() {
         "{shown}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Nothing lost, nothing leaked: concurrent first opens, dead owners, bad input refused
+
+/// The (field, message) pairs of a validation error.
+fn detail_pairs(error: &Value) -> Vec<(String, String)> {
+    error["details"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no details in {error}"))
+        .iter()
+        .map(|d| {
+            (
+                d["field"].as_str().unwrap().to_owned(),
+                d["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn processes_opening_a_new_data_directory_at_once_all_succeed() {
+    const PROCESSES: usize = 8;
+    for round in 0..4 {
+        let sandbox = Sandbox::new();
+        let children: Vec<Child> = (0..PROCESSES)
+            .map(|_| sandbox.spawn("automation list --json"))
+            .collect();
+        let outcomes: Vec<(i32, String, String)> = children
+            .into_iter()
+            .map(|child| {
+                let outcome = finish(child);
+                (outcome.code, outcome.stdout, outcome.stderr)
+            })
+            .collect();
+        let expected = vec![(0, "[]\n".to_owned(), String::new()); PROCESSES];
+        assert_eq!(
+            outcomes, expected,
+            "round {round}: every process opens the new database"
+        );
+    }
+}
+
+#[test]
+fn run_list_with_an_unknown_or_malformed_cursor_exits_2_invalid_cursor() {
+    let sandbox = Sandbox::new();
+    for cursor in ["zzz", "run_0192f0c1a2b37c4d8e9fa0b1c2d3e4f5"] {
+        let outcome = sandbox.run(&format!("run list --json --cursor {cursor}"));
+
+        assert_eq!(outcome.code, 2, "{cursor}: {}", outcome.stderr);
+        let error = outcome.json();
+        assert_eq!(error["kind"], "validation", "{error}");
+        assert_eq!(
+            detail_pairs(&error),
+            vec![("cursor".to_owned(), "invalid_cursor".to_owned())]
+        );
+    }
+}
+
+#[test]
+fn run_list_of_an_unknown_automation_exits_1_not_found() {
+    let sandbox = Sandbox::new();
+    let outcome = sandbox.run("run list --json --automation aut_missing");
+
+    assert_eq!(outcome.code, 1, "stderr: {}", outcome.stderr);
+    let error = outcome.json();
+    assert_eq!(
+        (error["kind"].as_str(), error["error"].as_str()),
+        (Some("not_found"), Some("not_found")),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_cron_that_never_fires_exits_2_in_preview_and_create() {
+    let sandbox = Sandbox::new();
+    let trigger = r#"{"kind":"cron","expression":"0 9 31 2 *","timezone":"Europe/Berlin"}"#;
+    let preview = sandbox.run(&format!("automation preview --json --trigger '{trigger}'"));
+    assert_eq!(preview.code, 2, "stderr: {}", preview.stderr);
+    assert_eq!(
+        detail_pairs(&preview.json()),
+        vec![(
+            "trigger.expression".to_owned(),
+            "cron_never_fires".to_owned()
+        )]
+    );
+
+    let create = sandbox.run(&format!(
+        "automation create --json --title 'Never' --prompt 'Nothing' --workspace {} \
+         --model openai/gpt-5 --cron '0 0 30 2 *' --timezone UTC",
+        sandbox.workspace()
+    ));
+    assert_eq!(create.code, 2, "stderr: {}", create.stderr);
+    assert_eq!(
+        detail_pairs(&create.json()),
+        vec![(
+            "trigger.expression".to_owned(),
+            "cron_never_fires".to_owned()
+        )]
+    );
+    assert_eq!(sandbox.ok_json("automation list --json"), json!([]));
+}
+
+#[test]
+fn an_update_to_the_same_title_keeps_revision_1() {
+    let sandbox = Sandbox::new();
+    let created = sandbox.create("Same");
+    let id = id_of(&created);
+
+    let updated = sandbox.ok_json(&format!(
+        "automation update {id} --expected-revision 1 --title Same --json"
+    ));
+
+    assert_eq!(updated, created, "nothing changed, so nothing is new");
+    let events = sandbox.run("events --since 0 --no-follow");
+    assert_eq!(
+        events.stdout.lines().count(),
+        1,
+        "only the create's event: {}",
+        events.stdout
+    );
+}
+
+#[test]
+fn run_now_on_a_busy_work_area_says_which_run_holds_it() {
+    let sandbox = Sandbox::new();
+    let mock = Mock::start(json!({ "turns": [{ "hang": true }] }));
+    let id = sandbox.mock_automation(&mock);
+    let mut holder = sandbox.spawn(&format!("run-now {id} --json"));
+    sandbox.eventually("the model call", || {
+        (!mock.server().requests().is_empty()).then_some(())
+    });
+    let holding = sandbox.ok_json("run list --json --state running");
+    let holding_id = holding["runs"][0]["id"].as_str().unwrap().to_owned();
+    let since =
+        chrono::DateTime::parse_from_rfc3339(holding["runs"][0]["started_at"].as_str().unwrap())
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+
+    let busy = sandbox.run(&format!("run-now {id} --json"));
+
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(busy.code, 1, "stderr: {}", busy.stderr);
+    assert_eq!(busy.json()["stop_reason"], "writer_busy");
+    let expected = format!(
+        "stopped (writer_busy): the work area is held by run {holding_id} of \"Mock run\" \
+         (running since {since}); cancel it (autowork run cancel {holding_id}) or wait for it to end"
+    );
+    assert!(
+        busy.stderr.contains(&expected),
+        "{expected:?} missing from stderr:\n{}",
+        busy.stderr
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_killed_run_now_is_closed_by_the_next_command_at_once() {
+    let sandbox = Sandbox::new();
+    let mock = Mock::start(json!({ "turns": [{ "hang": true }, { "text": "Done." }] }));
+    let id = sandbox.mock_automation(&mock);
+    let mut owner = sandbox.spawn(&format!("run-now {id} --json"));
+    sandbox.eventually("the model call", || {
+        (!mock.server().requests().is_empty()).then_some(())
+    });
+
+    owner.kill().unwrap(); // SIGKILL: no chance to close its run
+    owner.wait().unwrap();
+    let killed_at = Instant::now();
+    let page = sandbox.ok_json("run list --json");
+    let took = killed_at.elapsed();
+
+    let run = &page["runs"][0];
+    assert_eq!(
+        (run["state"].as_str(), run["stop_reason"].as_str()),
+        (Some("stopped"), Some("expired")),
+        "{run}"
+    );
+    assert!(
+        took < Duration::from_secs(2),
+        "closed {took:?} after the kill, not when its 30 s lease ran out"
+    );
+    let next = sandbox.run(&format!("run-now {id} --json"));
+    assert_eq!(next.code, 0, "stderr: {}", next.stderr);
+    assert_eq!(next.json()["result"], "Done.");
+}

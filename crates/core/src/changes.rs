@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::definition::{Automation, ContextMode, Placement};
 use crate::git::{self, ChangeSummary, FileChange, FileChangeKind, GitError, Snapshot};
 use crate::ids::RunId;
+use crate::originals::Originals;
 
 /// The largest patch stored with a run; longer ones are cut on a line boundary.
 pub const PATCH_MAX_BYTES: usize = 256 * 1024;
@@ -99,6 +100,8 @@ impl Review {
 #[derive(Debug, Default)]
 pub struct ChangeLog {
     before: Mutex<BTreeMap<String, Before>>,
+    /// The originals kept on disk, so a crash mid-run cannot lose them.
+    originals: Option<Originals>,
 }
 
 #[derive(Debug, Clone)]
@@ -110,16 +113,35 @@ enum Before {
 }
 
 impl ChangeLog {
-    /// Remembers what `absolute` (shown as `relative`) holds now, unless this run already
-    /// changed it.
-    pub fn before_write(&self, relative: &str, absolute: &Path) {
-        let Ok(mut before) = self.before.lock() else {
-            return;
-        };
-        if before.contains_key(relative) {
-            return;
+    /// A log that also keeps each original on disk before the first change.
+    pub fn keeping(originals: Originals) -> Self {
+        Self {
+            before: Mutex::default(),
+            originals: Some(originals),
         }
-        before.insert(relative.to_owned(), read_before(absolute));
+    }
+
+    /// Remembers what `absolute` (shown as `relative`) holds now, unless this run already
+    /// changed it. Fails when the original could not be kept on disk: then the caller must
+    /// not change the file.
+    pub fn before_write(&self, relative: &str, absolute: &Path) -> std::io::Result<()> {
+        if let Some(originals) = &self.originals {
+            originals.keep(relative, absolute)?;
+        }
+        let Ok(mut before) = self.before.lock() else {
+            return Ok(());
+        };
+        if !before.contains_key(relative) {
+            before.insert(relative.to_owned(), read_before(absolute));
+        }
+        Ok(())
+    }
+
+    /// Drops the originals kept on disk (the run ended and its changes are recorded).
+    pub fn discard_originals(&self) {
+        if let Some(originals) = &self.originals {
+            originals.discard();
+        }
     }
 
     fn summary(&self, root: &Path) -> ChangeSummary {

@@ -28,7 +28,7 @@ use crate::notify::{Notifier, SilentNotifier};
 use crate::store::{self, Store};
 
 pub use changes::{Deleted, KeptWorktree};
-pub use runs::RunPage;
+pub use runs::{RunPage, WorkAreaHolder};
 
 /// File names inside the data directory.
 pub const DATABASE_FILE: &str = "autowork.db";
@@ -119,6 +119,8 @@ pub(crate) struct Shared {
     pub active: Mutex<HashMap<RunId, ActiveRun>>,
     /// Woken when automations change, so the scheduler re-plans at once.
     pub schedule_changed: Arc<Notify>,
+    /// Where runs keep the originals of files they change (`originals/`).
+    pub data_dir: PathBuf,
 }
 
 impl Shared {
@@ -204,6 +206,7 @@ impl Engine {
             notifier: config.notifier.clone(),
             active: Mutex::new(HashMap::new()),
             schedule_changed,
+            data_dir: config.data_dir.clone(),
         });
         let runs = TaskTracker::new();
         let shutdown = CancellationToken::new();

@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::changes::{self, ChangeLog, ChangeSource, RunChanges, WorkArea};
+use crate::originals::Originals;
 use crate::definition::{Automation, Overlap, PermissionRule};
 use crate::engine::Shared;
 use crate::error::{Error, Result};
@@ -206,11 +207,15 @@ async fn start(shared: &Arc<Shared>, run: &Run, automation: &Automation) -> Resu
         shared
             .recorder
             .apply(&run.id, Transition::Stop(StopReason::WriterBusy))
-            .await
-            .map(|_| None)
+            .await?;
+        log_work_area_holder(shared, run).await;
+        Ok(None)
     };
     if automation.spec.overlap == Overlap::Skip {
         let started = shared.recorder.apply(&run.id, Transition::Start).await?;
+        if started.stop_reason == Some(StopReason::WriterBusy) {
+            log_work_area_holder(shared, run).await;
+        }
         return Ok((started.state == RunState::Running).then_some(started));
     }
     let mut events = shared.bus.subscribe();
@@ -251,6 +256,22 @@ async fn start(shared: &Arc<Shared>, run: &Run, automation: &Automation) -> Resu
             _ = freed => {}
             _ = tokio::time::sleep(Duration::from_secs(5)) => {}
         }
+    }
+}
+
+/// Says in the log (the daemon's, for scheduled fires) which run kept `run` out.
+async fn log_work_area_holder(shared: &Shared, run: &Run) {
+    let holder = async {
+        let mut conn = shared.store.pool().acquire().await?;
+        store::runs::busy_holder(&mut conn, &run.id).await
+    };
+    if let Ok(Some((holder, title))) = holder.await {
+        tracing::info!(
+            run = %run.id,
+            holder = %holder.id,
+            holder_automation = %title,
+            "the run stopped writer_busy: another run holds its work area"
+        );
     }
 }
 
@@ -349,7 +370,10 @@ pub(crate) async fn drive(
                 minutes,
             )
         });
-    let change_log = Arc::new(ChangeLog::default());
+    let change_log = Arc::new(ChangeLog::keeping(Originals::for_run(
+        &shared.data_dir,
+        run_id.as_str(),
+    )));
     let title = automation.spec.title.clone();
     let ctx = RunContext {
         run,
@@ -378,7 +402,10 @@ pub(crate) async fn drive(
     }
     // Recorded before the run's end, so whoever sees it ended finds its changes; a
     // cancelled run (already ended by whoever cancelled it) is recorded all the same.
-    record_changes(&shared, area, change_log, &run_id, title).await;
+    record_changes(&shared, area, change_log.clone(), &run_id, title).await;
+    // Recorded: the originals are no longer needed. (A crash before this point leaves
+    // them for `restore_originals`.)
+    change_log.discard_originals();
     let Some(outcome) = outcome else {
         return;
     };

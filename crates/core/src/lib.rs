@@ -16,6 +16,7 @@ pub mod git;
 pub mod ids;
 pub mod ledger;
 pub mod notify;
+pub mod originals;
 pub mod sandbox;
 pub mod schedule;
 pub mod secrets;

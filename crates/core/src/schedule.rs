@@ -141,6 +141,23 @@ pub fn fires_between(
     Ok((last.into(), total))
 }
 
+/// How far ahead a recurring trigger must fire at least once to be accepted.
+pub const FIRST_FIRE_HORIZON_YEARS: u32 = 5;
+
+/// Whether `trigger` fires at least once within [`FIRST_FIRE_HORIZON_YEARS`] after `from`
+/// (a cron expression such as `0 9 31 2 *`, 31 February, never does). Triggers that cannot be
+/// scheduled count as firing: their own checks report them.
+pub fn fires_soon(trigger: &Trigger, from: DateTime<Utc>) -> bool {
+    let horizon = from
+        .checked_add_months(chrono::Months::new(FIRST_FIRE_HORIZON_YEARS * 12))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
+    match next_fire(trigger, from, from) {
+        Ok(Some(fire)) => fire <= horizon,
+        Ok(None) => false,
+        Err(_) => true,
+    }
+}
+
 /// What the editor shows: the next `count` fires after `from` (a new schedule, so the anchor
 /// is `from` and no runs are done yet) and the schedule in words.
 pub fn preview(

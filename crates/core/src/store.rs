@@ -10,10 +10,13 @@ pub(crate) mod schedule;
 pub(crate) mod status;
 pub(crate) mod transcripts;
 
-use std::path::Path;
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
@@ -40,6 +43,9 @@ impl Store {
                 source,
             })?;
         }
+        // One process at a time creates and migrates the file; the others wait here, then
+        // find the schema current (sqlx's migrator takes no lock of its own on SQLite).
+        let migrating = lock_for_migration(path).await?;
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(path)
             .create_if_missing(true)
@@ -53,6 +59,7 @@ impl Store {
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
+        drop(migrating);
         // Write transactions of this process queue for one connection, in order, instead of
         // each sleeping in SQLite's busy handler while the lock sits free (a burst of
         // scheduled fires with their runs starting and ending spent most of its time
@@ -81,6 +88,47 @@ impl Store {
         self.writer.close().await;
         self.pool.close().await;
     }
+}
+
+/// Holds an exclusive OS lock (`flock`) on `<database>.lock` until dropped. A kernel lock
+/// rather than a SQLite one: sqlx migrates through transactions of its own, which a SQLite
+/// lock held on another connection would block, and the kernel drops the lock of a process
+/// that dies mid-migration, so no stale lock ever needs clearing.
+async fn lock_for_migration(database: &Path) -> Result<Flock<File>> {
+    let mut name = database.as_os_str().to_owned();
+    name.push(".lock");
+    let path = PathBuf::from(name);
+    let failed = move |path: &Path, source: std::io::Error| {
+        Error::Io {
+        context: format!(
+            "cannot lock {} while the database is set up; check that the data directory is writable",
+            path.display()
+        ),
+        source,
+    }
+    };
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| failed(&path, e))?;
+    // Blocks until the process migrating now is done: on a thread of its own.
+    tokio::task::spawn_blocking(move || {
+        let mut file = file;
+        loop {
+            match Flock::lock(file, FlockArg::LockExclusive) {
+                Ok(lock) => return Ok(lock),
+                Err((again, Errno::EINTR)) => file = again,
+                Err((_, errno)) => return Err(failed(&path, errno.into())),
+            }
+        }
+    })
+    .await
+    .map_err(|e| Error::Io {
+        context: "waiting for the database set-up lock stopped".into(),
+        source: std::io::Error::other(e),
+    })?
 }
 
 /// Reads a stored enum's text, reporting unknown values as corruption.

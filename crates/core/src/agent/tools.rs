@@ -7,7 +7,7 @@
 //! `is_error = true`, never a panic.
 
 mod args;
-mod atomic;
+pub(crate) mod atomic;
 mod bash;
 pub mod paths;
 mod question;

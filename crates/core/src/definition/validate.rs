@@ -606,10 +606,22 @@ impl Checker<'_> {
                     .sub(obj, "trigger", "timezone")
                     .and_then(|v| self.string("trigger.timezone", v))
                     .and_then(|tz| self.timezone(tz));
-                Some(Trigger::Cron {
+                let trigger = Trigger::Cron {
                     expression: expression?,
                     timezone: timezone?,
-                })
+                };
+                if checked && !crate::schedule::fires_soon(&trigger, self.ctx.now) {
+                    self.fail_hint(
+                        "trigger.expression",
+                        "cron_never_fires",
+                        format!(
+                            "no date matches it in the next {} years (a day the month does not have, such as 31 February?)",
+                            crate::schedule::FIRST_FIRE_HORIZON_YEARS
+                        ),
+                    );
+                    return None;
+                }
+                Some(trigger)
             }
         }
     }

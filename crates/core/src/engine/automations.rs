@@ -186,6 +186,14 @@ pub(crate) async fn update(
     };
     let is_changed = |field: &str| changed.iter().any(|c| c == field);
     let spec = parse_spec(&merged, &ctx, &is_changed).map_err(Error::InvalidAutomation)?;
+    if spec == current.spec {
+        // The same values again: no new revision, so no other window holding this one gets
+        // a conflict for nothing, and no event. The transaction wrote nothing; it rolls back.
+        let mut one = [current];
+        store::status::fill(&mut tx, &mut one, now).await?;
+        let [current] = one;
+        return Ok(current);
+    }
     let mut updated = Automation {
         spec,
         revision: current.revision + 1,

@@ -12,6 +12,7 @@ use crate::error::{Error, Result, ValidationDetail};
 use crate::git::{self, ApplyOutcome, RemoveOutcome};
 use crate::ids::{AutomationId, RunId};
 use crate::ledger::Run;
+use crate::originals::{self, Original};
 use crate::store;
 
 /// What deleting an automation did.
@@ -136,6 +137,50 @@ impl Engine {
     }
 
     /// Refuses while another run writes in `work_area`.
+    /// The originals a run left on disk: the files it changed in place, as they were before.
+    /// Only a run ended by a crash leaves any (a run that ends normally drops them once its
+    /// changes are recorded).
+    pub async fn run_originals(&self, id: &RunId) -> Result<Vec<Original>> {
+        self.get_run(id).await?;
+        let data_dir = self.shared.data_dir.clone();
+        let run_id = id.to_string();
+        tokio::task::spawn_blocking(move || originals::list(&data_dir, &run_id))
+            .await
+            .map_err(std::io::Error::other)
+            .and_then(|listed| listed)
+            .map_err(|source| Error::Io {
+                context: format!("the originals of run {id} cannot be read"),
+                source,
+            })
+    }
+
+    /// Puts the files a crashed run changed back as they were before it, then drops the
+    /// originals. Refused while the run is active or another run writes there.
+    pub async fn restore_originals(&self, id: &RunId) -> Result<Vec<String>> {
+        let run = self.get_run(id).await?;
+        if !run.state.is_terminal() {
+            return Err(Error::InvalidInput(vec![ValidationDetail::new(
+                "run_id",
+                "run_still_active",
+            )
+            .with_hint("cancel the run first, or wait for it to end")]));
+        }
+        self.ensure_idle(&run.writer_key, id).await?;
+        let (data_dir, run_id) = (self.shared.data_dir.clone(), id.to_string());
+        let work_area = PathBuf::from(&run.writer_key);
+        let restored =
+            tokio::task::spawn_blocking(move || originals::restore(&data_dir, &run_id, &work_area))
+                .await
+                .map_err(std::io::Error::other)
+                .and_then(|restored| restored)
+                .map_err(|source| Error::Io {
+                    context: format!("the originals of run {id} cannot be restored"),
+                    source,
+                })?;
+        tracing::info!(run = %id, files = restored.len(), "restored a run's originals");
+        Ok(restored)
+    }
+
     async fn ensure_idle(&self, work_area: &str, except: &RunId) -> Result<()> {
         let mut conn = self.shared.store.pool().acquire().await?;
         match store::runs::active_writer(&mut conn, work_area).await? {

@@ -1,7 +1,11 @@
 //! Liveness across processes: this process's lease, closing runs of dead processes, and
 //! following other processes' changes through the outbox.
+//!
+//! A process is dead when its lease runs out, or sooner when it visibly is: registered from
+//! this machine (same boot and pid namespace) and its pid is gone, a zombie, or names a
+//! process started at another time (the pid was reused).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chrono::TimeDelta;
@@ -20,16 +24,158 @@ fn expiry(shared: &Shared, ttl: Duration) -> chrono::DateTime<chrono::Utc> {
     shared.clock.now() + TimeDelta::from_std(ttl).unwrap_or(TimeDelta::seconds(30))
 }
 
+/// This process as other processes on this machine can check it; the same for its life.
+struct ProcessStamp {
+    pid: u32,
+    started: Option<i64>,
+    host: Option<String>,
+}
+
+fn this_process() -> &'static ProcessStamp {
+    static STAMP: OnceLock<ProcessStamp> = OnceLock::new();
+    STAMP.get_or_init(|| {
+        let pid = std::process::id();
+        ProcessStamp {
+            pid,
+            started: proc_info::stat(pid).map(|(_, started)| started),
+            host: proc_info::host(),
+        }
+    })
+}
+
+fn registration(label: &str) -> store::instances::Registration<'_> {
+    let me = this_process();
+    store::instances::Registration {
+        label,
+        pid: me.pid,
+        pid_started: me.started,
+        host: me.host.as_deref(),
+    }
+}
+
+/// What can be told about a process from here: only `Dead` closes its runs early.
+#[derive(Debug, PartialEq)]
+enum Liveness {
+    Dead,
+    AliveOrUnknown,
+}
+
+fn liveness(pid: i64, started: Option<i64>) -> Liveness {
+    let Ok(pid) = u32::try_from(pid) else {
+        return Liveness::AliveOrUnknown;
+    };
+    if !proc_info::exists(pid) {
+        return Liveness::Dead;
+    }
+    match proc_info::stat(pid) {
+        Some(('Z' | 'X', _)) => Liveness::Dead,
+        Some((_, now_started)) if started.is_some_and(|s| s != now_started) => Liveness::Dead,
+        // Unreadable (another user's process under `hidepid`): the lease decides.
+        _ => Liveness::AliveOrUnknown,
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod proc_info {
+    use nix::errno::Errno;
+    use nix::sys::signal::kill;
+    use nix::unistd::Pid;
+
+    /// The boot and the pid namespace: a pid from another machine, boot or container means
+    /// nothing here and is never checked.
+    pub fn host() -> Option<String> {
+        let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+        let namespace = std::fs::read_link("/proc/self/ns/pid").ok()?;
+        Some(format!("{}/{}", boot.trim(), namespace.display()))
+    }
+
+    /// False only when the kernel says no such process (a signal-0 probe; `EPERM` means it
+    /// exists and belongs to someone else).
+    pub fn exists(pid: u32) -> bool {
+        match i32::try_from(pid) {
+            Ok(raw) if raw > 0 => kill(Pid::from_raw(raw), None) != Err(Errno::ESRCH),
+            _ => true,
+        }
+    }
+
+    /// The state letter and start time (clock ticks since boot: fields 3 and 22 of
+    /// /proc/<pid>/stat).
+    pub fn stat(pid: u32) -> Option<(char, i64)> {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        parse_stat(&text)
+    }
+
+    pub(super) fn parse_stat(text: &str) -> Option<(char, i64)> {
+        // The command name (field 2) is in parentheses and may hold spaces and parentheses
+        // itself: the fields after it start after the last `)`.
+        let (_, rest) = text.rsplit_once(')')?;
+        let mut fields = rest.split_whitespace();
+        let state = fields.next()?.chars().next()?;
+        // Field 3 was the state; field 22 is 19 further on.
+        let started = fields.nth(18)?.parse().ok()?;
+        Some((state, started))
+    }
+}
+
+/// Elsewhere no identity is known: only the lease decides.
+#[cfg(not(target_os = "linux"))]
+mod proc_info {
+    pub fn host() -> Option<String> {
+        None
+    }
+
+    pub fn exists(_pid: u32) -> bool {
+        true
+    }
+
+    pub fn stat(_pid: u32) -> Option<(char, i64)> {
+        None
+    }
+}
+
 pub(super) async fn take(shared: &Shared, config: &EngineConfig) -> Result<()> {
     let mut conn = shared.store.pool().acquire().await?;
     store::instances::register(
         &mut conn,
         &shared.instance,
-        &config.label,
+        &registration(&config.label),
         shared.clock.now(),
         expiry(shared, config.lease_ttl),
     )
     .await
+}
+
+/// Forgets the instances on this machine whose process is visibly dead, so their runs
+/// count as orphans now instead of when their lease runs out.
+async fn forget_dead_instances(shared: &Shared) -> Result<usize> {
+    let Some(host) = this_process().host.as_deref() else {
+        return Ok(0);
+    };
+    let mut conn = shared.store.pool().acquire().await?;
+    let neighbours = store::instances::on_host(&mut conn, host, &shared.instance).await?;
+    let mut forgotten = 0;
+    for neighbour in neighbours {
+        if liveness(neighbour.pid, neighbour.pid_started) == Liveness::Dead {
+            let id = crate::ids::InstanceId::from_string(neighbour.id);
+            tracing::info!(instance = %id, pid = neighbour.pid, "the process of an engine instance is gone; closing its runs now");
+            store::instances::release(&mut conn, &id).await?;
+            forgotten += 1;
+        }
+    }
+    Ok(forgotten)
+}
+
+/// When a run holds `work_area`, closes the runs of dead processes first: a work area whose
+/// holder died is free at once, not when the holder's lease runs out.
+pub(super) async fn free_work_area_of_dead(shared: &Shared, work_area: &str) -> Result<()> {
+    let held = {
+        let mut conn = shared.store.pool().acquire().await?;
+        store::runs::active_writer(&mut conn, work_area).await?
+    };
+    if held.is_some() {
+        recover_orphans(shared).await?;
+    }
+    Ok(())
 }
 
 pub(super) async fn release(shared: &Shared) -> Result<()> {
@@ -71,10 +217,11 @@ async fn recover_changes(shared: &Shared, run: &crate::ledger::Run) {
     }
 }
 
-/// Closes active runs whose owning process holds no live lease: `queued`/`running` become
-/// `stopped`/`expired`, `awaiting_input` becomes `stopped`/`blocker_lost`. Their writer keys
-/// are freed with them.
+/// Closes active runs whose owning process holds no live lease or is visibly dead:
+/// `queued`/`running` become `stopped`/`expired`, `awaiting_input` becomes
+/// `stopped`/`blocker_lost`. Their writer keys are freed with them.
 pub(super) async fn recover_orphans(shared: &Shared) -> Result<usize> {
+    forget_dead_instances(shared).await?;
     let orphans = {
         let mut conn = shared.store.pool().acquire().await?;
         store::runs::orphaned(&mut conn, shared.clock.now()).await?
@@ -138,7 +285,7 @@ pub(super) async fn keep(
                 store::instances::register(
                     &mut conn,
                     &shared.instance,
-                    &label,
+                    &registration(&label),
                     shared.clock.now(),
                     expiry(&shared, ttl),
                 )
@@ -204,5 +351,35 @@ pub(super) async fn follow(
             }
             shared.bus.publish(stored.record);
         }
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_fields_are_read_after_a_command_name_with_spaces_and_parentheses() {
+        let text = "4242 (tokio (rt) x) S 1 4242 4242 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 2 0 \
+                    987654 12345 67 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0";
+        assert_eq!(proc_info::parse_stat(text), Some(('S', 987654)));
+    }
+
+    #[test]
+    fn this_process_is_alive_and_a_reused_pid_or_a_gone_one_is_dead() {
+        let me = this_process();
+        let pid = i64::from(me.pid);
+        assert!(
+            me.started.is_some() && me.host.is_some(),
+            "Linux says who we are"
+        );
+        assert_eq!(liveness(pid, me.started), Liveness::AliveOrUnknown);
+        assert_eq!(
+            liveness(pid, me.started.map(|s| s + 1)),
+            Liveness::Dead,
+            "same pid, another start: the pid was reused"
+        );
+        // Above the kernel's pid limit (at most 2^22): no such process.
+        assert_eq!(liveness(1 << 23, None), Liveness::Dead);
     }
 }

@@ -1,11 +1,13 @@
 //! Run operations: Run now, cancel, read, page, and answering blockers.
 
+use std::fmt;
 use std::sync::Arc;
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use super::{ActiveRun, Engine, Shared};
+use super::{lease, ActiveRun, Engine, Shared};
 use crate::error::{Error, Result, ValidationDetail};
 use crate::executor;
 use crate::ids::{AutomationId, BlockerId, RunId};
@@ -15,6 +17,52 @@ use crate::store::{self, runs::RunFilter};
 /// Default and largest page of runs.
 pub const RUN_PAGE_DEFAULT: u32 = 50;
 pub const RUN_PAGE_MAX: u32 = 500;
+
+/// The run that held the work area when another ended `stopped`/`writer_busy`: what to
+/// wait for or cancel.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkAreaHolder {
+    pub run_id: RunId,
+    pub automation_id: AutomationId,
+    pub automation_title: String,
+    /// Its state now.
+    pub state: RunState,
+    /// When it took the work area.
+    pub since: DateTime<Utc>,
+    /// When it ended, once it has.
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl WorkAreaHolder {
+    fn from_run(run: Run, automation_title: String) -> Self {
+        Self {
+            since: run.started_at.unwrap_or(run.queued_at),
+            until: run.finished_at,
+            run_id: run.id,
+            automation_id: run.automation_id,
+            automation_title,
+            state: run.state,
+        }
+    }
+}
+
+/// `run run_... of "Nightly tests" (running since 2027-03-27T01:30:00Z)`.
+impl fmt::Display for WorkAreaHolder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = |t: &DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+        write!(f, "run {} of \"{}\" ", self.run_id, self.automation_title)?;
+        match (self.state, &self.until) {
+            (RunState::AwaitingInput, _) => write!(
+                f,
+                "(running since {}, now waiting for input)",
+                at(&self.since)
+            ),
+            (_, Some(until)) => write!(f, "(from {} to {})", at(&self.since), at(until)),
+            _ => write!(f, "(running since {})", at(&self.since)),
+        }
+    }
+}
 
 /// A page of runs, newest first.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -130,6 +178,31 @@ impl Engine {
         }
         let cursor = cursor.map(RunId::from);
         let mut conn = self.shared.store.pool().acquire().await?;
+        if let Some(cursor) = &cursor {
+            // Keyset paging from a run that does not exist would silently restart at the
+            // newest page.
+            if !store::runs::exists(&mut conn, cursor).await? {
+                return Err(Error::InvalidInput(vec![ValidationDetail::new(
+                    "cursor",
+                    "invalid_cursor",
+                )
+                .with_hint(format!(
+                    "`{cursor}` is not a run; pass the next_cursor of a previous page, or no cursor for the first page"
+                ))]));
+            }
+        }
+        if let Some(automation_id) = &filter.automation_id {
+            // Deleted automations count: their history stays readable.
+            if store::automations::get_including_deleted(&mut conn, automation_id)
+                .await?
+                .is_none()
+            {
+                return Err(Error::NotFound {
+                    entity: "automation",
+                    id: automation_id.to_string(),
+                });
+            }
+        }
         let mut runs = store::runs::page(&mut conn, filter, cursor.as_ref(), limit + 1).await?;
         let next_cursor = if runs.len() > limit as usize {
             runs.truncate(limit as usize);
@@ -138,6 +211,20 @@ impl Engine {
             None
         };
         Ok(RunPage { runs, next_cursor })
+    }
+
+    /// Which run held the work area when run `id` ended `stopped`/`writer_busy`; `None` for
+    /// other runs, and when the holder had just ended.
+    pub async fn work_area_holder(&self, id: &RunId) -> Result<Option<WorkAreaHolder>> {
+        let mut conn = self.shared.store.pool().acquire().await?;
+        if !store::runs::exists(&mut conn, id).await? {
+            return Err(Error::NotFound {
+                entity: "run",
+                id: id.to_string(),
+            });
+        }
+        let holder = store::runs::busy_holder(&mut conn, id).await?;
+        Ok(holder.map(|(run, title)| WorkAreaHolder::from_run(run, title)))
     }
 
     /// Answers a permission request; the run resumes.
@@ -305,6 +392,11 @@ impl Launcher {
         let shared = self.shared.clone();
         self.runs.spawn(async move {
             let run_id = run.id.clone();
+            // A work area held by a run of a process that has died is freed first, so this
+            // run does not end writer_busy until that process's lease runs out.
+            if let Err(e) = lease::free_work_area_of_dead(&shared, &run.writer_key).await {
+                tracing::warn!(run = %run_id, error = %e, "could not check whether the work area's holder is alive");
+            }
             executor::drive(
                 shared.clone(),
                 pending.executor,

@@ -1,28 +1,41 @@
 //! Engine instance leases: which processes are alive and may own runs.
 
 use chrono::{DateTime, Utc};
-use sqlx::SqliteConnection;
+use sqlx::{FromRow, SqliteConnection};
 
 use crate::clock::to_millis;
 use crate::error::Result;
 use crate::ids::InstanceId;
 
+/// The process registering, as other processes on the same machine can check it.
+pub(crate) struct Registration<'a> {
+    pub label: &'a str,
+    pub pid: u32,
+    /// When the process started (clock ticks since boot), where the platform says.
+    pub pid_started: Option<i64>,
+    /// The machine, boot and pid namespace the pid means something in; `None` where unknown.
+    pub host: Option<&'a str>,
+}
+
 pub(crate) async fn register(
     conn: &mut SqliteConnection,
     id: &InstanceId,
-    label: &str,
+    process: &Registration<'_>,
     now: DateTime<Utc>,
     expires: DateTime<Utc>,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO engine_instances (id, pid, label, started_at, lease_expires_at)
-         VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO engine_instances
+            (id, pid, label, started_at, lease_expires_at, host, pid_started)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(id.as_str())
-    .bind(i64::from(std::process::id()))
-    .bind(label)
+    .bind(i64::from(process.pid))
+    .bind(process.label)
     .bind(to_millis(now))
     .bind(to_millis(expires))
+    .bind(process.host)
+    .bind(process.pid_started)
     .execute(conn)
     .await?;
     Ok(())
@@ -57,4 +70,27 @@ pub(crate) async fn delete_expired(conn: &mut SqliteConnection, now: DateTime<Ut
         .execute(conn)
         .await?;
     Ok(done.rows_affected())
+}
+
+/// Another instance whose pid can be checked from here.
+#[derive(FromRow)]
+pub(crate) struct Neighbour {
+    pub id: String,
+    pub pid: i64,
+    pub pid_started: Option<i64>,
+}
+
+/// The other instances registered from `host` (this machine, boot and pid namespace).
+pub(crate) async fn on_host(
+    conn: &mut SqliteConnection,
+    host: &str,
+    except: &InstanceId,
+) -> Result<Vec<Neighbour>> {
+    Ok(sqlx::query_as(
+        "SELECT id, pid, pid_started FROM engine_instances WHERE host = ? AND id <> ? ORDER BY id",
+    )
+    .bind(host)
+    .bind(except.as_str())
+    .fetch_all(conn)
+    .await?)
 }

@@ -163,6 +163,14 @@ pub(crate) async fn apply(
         Transition::Stop(reason) => {
             sql.push("state = 'stopped', stop_reason = ")
                 .push_bind(reason.as_str());
+            if *reason == StopReason::WriterBusy {
+                // Remember who held the work area, so the user learns what to cancel.
+                sql.push(
+                    ", busy_holder_id = (SELECT holder.id FROM runs AS holder
+                        WHERE holder.writer_key = runs.writer_key AND holder.id <> runs.id
+                          AND holder.state IN ('running', 'awaiting_input'))",
+                );
+            }
         }
         Transition::Account(usage) => {
             sql.push("cost_usd = cost_usd + ")
@@ -291,6 +299,42 @@ pub(crate) async fn active_writer(
     .fetch_optional(conn)
     .await?;
     Ok(id.map(|(id,)| RunId::from_string(id)))
+}
+
+/// Whether a run with this id exists.
+pub(crate) async fn exists(conn: &mut SqliteConnection, id: &RunId) -> Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM runs WHERE id = ?")
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await?;
+    Ok(found.is_some())
+}
+
+#[derive(FromRow)]
+struct HolderRow {
+    #[sqlx(flatten)]
+    run: RunRow,
+    automation_title: String,
+}
+
+/// The run that held the work area when run `id` ended `writer_busy`, with its
+/// automation's title.
+pub(crate) async fn busy_holder(
+    conn: &mut SqliteConnection,
+    id: &RunId,
+) -> Result<Option<(Run, String)>> {
+    let row: Option<HolderRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS},
+            (SELECT title FROM automations WHERE automations.id = runs.automation_id)
+                AS automation_title
+         FROM runs
+         WHERE id = (SELECT busy_holder_id FROM runs WHERE id = ? AND stop_reason = 'writer_busy')"
+    ))
+    .bind(id.as_str())
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| Ok((row.run.into_run()?, row.automation_title)))
+        .transpose()
 }
 
 /// Active runs whose owner holds no live lease at `now`: their process died.

@@ -36,7 +36,18 @@ async fn crash_child() {
     let executor = ScriptedExecutor::new();
     let blocks = mode == "block";
     let writes = mode == "write";
+    let edits = mode == "edit";
     executor.script(move |ctx, _| async move {
+        if edits {
+            // As the edit tool does: keep the original, then change the file in place.
+            let notes = ctx.work_dir.join("notes.txt");
+            ctx.changes.before_write("notes.txt", &notes).unwrap();
+            std::fs::write(&notes, "half-edited\n").unwrap();
+            ctx.changes
+                .before_write("made.txt", &ctx.work_dir.join("made.txt"))
+                .unwrap();
+            std::fs::write(ctx.work_dir.join("made.txt"), "new\n").unwrap();
+        }
         if writes {
             std::fs::write(ctx.work_dir.join("half-done.txt"), "unfinished\n").unwrap();
             println!("WROTE");
@@ -272,4 +283,90 @@ async fn shutdown_closes_this_processs_runs_like_a_crash_would() {
     assert_eq!(closed.state, RunState::Stopped);
     assert_eq!(closed.stop_reason, Some(StopReason::BlockerLost));
     reopened.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_in_place_runs_originals_are_kept_and_can_be_restored() {
+    let env = TestEnv::new().await;
+    std::fs::write(env.workspace.join("notes.txt"), "the user's notes\n").unwrap();
+    let automation = env.automation().await;
+    let workspace = std::fs::canonicalize(&env.workspace).unwrap();
+
+    let mut killed = spawn_child(&env, &automation.id, "edit");
+    wait_for_state(&env.engine, &killed.run_id, RunState::Running).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !workspace.join("made.txt").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the child never edited"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    killed.child.kill().unwrap();
+    killed.child.wait().unwrap();
+
+    let executor = ScriptedExecutor::new();
+    let restarted = Engine::open(config(env.data_dir(), executor.clone()).lease_ttl(CHILD_LEASE))
+        .await
+        .unwrap();
+    wait_for_state(&restarted, &killed.run_id, RunState::Stopped).await;
+    let kept: Vec<(String, bool)> = restarted
+        .run_originals(&killed.run_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| (o.path, o.blob.is_some()))
+        .collect();
+    assert_eq!(
+        kept,
+        vec![
+            ("notes.txt".to_owned(), true),
+            ("made.txt".to_owned(), false)
+        ],
+        "the original of the edited file, and the file the run created"
+    );
+    let restored = restarted.restore_originals(&killed.run_id).await.unwrap();
+    assert_eq!(
+        restored,
+        vec!["notes.txt".to_owned(), "made.txt".to_owned()]
+    );
+    assert_eq!(
+        std::fs::read_to_string(workspace.join("notes.txt")).unwrap(),
+        "the user's notes\n"
+    );
+    assert!(!workspace.join("made.txt").exists());
+    assert_eq!(
+        restarted.run_originals(&killed.run_id).await.unwrap(),
+        vec![]
+    );
+    restarted.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_run_that_ends_normally_leaves_no_originals() {
+    let env = TestEnv::new().await;
+    std::fs::write(env.workspace.join("notes.txt"), "before\n").unwrap();
+    env.executor.script(|ctx, _| async move {
+        let notes = ctx.work_dir.join("notes.txt");
+        ctx.changes.before_write("notes.txt", &notes).unwrap();
+        std::fs::write(&notes, "after\n").unwrap();
+        Outcome::Succeeded {
+            result: "edited".into(),
+        }
+    });
+    let automation = env.automation().await;
+    let run = env
+        .engine
+        .run_now(&automation.id, Attendance::Attended)
+        .await
+        .unwrap();
+    wait_for_state(&env.engine, &run.id, RunState::Succeeded).await;
+    assert_eq!(env.engine.run_originals(&run.id).await.unwrap(), vec![]);
+    assert!(
+        !env.data_dir()
+            .join("originals")
+            .join(run.id.as_str())
+            .exists(),
+        "nothing is left in the data directory"
+    );
 }

@@ -1,12 +1,15 @@
 pub mod support;
 
 mod agent;
+mod bad_input;
 mod blockers;
 mod bypass_corpus;
 mod cancel;
 mod crash_edits;
 mod crash_recovery;
+mod dead_owner;
 mod events;
+mod first_open;
 mod git;
 mod inbox;
 mod pagination;
