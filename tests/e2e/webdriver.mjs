@@ -74,6 +74,29 @@ export class Session {
     if (!ok) throw new Error(`could not select ${value} in ${css}`);
   }
 
+  /** A property of the element matching `css` (`value`, `checked`, ...). */
+  async property(css, name) {
+    const element = await this.waitFind(css);
+    return call(this.base, "GET", this.path(`/element/${element}/property/${name}`));
+  }
+
+  async windowRect() {
+    return call(this.base, "GET", this.path("/window/rect"));
+  }
+
+  /** Resizes the window and waits until the page sees the new viewport. */
+  async resize(width, height, timeoutMs = 15000) {
+    await call(this.base, "POST", this.path("/window/rect"), { width, height });
+    await this.waitFor(
+      async () => {
+        const [w, h] = await this.execute("return [window.innerWidth, window.innerHeight];");
+        return w === width && h === height;
+      },
+      `a ${width}x${height} viewport`,
+      timeoutMs,
+    );
+  }
+
   async screenshot() {
     return Buffer.from(await call(this.base, "GET", this.path("/screenshot")), "base64");
   }

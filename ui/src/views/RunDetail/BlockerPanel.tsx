@@ -1,7 +1,8 @@
-import { useEffect, useRef, useState } from "react";
+import { Fragment, useEffect, useRef, useState } from "react";
 import * as api from "../../api";
 import { errorText, type Blocker, type PermissionDecision, type Run } from "../../api";
 import { Diff } from "../../components/Diff";
+import { RuleText, Ticked } from "../../components/Ticked";
 import { runs } from "../../stores/runs";
 
 type Permission = Extract<Blocker, { kind: "permission" }>;
@@ -62,10 +63,12 @@ function PermissionForm({ blocker }: { blocker: Permission }) {
       <h2 id="blocker-title">
         Wants to use <code>{blocker.tool}</code>
       </h2>
-      <p className="blocker-summary">{blocker.summary}</p>
+      <p className="blocker-summary">
+        <Ticked text={blocker.summary} />
+      </p>
       {blocker.reason && (
         <p className="blocker-reason" data-testid="blocker-reason">
-          Why it asks: {blocker.reason}
+          Why it asks: <Ticked text={blocker.reason} />
         </p>
       )}
       {blocker.preview && <Diff text={blocker.preview} label="Proposed change" />}
@@ -102,15 +105,23 @@ function PermissionForm({ blocker }: { blocker: Permission }) {
         </button>
       </div>
       {always.length > 0 ? (
-        <p className="help" id="always-adds" data-testid="always-adds">
-          Always allow adds: {always.join("; ")}
+        <p className="always-adds" id="always-adds" data-testid="always-adds">
+          Always allow adds:{" "}
+          {always.map((rule, i) => (
+            <Fragment key={i}>
+              {i > 0 && "; "}
+              <RuleText text={rule} />
+            </Fragment>
+          ))}
         </p>
       ) : (
         blocker.tool === "bash" && (
           <p className="help" data-testid="once-only">
-            {uses
-              ? `This script can't be allowed by a rule (it uses ${uses}); it can only be allowed once.`
-              : "This call can't be allowed by a rule; it can only be allowed once."}
+            {uses ? (
+              <Ticked text={`This script can't be allowed by a rule (it uses ${uses}); it can only be allowed once.`} />
+            ) : (
+              "This call can't be allowed by a rule; it can only be allowed once."
+            )}
           </p>
         )
       )}
