@@ -105,6 +105,7 @@ string_enum!(
         BudgetCap => "budget_cap",
         ProviderError => "provider_error",
         NeedsUserInput => "needs_user_input",
+        OutputTruncated => "output_truncated",
     }
 );
 

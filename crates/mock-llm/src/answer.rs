@@ -11,6 +11,15 @@ use tokio_util::sync::CancellationToken;
 
 use crate::wire::Protocol;
 
+/// Where a stream stops early, and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Cut {
+    /// Frames sent before the cut.
+    pub after: usize,
+    /// End the body normally instead of dropping the connection.
+    pub close: bool,
+}
+
 /// What to send for one request, decided while the script was locked.
 #[derive(Debug)]
 pub(crate) enum Answer {
@@ -19,12 +28,14 @@ pub(crate) enum Answer {
         body: Value,
         retry_after: Option<u64>,
     },
-    /// Frames sent one by one; with `cut_after`, the connection drops after that many.
+    /// Frames sent one by one; with `cut`, the stream stops after that many.
     Stream {
         content_type: &'static str,
         frames: Vec<String>,
-        cut_after: Option<usize>,
+        cut: Option<Cut>,
         chunk_delay_ms: u64,
+        /// At most this many bytes per write; a frame may take several.
+        write_bytes: Option<usize>,
     },
     /// Never answer: wait until the client goes away (its future is dropped) or the server stops.
     Hang,
@@ -72,13 +83,16 @@ impl Answer {
             Answer::Stream {
                 content_type,
                 frames,
-                cut_after,
+                cut,
                 chunk_delay_ms,
+                write_bytes,
             } => {
                 let paced = Paced {
                     frames: frames.into(),
+                    pieces: VecDeque::new(),
+                    write_bytes: write_bytes.unwrap_or(usize::MAX).max(1),
                     sent: 0,
-                    cut_after,
+                    cut,
                     delay: Duration::from_millis(chunk_delay_ms),
                     stop,
                     done: false,
@@ -114,8 +128,11 @@ const FLUSH_PAUSE: Duration = Duration::from_millis(20);
 /// The state of a stream being sent.
 struct Paced {
     frames: VecDeque<String>,
+    /// The rest of the frame being written, when it takes several writes.
+    pieces: VecDeque<Bytes>,
+    write_bytes: usize,
     sent: usize,
-    cut_after: Option<usize>,
+    cut: Option<Cut>,
     delay: Duration,
     stop: CancellationToken,
     done: bool,
@@ -127,8 +144,14 @@ impl Paced {
         if self.done {
             return None;
         }
-        if self.cut_after == Some(self.sent) {
+        if let Some(piece) = self.pieces.pop_front() {
+            return Some((Ok(piece), self));
+        }
+        if let Some(at) = self.cut.filter(|c| c.after == self.sent) {
             self.done = true;
+            if at.close {
+                return None;
+            }
             // Hyper drops its unflushed buffer on a body error; pausing first lets the
             // frames before the cut reach the client, as they would from a real provider.
             tokio::time::sleep(FLUSH_PAUSE).await;
@@ -145,7 +168,18 @@ impl Paced {
             }
         }
         self.sent += 1;
-        Some((Ok(Bytes::from(frame)), self))
+        let frame = Bytes::from(frame);
+        if frame.len() <= self.write_bytes {
+            return Some((Ok(frame), self));
+        }
+        let mut offset = 0;
+        while offset < frame.len() {
+            let end = frame.len().min(offset + self.write_bytes);
+            self.pieces.push_back(frame.slice(offset..end));
+            offset = end;
+        }
+        let first = self.pieces.pop_front()?;
+        Some((Ok(first), self))
     }
 }
 

@@ -12,7 +12,9 @@ use crate::reply::{json_pieces, word_pieces, Frames, Planned};
 const SIGNATURE: &str = "mock-signature";
 
 fn stop_reason(plan: &Planned) -> &'static str {
-    if plan.has_tool_calls() {
+    if plan.truncated {
+        "max_tokens"
+    } else if plan.has_tool_calls() {
         "tool_use"
     } else {
         "end_turn"
@@ -26,6 +28,16 @@ fn frame(event: &Value) -> String {
 
 /// The events of a streamed answer, from `message_start` to `message_stop`.
 pub(crate) fn stream(plan: &Planned) -> Frames {
+    let (start_usage, final_usage) = match &plan.raw_usage {
+        Some(raw) => (
+            raw.clone(),
+            json!({"output_tokens": raw.get("output_tokens").cloned().unwrap_or(Value::Null)}),
+        ),
+        None => (
+            json!({"input_tokens": plan.usage.input_tokens, "output_tokens": 1}),
+            json!({"output_tokens": plan.usage.output_tokens}),
+        ),
+    };
     let mut events = vec![
         json!({
             "type": "message_start",
@@ -37,7 +49,7 @@ pub(crate) fn stream(plan: &Planned) -> Frames {
                 "content": [],
                 "stop_reason": null,
                 "stop_sequence": null,
-                "usage": {"input_tokens": plan.usage.input_tokens, "output_tokens": 1},
+                "usage": start_usage,
             },
         }),
         json!({"type": "ping"}),
@@ -71,7 +83,7 @@ pub(crate) fn stream(plan: &Planned) -> Frames {
         block(json!({"type": "text", "text": ""}), deltas, &mut events);
     }
     for (i, call) in plan.calls.iter().enumerate() {
-        let deltas = json_pieces(&call.arguments)
+        let deltas = json_pieces(&call.arguments, plan.argument_pieces)
             .into_iter()
             .map(|piece| json!({"type": "input_json_delta", "partial_json": piece}))
             .collect();
@@ -87,7 +99,7 @@ pub(crate) fn stream(plan: &Planned) -> Frames {
     events.push(json!({
         "type": "message_delta",
         "delta": {"stop_reason": stop_reason(plan), "stop_sequence": null},
-        "usage": {"output_tokens": plan.usage.output_tokens},
+        "usage": final_usage,
     }));
     events.push(json!({"type": "message_stop"}));
     Frames {
@@ -125,10 +137,10 @@ pub(crate) fn body(plan: &Planned) -> Value {
         "content": content,
         "stop_reason": stop_reason(plan),
         "stop_sequence": null,
-        "usage": {
+        "usage": plan.raw_usage.clone().unwrap_or_else(|| json!({
             "input_tokens": plan.usage.input_tokens,
             "output_tokens": plan.usage.output_tokens,
-        },
+        })),
     })
 }
 
@@ -169,7 +181,11 @@ mod tests {
                 input_tokens: 9,
                 output_tokens: 5,
             },
+            raw_usage: None,
             chunk_delay_ms: 0,
+            truncated: false,
+            write_bytes: None,
+            argument_pieces: 3,
         }
     }
 
@@ -220,6 +236,35 @@ mod tests {
             ])
         );
         assert_eq!(body["stop_reason"], "tool_use");
+    }
+
+    #[test]
+    fn truncated_reply_stops_with_max_tokens_and_raw_usage_goes_out_verbatim() {
+        let plan = Planned {
+            truncated: true,
+            raw_usage: Some(json!({"input_tokens": -4, "output_tokens": 7})),
+            ..plan()
+        };
+        let events: Vec<Value> = stream(&plan)
+            .frames
+            .iter()
+            .map(|f| {
+                serde_json::from_str(f.lines().nth(1).unwrap().trim_start_matches("data: "))
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(
+            events[0]["message"]["usage"],
+            json!({"input_tokens": -4, "output_tokens": 7})
+        );
+        let delta = &events[events.len() - 2];
+        assert_eq!(
+            (
+                delta["delta"]["stop_reason"].clone(),
+                delta["usage"].clone()
+            ),
+            (json!("max_tokens"), json!({"output_tokens": 7}))
+        );
     }
 
     #[test]

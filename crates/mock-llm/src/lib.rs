@@ -27,15 +27,22 @@
 //!      "text": "Done.", "usage": {"input_tokens": 120, "output_tokens": 8}},
 //!     {"error": {"status": 429, "retry_after": 1, "message": "slow down"}},
 //!     {"cut_stream": {"after_chunks": 3}, "text": "this reply breaks off"},
-//!     {"malformed_tool_json": true, "tool_name": "edit"},
+//!     {"cut_stream": {"after_chunks": 3, "close": true}, "text": "this one just stops"},
+//!     {"malformed_tool_json": true, "tool_name": "write", "truncated": true},
+//!     {"text": "Done.", "raw_usage": {"prompt_tokens": -1, "completion_tokens": 1e30}},
 //!     {"hang": true}
 //!   ]
 //! }
 //! ```
 //!
 //! A turn is a reply (`text`, `reasoning`, `tool_calls`, `usage`, `delay_ms` before the
-//! first byte, `chunk_delay_ms` between stream events) or one fault: `error`, `cut_stream`
-//! (with reply fields: the stream stops after that many events and the connection drops),
+//! first byte, `chunk_delay_ms` between stream events, `write_bytes` to send each event in
+//! writes of at most that many bytes, `argument_pieces` for how many events a tool call's
+//! arguments take (default 3), `truncated` to stop at the output limit with
+//! `finish_reason: "length"` / `stop_reason: "max_tokens"`, `raw_usage` to send that usage
+//! object verbatim in the format's own field names) or one fault: `error`, `cut_stream`
+//! (with reply fields: the stream stops after that many events and the connection drops,
+//! or with `close: true` the body ends normally without the final events),
 //! `malformed_tool_json` (a last tool call whose arguments are not valid JSON) or `hang`
 //! (never answer). Any turn may carry `expect`; a request that does not meet it is answered
 //! 400 and still consumes the turn. Once the turns run out, requests get a 500 saying

@@ -26,7 +26,9 @@ impl StreamOptions {
 }
 
 fn finish_reason(plan: &Planned) -> &'static str {
-    if plan.has_tool_calls() {
+    if plan.truncated {
+        "length"
+    } else if plan.has_tool_calls() {
         "tool_calls"
     } else {
         "stop"
@@ -34,6 +36,9 @@ fn finish_reason(plan: &Planned) -> &'static str {
 }
 
 fn usage(plan: &Planned) -> Value {
+    if let Some(raw) = &plan.raw_usage {
+        return raw.clone();
+    }
     json!({
         "prompt_tokens": plan.usage.input_tokens,
         "completion_tokens": plan.usage.output_tokens,
@@ -79,7 +84,7 @@ pub(crate) fn stream(plan: &Planned, options: StreamOptions, created: u64) -> Fr
             "function": {"name": call.name, "arguments": ""},
         });
         chunks.push(chunk(json!({"tool_calls": [head]}), None));
-        for piece in json_pieces(&call.arguments) {
+        for piece in json_pieces(&call.arguments, plan.argument_pieces) {
             let part = json!({"index": index, "function": {"arguments": piece}});
             chunks.push(chunk(json!({"tool_calls": [part]}), None));
         }
@@ -171,7 +176,11 @@ mod tests {
                 input_tokens: 10,
                 output_tokens: 4,
             },
+            raw_usage: None,
             chunk_delay_ms: 0,
+            truncated: false,
+            write_bytes: None,
+            argument_pieces: 3,
         }
     }
 
@@ -189,6 +198,30 @@ mod tests {
         );
         assert!(last_chunk.get("usage").is_none());
         assert_eq!(frames.last().unwrap(), "data: [DONE]\n\n");
+    }
+
+    #[test]
+    fn truncated_reply_finishes_with_length_and_raw_usage_goes_out_verbatim() {
+        let plan = Planned {
+            truncated: true,
+            raw_usage: Some(json!({"prompt_tokens": -1, "completion_tokens": 1e30})),
+            ..plan()
+        };
+        let frames = stream(
+            &plan,
+            StreamOptions {
+                include_usage: true,
+            },
+            1,
+        )
+        .frames;
+        let finish = data(&frames[frames.len() - 3]);
+        assert_eq!(finish["choices"][0]["finish_reason"], "length");
+        let usage = data(&frames[frames.len() - 2]);
+        assert_eq!(
+            usage["usage"],
+            json!({"prompt_tokens": -1, "completion_tokens": 1e30})
+        );
     }
 
     #[test]

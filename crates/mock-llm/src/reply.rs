@@ -1,9 +1,15 @@
 //! A scripted reply made concrete for one request, before either wire format renders it.
 
+use serde_json::Value;
+
 use crate::script::{Reply, Usage};
 
 /// Arguments sent for `malformed_tool_json`: cut off mid-string, so no JSON parser accepts them.
 pub(crate) const MALFORMED_ARGUMENTS: &str = r#"{"path": "src/lib.rs", "old_string": "fn main("#;
+
+/// Argument deltas per tool call unless the script says otherwise: enough that a client
+/// must join them.
+const DEFAULT_ARGUMENT_PIECES: usize = 3;
 
 /// What one answer says, in protocol-neutral terms.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,7 +22,15 @@ pub(crate) struct Planned {
     pub text: Option<String>,
     pub calls: Vec<PlannedCall>,
     pub usage: Usage,
+    /// The usage object to send instead of `usage`, verbatim.
+    pub raw_usage: Option<Value>,
     pub chunk_delay_ms: u64,
+    /// Stopped by the output limit rather than finished.
+    pub truncated: bool,
+    /// At most this many bytes per write of a stream.
+    pub write_bytes: Option<usize>,
+    /// How many events each tool call's arguments are streamed in.
+    pub argument_pieces: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -78,7 +92,11 @@ impl Planned {
             text: reply.text.clone(),
             calls,
             usage,
+            raw_usage: reply.raw_usage.clone(),
             chunk_delay_ms: reply.chunk_delay_ms,
+            truncated: reply.truncated,
+            write_bytes: reply.write_bytes,
+            argument_pieces: reply.argument_pieces.unwrap_or(DEFAULT_ARGUMENT_PIECES),
         }
     }
 
@@ -112,15 +130,24 @@ pub(crate) fn word_pieces(text: &str) -> Vec<String> {
     pieces
 }
 
-/// Splits JSON text into three pieces (two for very short text) on char boundaries,
-/// so a client must concatenate argument deltas before parsing them.
-pub(crate) fn json_pieces(json: &str) -> Vec<String> {
-    let chars: Vec<char> = json.chars().collect();
-    if chars.len() < 2 {
+/// Splits JSON text into about `pieces` pieces (fewer for very short text) on char
+/// boundaries, so a client must concatenate argument deltas before parsing them.
+pub(crate) fn json_pieces(json: &str, pieces: usize) -> Vec<String> {
+    let count = json.chars().count();
+    if count < 2 || pieces <= 1 {
         return vec![json.to_owned()];
     }
-    let size = chars.len().div_ceil(3).max(1);
-    chars.chunks(size).map(|c| c.iter().collect()).collect()
+    let size = count.div_ceil(pieces).max(1);
+    let mut out = Vec::with_capacity(pieces);
+    let mut start = 0;
+    for (n, (at, _)) in json.char_indices().enumerate() {
+        if n > 0 && n % size == 0 {
+            out.push(json[start..at].to_owned());
+            start = at;
+        }
+    }
+    out.push(json[start..].to_owned());
+    out
 }
 
 /// One server-sent events frame per entry; `finish_at` is where the closing frames begin
@@ -149,10 +176,11 @@ mod tests {
     #[test]
     fn json_pieces_split_into_several_parts_that_concatenate_back() {
         let json = r#"{"path":"é/a.rs"}"#;
-        let pieces = json_pieces(json);
+        let pieces = json_pieces(json, 3);
         assert_eq!(pieces.len(), 3);
         assert_eq!(pieces.concat(), json);
-        assert_eq!(json_pieces("{}"), vec!["{", "}"]);
+        assert_eq!(json_pieces("{}", 3), vec!["{", "}"]);
+        assert_eq!(json_pieces(json, 1), vec![json]);
     }
 
     #[test]

@@ -72,8 +72,13 @@ pub enum Action {
     Reply(Reply),
     /// A provider error with this HTTP status.
     Error(ErrorFault),
-    /// Start the reply, send `after_chunks` stream events, then drop the connection.
-    CutStream { after_chunks: usize, reply: Reply },
+    /// Start the reply, send `after_chunks` stream events, then drop the connection (or,
+    /// with `close`, end the body normally, so only the missing final event tells).
+    CutStream {
+        after_chunks: usize,
+        close: bool,
+        reply: Reply,
+    },
     /// The reply ends with a call to `tool_name` whose arguments are not valid JSON.
     MalformedToolJson { tool_name: String, reply: Reply },
     /// Accept the request and never answer (until the client goes away or the server stops).
@@ -90,6 +95,18 @@ pub struct Reply {
     pub usage: Option<Usage>,
     /// Milliseconds between stream events.
     pub chunk_delay_ms: u64,
+    /// The reply stops at the model's output limit: OpenAI's `finish_reason: "length"`,
+    /// Anthropic's `stop_reason: "max_tokens"`.
+    pub truncated: bool,
+    /// Sent verbatim as the format's usage object instead of `usage` (any JSON: negative,
+    /// huge or fractional counts), in that format's field names.
+    pub raw_usage: Option<Value>,
+    /// At most this many bytes per write of a stream, so one event may arrive in many pieces
+    /// as it does over a real network; by default one write per event.
+    pub write_bytes: Option<usize>,
+    /// How many stream events each tool call's arguments take (by default 3; 1 sends
+    /// them whole in one event).
+    pub argument_pieces: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -138,6 +155,8 @@ pub struct Expect {
 #[serde(deny_unknown_fields)]
 struct CutStream {
     after_chunks: usize,
+    #[serde(default)]
+    close: bool,
 }
 
 /// The turn as written; [`Turn`] is what it means once the fields are checked together.
@@ -153,6 +172,11 @@ struct RawTurn {
     delay_ms: u64,
     #[serde(default)]
     chunk_delay_ms: u64,
+    #[serde(default)]
+    truncated: bool,
+    raw_usage: Option<Value>,
+    write_bytes: Option<usize>,
+    argument_pieces: Option<usize>,
     expect: Option<Expect>,
     error: Option<ErrorFault>,
     cut_stream: Option<CutStream>,
@@ -189,12 +213,27 @@ impl TryFrom<RawTurn> for Turn {
             || raw.reasoning.is_some()
             || !raw.tool_calls.is_empty()
             || raw.usage.is_some()
-            || raw.chunk_delay_ms > 0;
+            || raw.chunk_delay_ms > 0
+            || raw.truncated
+            || raw.raw_usage.is_some()
+            || raw.write_bytes.is_some()
+            || raw.argument_pieces.is_some();
         if (raw.error.is_some() || raw.hang) && has_reply_fields {
             return Err(format!(
-                "a `{}` turn sends no reply: remove text/reasoning/tool_calls/usage/chunk_delay_ms",
+                "a `{}` turn sends no reply: remove the reply fields (text, tool_calls, usage, ...)",
                 faults.join("")
             ));
+        }
+        if raw.usage.is_some() && raw.raw_usage.is_some() {
+            return Err("a turn has `usage` or `raw_usage`, not both".to_owned());
+        }
+        if raw.raw_usage.as_ref().is_some_and(|u| !u.is_object()) {
+            return Err(
+                "`raw_usage` is the usage object to send, e.g. {\"prompt_tokens\": -1}".to_owned(),
+            );
+        }
+        if raw.write_bytes == Some(0) || raw.argument_pieces == Some(0) {
+            return Err("`write_bytes` and `argument_pieces` must be at least 1".to_owned());
         }
         let reply = Reply {
             text: raw.text,
@@ -202,6 +241,10 @@ impl TryFrom<RawTurn> for Turn {
             tool_calls: raw.tool_calls,
             usage: raw.usage,
             chunk_delay_ms: raw.chunk_delay_ms,
+            truncated: raw.truncated,
+            raw_usage: raw.raw_usage,
+            write_bytes: raw.write_bytes,
+            argument_pieces: raw.argument_pieces,
         };
         let action = if let Some(error) = raw.error {
             if !(400..=599).contains(&error.status) {
@@ -214,6 +257,7 @@ impl TryFrom<RawTurn> for Turn {
         } else if let Some(cut) = raw.cut_stream {
             Action::CutStream {
                 after_chunks: cut.after_chunks,
+                close: cut.close,
                 reply,
             }
         } else if raw.malformed_tool_json {
@@ -271,7 +315,8 @@ mod tests {
             r#"{"model": "m", "turns": [
                 {"error": {"status": 429, "retry_after": 2}},
                 {"cut_stream": {"after_chunks": 3}, "text": "partial"},
-                {"malformed_tool_json": true},
+                {"cut_stream": {"after_chunks": 1, "close": true}},
+                {"malformed_tool_json": true, "truncated": true},
                 {"hang": true, "delay_ms": 5}
             ]}"#,
         )
@@ -287,14 +332,23 @@ mod tests {
                 }),
                 Action::CutStream {
                     after_chunks: 3,
+                    close: false,
                     reply: Reply {
                         text: Some("partial".into()),
                         ..Reply::default()
                     }
                 },
+                Action::CutStream {
+                    after_chunks: 1,
+                    close: true,
+                    reply: Reply::default()
+                },
                 Action::MalformedToolJson {
                     tool_name: "edit".into(),
-                    reply: Reply::default()
+                    reply: Reply {
+                        truncated: true,
+                        ..Reply::default()
+                    }
                 },
                 Action::Hang,
             ]
@@ -319,6 +373,17 @@ mod tests {
         let err = Script::from_json_str(r#"{"turns": [{"error": {"status": 500}, "text": "x"}]}"#)
             .unwrap_err();
         assert!(err.to_string().contains("sends no reply"), "{err}");
+    }
+
+    #[test]
+    fn raw_usage_must_be_an_object_and_excludes_usage() {
+        let err = Script::from_json_str(r#"{"turns": [{"raw_usage": 5}]}"#).unwrap_err();
+        assert!(err.to_string().contains("usage object"), "{err}");
+        let err = Script::from_json_str(
+            r#"{"turns": [{"raw_usage": {}, "usage": {"input_tokens": 1, "output_tokens": 1}}]}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("not both"), "{err}");
     }
 
     #[test]

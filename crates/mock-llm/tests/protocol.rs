@@ -402,6 +402,59 @@ async fn cut_stream_drops_the_connection_before_done_or_message_stop() {
 }
 
 #[tokio::test]
+async fn cut_stream_with_close_ends_the_body_cleanly_without_the_final_events() {
+    let cut =
+        json!({"cut_stream": {"after_chunks": 2, "close": true}, "text": "one two three four"});
+    let server = serve(json!({"turns": [cut.clone(), cut]})).await;
+
+    let openai = read_sse(post(&server, "/v1/chat/completions", &openai_request(true)).await).await;
+    assert!(
+        openai.ended_cleanly,
+        "the body ends as if the answer were done"
+    );
+    assert_eq!(openai.events.len(), 2);
+    assert!(openai.events.iter().all(|e| e.data != "[DONE]"));
+
+    let anthropic = read_sse(post(&server, "/v1/messages", &anthropic_request(true)).await).await;
+    assert!(anthropic.ended_cleanly);
+    let names: Vec<Option<String>> = anthropic.events.into_iter().map(|e| e.name).collect();
+    assert_eq!(
+        names,
+        vec![Some("message_start".to_owned()), Some("ping".to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn write_bytes_sends_one_event_in_many_small_pieces() {
+    let text = "word ".repeat(200);
+    let server = serve(json!({"turns": [
+        {"tool_calls": [{"name": "write", "arguments": {"path": "a", "content": text}}], "write_bytes": 7}
+    ]}))
+    .await;
+    let mut response = post(&server, "/v1/chat/completions", &openai_request(true)).await;
+    let mut sizes = Vec::new();
+    let mut raw = Vec::new();
+    while let Some(bytes) = response.chunk().await.unwrap() {
+        sizes.push(bytes.len());
+        raw.extend_from_slice(&bytes);
+    }
+    assert!(
+        sizes.iter().all(|&n| n <= 7),
+        "no piece is over 7 bytes: {sizes:?}"
+    );
+    let text_back = String::from_utf8(raw).unwrap();
+    let chunks: Vec<Value> = text_back
+        .split("\n\n")
+        .filter_map(|f| f.strip_prefix("data: "))
+        .filter(|d| *d != "[DONE]")
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    let (_, _, calls) = reassemble_openai(&chunks);
+    let arguments: Value = serde_json::from_str(&calls[0].2).unwrap();
+    assert_eq!(arguments, json!({"path": "a", "content": text}));
+}
+
+#[tokio::test]
 async fn malformed_tool_json_streams_arguments_that_do_not_parse() {
     let server = serve(json!({"turns": [
         {"malformed_tool_json": true, "text": "Editing."},

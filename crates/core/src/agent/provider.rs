@@ -1,23 +1,26 @@
 //! Model providers: the request and response types the loop uses, provider settings, and
-//! the HTTP plumbing (retries with backoff, timeouts) shared by the two wire formats.
+//! the HTTP plumbing (retries with backoff, timeouts; in `exchange`) shared by the two wire
+//! formats.
 
 mod anthropic;
+mod exchange;
 pub mod keychain;
 mod openai;
 pub mod settings;
 mod sse;
+mod usage;
 
-use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use serde_json::Value;
 
 use crate::agent::tools::ToolSpec;
 use crate::definition::Variant;
 use crate::executor::BoxFuture;
+use crate::ledger::ErrorCode;
 
 pub use settings::{ProviderConfig, ProviderKind, ProviderSettings};
+pub use usage::MAX_TOKENS_PER_CALL;
 
 /// A message of the conversation, as both wire formats need it.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,8 +64,12 @@ pub struct ChatResponse {
     pub text: String,
     pub reasoning: String,
     pub tool_calls: Vec<ModelToolCall>,
+    /// At most [`MAX_TOKENS_PER_CALL`] each.
     pub tokens_in: u64,
     pub tokens_out: u64,
+    /// Why the token counts are estimates, when the provider's could not be right and were
+    /// clamped; the loop notes it in the transcript.
+    pub usage_note: Option<String>,
 }
 
 /// Streamed pieces, passed to the caller as they arrive.
@@ -87,6 +94,44 @@ pub enum ProviderError {
     Cut(String),
     #[error("no API key: {0}")]
     MissingKey(String),
+    #[error(
+        "the provider stalled: no answer after {attempts} attempt(s) and {} of waiting{last}; \
+         check that it is up (its status page) and reachable at the base URL under \
+         Settings -> Providers, then run again",
+        seconds(.waited)
+    )]
+    Stalled {
+        waited: Duration,
+        attempts: u32,
+        /// The last attempt's error, as ` (the last: ...)`, or empty.
+        last: String,
+    },
+    #[error(
+        "the model's answer did not finish within {}: data kept arriving but the step never \
+         ended; the provider may be stuck repeating itself, so run again or give the model a \
+         smaller task",
+        seconds(.0)
+    )]
+    StepTimeout(Duration),
+    #[error(
+        "the model stopped at its output length limit {0}; ask for smaller steps (write a big \
+         file in parts, for example) or choose a model with a larger output limit"
+    )]
+    Truncated(String),
+}
+
+impl ProviderError {
+    /// The code a run fails with when a model call ends on this error.
+    pub fn error_code(&self) -> ErrorCode {
+        match self {
+            Self::Truncated(_) => ErrorCode::OutputTruncated,
+            _ => ErrorCode::ProviderError,
+        }
+    }
+}
+
+fn seconds(duration: &Duration) -> String {
+    format!("{:.1} s", duration.as_secs_f64())
 }
 
 /// A model provider: one call, streamed. Dropping the future drops the connection.
@@ -107,10 +152,19 @@ pub struct HttpPolicy {
     pub max_backoff: Duration,
     /// The longest `retry-after` honoured.
     pub max_retry_after: Duration,
-    /// Until the response headers arrive.
+    /// Until the response headers arrive, per attempt.
     pub request_timeout: Duration,
     /// Between two chunks of a stream.
     pub idle_timeout: Duration,
+    /// How long one model call may wait on a provider that does not answer, all attempts
+    /// and the pauses between them together: waits for headers and a stream's first bytes,
+    /// stalls, backoff. Time while a stream delivers does not count (`step_timeout` bounds
+    /// that). Past it the call fails with [`ProviderError::Stalled`].
+    pub call_deadline: Duration,
+    /// The longest one model call may take from request to its last event, however
+    /// steadily data arrives (a stream that trickles forever). Past it the call fails with
+    /// [`ProviderError::StepTimeout`].
+    pub step_timeout: Duration,
 }
 
 impl Default for HttpPolicy {
@@ -122,6 +176,8 @@ impl Default for HttpPolicy {
             max_retry_after: Duration::from_secs(60),
             request_timeout: Duration::from_secs(120),
             idle_timeout: Duration::from_secs(120),
+            call_deadline: Duration::from_secs(5 * 60),
+            step_timeout: Duration::from_secs(10 * 60),
         }
     }
 }
@@ -167,130 +223,59 @@ pub fn http_client() -> reqwest::Client {
         .unwrap_or_default()
 }
 
-/// Sends a request, retrying 429, 5xx and connection failures with exponential backoff and
-/// jitter (or the server's `retry-after`), and returns the first successful response.
-pub(crate) async fn send_with_retries(
-    policy: &HttpPolicy,
-    url: &str,
-    build: impl Fn() -> reqwest::RequestBuilder,
-) -> Result<reqwest::Response, ProviderError> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let last = attempt >= policy.max_attempts;
-        let sent = tokio::time::timeout(policy.request_timeout, build().send()).await;
-        let wait = match sent {
-            Err(_) if last => return Err(ProviderError::Timeout(policy.request_timeout)),
-            Err(_) => backoff(policy, attempt),
-            Ok(Err(e)) if last || !(e.is_connect() || e.is_timeout() || e.is_request()) => {
-                return Err(ProviderError::Connection {
-                    url: url.to_owned(),
-                    message: e.to_string(),
-                })
-            }
-            Ok(Err(_)) => backoff(policy, attempt),
-            Ok(Ok(response)) if response.status().is_success() => return Ok(response),
-            Ok(Ok(response)) => {
-                let status = response.status().as_u16();
-                let retryable = status == 429 || status >= 500;
-                let retry_after = retry_after(&response);
-                if !retryable || last {
-                    let body = response.text().await.unwrap_or_default();
-                    return Err(ProviderError::Http {
-                        status,
-                        message: error_message(&body),
-                    });
-                }
-                retry_after
-                    .map(|d| d.min(policy.max_retry_after))
-                    .unwrap_or_else(|| backoff(policy, attempt))
-            }
-        };
-        tracing::info!(
-            url,
-            attempt,
-            wait_ms = wait.as_millis() as u64,
-            "retrying the provider"
-        );
-        tokio::time::sleep(wait).await;
-    }
-}
-
-fn backoff(policy: &HttpPolicy, attempt: u32) -> Duration {
-    let exponential = policy
-        .base_backoff
-        .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
-        .min(policy.max_backoff);
-    // Up to half again, at random, so many clients do not retry in step.
-    let random = std::collections::hash_map::RandomState::new()
-        .build_hasher()
-        .finish();
-    let jitter = exponential.mul_f64((random % 1000) as f64 / 2000.0);
-    exponential + jitter
-}
-
-fn retry_after(response: &reqwest::Response) -> Option<Duration> {
-    let value = response.headers().get("retry-after")?.to_str().ok()?;
-    value
-        .trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|s| *s >= 0.0)
-        .map(Duration::from_secs_f64)
-}
-
-/// The message inside a provider's JSON error body, else the body itself (shortened).
-fn error_message(body: &str) -> String {
-    let parsed: Option<Value> = serde_json::from_str(body).ok();
-    let message = parsed.as_ref().and_then(|v| {
-        v.pointer("/error/message")
-            .or_else(|| v.pointer("/message"))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    });
-    let text = message.unwrap_or_else(|| body.trim().to_owned());
-    if text.is_empty() {
-        "no details given".to_owned()
-    } else {
-        text.chars().take(500).collect()
-    }
-}
-
-/// Reads an SSE response to its end, handing each event to `handle` (which returns true
-/// when the stream is complete). Fails when the stream stalls or ends early.
-pub(crate) async fn read_sse(
-    response: reqwest::Response,
-    policy: &HttpPolicy,
-    mut handle: impl FnMut(sse::SseEvent) -> Result<bool, ProviderError>,
-) -> Result<(), ProviderError> {
-    let mut reader = sse::SseReader::default();
-    let mut stream = response.bytes_stream();
-    let mut received = 0usize;
-    loop {
-        let next = tokio::time::timeout(policy.idle_timeout, stream.next())
-            .await
-            .map_err(|_| ProviderError::Timeout(policy.idle_timeout))?;
-        match next {
-            Some(Ok(bytes)) => {
-                received += bytes.len();
-                for event in reader.push(&bytes) {
-                    if handle(event)? {
-                        return Ok(());
-                    }
-                }
-            }
-            Some(Err(e)) => {
-                return Err(ProviderError::Cut(format!(
-                    "the connection failed after {received} bytes: {e}"
-                )))
-            }
-            None => {
-                return Err(ProviderError::Cut(format!(
-                    "the connection closed after {received} bytes without the final event"
-                )))
-            }
+/// Appends a streamed text fragment, moving it in when it is the first: a big tool call's
+/// arguments often arrive in one event, and copying them again would double the work.
+pub(crate) fn append(target: &mut String, fragment: &mut Value) {
+    if let Value::String(text) = fragment.take() {
+        if target.is_empty() {
+            *target = text;
+        } else {
+            target.push_str(&text);
         }
     }
+}
+
+/// A tool call as streamed, before its arguments are parsed.
+pub(crate) struct StreamedCall {
+    pub id: String,
+    pub name: String,
+    pub arguments: String,
+}
+
+/// The answer of a stream that ended with its final event: tool calls parsed, token counts
+/// checked. `truncated` says the output limit ended it; then an answer with nothing usable,
+/// or with a tool call whose arguments were cut off, fails [`ProviderError::Truncated`]
+/// rather than run half a call or end the run with an empty result.
+pub(crate) fn complete_answer(
+    mut response: ChatResponse,
+    calls: Vec<StreamedCall>,
+    truncated: bool,
+    counts: usage::TokenCounts,
+) -> Result<ChatResponse, ProviderError> {
+    for call in calls {
+        let arguments = match parse_arguments(&call.name, &call.arguments) {
+            Ok(arguments) => arguments,
+            Err(_) if truncated => {
+                return Err(ProviderError::Truncated(format!(
+                    "in the middle of the arguments of tool call `{}`, so it was not run",
+                    call.name
+                )))
+            }
+            Err(e) => return Err(e),
+        };
+        response.tool_calls.push(ModelToolCall {
+            id: call.id,
+            name: call.name,
+            arguments,
+        });
+    }
+    if truncated && response.text.trim().is_empty() && response.tool_calls.is_empty() {
+        return Err(ProviderError::Truncated(
+            "before it gave an answer or called a tool".into(),
+        ));
+    }
+    response.usage_note = counts.into_note();
+    Ok(response)
 }
 
 /// Parses the JSON text of a streamed tool call's arguments.
@@ -323,7 +308,7 @@ pub async fn test_connection(
         request_timeout: Duration::from_secs(15),
         ..HttpPolicy::default()
     };
-    let response = send_with_retries(&policy, &url, || {
+    let response = exchange::send_once(&policy, &url, || {
         let builder = http.get(&url);
         match (&api_key, config.kind) {
             (Some(key), ProviderKind::OpenaiCompatible) => builder.bearer_auth(key),

@@ -306,7 +306,7 @@ impl Turns {
                         text: message.clone(),
                     })
                     .await;
-                return Err(failed(ErrorCode::ProviderError, message));
+                return Err(failed(e.error_code(), message));
             }
         };
         let cost = ctx
@@ -322,6 +322,9 @@ impl Turns {
         .await
         .map_err(engine_failure)?;
         let mut parts = Vec::new();
+        if let Some(note) = &response.usage_note {
+            parts.push(Part::Notice { text: note.clone() });
+        }
         if !response.reasoning.is_empty() {
             parts.push(Part::Reasoning {
                 text: response.reasoning.clone(),

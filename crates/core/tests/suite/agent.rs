@@ -525,28 +525,6 @@ async fn persistent_500s_exhaust_the_retries_and_fail_with_provider_error() {
 }
 
 #[tokio::test]
-async fn a_cut_stream_fails_the_run_with_provider_error() {
-    for kind in ["openai_compatible", "anthropic"] {
-        let t = AgentEnv::new(
-            kind,
-            json!([{"cut_stream": {"after_chunks": 2}, "text": "this reply breaks off somewhere"}]),
-        )
-        .await;
-        let automation = t.automation(json!({})).await;
-        let done = t
-            .finish(&t.run(&automation, Attendance::Attended).await)
-            .await;
-        let error = done.error.unwrap();
-        assert_eq!(error.code, ErrorCode::ProviderError, "{kind}");
-        assert!(
-            error.message.contains("ended before"),
-            "{kind}: {}",
-            error.message
-        );
-    }
-}
-
-#[tokio::test]
 async fn malformed_tool_json_fails_the_run_and_says_what_was_wrong() {
     for kind in ["openai_compatible", "anthropic"] {
         let t = AgentEnv::new(

@@ -14,6 +14,7 @@ mod git;
 mod inbox;
 mod pagination;
 mod permissions;
+mod provider_streams;
 mod sandbox;
 mod sandboxed_runs;
 mod schedule;

@@ -4,7 +4,7 @@ use axum::http::Method;
 use serde_json::{json, Value};
 
 use super::Progress;
-use crate::answer::Answer;
+use crate::answer::{Answer, Cut};
 use crate::reply::Planned;
 use crate::script::{Action, Expect, Script, Turn};
 use crate::wire::{Protocol, ANTHROPIC_PATH, MODELS_PATH, OPENAI_PATH};
@@ -157,8 +157,16 @@ fn answer_turn(
         Action::Reply(reply) => (reply, None, None),
         Action::CutStream {
             after_chunks,
+            close,
             reply,
-        } => (reply, Some(*after_chunks), None),
+        } => (
+            reply,
+            Some(Cut {
+                after: *after_chunks,
+                close: *close,
+            }),
+            None,
+        ),
         Action::MalformedToolJson { tool_name, reply } => (reply, None, Some(tool_name.as_str())),
     };
     let model = body.get("model").and_then(Value::as_str).unwrap_or("");
@@ -169,19 +177,24 @@ fn answer_turn(
         let frames = protocol.stream(&plan, body, created);
         Answer::Stream {
             content_type: "text/event-stream",
-            cut_after: cut_after.map(|n| n.min(frames.finish_at)),
+            cut: cut_after.map(|cut| Cut {
+                after: cut.after.min(frames.finish_at),
+                ..cut
+            }),
             frames: frames.frames,
             chunk_delay_ms: plan.chunk_delay_ms,
+            write_bytes: plan.write_bytes,
         }
-    } else if cut_after.is_some() {
+    } else if let Some(cut) = cut_after {
         // A whole body cannot stop between events: send half of it, then drop the connection.
         let text = protocol.body(&plan, created).to_string();
         let half: String = text.chars().take(text.chars().count() / 2).collect();
         Answer::Stream {
             content_type: "application/json",
             frames: vec![half],
-            cut_after: Some(1),
+            cut: Some(Cut { after: 1, ..cut }),
             chunk_delay_ms: 0,
+            write_bytes: None,
         }
     } else {
         Answer::Json {

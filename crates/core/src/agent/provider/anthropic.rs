@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
+use super::exchange::{stream_call, StreamParser};
+use super::usage::TokenCounts;
 use super::*;
 
 const API_VERSION: &str = "2023-06-01";
@@ -25,7 +27,7 @@ impl Provider for Anthropic {
             let base = self.base_url.trim_end_matches("/v1");
             let url = format!("{base}/v1/messages");
             let body = request_body(&request);
-            let response = send_with_retries(&self.policy, &url, || {
+            let build = || {
                 let builder = self
                     .http
                     .post(&url)
@@ -35,14 +37,8 @@ impl Provider for Anthropic {
                     Some(key) => builder.header("x-api-key", key),
                     None => builder,
                 }
-            })
-            .await?;
-            let mut state = StreamState::default();
-            read_sse(response, &self.policy, |event| {
-                state.apply(&event.data, on_delta)
-            })
-            .await?;
-            state.finish()
+            };
+            stream_call::<StreamState>(&self.policy, &url, build, on_delta).await
         })
     }
 }
@@ -134,25 +130,36 @@ enum Block {
 struct StreamState {
     response: ChatResponse,
     blocks: BTreeMap<u64, Block>,
+    counts: TokenCounts,
+    /// `stop_reason` from `message_delta`.
+    stop_reason: Option<String>,
     stopped: bool,
 }
 
-impl StreamState {
-    fn apply(
+impl StreamParser for StreamState {
+    fn event(
         &mut self,
         data: &str,
         on_delta: &(dyn Fn(Delta) + Send + Sync),
     ) -> Result<bool, ProviderError> {
-        let event: Value = serde_json::from_str(data)
+        let mut event: Value = serde_json::from_str(data)
             .map_err(|e| ProviderError::Malformed(format!("a stream event is not JSON ({e})")))?;
         let index = event["index"].as_u64().unwrap_or(0);
         match event["type"].as_str().unwrap_or_default() {
             "message_start" => {
                 let usage = &event["message"]["usage"];
-                self.response.tokens_in = usage["input_tokens"].as_u64().unwrap_or(0)
-                    + usage["cache_read_input_tokens"].as_u64().unwrap_or(0)
-                    + usage["cache_creation_input_tokens"].as_u64().unwrap_or(0);
-                self.response.tokens_out = usage["output_tokens"].as_u64().unwrap_or(0);
+                let input = [
+                    self.counts.read("input_tokens", &usage["input_tokens"]),
+                    self.counts
+                        .read("cache_read_input_tokens", &usage["cache_read_input_tokens"]),
+                    self.counts.read(
+                        "cache_creation_input_tokens",
+                        &usage["cache_creation_input_tokens"],
+                    ),
+                ];
+                self.response.tokens_in = self.counts.sum("input tokens in all", &input);
+                self.response.tokens_out =
+                    self.counts.read("output_tokens", &usage["output_tokens"]);
             }
             "content_block_start" => {
                 let block = &event["content_block"];
@@ -168,33 +175,38 @@ impl StreamState {
                 self.blocks.insert(index, started);
             }
             "content_block_delta" => {
-                let delta = &event["delta"];
-                match (
-                    delta["type"].as_str().unwrap_or_default(),
-                    self.blocks.get_mut(&index),
-                ) {
+                let kind = event["delta"]["type"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                match (kind.as_str(), self.blocks.get_mut(&index)) {
                     ("text_delta", _) => {
-                        let text = delta["text"].as_str().unwrap_or_default();
+                        let text = event["delta"]["text"].as_str().unwrap_or_default();
                         self.response.text.push_str(text);
                         on_delta(Delta::Text(text.to_owned()));
                     }
                     ("thinking_delta", _) => {
-                        let text = delta["thinking"].as_str().unwrap_or_default();
+                        let text = event["delta"]["thinking"].as_str().unwrap_or_default();
                         self.response.reasoning.push_str(text);
                         on_delta(Delta::Reasoning(text.to_owned()));
                     }
                     ("input_json_delta", Some(Block::ToolUse { json, .. })) => {
-                        json.push_str(delta["partial_json"].as_str().unwrap_or_default());
+                        if let Some(fragment) = event.pointer_mut("/delta/partial_json") {
+                            append(json, fragment);
+                        }
                     }
                     _ => {}
                 }
             }
             "message_delta" => {
+                if let Some(reason) = event.pointer("/delta/stop_reason").and_then(Value::as_str) {
+                    self.stop_reason = Some(reason.to_owned());
+                }
                 if let Some(out) = event
                     .pointer("/usage/output_tokens")
-                    .and_then(Value::as_u64)
+                    .filter(|v| !v.is_null())
                 {
-                    self.response.tokens_out = out;
+                    self.response.tokens_out = self.counts.read("output_tokens", out);
                 }
             }
             "message_stop" => {
@@ -216,22 +228,29 @@ impl StreamState {
         Ok(false)
     }
 
-    fn finish(mut self) -> Result<ChatResponse, ProviderError> {
+    fn finish(self) -> Result<ChatResponse, ProviderError> {
         if !self.stopped {
             return Err(ProviderError::Cut(
                 "the stream ended without message_stop".into(),
             ));
         }
-        for block in std::mem::take(&mut self.blocks).into_values() {
-            if let Block::ToolUse { id, name, json } = block {
-                let arguments = parse_arguments(&name, &json)?;
-                self.response.tool_calls.push(ModelToolCall {
+        // `model_context_window_exceeded` ends the output for the same reason: no room left.
+        let truncated = matches!(
+            self.stop_reason.as_deref(),
+            Some("max_tokens" | "model_context_window_exceeded")
+        );
+        let calls = self
+            .blocks
+            .into_values()
+            .filter_map(|block| match block {
+                Block::ToolUse { id, name, json } => Some(StreamedCall {
                     id,
                     name,
-                    arguments,
-                });
-            }
-        }
-        Ok(self.response)
+                    arguments: json,
+                }),
+                _ => None,
+            })
+            .collect();
+        complete_answer(self.response, calls, truncated, self.counts)
     }
 }

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
+use super::exchange::{stream_call, StreamParser};
+use super::usage::TokenCounts;
 use super::*;
 
 pub(super) struct OpenAi {
@@ -23,20 +25,14 @@ impl Provider for OpenAi {
         Box::pin(async move {
             let url = format!("{}/chat/completions", self.base_url);
             let body = request_body(&request);
-            let response = send_with_retries(&self.policy, &url, || {
+            let build = || {
                 let builder = self.http.post(&url).json(&body);
                 match &self.api_key {
                     Some(key) => builder.bearer_auth(key),
                     None => builder,
                 }
-            })
-            .await?;
-            let mut state = StreamState::default();
-            read_sse(response, &self.policy, |event| {
-                state.apply(&event.data, on_delta)
-            })
-            .await?;
-            state.finish()
+            };
+            stream_call::<StreamState>(&self.policy, &url, build, on_delta).await
         })
     }
 }
@@ -109,13 +105,15 @@ struct PendingCall {
 struct StreamState {
     response: ChatResponse,
     calls: BTreeMap<u64, PendingCall>,
-    finished: bool,
+    counts: TokenCounts,
+    /// The choice's `finish_reason`, once one came.
+    finish_reason: Option<String>,
     done: bool,
 }
 
-impl StreamState {
+impl StreamParser for StreamState {
     /// Applies one `data:` payload; true once the stream is over.
-    fn apply(
+    fn event(
         &mut self,
         data: &str,
         on_delta: &(dyn Fn(Delta) + Send + Sync),
@@ -124,7 +122,7 @@ impl StreamState {
             self.done = true;
             return Ok(true);
         }
-        let chunk: Value = serde_json::from_str(data)
+        let mut chunk: Value = serde_json::from_str(data)
             .map_err(|e| ProviderError::Malformed(format!("a stream chunk is not JSON ({e})")))?;
         if let Some(message) = chunk.pointer("/error/message").and_then(Value::as_str) {
             return Err(ProviderError::Http {
@@ -133,10 +131,12 @@ impl StreamState {
             });
         }
         if let Some(usage) = chunk.get("usage").filter(|u| !u.is_null()) {
-            self.response.tokens_in = usage["prompt_tokens"].as_u64().unwrap_or(0);
-            self.response.tokens_out = usage["completion_tokens"].as_u64().unwrap_or(0);
+            self.response.tokens_in = self.counts.read("prompt_tokens", &usage["prompt_tokens"]);
+            self.response.tokens_out = self
+                .counts
+                .read("completion_tokens", &usage["completion_tokens"]);
         }
-        let Some(choice) = chunk.pointer("/choices/0") else {
+        let Some(choice) = chunk.pointer_mut("/choices/0") else {
             return Ok(false);
         };
         let delta = &choice["delta"];
@@ -151,8 +151,13 @@ impl StreamState {
             self.response.reasoning.push_str(text);
             on_delta(Delta::Reasoning(text.to_owned()));
         }
-        if let Some(calls) = delta["tool_calls"].as_array() {
-            for call in calls {
+        if let Some(reason) = choice["finish_reason"].as_str() {
+            self.finish_reason = Some(reason.to_owned());
+        }
+        // Taken, not borrowed: a big call's arguments then move instead of being copied.
+        let calls = choice.pointer_mut("/delta/tool_calls").map(Value::take);
+        if let Some(Value::Array(calls)) = calls {
+            for mut call in calls {
                 let index = call["index"].as_u64().unwrap_or(self.calls.len() as u64);
                 let pending = self.calls.entry(index).or_default();
                 if let Some(id) = call["id"].as_str() {
@@ -161,42 +166,44 @@ impl StreamState {
                 if let Some(name) = call.pointer("/function/name").and_then(Value::as_str) {
                     pending.name.push_str(name);
                 }
-                if let Some(arguments) = call.pointer("/function/arguments").and_then(Value::as_str)
-                {
-                    pending.arguments.push_str(arguments);
+                if let Some(arguments) = call.pointer_mut("/function/arguments") {
+                    append(&mut pending.arguments, arguments);
                 }
             }
-        }
-        if choice["finish_reason"].is_string() {
-            self.finished = true;
         }
         Ok(false)
     }
 
-    fn finish(mut self) -> Result<ChatResponse, ProviderError> {
-        if !self.finished && !self.done {
+    fn finish(self) -> Result<ChatResponse, ProviderError> {
+        if self.finish_reason.is_none() && !self.done {
             return Err(ProviderError::Cut(
                 "the stream ended without a finish reason".into(),
             ));
         }
-        for (index, call) in std::mem::take(&mut self.calls) {
+        let truncated = self.finish_reason.as_deref() == Some("length");
+        let mut calls = Vec::with_capacity(self.calls.len());
+        for (index, call) in self.calls {
             if call.name.is_empty() {
+                if truncated {
+                    return Err(ProviderError::Truncated(
+                        "in the middle of a tool call, so it was not run".into(),
+                    ));
+                }
                 return Err(ProviderError::Malformed(format!(
                     "tool call {index} has no name"
                 )));
             }
-            let arguments = parse_arguments(&call.name, &call.arguments)?;
             let id = if call.id.is_empty() {
                 format!("call_{index}")
             } else {
                 call.id
             };
-            self.response.tool_calls.push(ModelToolCall {
+            calls.push(StreamedCall {
                 id,
                 name: call.name,
-                arguments,
+                arguments: call.arguments,
             });
         }
-        Ok(self.response)
+        complete_answer(self.response, calls, truncated, self.counts)
     }
 }
