@@ -5,10 +5,11 @@ use autowork_core::agent::provider::{self, ProviderConfig, ProviderSettings};
 use autowork_core::catalog::CatalogModel;
 use autowork_core::changes::RunChanges;
 use autowork_core::definition::{Automation, PermissionRule, StopCondition, Trigger};
-use autowork_core::engine::Deleted;
+use autowork_core::engine::{Deleted, WorkAreaHolder};
 use autowork_core::git::ApplyOutcome;
 use autowork_core::ids::{AutomationId, BlockerId, RunId};
 use autowork_core::ledger::{Attendance, PermissionDecision, Run, RunState};
+use autowork_core::originals::Original;
 use autowork_core::schedule::{self, SchedulePreview};
 use autowork_core::settings::AppSettings;
 use autowork_core::transcript::Message;
@@ -116,6 +117,42 @@ pub async fn discard_run(state: State<'_, AppState>, run_id: String) -> Reply<Ru
     Ok(state
         .engine
         .discard_run(&RunId::from(run_id.as_str()))
+        .await?)
+}
+
+/// The files a crashed run changed in place, as they were before it; empty for other runs.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_run_originals(state: State<'_, AppState>, run_id: String) -> Reply<Vec<Original>> {
+    Ok(state
+        .engine
+        .run_originals(&RunId::from(run_id.as_str()))
+        .await?)
+}
+
+/// Puts the files a crashed run changed back as they were; returns their paths.
+#[tauri::command]
+#[specta::specta]
+pub async fn restore_run_originals(
+    state: State<'_, AppState>,
+    run_id: String,
+) -> Reply<Vec<String>> {
+    Ok(state
+        .engine
+        .restore_originals(&RunId::from(run_id.as_str()))
+        .await?)
+}
+
+/// The run that held the work area when this one ended `stopped`/`writer_busy`.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_work_area_holder(
+    state: State<'_, AppState>,
+    run_id: String,
+) -> Reply<Option<WorkAreaHolder>> {
+    Ok(state
+        .engine
+        .work_area_holder(&RunId::from(run_id.as_str()))
         .await?)
 }
 

@@ -96,6 +96,39 @@ async discardRun(runId: string) : Promise<Result<RunChanges, ApiError>> {
 }
 },
 /**
+ * The files a crashed run changed in place, as they were before it; empty for other runs.
+ */
+async getRunOriginals(runId: string) : Promise<Result<Original[], ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_run_originals", { runId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Puts the files a crashed run changed back as they were; returns their paths.
+ */
+async restoreRunOriginals(runId: string) : Promise<Result<string[], ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("restore_run_originals", { runId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The run that held the work area when this one ended `stopped`/`writer_busy`.
+ */
+async getWorkAreaHolder(runId: string) : Promise<Result<WorkAreaHolder | null, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_work_area_holder", { runId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Run now: attended (a person clicked it).
  */
 async runNow(id: string) : Promise<Result<Run, ApiError>> {
@@ -595,7 +628,7 @@ export type EngineEvent = EventRecord
 /**
  * Why a run failed.
  */
-export type ErrorCode = "execution_failed" | "step_cap" | "loop_gate" | "timeout" | "budget_cap" | "provider_error" | "needs_user_input"
+export type ErrorCode = "execution_failed" | "step_cap" | "loop_gate" | "timeout" | "budget_cap" | "provider_error" | "needs_user_input" | "output_truncated"
 /**
  * An event with its place in the outbox.
  */
@@ -673,6 +706,19 @@ run_id: RunId | null; seq: number; role: Role; parts: Part[]; created_at: string
  * Which model runs the automation.
  */
 export type ModelRef = { provider_id: string; model_id: string }
+/**
+ * One file as it was before the run first changed it.
+ */
+export type Original = { 
+/**
+ * Relative to the run's work area.
+ */
+path: string; 
+/**
+ * The git blob id of its content; `None` when the file did not exist (restoring
+ * removes it).
+ */
+blob: string | null }
 /**
  * A run that finds its work area taken by another active run.
  */
@@ -1016,6 +1062,23 @@ hint?: string | null }
  * Reasoning effort, for models that support it.
  */
 export type Variant = "low" | "medium" | "high"
+/**
+ * The run that held the work area when another ended `stopped`/`writer_busy`: what to
+ * wait for or cancel.
+ */
+export type WorkAreaHolder = { run_id: RunId; automation_id: AutomationId; automation_title: string; 
+/**
+ * Its state now.
+ */
+state: RunState; 
+/**
+ * When it took the work area.
+ */
+since: string; 
+/**
+ * When it ended, once it has.
+ */
+until: string | null }
 /**
  * A worktree run's changes as a commit on the worktree's branch.
  */

@@ -35,6 +35,10 @@ const defaults: Record<string, Handler> = {
   apply_run: () => ({ kind: "applied", commit: "c0ffee0123456789", files: ["src/lib.rs"] }),
   discard_run: (a) =>
     changes({ run_id: a.runId as string, worktree: worktreeChanges({ review: "discarded" }) }),
+  // Only crashed runs keep originals; only writer_busy runs have a holder.
+  get_run_originals: () => [],
+  restore_run_originals: () => [],
+  get_work_area_holder: () => null,
 };
 
 /** Installs the fake backend; `handlers` override the defaults. Returns the call log. */

@@ -11,7 +11,6 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::changes::{self, ChangeLog, ChangeSource, RunChanges, WorkArea};
-use crate::originals::Originals;
 use crate::definition::{Automation, Overlap, PermissionRule};
 use crate::engine::Shared;
 use crate::error::{Error, Result};
@@ -21,6 +20,7 @@ use crate::ledger::{
     Attendance, Blocker, BlockerReply, ErrorCode, Run, RunState, StopReason, Transition, Usage,
 };
 use crate::notify::Notification;
+use crate::originals::Originals;
 use crate::store;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -66,6 +66,12 @@ export const markSeen = (runIds: string[]) => unwrap(commands.markSeen(runIds));
 export const getRunChanges = (runId: string) => unwrap(commands.getRunChanges(runId));
 export const applyRun = (runId: string) => unwrap(commands.applyRun(runId));
 export const discardRun = (runId: string) => unwrap(commands.discardRun(runId));
+/** The files a crashed run changed in place, as they were before it; empty for other runs. */
+export const getRunOriginals = (runId: string) => unwrap(commands.getRunOriginals(runId));
+/** Puts a crashed run's files back as they were (removes the ones it created); returns their paths. */
+export const restoreRunOriginals = (runId: string) => unwrap(commands.restoreRunOriginals(runId));
+/** Which run held the work area when `runId` ended `stopped`/`writer_busy`; null otherwise. */
+export const getWorkAreaHolder = (runId: string) => unwrap(commands.getWorkAreaHolder(runId));
 export const setFocusedRun = (runId: string | null) => unwrap(commands.setFocusedRun(runId));
 
 // Models, providers, settings

@@ -21,6 +21,7 @@ export type {
   JsonValue,
   KeptWorktree,
   Message,
+  Original,
   ModelRef,
   Overlap,
   Part,
@@ -49,6 +50,7 @@ export type {
   Trigger,
   ValidationDetail,
   Variant,
+  WorkAreaHolder,
   WorktreeChanges,
 } from "../bindings";
 

@@ -11,6 +11,7 @@ import { resyncTick } from "../../stores/sync";
 import { useTranscript } from "../../stores/transcripts";
 import { BlockerPanel } from "./BlockerPanel";
 import { RunChangesSection } from "./Changes";
+import { CrashOriginals } from "./CrashOriginals";
 import { RunHeader } from "./RunHeader";
 import { Transcript } from "./Transcript";
 
@@ -63,6 +64,7 @@ export function RunDetailView({ runId }: { runId: string }) {
   return (
     <section className="view run-detail">
       <RunHeader run={run} automation={automation} />
+      <CrashOriginals run={run} />
       {run.state === "awaiting_input" && run.blocker && <BlockerPanel blocker={run.blocker} />}
       <Transcript state={state} />
       <Outcome run={run} />

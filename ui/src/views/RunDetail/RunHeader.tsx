@@ -8,6 +8,7 @@ import { useNow } from "../../hooks";
 import { href } from "../../routing";
 import { notices } from "../../stores/notices";
 import { isActive, runs } from "../../stores/runs";
+import { BusyHolder } from "./BusyHolder";
 
 export function RunHeader({ run, automation }: { run: Run; automation: Automation | undefined }) {
   const now = useNow(isActive(run.state) ? 1000 : 60_000);
@@ -72,6 +73,7 @@ export function RunHeader({ run, automation }: { run: Run; automation: Automatio
           </div>
         </dl>
       </div>
+      <BusyHolder run={run} />
     </header>
   );
 }
