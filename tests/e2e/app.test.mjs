@@ -4,13 +4,14 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { startNotificationDaemon } from "./notifications.mjs";
+import { firstLine, start as startIn, waitForDriver as waitForDriverOn } from "./processes.mjs";
 import { Session } from "./webdriver.mjs";
 
 const root = resolve(fileURLToPath(import.meta.url), "../../..");
@@ -18,45 +19,12 @@ const bin = join(root, "target/debug");
 const out = join(root, "target/e2e");
 const driverPort = 4444;
 const children = [];
+const start = (command, args, env) => startIn(children, command, args, env);
+const waitForDriver = () => waitForDriverOn(driverPort);
 let session;
 let notifier;
 const dataDir = mkdtempSync(join(tmpdir(), "autowork-e2e-data-"));
 const workspace = mkdtempSync(join(tmpdir(), "autowork-e2e-work-"));
-
-function start(command, args, env = {}) {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  return child;
-}
-
-function firstLine(child, pattern) {
-  return new Promise((resolveLine, reject) => {
-    let seen = "";
-    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} in: ${seen}`)), 15000);
-    child.stdout.on("data", (chunk) => {
-      seen += chunk;
-      const match = seen.match(pattern);
-      if (match) {
-        clearTimeout(timer);
-        resolveLine(match[1]);
-      }
-    });
-  });
-}
-
-async function waitForDriver() {
-  const deadline = Date.now() + 20000;
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(`http://127.0.0.1:${driverPort}/status`);
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error("tauri-driver did not start");
-}
 
 async function shot(name) {
   writeFileSync(join(out, `${name}.png`), await session.screenshot());

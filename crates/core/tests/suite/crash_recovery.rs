@@ -2,13 +2,11 @@
 //! runs; some are killed with SIGKILL; the runs of dead processes are closed and their writer
 //! keys freed, and a run of a process that is still alive is left alone.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
 use autowork_core::executor::Outcome;
-use autowork_core::ids::{AutomationId, BlockerId, RunId};
+use autowork_core::ids::{AutomationId, BlockerId};
 use autowork_core::ledger::{Attendance, Blocker, Question, RunState, StopReason};
 use autowork_core::Engine;
 use pretty_assertions::assert_eq;
@@ -82,48 +80,15 @@ async fn crash_child() {
     std::future::pending::<()>().await;
 }
 
-struct ChildRun {
-    child: Child,
-    run_id: RunId,
-}
-
-impl Drop for ChildRun {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn spawn_child(env: &TestEnv, automation: &AutomationId, mode: &str) -> ChildRun {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "suite::crash_recovery::crash_child",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_DATA_DIR, env.data_dir())
-        .env(CHILD_AUTOMATION, automation.as_str())
-        .env(CHILD_MODE, mode)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let run_id = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        // libtest may print its own words before ours on the same line.
-        .find_map(|line| {
-            let (_, id) = line.split_once("RUN ")?;
-            Some(id.trim().to_owned())
-        })
-        .expect("the child prints the run it holds");
-    ChildRun {
-        child,
-        run_id: RunId::from(run_id.as_str()),
-    }
+    spawn_child_run(
+        "suite::crash_recovery::crash_child",
+        &[
+            (CHILD_DATA_DIR, env.data_dir().as_os_str()),
+            (CHILD_AUTOMATION, automation.as_str().as_ref()),
+            (CHILD_MODE, mode.as_ref()),
+        ],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

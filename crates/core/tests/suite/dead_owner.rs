@@ -3,13 +3,11 @@
 //! area taken says which run holds it. The owners are real child processes (this test
 //! binary, re-run as a helper) killed with SIGKILL.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use autowork_core::engine::WorkAreaHolder;
 use autowork_core::executor::Outcome;
-use autowork_core::ids::{AutomationId, BlockerId, RunId};
+use autowork_core::ids::{AutomationId, BlockerId};
 use autowork_core::ledger::{Attendance, Blocker, Question, RunState, StopReason};
 use autowork_core::Engine;
 use pretty_assertions::assert_eq;
@@ -67,56 +65,17 @@ async fn owner_child() {
     std::future::pending::<()>().await;
 }
 
-struct Owner {
-    child: Child,
-    run_id: RunId,
-}
-
-impl Owner {
-    /// SIGKILL, then reaped: the pid no longer exists.
-    fn kill(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Owner {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+type Owner = ChildRun;
 
 fn spawn_owner(env: &TestEnv, automation: &AutomationId, mode: &str) -> Owner {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "suite::dead_owner::owner_child",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_DATA_DIR, env.data_dir())
-        .env(CHILD_AUTOMATION, automation.as_str())
-        .env(CHILD_MODE, mode)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let run_id = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        // libtest may print its own words before ours on the same line.
-        .find_map(|line| {
-            let (_, id) = line.split_once("RUN ")?;
-            Some(id.trim().to_owned())
-        })
-        .expect("the child prints the run it holds");
-    Owner {
-        child,
-        run_id: RunId::from(run_id.as_str()),
-    }
+    spawn_child_run(
+        "suite::dead_owner::owner_child",
+        &[
+            (CHILD_DATA_DIR, env.data_dir().as_os_str()),
+            (CHILD_AUTOMATION, automation.as_str().as_ref()),
+            (CHILD_MODE, mode.as_ref()),
+        ],
+    )
 }
 
 fn ending(engine_run: &autowork_core::ledger::Run) -> (RunState, Option<StopReason>) {

@@ -32,8 +32,8 @@ fn allow(commands: &[&[&str]]) -> Value {
     )
 }
 
-/// The bash results of the run, in order: (content, is_error).
-async fn bash_results(t: &AgentEnv, run: &Run) -> Vec<(String, bool)> {
+/// The parts of the run's transcript that `pick` keeps, in order.
+async fn parts<T>(t: &AgentEnv, run: &Run, pick: impl Fn(Part) -> Option<T>) -> Vec<T> {
     t.env
         .engine
         .run_transcript(&run.id)
@@ -41,28 +41,27 @@ async fn bash_results(t: &AgentEnv, run: &Run) -> Vec<(String, bool)> {
         .unwrap()
         .into_iter()
         .flat_map(|m| m.parts)
-        .filter_map(|p| match p {
-            Part::ToolResult {
-                content, is_error, ..
-            } => Some((content, is_error)),
-            _ => None,
-        })
+        .filter_map(pick)
         .collect()
 }
 
+/// The bash results of the run, in order: (content, is_error).
+async fn bash_results(t: &AgentEnv, run: &Run) -> Vec<(String, bool)> {
+    parts(t, run, |p| match p {
+        Part::ToolResult {
+            content, is_error, ..
+        } => Some((content, is_error)),
+        _ => None,
+    })
+    .await
+}
+
 async fn notices(t: &AgentEnv, run: &Run) -> Vec<String> {
-    t.env
-        .engine
-        .run_transcript(&run.id)
-        .await
-        .unwrap()
-        .into_iter()
-        .flat_map(|m| m.parts)
-        .filter_map(|p| match p {
-            Part::Notice { text } => Some(text),
-            _ => None,
-        })
-        .collect()
+    parts(t, run, |p| match p {
+        Part::Notice { text } => Some(text),
+        _ => None,
+    })
+    .await
 }
 
 fn files_enforced() -> bool {

@@ -260,3 +260,60 @@ pub fn git_commit_all(dir: &std::path::Path, message: &str) -> String {
     .unwrap()
     .to_string()
 }
+
+/// A child process of this test binary holding a run (an ignored test acting as the
+/// child), killed when dropped.
+pub struct ChildRun {
+    pub child: std::process::Child,
+    pub run_id: RunId,
+}
+
+impl ChildRun {
+    /// SIGKILL, then reaped: the pid no longer exists.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for ChildRun {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts this test binary again running only `test` (an ignored test) with `envs`, and
+/// waits until it prints `RUN <id>`, the run it holds.
+pub fn spawn_child_run(test: &str, envs: &[(&str, &std::ffi::OsStr)]) -> ChildRun {
+    use std::io::{BufRead, BufReader};
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command
+        .args([
+            test,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    for (name, value) in envs {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let run_id = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        // libtest may print its own words before ours on the same line.
+        .find_map(|line| {
+            let (_, id) = line.split_once("RUN ")?;
+            Some(id.trim().to_owned())
+        })
+        .expect("the child prints the run it holds");
+    ChildRun {
+        child,
+        run_id: RunId::from(run_id.as_str()),
+    }
+}

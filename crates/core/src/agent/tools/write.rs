@@ -20,14 +20,7 @@ pub(super) fn write(ctx: &ToolContext, path: &str, content: &str) -> Result<Tool
             ToolError::Failed(format!("cannot create the directories for `{path}`: {e}"))
         })?;
     }
-    ctx.changes
-        .before_write(&target.relative, &target.absolute)
-        .map_err(|e| {
-            ToolError::Failed(format!(
-                "`{path}` was not changed: its original could not be kept for review and \
-                 recovery ({e})"
-            ))
-        })?;
+    keep_original(ctx, &target, path)?;
     atomic::write(&target.absolute, content.as_bytes())
         .map_err(|e| ToolError::Failed(format!("cannot write `{path}`: {e}")))?;
     let verb = if existed { "updated" } else { "created" };
@@ -53,14 +46,7 @@ pub(super) fn edit(
     let target = paths::resolve(&ctx.workspace, path)?;
     let before = read_text(&target.absolute, path)?;
     let (after, count) = apply_edit(&before, path, old, new, replace_all)?;
-    ctx.changes
-        .before_write(&target.relative, &target.absolute)
-        .map_err(|e| {
-            ToolError::Failed(format!(
-                "`{path}` was not changed: its original could not be kept for review and \
-                 recovery ({e})"
-            ))
-        })?;
+    keep_original(ctx, &target, path)?;
     atomic::write(&target.absolute, after.as_bytes())
         .map_err(|e| ToolError::Failed(format!("cannot write `{path}`: {e}")))?;
     Ok(ToolResult {
@@ -72,6 +58,22 @@ pub(super) fn edit(
         is_error: false,
         changed_paths: vec![target.relative],
     })
+}
+
+/// Keeps the file's original before its first change; the file is not changed otherwise.
+fn keep_original(
+    ctx: &ToolContext,
+    target: &paths::ResolvedPath,
+    path: &str,
+) -> Result<(), ToolError> {
+    ctx.changes
+        .before_write(&target.relative, &target.absolute)
+        .map_err(|e| {
+            ToolError::Failed(format!(
+                "`{path}` was not changed: its original could not be kept for review and \
+                 recovery ({e})"
+            ))
+        })
 }
 
 pub(super) fn preview_write(ctx: &ToolContext, path: &str, content: &str) -> Option<String> {
