@@ -16,6 +16,8 @@ use super::support::*;
 const CHILD_DATA_DIR: &str = "AUTOWORK_TEST_CHILD_DATA_DIR";
 const CHILD_AUTOMATION: &str = "AUTOWORK_TEST_CHILD_AUTOMATION";
 const CHILD_MODE: &str = "AUTOWORK_TEST_CHILD_MODE";
+/// The child's lease in seconds, when not [`CHILD_LEASE`].
+const CHILD_LEASE_SECS: &str = "AUTOWORK_TEST_CHILD_LEASE_SECS";
 /// Children renew every second; a killed one is judged dead three seconds after its last
 /// renewal. The margin keeps a live child on a loaded machine from being judged dead.
 const CHILD_LEASE: Duration = Duration::from_secs(3);
@@ -66,7 +68,11 @@ async fn crash_child() {
             result: "never".into(),
         }
     });
-    let engine = Engine::open(config(data_dir.into(), executor).lease_ttl(CHILD_LEASE))
+    let lease = std::env::var(CHILD_LEASE_SECS)
+        .ok()
+        .and_then(|secs| secs.parse().ok())
+        .map_or(CHILD_LEASE, Duration::from_secs);
+    let engine = Engine::open(config(data_dir.into(), executor).lease_ttl(lease))
         .await
         .unwrap();
     let run = engine
@@ -81,12 +87,25 @@ async fn crash_child() {
 }
 
 fn spawn_child(env: &TestEnv, automation: &AutomationId, mode: &str) -> ChildRun {
+    spawn_child_with_lease(env, automation, mode, CHILD_LEASE)
+}
+
+/// A child process holding a run of `automation` (mode `run`, `block`, `write` or `edit`)
+/// with its lease lasting `lease`.
+pub(super) fn spawn_child_with_lease(
+    env: &TestEnv,
+    automation: &AutomationId,
+    mode: &str,
+    lease: Duration,
+) -> ChildRun {
+    let lease = lease.as_secs().to_string();
     spawn_child_run(
         "suite::crash_recovery::crash_child",
         &[
             (CHILD_DATA_DIR, env.data_dir().as_os_str()),
             (CHILD_AUTOMATION, automation.as_str().as_ref()),
             (CHILD_MODE, mode.as_ref()),
+            (CHILD_LEASE_SECS, lease.as_ref()),
         ],
     )
 }

@@ -6,76 +6,24 @@
 use std::time::{Duration, Instant};
 
 use autowork_core::engine::WorkAreaHolder;
-use autowork_core::executor::Outcome;
-use autowork_core::ids::{AutomationId, BlockerId};
-use autowork_core::ledger::{Attendance, Blocker, Question, RunState, StopReason};
+use autowork_core::ids::AutomationId;
+use autowork_core::ledger::{Attendance, RunState, StopReason};
 use autowork_core::Engine;
 use pretty_assertions::assert_eq;
 
+use super::crash_recovery::spawn_child_with_lease;
 use super::support::*;
 
-const CHILD_DATA_DIR: &str = "AUTOWORK_TEST_OWNER_DATA_DIR";
-const CHILD_AUTOMATION: &str = "AUTOWORK_TEST_OWNER_AUTOMATION";
-const CHILD_MODE: &str = "AUTOWORK_TEST_OWNER_MODE";
 /// Well below the default 30 s lease the children hold: only the dead pid can explain a
 /// recovery this quick.
 const RECOVERED_WITHIN: Duration = Duration::from_secs(2);
 
-/// Not a test of its own: the body of a child process holding a run, with the default lease.
-#[tokio::test]
-#[ignore = "helper process for the dead owner tests"]
-async fn owner_child() {
-    let (Ok(data_dir), Ok(automation), Ok(mode)) = (
-        std::env::var(CHILD_DATA_DIR),
-        std::env::var(CHILD_AUTOMATION),
-        std::env::var(CHILD_MODE),
-    ) else {
-        return; // run by hand without a parent: nothing to do
-    };
-    let executor = ScriptedExecutor::new();
-    let blocks = mode == "block";
-    executor.script(move |ctx, _| async move {
-        if blocks {
-            let _ = ctx
-                .block(Blocker::Question {
-                    call_id: BlockerId::new(),
-                    questions: vec![Question {
-                        question: "Proceed?".into(),
-                        choices: vec![],
-                    }],
-                })
-                .await;
-        }
-        std::future::pending::<()>().await;
-        Outcome::Succeeded {
-            result: "never".into(),
-        }
-    });
-    let engine = Engine::open(config(data_dir.into(), executor))
-        .await
-        .unwrap();
-    let run = engine
-        .run_now(
-            &AutomationId::from(automation.as_str()),
-            Attendance::Attended,
-        )
-        .await
-        .unwrap();
-    println!("RUN {}", run.id);
-    std::future::pending::<()>().await;
-}
-
 type Owner = ChildRun;
 
+/// A child process holding a run with the default 30 s lease: only its dead pid can explain
+/// a quick recovery.
 fn spawn_owner(env: &TestEnv, automation: &AutomationId, mode: &str) -> Owner {
-    spawn_child_run(
-        "suite::dead_owner::owner_child",
-        &[
-            (CHILD_DATA_DIR, env.data_dir().as_os_str()),
-            (CHILD_AUTOMATION, automation.as_str().as_ref()),
-            (CHILD_MODE, mode.as_ref()),
-        ],
-    )
+    spawn_child_with_lease(env, automation, mode, Duration::from_secs(30))
 }
 
 fn ending(engine_run: &autowork_core::ledger::Run) -> (RunState, Option<StopReason>) {
