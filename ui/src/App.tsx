@@ -13,6 +13,7 @@ import { RunDetailView } from "./views/RunDetail/RunDetailView";
 import { RunsView } from "./views/Runs/RunsView";
 import { SettingsView } from "./views/Settings/SettingsView";
 import { TemplatesView } from "./views/Templates/TemplatesView";
+import { ErrorBoundary } from "./components/ErrorBoundary";
 
 export function App() {
   const route = useRoute();
@@ -36,7 +37,10 @@ export function App() {
     <div className="app">
       <Sidebar route={route} />
       <main className="main">
-        <View route={route} />
+        {/* Keyed by the route: moving elsewhere gives the next view a fresh start. */}
+        <ErrorBoundary key={JSON.stringify(route)} onBack={() => navigate({ view: "automations" })}>
+          <View route={route} />
+        </ErrorBoundary>
       </main>
       {closing && <CloseDialog onClose={() => setClosing(false)} />}
       <Notices />

@@ -859,7 +859,11 @@ export type ProviderKind =
 /**
  * One question the agent asks, optionally with choices to pick from.
  */
-export type Question = { question: string; choices: string[] }
+export type Question = { question: string; 
+/**
+ * Always sent (empty for a free-text question), as the generated bindings say.
+ */
+choices?: string[] }
 /**
  * Sent when events were missed (the window fell behind): reload what is shown.
  */

@@ -132,6 +132,21 @@ describe("blocker panel", () => {
     await waitFor(() => expect(callsOf(calls, "answer_question")).toEqual([{ callId: "call_4", answers: ["2.1"] }]));
   });
 
+  it("a view that fails shows what failed and a way back, not a blank window", async () => {
+    // A blocker as an older engine sent it, without `choices`: the question form throws.
+    blockedRun({
+      kind: "question",
+      call_id: "call_5",
+      questions: [{ question: "Which version?" } as unknown as { question: string; choices: string[] }],
+    });
+    const { user } = renderAt("#/runs/run_1");
+    const failed = await screen.findByTestId("view-failed");
+    expect(failed).toHaveTextContent("This view could not be shown");
+    await user.click(within(failed).getByRole("button", { name: "Back to automations" }));
+    await waitFor(() => expect(screen.queryByTestId("view-failed")).not.toBeInTheDocument());
+    expect(window.location.hash).toBe("#/automations");
+  });
+
   it("tells the shell which run is in view, and that none is when leaving", async () => {
     const calls = blockedRun(permission);
     const { user } = renderAt("#/runs/run_1");

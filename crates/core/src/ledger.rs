@@ -151,7 +151,8 @@ pub struct RunError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Question {
     pub question: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Always sent (empty for a free-text question), as the generated bindings say.
+    #[serde(default)]
     pub choices: Vec<String>,
 }
 
