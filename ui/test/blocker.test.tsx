@@ -133,11 +133,11 @@ describe("blocker panel", () => {
   });
 
   it("a view that fails shows what failed and a way back, not a blank window", async () => {
-    // A blocker as an older engine sent it, without `choices`: the question form throws.
+    // A blocker the view cannot read (a question without its text): the form throws.
     blockedRun({
       kind: "question",
       call_id: "call_5",
-      questions: [{ question: "Which version?" } as unknown as { question: string; choices: string[] }],
+      questions: null as unknown as [],
     });
     const { user } = renderAt("#/runs/run_1");
     const failed = await screen.findByTestId("view-failed");
@@ -145,6 +145,14 @@ describe("blocker panel", () => {
     await user.click(within(failed).getByRole("button", { name: "Back to automations" }));
     await waitFor(() => expect(screen.queryByTestId("view-failed")).not.toBeInTheDocument());
     expect(window.location.hash).toBe("#/automations");
+  });
+
+  it("a free-text question without choices gets a text box", async () => {
+    const calls = blockedRun({ kind: "question", call_id: "call_6", questions: [{ question: "Which tag?" }] });
+    const { user } = renderAt("#/runs/run_1");
+    await user.type(await screen.findByLabelText("Which tag?"), "v2");
+    await user.click(screen.getByRole("button", { name: "Submit" }));
+    await waitFor(() => expect(callsOf(calls, "answer_question")).toEqual([{ callId: "call_6", answers: ["v2"] }]));
   });
 
   it("tells the shell which run is in view, and that none is when leaving", async () => {

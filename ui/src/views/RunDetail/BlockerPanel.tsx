@@ -143,10 +143,11 @@ function QuestionForm({ blocker }: { blocker: Questions }) {
     >
       <h2 id="blocker-title">{blocker.questions.length > 1 ? "The agent asks you" : "The agent asks"}</h2>
       {blocker.questions.map((q, i) =>
-        q.choices.length > 0 ? (
+        // A free-text question may come without `choices`.
+        (q.choices ?? []).length > 0 ? (
           <fieldset key={i} className="question">
             <legend>{q.question}</legend>
-            {q.choices.map((c) => (
+            {(q.choices ?? []).map((c) => (
               <label key={c} className="choice">
                 <input
                   type="radio"
