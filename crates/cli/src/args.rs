@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use autowork_core::agent::provider::ProviderKind;
-use autowork_core::ledger::{PermissionDecision, RunState};
+use autowork_core::ledger::{PermissionDecision, RunState, RunTrigger};
+use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 
 /// Autowork from a terminal: define automations, run them, answer what they ask, inspect
@@ -109,6 +110,10 @@ pub struct ReplyArgs {
     /// Tell the agent why (with reject)
     #[arg(long, value_name = "M")]
     pub message: Option<String>,
+    /// With always: which of the request's wider choices to add (0 = the exact rule; `run
+    /// show --json` lists them as `always_options`)
+    #[arg(long, value_name = "N")]
+    pub choice: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -130,10 +135,11 @@ pub enum ProviderCommand {
     Remove { id: String },
     /// Check that a provider answers with its key: list its models
     Test { id: String },
-    /// Store a provider's API key in the OS keychain, read from stdin (one line); it is
-    /// used before the provider's key variable
+    /// Store a provider's API key, read from stdin (one line): in the OS keychain, or where
+    /// none runs, in a file only you can read in the data directory; it is used before the
+    /// provider's key variable
     SetKey { id: String },
-    /// Remove a provider's API key from the OS keychain
+    /// Remove a provider's stored API key (from the OS keychain and its key file)
     ForgetKey { id: String },
 }
 
@@ -173,6 +179,10 @@ pub enum AutomationCommand {
     Pause { id: String },
     /// Fire on the schedule again
     Resume { id: String },
+    /// Pause every scheduled automation at once (the tray's "Pause all schedules")
+    PauseAll,
+    /// Resume what pause-all paused; automations paused one by one stay paused
+    ResumeAll,
     /// Show the next fires of a trigger, without saving anything
     ///
     /// Needs no database. The schedule in words comes first, then the fires in RFC 3339
@@ -339,6 +349,15 @@ pub struct RunListArgs {
     /// Only runs in this state (repeatable)
     #[arg(long = "state", value_name = "STATE", value_parser = parse_state)]
     pub states: Vec<RunState>,
+    /// Only runs started this way: manual, schedule or catch_up (repeatable)
+    #[arg(long = "trigger", value_name = "TRIGGER", value_parser = parse_trigger)]
+    pub triggers: Vec<RunTrigger>,
+    /// Only runs queued at or after this time (RFC 3339, or a date: 2027-03-01)
+    #[arg(long, value_name = "WHEN", value_parser = parse_instant)]
+    pub since: Option<DateTime<Utc>>,
+    /// Only runs queued before this time (RFC 3339, or a date)
+    #[arg(long, value_name = "WHEN", value_parser = parse_instant)]
+    pub until: Option<DateTime<Utc>>,
     /// Continue after a previous page's next cursor
     #[arg(long)]
     pub cursor: Option<String>,
@@ -362,6 +381,24 @@ fn parse_state(text: &str) -> Result<RunState, String> {
         let all: Vec<&str> = RunState::ALL.iter().map(|s| s.as_str()).collect();
         format!("expected one of {}", all.join(", "))
     })
+}
+
+fn parse_trigger(text: &str) -> Result<RunTrigger, String> {
+    RunTrigger::parse(text).ok_or_else(|| "expected one of manual, schedule, catch_up".into())
+}
+
+/// RFC 3339, or a plain date meaning its midnight in UTC.
+fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|day| day.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| {
+            "expected an RFC 3339 time (2027-03-01T09:00:00Z) or a date (2027-03-01)".into()
+        })
 }
 
 fn parse_decision(text: &str) -> Result<PermissionDecision, String> {

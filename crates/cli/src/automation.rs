@@ -65,6 +65,8 @@ pub async fn run(engine: &Engine, command: AutomationCommand, json: bool) -> Out
         }
         AutomationCommand::Pause { id } => set_paused(engine, &id, true, json).await,
         AutomationCommand::Resume { id } => set_paused(engine, &id, false, json).await,
+        AutomationCommand::PauseAll => pause_all(engine, true, json).await,
+        AutomationCommand::ResumeAll => pause_all(engine, false, json).await,
         AutomationCommand::Export(args) => share::export(engine, args, json).await,
         AutomationCommand::Import(args) => share::import(engine, args, json).await,
         // Answered before the engine is opened; the same here.
@@ -78,6 +80,19 @@ async fn set_paused(engine: &Engine, id: &str, paused: bool, json: bool) -> Outc
     emit_either(json, &automation, |a| {
         let verb = if paused { "paused" } else { "resumed" };
         format!("{verb} {} (revision {})\n", a.id, a.revision)
+    })
+}
+
+async fn pause_all(engine: &Engine, paused: bool, json: bool) -> Outcome {
+    let changed = engine.pause_all_schedules(paused).await?;
+    emit_either(json, &serde_json::json!({ "changed": changed }), |_| {
+        let verb = if paused { "paused" } else { "resumed" };
+        let noun = if changed == 1 {
+            "automation"
+        } else {
+            "automations"
+        };
+        format!("{verb} {changed} {noun}\n")
     })
 }
 

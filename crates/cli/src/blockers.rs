@@ -3,7 +3,8 @@
 //! through the database and that process resumes the run.
 
 use autowork_core::ids::BlockerId;
-use autowork_core::Engine;
+use autowork_core::ledger::PermissionDecision;
+use autowork_core::{Engine, Error, ValidationDetail};
 
 use crate::args::{AnswerArgs, ReplyArgs};
 use crate::output::{emit_either, Outcome};
@@ -11,9 +12,24 @@ use crate::runs;
 
 pub async fn reply(engine: &Engine, args: ReplyArgs, json: bool) -> Outcome {
     let request = BlockerId::from(args.request_id.as_str());
-    let run = engine
-        .reply_permission(&request, args.decision, args.message)
-        .await?;
+    let run = match (args.decision, args.choice) {
+        (PermissionDecision::Always, Some(choice)) => {
+            engine.approve_always(&request, choice).await?
+        }
+        (_, Some(_)) => {
+            return Err(Error::InvalidInput(vec![ValidationDetail::new(
+                "choice",
+                "only_with_always",
+            )
+            .with_hint("--choice picks which rule `always` adds".to_owned())])
+            .into())
+        }
+        (decision, None) => {
+            engine
+                .reply_permission(&request, decision, args.message)
+                .await?
+        }
+    };
     emit_either(json, &run, runs::view)
 }
 

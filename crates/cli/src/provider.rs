@@ -1,13 +1,14 @@
 //! `autowork provider ...`: the model providers in `providers.json` (the presets, overridden
-//! and extended by the user's). API keys are never printed: only whether the variable that
-//! holds one is set.
+//! and extended by the user's). API keys are never printed: only where one is kept and
+//! whether the variable that holds one is set.
 
 use std::io::IsTerminal;
 use std::path::Path;
 
 use autowork_core::agent::provider::settings::{presets, PROVIDERS_FILE};
 use autowork_core::agent::provider::{
-    http_client, test_connection, ProviderConfig, ProviderKind, ProviderSettings,
+    http_client, test_connection, ConnectionTest, KeyStorage, ProviderConfig, ProviderKind,
+    ProviderSettings,
 };
 use autowork_core::{ApiError, Error};
 use serde::Serialize;
@@ -32,9 +33,8 @@ pub async fn run(data_dir: &Path, command: ProviderCommand, json: bool) -> Outco
         ProviderCommand::Add(args) => {
             let id = args.id.clone();
             let existed = user_ids(data_dir).contains(&id);
-            // A key stored in the keychain stays in use when the rest is replaced.
-            let in_keychain = settings.find(&id).is_some_and(|c| c.api_key_in_keychain);
-            settings.upsert(config_of(args, in_keychain))?;
+            // A stored key (keychain or key file) stays in use when the rest is replaced.
+            settings.configure(config_of(args))?;
             let entry = entry(data_dir, &settings, &id)?;
             emit_either(json, &entry, |e| {
                 let verb = if existed { "updated" } else { "added" };
@@ -93,18 +93,17 @@ pub async fn run(data_dir: &Path, command: ProviderCommand, json: bool) -> Outco
             // The keychain blocks (D-Bus); keep it off the async runtime.
             let (settings, result) = tokio::task::spawn_blocking(move || {
                 let result = settings.store_key(&id, &key);
-                (settings, result.map(|()| id))
+                (settings, result.map(|storage| (id, storage)))
             })
             .await
             .map_err(|e| Error::Corrupt(format!("the keychain task failed: {e}")))?;
-            let id = result?;
-            let entry = entry(data_dir, &settings, &id)?;
-            emit_either(json, &entry, |e| {
-                format!(
-                    "stored the key for {} in the OS keychain\n{}",
-                    e.config.id,
-                    table(&[e])
-                )
+            let (id, storage) = result?;
+            let stored = Stored {
+                entry: entry(data_dir, &settings, &id)?,
+                storage,
+            };
+            emit_either(json, &stored, |s| {
+                format!("{}\n{}", s.storage.describe(), table(&[&s.entry]))
             })
         }
         ProviderCommand::ForgetKey { id } => {
@@ -117,23 +116,28 @@ pub async fn run(data_dir: &Path, command: ProviderCommand, json: bool) -> Outco
             let id = result?;
             let entry = entry(data_dir, &settings, &id)?;
             emit_either(json, &entry, |e| {
-                format!("removed the key of {} from the OS keychain\n", e.config.id)
+                format!("forgot the stored key of {}\n", e.config.id)
             })
         }
         ProviderCommand::Test { id } => {
             let Some(config) = settings.find(&id) else {
                 return Err(not_found(&id).into());
             };
-            match test_connection(&config, &http_client()).await {
-                Ok(models) => emit_either(
+            match test_connection(&config, settings.keychain(), &http_client()).await {
+                ConnectionTest::Ok { models } => emit_either(
                     json,
                     &serde_json::json!({ "id": id, "ok": true, "models": models }),
                     |_| format!("ok: {models} models\n"),
                 ),
-                Err(e) => {
+                ConnectionTest::Failed { message, details } => {
+                    let mut message =
+                        format!("provider `{id}` failed the test: {}", lower_first(&message));
+                    if let Some(details) = details {
+                        message.push_str(&format!(" ({details})"));
+                    }
                     let error = ApiError::Internal {
                         error: "provider_error".into(),
-                        message: format!("provider `{id}` failed the test: {e}"),
+                        message,
                     };
                     print_error(&error, json);
                     Err(Failure::Exit(1))
@@ -143,14 +147,33 @@ pub async fn run(data_dir: &Path, command: ProviderCommand, json: bool) -> Outco
     }
 }
 
-fn config_of(args: ProviderAddArgs, api_key_in_keychain: bool) -> ProviderConfig {
+/// `set-key`'s answer: the provider and where its key went.
+#[derive(Debug, Serialize)]
+struct Stored {
+    #[serde(flatten)]
+    entry: Entry,
+    storage: KeyStorage,
+}
+
+/// The provider as given; where its key is stored is kept by `configure`.
+fn config_of(args: ProviderAddArgs) -> ProviderConfig {
     ProviderConfig {
         id: args.id,
         kind: args.kind,
         base_url: args.base_url,
         api_key_env: args.api_key_env,
-        api_key_in_keychain,
+        api_key_in_keychain: false,
+        api_key_file: None,
         models: args.models,
+    }
+}
+
+/// "Could not reach ..." continues a sentence as "could not reach ...".
+fn lower_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -215,12 +238,19 @@ fn table(entries: &[&Entry]) -> String {
             (Some(var), _) => Some(format!("${var} (not set)")),
             (None, _) => None,
         };
-        // The keychain is not asked here (it may block or prompt): the flag says enough.
-        let key = match (e.config.api_key_in_keychain, variable) {
-            (true, Some(variable)) => format!("keychain, else {variable}"),
-            (true, None) => "keychain".into(),
-            (false, Some(variable)) => variable,
-            (false, None) => "-".into(),
+        // The keychain is not asked here (it may block or prompt): the settings say enough.
+        let mut stored: Vec<String> = Vec::new();
+        if e.config.api_key_in_keychain {
+            stored.push("keychain".into());
+        }
+        if let Some(path) = &e.config.api_key_file {
+            stored.push(format!("file {}", path.display()));
+        }
+        let key = match (stored.is_empty(), variable) {
+            (false, Some(variable)) => format!("{}, else {variable}", stored.join(", else ")),
+            (false, None) => stored.join(", else "),
+            (true, Some(variable)) => variable,
+            (true, None) => "-".into(),
         };
         let source = match e.source {
             "user_override" => "user (overrides preset)",

@@ -330,6 +330,7 @@ fn describe(blocker: &Blocker) -> String {
             preview,
             reason,
             always,
+            always_options,
             ..
         } => {
             let mut text = format!("\n? permission needed ({tool}): {}\n", clip(summary, 200));
@@ -341,6 +342,10 @@ fn describe(blocker: &Blocker) -> String {
             } else {
                 for rule in always {
                     text.push_str(&format!("  always would add: {rule}\n"));
+                }
+                // Wider choices, for `autowork reply ID always --choice N`.
+                for (n, option) in always_options.iter().enumerate().skip(1) {
+                    text.push_str(&format!("  or, with --choice {n}: {}\n", option.label));
                 }
             }
             if let Some(preview) = preview {
@@ -366,7 +371,7 @@ fn describe(blocker: &Blocker) -> String {
 fn hint(blocker: &Blocker) -> String {
     match blocker {
         Blocker::Permission { request_id, .. } => format!(
-            "waiting for input; answer with: autowork reply {request_id} once|always|reject [--message M]\n"
+            "waiting for input; answer with: autowork reply {request_id} once|always|reject [--choice N] [--message M]\n"
         ),
         Blocker::Question {
             call_id, questions, ..
@@ -536,6 +541,7 @@ mod tests {
             preview: None,
             reason: None,
             always: vec!["allow exactly: rm -rf target".into()],
+            always_options: Vec::new(),
         };
         let mut prompt = Prompt::new(blocker.clone());
         assert!(matches!(prompt.feed("maybe"), Step::Ask(text) if text.starts_with("please")));

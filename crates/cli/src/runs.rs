@@ -216,6 +216,9 @@ async fn list(engine: &Engine, args: RunListArgs, json: bool) -> Outcome {
     let filter = RunFilter {
         automation_id: args.automation.as_deref().map(AutomationId::from),
         states: args.states,
+        triggers: args.triggers,
+        since: args.since,
+        until: args.until,
     };
     let page = engine
         .list_runs(&filter, args.cursor.as_deref(), args.limit)

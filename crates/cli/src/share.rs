@@ -44,8 +44,9 @@ pub async fn import(engine: &Engine, args: ImportArgs, json: bool) -> Outcome {
         Error::InvalidAutomation(vec![ValidationDetail::new("", "invalid_json")
             .with_hint(format!("{}: {e}", args.file.display()))])
     })?;
+    let catalog = engine.catalog();
     let ctx = ValidationContext {
-        catalog: engine.catalog(),
+        catalog: &catalog,
         now: Utc::now(),
     };
     let definition = check_import(&file, &ctx).map_err(Error::InvalidAutomation)?;

@@ -238,6 +238,17 @@ impl Printer {
                 self.streamed.insert((update.message_id.clone(), kind));
                 self.delta(mode, text);
             }
+            PartChange::Retrying {
+                attempt,
+                max_attempts,
+                reason,
+                retry_at,
+            } => {
+                let wait = (*retry_at - chrono::Utc::now()).num_seconds().max(0);
+                self.block(&format!(
+                    "  … retrying ({attempt} of {max_attempts}) in {wait} s: {reason}\n"
+                ));
+            }
             PartChange::Complete { part } => {
                 let key = (update.message_id.clone(), part.kind());
                 let streamed = self.streamed.remove(&key);

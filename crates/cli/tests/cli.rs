@@ -375,6 +375,41 @@ fn pause_and_resume_toggle_paused_with_a_new_revision_each() {
 }
 
 #[test]
+fn pause_all_pauses_schedules_and_resume_all_leaves_the_hand_paused_alone() {
+    let sandbox = Sandbox::new();
+    let running = id_of(&sandbox.create("Nightly"));
+    let by_hand = id_of(&sandbox.create("Weekly"));
+    sandbox.ok_json(&format!("automation pause {by_hand} --json"));
+
+    assert_eq!(
+        sandbox.ok_json("automation pause-all --json"),
+        json!({ "changed": 1 })
+    );
+    let shown = sandbox.ok_json(&format!("automation show {running} --json"));
+    assert_eq!(
+        (&shown["paused"], &shown["paused_reason"]),
+        (&json!(true), &json!("all_paused"))
+    );
+    let human = sandbox.run("automation resume-all");
+    assert_eq!(
+        (human.code, human.stdout.as_str()),
+        (0, "resumed 1 automation\n")
+    );
+    let by_hand = sandbox.ok_json(&format!("automation show {by_hand} --json"));
+    assert_eq!(by_hand["paused"], json!(true));
+}
+
+#[test]
+fn run_list_refuses_an_unreadable_date_naming_the_flag() {
+    let sandbox = Sandbox::new();
+    let outcome = sandbox.run("run list --since yesterday");
+    assert_eq!(outcome.code, 2);
+    assert!(outcome.stderr.contains("--since"), "{}", outcome.stderr);
+    let page = sandbox.ok_json("run list --json --since 2027-03-01 --trigger manual");
+    assert_eq!(page, json!({ "runs": [], "next_cursor": null }));
+}
+
+#[test]
 fn deleted_automation_is_gone_and_show_exits_1_not_found() {
     let sandbox = Sandbox::new();
     let id = id_of(&sandbox.create("Doomed"));
@@ -671,6 +706,34 @@ fn provider_test_reports_the_model_count_or_the_failure() {
     let unknown = sandbox.run("provider test nobody --json");
     assert_eq!(unknown.code, 1);
     assert_eq!(unknown.json()["kind"], "not_found");
+}
+
+#[test]
+#[cfg(unix)]
+fn provider_set_key_without_a_keychain_saves_a_private_file_and_says_where() {
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = Sandbox::new();
+    let key_file = sandbox.data.path().join("keys/openai.key");
+
+    let mut set = sandbox.command("provider set-key openai");
+    set.env("AUTOWORK_NO_KEYCHAIN", "1");
+    let stored = sandbox.run_with(set, "sk-cli-file-0123456789\n");
+    assert_eq!(stored.code, 0, "stderr: {}", stored.stderr);
+    assert!(
+        stored.stdout.starts_with(&format!(
+            "The system keychain is turned off, so the key is saved in {}, readable only by you.\n",
+            key_file.display()
+        )),
+        "{}",
+        stored.stdout
+    );
+    assert!(!stored.stdout.contains("sk-cli-file"), "never the key");
+    let mode = std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "readable only by the user");
+
+    let forgot = sandbox.run("provider forget-key openai");
+    assert_eq!(forgot.code, 0, "stderr: {}", forgot.stderr);
+    assert!(!key_file.exists(), "forgetting deletes the file");
 }
 
 // ---- answering runs --------------------------------------------------------------------
@@ -1163,6 +1226,7 @@ const ENGINE_FIELDS: &[&str] = &[
     "next_fires",
     "failure_streak",
     "last_run",
+    "recent_runs",
     "finished",
     "paused_reason",
 ];
@@ -1329,6 +1393,13 @@ fn the_checked_in_schema_is_the_one_the_cli_prints() {
         schema["$id"],
         "https://autowork.dev/schema/automation-v1.json"
     );
+    // One truth about rule order: the engine and the editor apply the last matching rule.
+    let text = printed.stdout.to_lowercase();
+    assert!(
+        !text.contains("first match"),
+        "the schema says first match wins"
+    );
+    assert!(text.contains("the last matching rule wins"));
     assert_eq!(data_files(&sandbox), Vec::<String>::new());
 }
 

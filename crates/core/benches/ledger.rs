@@ -145,6 +145,7 @@ async fn main() {
     let filter = RunFilter {
         automation_id: Some(automation.id.clone()),
         states: vec![],
+        ..Default::default()
     };
     let mut first_pages = Vec::new();
     let mut deep_pages = Vec::new();

@@ -53,6 +53,7 @@ async fn provider_call(kind: ProviderKind, size: usize) -> Duration {
         base_url,
         api_key_env: None,
         api_key_in_keychain: false,
+        api_key_file: None,
         models: Vec::new(),
     };
     let client = provider::connect(&config, provider::http_client(), HttpPolicy::default())

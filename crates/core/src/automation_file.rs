@@ -95,7 +95,10 @@ pub struct AutomationFile {
     /// in place.
     #[serde(default = "placement_default")]
     pub placement: FilePlacement,
-    /// Permission rules, first match wins; without a matching rule, read-only tools are
+    /// Permission rules. For file tools the last matching rule wins, so later rules refine
+    /// earlier ones; for `bash` the most specific command rule decides each command (the
+    /// longest prefix, then exact over prefix, then the strictest), and a script takes the
+    /// strictest decision of its commands. Without a matching rule, read-only tools are
     /// allowed and edits and shell commands ask. At most 200.
     #[serde(default)]
     #[cfg_attr(feature = "schema", schemars(length(max = 200)))]

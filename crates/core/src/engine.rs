@@ -3,7 +3,9 @@
 
 pub(crate) mod automations;
 mod changes;
+mod inbox;
 mod lease;
+mod overview;
 mod runs;
 mod scheduler;
 
@@ -28,6 +30,8 @@ use crate::notify::{Notifier, SilentNotifier};
 use crate::store::{self, Store};
 
 pub use changes::{Deleted, KeptWorktree};
+pub use inbox::{Inbox, InboxCounts, InboxFilter, InboxItem, INBOX_FINISHED_MAX};
+pub use overview::{DayStats, RunStats, Upcoming, UpcomingFire};
 pub use runs::{RunPage, WorkAreaHolder};
 
 /// File names inside the data directory.
@@ -107,13 +111,35 @@ pub(crate) struct ActiveRun {
     pub resumed: Arc<Notify>,
 }
 
+/// The catalog file, with the models named in the provider settings added (unpriced unless
+/// models.json prices them).
+fn load_catalog(data_dir: &Path) -> Result<Catalog> {
+    let mut catalog = Catalog::load(&data_dir.join(CATALOG_FILE))?;
+    for provider in ProviderSettings::load(data_dir)?.all() {
+        for model_id in &provider.models {
+            if catalog.find(&provider.id, model_id).is_none() {
+                catalog.upsert(CatalogModel {
+                    provider_id: provider.id.clone(),
+                    model_id: model_id.clone(),
+                    display_name: None,
+                    variants: Vec::new(),
+                    input_usd_per_mtok: 0.0,
+                    output_usd_per_mtok: 0.0,
+                });
+            }
+        }
+    }
+    Ok(catalog)
+}
+
 /// State shared by the engine, its background tasks and the runs it drives.
 pub(crate) struct Shared {
     pub store: Store,
     pub recorder: Recorder,
     pub bus: Arc<EventBus>,
     pub clock: Arc<dyn Clock>,
-    pub catalog: Catalog,
+    /// Replaced whole when providers change (see [`Engine::reload_catalog`]).
+    pub catalog: std::sync::RwLock<Arc<Catalog>>,
     pub instance: InstanceId,
     pub notifier: Arc<dyn Notifier>,
     pub active: Mutex<HashMap<RunId, ActiveRun>>,
@@ -124,6 +150,14 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// The current catalog (a poisoned lock still holds a whole catalog: use it).
+    pub fn catalog(&self) -> Arc<Catalog> {
+        match self.catalog.read() {
+            Ok(catalog) => catalog.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
     pub fn active_run(&self, id: &RunId) -> Option<(CancellationToken, Arc<Notify>)> {
         let active = self.active.lock().ok()?;
         active.get(id).map(|a| (a.token.clone(), a.resumed.clone()))
@@ -168,23 +202,7 @@ impl Engine {
     /// changes.
     pub async fn open(config: EngineConfig) -> Result<Self> {
         let store = Store::open(&config.data_dir.join(DATABASE_FILE)).await?;
-        let mut catalog = Catalog::load(&config.data_dir.join(CATALOG_FILE))?;
-        // Models named in the provider settings join the catalog (unpriced unless
-        // models.json prices them).
-        for provider in ProviderSettings::load(&config.data_dir)?.all() {
-            for model_id in &provider.models {
-                if catalog.find(&provider.id, model_id).is_none() {
-                    catalog.upsert(CatalogModel {
-                        provider_id: provider.id.clone(),
-                        model_id: model_id.clone(),
-                        display_name: None,
-                        variants: Vec::new(),
-                        input_usd_per_mtok: 0.0,
-                        output_usd_per_mtok: 0.0,
-                    });
-                }
-            }
-        }
+        let catalog = load_catalog(&config.data_dir)?;
         let bus = Arc::new(EventBus::new(1024));
         let instance = InstanceId::new();
         let schedule_changed = Arc::new(Notify::new());
@@ -201,7 +219,7 @@ impl Engine {
             recorder,
             bus,
             clock: config.clock.clone(),
-            catalog,
+            catalog: std::sync::RwLock::new(Arc::new(catalog)),
             instance,
             notifier: config.notifier.clone(),
             active: Mutex::new(HashMap::new()),
@@ -260,8 +278,18 @@ impl Engine {
     }
 
     /// The models automations may use.
-    pub fn catalog(&self) -> &Catalog {
-        &self.shared.catalog
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.shared.catalog()
+    }
+
+    /// Reads the catalog and the providers' models again (after a provider was added or
+    /// changed), so new models validate without a restart.
+    pub fn reload_catalog(&self) -> Result<()> {
+        let catalog = Arc::new(load_catalog(&self.data_dir)?);
+        if let Ok(mut current) = self.shared.catalog.write() {
+            *current = catalog;
+        }
+        Ok(())
     }
 
     pub fn data_dir(&self) -> &Path {

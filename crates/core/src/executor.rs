@@ -139,8 +139,8 @@ impl RunContext {
     }
 
     /// The model catalog (prices, variants).
-    pub fn catalog(&self) -> &crate::catalog::Catalog {
-        &self.shared.catalog
+    pub fn catalog(&self) -> Arc<crate::catalog::Catalog> {
+        self.shared.catalog()
     }
 
     /// Adds a permission rule to the automation (an "always" reply), on its latest

@@ -178,6 +178,10 @@ pub enum Blocker {
         /// "Allow once" is offered.
         #[serde(default)]
         always: Vec<String>,
+        /// What "Always allow" may add, narrowest first (the first is `always`): the user
+        /// picks one. Empty when only "Allow once" is possible.
+        #[serde(default)]
+        always_options: Vec<crate::agent::permissions::AlwaysOption>,
     },
     /// Questions for the user.
     Question {
@@ -217,6 +221,10 @@ pub enum BlockerReply {
         decision: PermissionDecision,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         message: Option<String>,
+        /// With `always`: which of the blocker's `always_options` to add (the first when
+        /// absent).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        always_choice: Option<u32>,
     },
     /// One answer per question, in order.
     Question { answers: Vec<String> },

@@ -4,7 +4,9 @@
 pub(crate) mod automations;
 pub(crate) mod changes;
 pub(crate) mod events;
+pub(crate) mod inbox;
 pub(crate) mod instances;
+pub(crate) mod overview;
 pub(crate) mod runs;
 pub(crate) mod schedule;
 pub(crate) mod status;

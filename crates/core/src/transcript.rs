@@ -118,4 +118,13 @@ pub enum PartChange {
     Delta { part_kind: String, text: String },
     /// The finished part, as stored.
     Complete { part: Part },
+    /// The model call failed and is tried again at `retry_at` (not stored; the next delta or
+    /// part replaces it).
+    Retrying {
+        attempt: u32,
+        max_attempts: u32,
+        /// A few plain words: "rate limited", "the provider is overloaded (503)".
+        reason: String,
+        retry_at: chrono::DateTime<chrono::Utc>,
+    },
 }

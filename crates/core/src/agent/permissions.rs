@@ -276,6 +276,97 @@ pub fn always_rules(tool: &str, subject: &str, bash: Option<&BashDecision>) -> V
     }
 }
 
+/// One choice "Always allow" offers: the rules it adds, and how people read them.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct AlwaysOption {
+    /// `allow exactly: cargo test -p core`, `allow cargo test …`.
+    pub label: String,
+    pub rules: Vec<PermissionRule>,
+}
+
+/// Commands that run whatever their arguments say: a one-word prefix of these would allow
+/// anything, so the widest choice keeps two words.
+const RUNS_ANYTHING: &[&str] = &[
+    "bash", "sh", "dash", "zsh", "fish", "ksh", "python", "python3", "node", "deno", "bun", "perl",
+    "ruby", "php", "lua", "env", "xargs", "nohup", "time", "nice", "timeout", "npx", "uvx", "pipx",
+    "find",
+];
+
+/// What "Always allow" may add, narrowest first: the exact rules of [`always_rules`], then
+/// ever shorter command prefixes (bash) or ever wider folders (file tools), for the user to
+/// pick. Empty for an opaque script, which no rule can allow.
+pub fn always_options(tool: &str, subject: &str, bash: Option<&BashDecision>) -> Vec<AlwaysOption> {
+    let option = |rules: Vec<PermissionRule>| AlwaysOption {
+        label: rules
+            .iter()
+            .map(describe_rule)
+            .collect::<Vec<_>>()
+            .join("; "),
+        rules,
+    };
+    let exact = always_rules(tool, subject, bash);
+    if exact.is_empty() {
+        return Vec::new();
+    }
+    let mut options = vec![option(exact)];
+    let mut push = |rules: Vec<PermissionRule>| {
+        if !rules.is_empty() && !options.iter().any(|o| o.rules == rules) {
+            options.push(option(rules));
+        }
+    };
+    match bash {
+        Some(decision) => {
+            let asked: Vec<&Vec<String>> = decision
+                .commands
+                .iter()
+                .filter(|c| c.action == PermissionAction::Ask)
+                .map(|c| &c.argv)
+                .collect();
+            let longest = asked.iter().map(|argv| argv.len()).max().unwrap_or(0);
+            for depth in (1..=longest).rev() {
+                let rules: Option<Vec<PermissionRule>> = asked
+                    .iter()
+                    .map(|argv| {
+                        let floor = if RUNS_ANYTHING.contains(&argv[0].as_str()) {
+                            2
+                        } else {
+                            1
+                        };
+                        let words = depth.min(argv.len());
+                        (words >= floor.min(argv.len())).then(|| {
+                            PermissionRule::command(argv[..words].to_vec(), PermissionAction::Allow)
+                        })
+                    })
+                    .collect();
+                if let Some(mut rules) = rules {
+                    rules.dedup();
+                    push(rules);
+                }
+            }
+        }
+        None => {
+            // Each folder above the path, deepest first, then the whole work directory.
+            let mut folder = std::path::Path::new(subject).parent();
+            while let Some(dir) = folder.filter(|d| !d.as_os_str().is_empty()) {
+                let pattern = format!("{}/*", exact_pattern(&dir.to_string_lossy()));
+                push(vec![PermissionRule::path(
+                    tool,
+                    &pattern,
+                    PermissionAction::Allow,
+                )]);
+                folder = dir.parent();
+            }
+            push(vec![PermissionRule::path(
+                tool,
+                "*",
+                PermissionAction::Allow,
+            )]);
+        }
+    }
+    options
+}
+
 /// A rule in one line for people: `allow bash: cargo test …`, `allow exactly: cargo fmt`,
 /// `deny write: secrets/*`.
 pub fn describe_rule(rule: &PermissionRule) -> String {

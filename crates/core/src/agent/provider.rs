@@ -3,11 +3,15 @@
 //! formats.
 
 mod anthropic;
+pub mod check;
 mod exchange;
+pub mod key;
 pub mod keychain;
+pub mod keyfile;
 mod openai;
 pub mod settings;
 mod sse;
+pub mod status;
 mod usage;
 
 use std::time::Duration;
@@ -19,7 +23,10 @@ use crate::definition::Variant;
 use crate::executor::BoxFuture;
 use crate::ledger::ErrorCode;
 
+pub use check::{test_connection, ConnectionTest};
+pub use key::{KeyProblem, KeySource, KeyStorage, ProblemCode};
 pub use settings::{ProviderConfig, ProviderKind, ProviderSettings};
+pub use status::{ProviderSource, ProviderStatus};
 pub use usage::MAX_TOKENS_PER_CALL;
 
 /// A message of the conversation, as both wire formats need it.
@@ -77,6 +84,15 @@ pub struct ChatResponse {
 pub enum Delta {
     Text(String),
     Reasoning(String),
+    /// An attempt failed and another follows after `wait`: what the window shows as
+    /// "retrying (2 of 4): rate limited" while it waits.
+    Retrying {
+        /// The attempt about to start (2 for the first retry).
+        attempt: u32,
+        max_attempts: u32,
+        reason: String,
+        wait: Duration,
+    },
 }
 
 /// Why a model call failed (after retries).
@@ -126,6 +142,27 @@ impl ProviderError {
         match self {
             Self::Truncated(_) => ErrorCode::OutputTruncated,
             _ => ErrorCode::ProviderError,
+        }
+    }
+
+    /// A few plain words for a retry notice: "rate limited", "the provider is overloaded
+    /// (503)", "the connection failed".
+    pub fn short_reason(&self) -> String {
+        match self {
+            Self::Http { status: 429, .. } => "rate limited".into(),
+            Self::Http { status: 529, .. } => "the provider is overloaded (529)".into(),
+            Self::Http { status, .. } if *status >= 500 => {
+                format!("the provider had an error ({status})")
+            }
+            Self::Http { status, .. } => format!("the provider answered {status}"),
+            Self::Connection { .. } => "the connection failed".into(),
+            Self::Timeout(_) => "no answer in time".into(),
+            Self::Cut(_) => "the stream was cut".into(),
+            Self::Malformed(_) => "a malformed answer".into(),
+            Self::MissingKey(_) => "no API key".into(),
+            Self::Stalled { .. } => "the provider stalled".into(),
+            Self::StepTimeout(_) => "the step took too long".into(),
+            Self::Truncated(_) => "the answer was cut at its length limit".into(),
         }
     }
 }
@@ -289,39 +326,4 @@ pub(crate) fn parse_arguments(tool: &str, text: &str) -> Result<Value, ProviderE
             text.chars().take(200).collect::<String>()
         ))
     })
-}
-
-/// Checks that a provider answers with the configured key: lists its models. Returns how
-/// many it offers.
-pub async fn test_connection(
-    config: &ProviderConfig,
-    http: &reqwest::Client,
-) -> Result<usize, ProviderError> {
-    let api_key = config.api_key()?;
-    let base = config.base_url.trim_end_matches('/');
-    let url = match config.kind {
-        ProviderKind::OpenaiCompatible => format!("{base}/models"),
-        ProviderKind::Anthropic => format!("{}/v1/models", base.trim_end_matches("/v1")),
-    };
-    let policy = HttpPolicy {
-        max_attempts: 1,
-        request_timeout: Duration::from_secs(15),
-        ..HttpPolicy::default()
-    };
-    let response = exchange::send_once(&policy, &url, || {
-        let builder = http.get(&url);
-        match (&api_key, config.kind) {
-            (Some(key), ProviderKind::OpenaiCompatible) => builder.bearer_auth(key),
-            (Some(key), ProviderKind::Anthropic) => builder
-                .header("x-api-key", key)
-                .header("anthropic-version", "2023-06-01"),
-            (None, _) => builder,
-        }
-    })
-    .await?;
-    let body: Value = response
-        .json()
-        .await
-        .map_err(|e| ProviderError::Malformed(format!("the model list is not JSON: {e}")))?;
-    Ok(body["data"].as_array().map_or(0, Vec::len))
 }

@@ -2,6 +2,7 @@
 //! change is published as a `session.part` event (streamed deltas in this process only).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::engine::Shared;
 use crate::error::Result;
@@ -108,6 +109,26 @@ impl MessageWriter {
             PartChange::Delta {
                 part_kind: part_kind.to_owned(),
                 text: secrets::redact(text).into_owned(),
+            },
+        );
+        self.shared.bus.publish(EventRecord {
+            seq: 0,
+            at: self.shared.clock.now(),
+            event,
+        });
+    }
+
+    /// Publishes that the model call is tried again after `wait` (not stored).
+    pub fn retrying(&self, attempt: u32, max_attempts: u32, reason: &str, wait: Duration) {
+        let retry_at = self.shared.clock.now()
+            + chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::zero());
+        let event = self.update(
+            self.next_part,
+            PartChange::Retrying {
+                attempt,
+                max_attempts,
+                reason: secrets::redact(reason).into_owned(),
+                retry_at,
             },
         );
         self.shared.bus.publish(EventRecord {

@@ -295,6 +295,12 @@ impl Turns {
         let on_delta = move |delta: Delta| match delta {
             Delta::Text(text) => delta_writer.delta("text", &text),
             Delta::Reasoning(text) => delta_writer.delta("reasoning", &text),
+            Delta::Retrying {
+                attempt,
+                max_attempts,
+                reason,
+                wait,
+            } => delta_writer.retrying(attempt, max_attempts, &reason, wait),
         };
         let response = self.provider.complete(request, &on_delta).await;
         let response = match response {
@@ -437,21 +443,32 @@ impl Turns {
                 return Ok((format!("permission denied: {why}"), true));
             }
             PermissionAction::Ask => {
-                let always = permissions::always_rules(tool.name(), &subject, bash.as_ref());
+                let options = permissions::always_options(tool.name(), &subject, bash.as_ref());
                 let blocker = Blocker::Permission {
                     request_id: BlockerId::new(),
                     tool: tool.name().to_owned(),
                     summary: tool.summary(),
                     preview: tool.preview(&self.tool_ctx),
                     reason: bash.as_ref().map(|decision| decision.explain()),
-                    always: always.iter().map(permissions::describe_rule).collect(),
+                    always: options.first().map_or_else(Vec::new, |o| {
+                        o.rules.iter().map(permissions::describe_rule).collect()
+                    }),
+                    always_options: options.clone(),
                 };
                 match ctx.block(blocker).await {
-                    Ok(BlockerReply::Permission { decision, message }) => match decision {
+                    Ok(BlockerReply::Permission {
+                        decision,
+                        message,
+                        always_choice,
+                    }) => match decision {
                         PermissionDecision::Once => {}
                         // An opaque script has no rule to add: "always" allows it once.
                         PermissionDecision::Always => {
-                            for rule in always {
+                            // The engine checked the choice against these options.
+                            let chosen = options
+                                .get(always_choice.unwrap_or(0) as usize)
+                                .map_or_else(Vec::new, |o| o.rules.clone());
+                            for rule in chosen {
                                 self.rules.push(rule.clone());
                                 self.tool_ctx.rules = Arc::from(self.rules.clone());
                                 match ctx.add_permission_rule(rule).await {

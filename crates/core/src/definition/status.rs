@@ -16,6 +16,9 @@ pub struct AutomationStatus {
     /// Failed runs in a row, newest first, up to the last that succeeded.
     pub failure_streak: u32,
     pub last_run: Option<LastRun>,
+    /// The newest runs (at most [`RECENT_RUNS`]), newest first: the list's history strip.
+    #[serde(default)]
+    pub recent_runs: Vec<RunMark>,
     /// Why the schedule will not fire again, when it will not.
     pub finished: Option<Finished>,
     /// Why the automation is paused, when the engine paused it.
@@ -31,6 +34,18 @@ pub struct LastRun {
     pub finished_at: Option<DateTime<Utc>>,
     pub cost_usd: f64,
 }
+
+/// One run in an automation's history strip.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunMark {
+    pub run_id: RunId,
+    pub state: RunState,
+    pub queued_at: DateTime<Utc>,
+}
+
+/// How many runs the history strip shows.
+pub const RECENT_RUNS: u32 = 20;
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,12 +65,15 @@ pub enum Finished {
 pub enum PausedReason {
     /// The automation failed `failure_streak_limit` times in a row.
     FailureStreak,
+    /// "Pause all schedules" (the tray, the CLI): "Resume all" resumes exactly these.
+    AllPaused,
 }
 
 impl PausedReason {
     pub fn as_str(self) -> &'static str {
         match self {
             PausedReason::FailureStreak => "failure_streak",
+            PausedReason::AllPaused => "all_paused",
         }
     }
 }
@@ -67,6 +85,7 @@ pub(crate) struct RunSummary {
     pub failure_streak: u32,
     /// Finished runs (succeeded or failed), for `stop: after_runs`.
     pub runs_done: u32,
+    pub recent_runs: Vec<RunMark>,
 }
 
 /// How many fires `next_fires` lists.
@@ -117,6 +136,7 @@ impl AutomationStatus {
             next_fires,
             failure_streak: runs.failure_streak,
             last_run: runs.last_run,
+            recent_runs: runs.recent_runs,
             finished,
             paused_reason: automation.status.paused_reason,
         }

@@ -5,7 +5,9 @@ use serde_json::Value;
 use super::Deleted;
 use super::{Engine, Shared};
 use crate::agent::permissions::{self, BashDecision};
-use crate::definition::{merge_patch, parse_spec, Automation, AutomationStatus, ValidationContext};
+use crate::definition::{
+    merge_patch, parse_spec, Automation, AutomationStatus, PausedReason, ValidationContext,
+};
 use crate::error::{Error, Result, ValidationDetail};
 use crate::events::Event;
 use crate::ids::{AutomationId, SessionId};
@@ -16,8 +18,9 @@ impl Engine {
     /// Validates `input` (every problem reported at once) and stores it at revision 1.
     pub async fn create_automation(&self, input: &Value) -> Result<Automation> {
         let now = self.shared.clock.now();
+        let catalog = self.shared.catalog();
         let ctx = ValidationContext {
-            catalog: &self.shared.catalog,
+            catalog: &catalog,
             now,
         };
         let spec = parse_spec(input, &ctx, &|_| true).map_err(Error::InvalidAutomation)?;
@@ -100,6 +103,53 @@ impl Engine {
         }
     }
 
+    /// "Pause all schedules": pauses every scheduled automation that runs on its own, marked
+    /// so that resuming (`paused = false`) resumes exactly those and leaves the ones the user
+    /// paused one by one alone. Returns how many changed.
+    pub async fn pause_all_schedules(&self, paused: bool) -> Result<u32> {
+        let now = self.shared.clock.now();
+        let mut tx = self.shared.store.begin_write().await?;
+        let mut changed = Vec::new();
+        for current in store::automations::list(&mut tx).await? {
+            let applies = if paused {
+                !current.spec.paused && current.spec.trigger != crate::definition::Trigger::Manual
+            } else {
+                current.spec.paused && current.status.paused_reason == Some(PausedReason::AllPaused)
+            };
+            if !applies {
+                continue;
+            }
+            let mut next = Automation {
+                revision: current.revision + 1,
+                updated_at: now,
+                ..current.clone()
+            };
+            next.spec.paused = paused;
+            next.status.paused_reason = paused.then_some(PausedReason::AllPaused);
+            if !store::automations::update_engine_owned(&mut tx, &next, current.revision).await? {
+                return Err(Error::Corrupt(format!(
+                    "automation {} vanished while pausing all schedules",
+                    current.id
+                )));
+            }
+            changed.push(next);
+        }
+        store::status::fill(&mut tx, &mut changed, now).await?;
+        let count = u32::try_from(changed.len()).unwrap_or(u32::MAX);
+        let events = changed.into_iter().map(Event::AutomationUpdated).collect();
+        self.shared.recorder.commit(tx, events).await?;
+        Ok(count)
+    }
+
+    /// Whether "Pause all schedules" is in effect (some automation is paused by it).
+    pub async fn all_schedules_paused(&self) -> Result<bool> {
+        let mut conn = self.shared.store.pool().acquire().await?;
+        Ok(store::automations::list(&mut conn)
+            .await?
+            .iter()
+            .any(|a| a.status.paused_reason == Some(PausedReason::AllPaused)))
+    }
+
     /// Deletes an automation. A run of it that was active is stopped (`deleted`) and
     /// returned. Its run history stays readable.
     pub async fn delete_automation(&self, id: &AutomationId) -> Result<Deleted> {
@@ -180,8 +230,9 @@ pub(crate) async fn update(
     }
     let now = shared.clock.now();
     let (merged, changed) = merge_patch(&current.spec, patch).map_err(Error::InvalidAutomation)?;
+    let catalog = shared.catalog();
     let ctx = ValidationContext {
-        catalog: &shared.catalog,
+        catalog: &catalog,
         now,
     };
     let is_changed = |field: &str| changed.iter().any(|c| c == field);

@@ -234,7 +234,22 @@ impl Engine {
         decision: PermissionDecision,
         message: Option<String>,
     ) -> Result<Run> {
-        let reply = BlockerReply::Permission { decision, message };
+        let reply = BlockerReply::Permission {
+            decision,
+            message,
+            always_choice: None,
+        };
+        self.resolve(request_id, reply).await
+    }
+
+    /// "Always allow" with the rules of the blocker's `always_options[choice]` (a wider
+    /// prefix or folder the user picked); the run resumes.
+    pub async fn approve_always(&self, request_id: &BlockerId, choice: u32) -> Result<Run> {
+        let reply = BlockerReply::Permission {
+            decision: PermissionDecision::Always,
+            message: None,
+            always_choice: Some(choice),
+        };
         self.resolve(request_id, reply).await
     }
 
@@ -254,7 +269,23 @@ impl Engine {
         };
         let run = run.ok_or_else(not_pending)?;
         match (&run.blocker, &reply) {
-            (Some(Blocker::Permission { .. }), BlockerReply::Permission { .. }) => {}
+            (
+                Some(Blocker::Permission { always_options, .. }),
+                BlockerReply::Permission { always_choice, .. },
+            ) => {
+                if let Some(choice) = always_choice {
+                    if *choice as usize >= always_options.len() {
+                        return Err(Error::InvalidInput(vec![ValidationDetail::new(
+                            "always_choice",
+                            "no_such_option",
+                        )
+                        .with_hint(format!(
+                            "the request offers {} way(s) to always allow it",
+                            always_options.len()
+                        ))]));
+                    }
+                }
+            }
             (Some(Blocker::Question { questions, .. }), BlockerReply::Question { answers }) => {
                 if answers.len() != questions.len() {
                     return Err(Error::InvalidInput(vec![ValidationDetail::new(

@@ -35,6 +35,7 @@ struct AutomationRow {
     updated_at: i64,
     failure_streak_limit: i64,
     paused_reason: Option<String>,
+    paused_by_all: bool,
     catch_up: String,
     catch_up_max_age_hours: i64,
     overlap: String,
@@ -163,9 +164,16 @@ const COLUMNS: &str = "id, title, prompt, workspace, provider_id, model_id, vari
     trigger_fire_at, trigger_every_ms, trigger_cron, trigger_timezone, stop_kind, stop_count,
     stop_at, context, placement_kind, worktree_name, step_cap, timeout_minutes, budget_usd,
     daily_budget_usd, wait_for_input_when_unattended, paused, revision, session_id, created_at,
-    updated_at, failure_streak_limit, paused_reason, schedule_anchor, catch_up,
+    updated_at, failure_streak_limit, paused_reason, paused_by_all, schedule_anchor, catch_up,
     catch_up_max_age_hours, overlap, sandbox_mode, sandbox_network, sandbox_writable,
     sandbox_env";
+
+/// `paused_reason` as its column holds it; "pause all" lives in `paused_by_all`.
+fn stored_reason(reason: Option<PausedReason>) -> Option<&'static str> {
+    reason
+        .filter(|r| *r != PausedReason::AllPaused)
+        .map(PausedReason::as_str)
+}
 
 fn missing(column: &str, id: &str) -> Error {
     Error::Corrupt(format!("automation {id} has no {column}"))
@@ -265,6 +273,7 @@ impl AutomationRow {
             updated_at: from_millis(self.updated_at),
             status: AutomationStatus {
                 paused_reason: match self.paused_reason.as_deref() {
+                    None if self.paused_by_all => Some(PausedReason::AllPaused),
                     None => None,
                     Some("failure_streak") => Some(PausedReason::FailureStreak),
                     Some(other) => {
@@ -366,12 +375,12 @@ const WRITTEN: &str = "title, prompt, workspace, provider_id, model_id, variant,
     trigger_fire_at, trigger_every_ms, trigger_cron, trigger_timezone, stop_kind, stop_count,
     stop_at, context, placement_kind, worktree_name, step_cap, timeout_minutes, budget_usd,
     daily_budget_usd, wait_for_input_when_unattended, paused, revision, session_id, updated_at,
-    failure_streak_limit, paused_reason, schedule_anchor, catch_up, catch_up_max_age_hours,
-    overlap, sandbox_mode, sandbox_network, sandbox_writable,
+    failure_streak_limit, paused_reason, paused_by_all, schedule_anchor, catch_up,
+    catch_up_max_age_hours, overlap, sandbox_mode, sandbox_network, sandbox_writable,
     sandbox_env";
 const WRITTEN_PLACEHOLDERS: &str =
     "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
-    ?, ?, ?, ?, ?, ?, ?";
+    ?, ?, ?, ?, ?, ?, ?, ?";
 
 type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
 
@@ -405,7 +414,8 @@ fn bind_written<'q>(query: Query<'q>, automation: &'q Automation, flat: Flat<'q>
         .bind(automation.session_id.as_ref().map(SessionId::as_str))
         .bind(to_millis(automation.updated_at))
         .bind(i64::from(spec.failure_streak_limit))
-        .bind(automation.status.paused_reason.map(PausedReason::as_str))
+        .bind(stored_reason(automation.status.paused_reason))
+        .bind(automation.status.paused_reason == Some(PausedReason::AllPaused))
         .bind(automation.schedule_anchor.map(to_millis))
         .bind(spec.catch_up.as_str())
         .bind(i64::from(spec.catch_up_max_age_hours))
@@ -496,12 +506,14 @@ pub(crate) async fn update_engine_owned(
 ) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE automations
-         SET schedule_anchor = ?, paused = ?, paused_reason = ?, revision = ?, updated_at = ?
+         SET schedule_anchor = ?, paused = ?, paused_reason = ?, paused_by_all = ?, revision = ?,
+             updated_at = ?
          WHERE id = ? AND revision = ? AND deleted_at IS NULL",
     )
     .bind(automation.schedule_anchor.map(to_millis))
     .bind(automation.spec.paused)
-    .bind(automation.status.paused_reason.map(PausedReason::as_str))
+    .bind(stored_reason(automation.status.paused_reason))
+    .bind(automation.status.paused_reason == Some(PausedReason::AllPaused))
     .bind(to_i64(automation.revision))
     .bind(to_millis(automation.updated_at))
     .bind(automation.id.as_str())

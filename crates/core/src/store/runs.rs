@@ -10,7 +10,7 @@ use crate::ids::{AutomationId, BlockerId, InstanceId, RunId, SessionId};
 use crate::ledger::*;
 
 #[derive(FromRow)]
-struct RunRow {
+pub(super) struct RunRow {
     id: String,
     automation_id: String,
     definition_revision: i64,
@@ -34,12 +34,13 @@ struct RunRow {
     finished_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, automation_id, definition_revision, revision, trigger, attendance,
+pub(super) const COLUMNS: &str =
+    "id, automation_id, definition_revision, revision, trigger, attendance,
     writer_key, state, blocker, result, error_code, error_message, stop_reason, session_id,
     cost_usd, tokens_in, tokens_out, steps, queued_at, started_at, finished_at";
 
 impl RunRow {
-    fn into_run(self) -> Result<Run> {
+    pub(super) fn into_run(self) -> Result<Run> {
         let blocker = self
             .blocker
             .map(|json| {
@@ -390,6 +391,12 @@ pub struct RunFilter {
     pub automation_id: Option<AutomationId>,
     /// Only runs in these states; all when empty.
     pub states: Vec<RunState>,
+    /// Only runs started this way; all when empty.
+    pub triggers: Vec<RunTrigger>,
+    /// Only runs queued at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only runs queued before this time.
+    pub until: Option<DateTime<Utc>>,
 }
 
 /// Runs newest first, strictly older than `cursor` when given.
@@ -415,6 +422,20 @@ pub(crate) async fn page(
             states.push_bind(state.as_str());
         }
         sql.push(")");
+    }
+    if !filter.triggers.is_empty() {
+        sql.push(" AND trigger IN (");
+        let mut triggers = sql.separated(", ");
+        for trigger in &filter.triggers {
+            triggers.push_bind(trigger.as_str());
+        }
+        sql.push(")");
+    }
+    if let Some(since) = filter.since {
+        sql.push(" AND queued_at >= ").push_bind(to_millis(since));
+    }
+    if let Some(until) = filter.until {
+        sql.push(" AND queued_at < ").push_bind(to_millis(until));
     }
     sql.push(" ORDER BY id DESC LIMIT ")
         .push_bind(i64::from(limit));

@@ -20,20 +20,24 @@ pub(crate) async fn run_summaries(
     only: Option<&AutomationId>,
     count_done: bool,
 ) -> Result<HashMap<String, RunSummary>> {
-    let filter = |sql: &mut QueryBuilder<'_, Sqlite>, column: &str| {
-        if let Some(id) = only {
-            sql.push(format!(" AND {column} = "))
-                .push_bind(id.as_str().to_owned());
+    // One automation (even a deleted one, whose history stays readable), or the live ones.
+    let only_or_live = |sql: &mut QueryBuilder<'_, Sqlite>| match only {
+        Some(id) => {
+            sql.push(" WHERE a.id = ").push_bind(id.as_str().to_owned());
+        }
+        None => {
+            sql.push(" WHERE a.deleted_at IS NULL");
         }
     };
     let mut summaries: HashMap<String, RunSummary> = HashMap::new();
 
+    // Each per automation through the indexes: a GROUP BY over every run read all of
+    // them (about 45 ms at 100k runs against 2 ms this way).
     let mut sql = QueryBuilder::new(
-        "SELECT r.automation_id, r.id, r.state, r.finished_at, r.cost_usd FROM runs r
-         JOIN (SELECT automation_id, MAX(id) AS id FROM runs WHERE 1 = 1",
+        "SELECT r.automation_id, r.id, r.state, r.finished_at, r.cost_usd FROM automations a
+         JOIN runs r ON r.id = (SELECT MAX(s.id) FROM runs s WHERE s.automation_id = a.id)",
     );
-    filter(&mut sql, "automation_id");
-    sql.push(" GROUP BY automation_id) newest ON r.id = newest.id");
+    only_or_live(&mut sql);
     let rows: Vec<(String, String, String, Option<i64>, f64)> =
         sql.build_query_as().fetch_all(&mut *conn).await?;
     for (automation_id, run_id, state, finished_at, cost_usd) in rows {
@@ -47,16 +51,25 @@ pub(crate) async fn run_summaries(
 
     // Failed runs since the last success; stopped runs neither count nor break the streak.
     let mut sql = QueryBuilder::new(
-        "SELECT automation_id, COUNT(*) FROM runs r WHERE state = 'failed'
-           AND id > COALESCE((SELECT MAX(s.id) FROM runs s
-                              WHERE s.automation_id = r.automation_id AND s.state = 'succeeded'), '')",
+        "SELECT id, streak FROM (SELECT a.id,
+            (SELECT COUNT(*) FROM runs r WHERE r.automation_id = a.id AND r.state = 'failed'
+               AND r.id > COALESCE((SELECT MAX(s.id) FROM runs s
+                                    WHERE s.automation_id = a.id AND s.state = 'succeeded'), ''))
+              AS streak
+         FROM automations a",
     );
-    filter(&mut sql, "automation_id");
-    sql.push(" GROUP BY automation_id");
+    only_or_live(&mut sql);
+    sql.push(") WHERE streak > 0");
     let rows: Vec<(String, i64)> = sql.build_query_as().fetch_all(&mut *conn).await?;
     for (automation_id, streak) in rows {
         summaries.entry(automation_id).or_default().failure_streak =
             u32::try_from(to_u64("failure_streak", streak)?).unwrap_or(u32::MAX);
+    }
+
+    for (automation_id, marks) in
+        super::overview::recent_marks(conn, only, crate::definition::status::RECENT_RUNS).await?
+    {
+        summaries.entry(automation_id).or_default().recent_runs = marks;
     }
 
     if count_done {

@@ -301,6 +301,54 @@ async fn permission_always_adds_a_rule_to_the_automation() {
 }
 
 #[tokio::test]
+async fn permission_always_adds_the_wider_prefix_the_user_picked() {
+    let t = AgentEnv::new(
+        "openai_compatible",
+        json!([
+            {"tool_calls": [{"name": "bash", "arguments": {"command": "echo hi there"}}]},
+            {"tool_calls": [{"name": "bash", "arguments": {"command": "echo something else"}}]},
+            {"text": "done"}
+        ]),
+    )
+    .await;
+    let automation = t.automation(json!({})).await;
+    let run = t.run(&automation, Attendance::Attended).await;
+    let Blocker::Permission {
+        request_id,
+        always_options,
+        ..
+    } = wait_blocker(&t, &run).await
+    else {
+        panic!()
+    };
+    let labels: Vec<&str> = always_options.iter().map(|o| o.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        vec![
+            "allow exactly: echo hi there",
+            "allow echo hi there …",
+            "allow echo hi …",
+            "allow echo …"
+        ]
+    );
+    // A choice the request does not offer is refused by field, and the run still waits.
+    match t.env.engine.approve_always(&request_id, 9).await {
+        Err(autowork_core::Error::InvalidInput(details)) => {
+            assert_eq!(details[0].field, "always_choice")
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    t.env.engine.approve_always(&request_id, 3).await.unwrap();
+    // `echo something else` is allowed by the picked `echo …`: no second blocker.
+    assert_eq!(t.finish(&run).await.state, RunState::Succeeded);
+    let updated = t.env.engine.get_automation(&automation.id).await.unwrap();
+    assert_eq!(
+        updated.spec.permissions.last().unwrap(),
+        &PermissionRule::command(["echo"], PermissionAction::Allow)
+    );
+}
+
+#[tokio::test]
 async fn permission_reject_tells_the_model_with_the_message() {
     let t = AgentEnv::new(
         "anthropic",

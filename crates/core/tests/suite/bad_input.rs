@@ -63,6 +63,7 @@ async fn runs_of_an_unknown_automation_are_not_found_not_an_empty_list() {
     let filter = RunFilter {
         automation_id: Some(AutomationId::from("aut_missing")),
         states: vec![],
+        ..Default::default()
     };
     match env.engine.list_runs(&filter, None, None).await {
         Err(Error::NotFound { entity, id }) => {
@@ -83,6 +84,7 @@ async fn runs_of_an_unknown_automation_are_not_found_not_an_empty_list() {
     let filter = RunFilter {
         automation_id: Some(automation.id.clone()),
         states: vec![],
+        ..Default::default()
     };
     let page = env.engine.list_runs(&filter, None, None).await.unwrap();
     let ids: Vec<_> = page.runs.iter().map(|r| r.id.clone()).collect();

@@ -20,6 +20,14 @@ fn permission(id: &BlockerId) -> Blocker {
         preview: None,
         reason: None,
         always: vec!["allow exactly: cargo test".into()],
+        always_options: autowork_core::agent::permissions::always_options(
+            "bash",
+            "cargo test",
+            Some(&autowork_core::agent::permissions::decide_bash(
+                &[],
+                "cargo test",
+            )),
+        ),
     }
 }
 
@@ -74,7 +82,8 @@ async fn attended_permission_blocks_then_resumes_on_the_reply() {
         reply,
         BlockerReply::Permission {
             decision: PermissionDecision::Once,
-            message: Some("go".into())
+            message: Some("go".into()),
+            always_choice: None,
         }
     );
     settle().await;

@@ -57,6 +57,7 @@ async fn paging_over_ten_thousand_runs_returns_every_run_once_newest_first() {
     let filter = RunFilter {
         automation_id: Some(automation.id.clone()),
         states: vec![],
+        ..Default::default()
     };
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
@@ -101,6 +102,7 @@ async fn filters_by_state_and_automation_and_checks_the_limit() {
             &RunFilter {
                 automation_id: Some(one.id.clone()),
                 states: vec![RunState::Failed],
+                ..Default::default()
             },
             None,
             Some(500),

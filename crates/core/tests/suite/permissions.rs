@@ -216,3 +216,79 @@ fn the_decision_explains_itself() {
         .explain()
         .starts_with("no rule can allow this script: it uses command substitution"));
 }
+
+fn labels(options: &[autowork_core::agent::permissions::AlwaysOption]) -> Vec<&str> {
+    options.iter().map(|o| o.label.as_str()).collect()
+}
+
+#[test]
+fn always_offers_the_exact_rule_then_ever_shorter_prefixes() {
+    use autowork_core::agent::permissions::always_options;
+    let decision = decide_bash(&[], "cargo test -p core");
+    let options = always_options("bash", "", Some(&decision));
+    assert_eq!(
+        labels(&options),
+        vec![
+            "allow exactly: cargo test -p core",
+            "allow cargo test -p core …",
+            "allow cargo test -p …",
+            "allow cargo test …",
+            "allow cargo …",
+        ]
+    );
+    // The user's pick allows what it says and no more.
+    let picked = options[3].rules.clone();
+    assert_eq!(bash(&picked, "cargo test --all"), Allow);
+    assert_eq!(bash(&picked, "cargo build"), Ask);
+}
+
+#[test]
+fn always_never_offers_a_one_word_prefix_of_a_command_that_runs_anything() {
+    use autowork_core::agent::permissions::always_options;
+    let decision = decide_bash(&[], "python3 scripts/report.py --weekly");
+    let options = always_options("bash", "", Some(&decision));
+    assert_eq!(
+        labels(&options).last().copied(),
+        Some("allow python3 scripts/report.py …")
+    );
+    assert!(always_options("bash", "", Some(&decide_bash(&[], "echo $(id)"))).is_empty());
+}
+
+#[test]
+fn always_offers_every_asked_command_of_a_script_at_each_depth() {
+    use autowork_core::agent::permissions::always_options;
+    let rules = vec![cmd(&["ls"], Allow)];
+    let decision = decide_bash(&rules, "ls && git commit -m wip && npm run lint");
+    let options = always_options("bash", "", Some(&decision));
+    assert_eq!(
+        labels(&options),
+        vec![
+            "allow exactly: git commit -m wip; allow exactly: npm run lint",
+            "allow git commit -m wip …; allow npm run lint …",
+            "allow git commit -m …; allow npm run lint …",
+            "allow git commit …; allow npm run …",
+            "allow git …; allow npm …",
+        ]
+    );
+}
+
+#[test]
+fn always_offers_the_path_then_its_folders_then_everything() {
+    use autowork_core::agent::permissions::always_options;
+    let options = always_options("edit", "src/agent/turn.rs", None);
+    assert_eq!(
+        labels(&options),
+        vec![
+            "allow edit: src/agent/turn.rs",
+            "allow edit: src/agent/*",
+            "allow edit: src/*",
+            "allow edit: *",
+        ]
+    );
+    assert_eq!(resolve(&options[1].rules, "edit", "src/agent/x.rs"), Allow);
+    assert_eq!(resolve(&options[1].rules, "edit", "src/lib.rs"), Ask);
+    // Brackets in a folder name stay literal.
+    let odd = always_options("write", "a[1]/b.txt", None);
+    assert_eq!(resolve(&odd[1].rules, "write", "a[1]/c.txt"), Allow);
+    assert_eq!(resolve(&odd[1].rules, "write", "a1/c.txt"), Ask);
+}

@@ -310,6 +310,7 @@ async fn provider_call(kind: ProviderKind, turn: Value) -> Result<ChatResponse, 
         base_url,
         api_key_env: None,
         api_key_in_keychain: false,
+        api_key_file: None,
         models: Vec::new(),
     };
     let client = provider::connect(&config, provider::http_client(), HttpPolicy::default())

@@ -68,6 +68,7 @@ async fn runs_of(engine: &Engine, automation: &Automation) -> Vec<Run> {
     let filter = RunFilter {
         automation_id: Some(automation.id.clone()),
         states: vec![],
+        ..Default::default()
     };
     let mut runs = engine
         .list_runs(&filter, None, Some(500))

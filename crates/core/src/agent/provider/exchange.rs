@@ -108,23 +108,15 @@ async fn attempts<P: StreamParser>(
             error = %error,
             "retrying the provider"
         );
+        on_delta(Delta::Retrying {
+            attempt: attempt + 1,
+            max_attempts: policy.max_attempts,
+            reason: error.short_reason(),
+            wait,
+        });
         tokio::time::sleep(wait).await;
         budget.spend(wait);
         last = Some(error);
-    }
-}
-
-/// One request without retries, for checks that want a quick answer.
-pub(crate) async fn send_once(
-    policy: &HttpPolicy,
-    url: &str,
-    build: impl Fn() -> reqwest::RequestBuilder,
-) -> Result<reqwest::Response, ProviderError> {
-    let mut budget = Budget::new(policy.request_timeout);
-    match send(policy, url, &build, &mut budget).await {
-        Ok(response) => Ok(response),
-        Err(Failure::Retry { error, .. } | Failure::Final(error)) => Err(error),
-        Err(Failure::Stalled) => Err(ProviderError::Timeout(policy.request_timeout)),
     }
 }
 

@@ -1,13 +1,17 @@
 //! Provider settings: which providers exist (id, wire format, base URL, models, where the
 //! API key comes from), kept in `providers.json` in the data directory. API keys are never
-//! stored there, nor in the database, logs or events: they come from an environment
-//! variable named in the settings.
+//! stored there, nor in the database, logs or events: they live in the OS keychain, in a
+//! key file only the user can read (where no keychain runs; see `keyfile`), or in an
+//! environment variable named in the settings.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{keychain, ProviderError};
+use super::key::{self, KeySource, KeyStorage};
+use super::keychain::{self, Keychain};
+use super::{keyfile, ProviderError};
 use crate::error::{Error, Result, ValidationDetail};
 
 pub const PROVIDERS_FILE: &str = "providers.json";
@@ -47,9 +51,13 @@ pub struct ProviderConfig {
     #[serde(default)]
     pub api_key_env: Option<String>,
     /// Whether the key is kept in the OS keychain (set by `provider set-key`); it is used
-    /// before the environment variable.
+    /// before the key file and the environment variable.
     #[serde(default)]
     pub api_key_in_keychain: bool,
+    /// The file holding the key where no keychain could take it (`<data_dir>/keys/<id>.key`,
+    /// readable only by the user); used before the environment variable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_file: Option<PathBuf>,
     /// Model ids this provider serves beyond the built-in catalog.
     #[serde(default)]
     pub models: Vec<String>,
@@ -57,40 +65,21 @@ pub struct ProviderConfig {
 
 impl ProviderConfig {
     /// The API key, if the provider uses one: from the OS keychain when it holds one, else
-    /// from the environment variable. Blocking when the keychain is asked.
+    /// the key file, else the environment variable. Blocking when the keychain is asked.
     pub fn api_key(&self) -> Result<Option<String>, ProviderError> {
-        let mut keychain_problem = None;
-        if self.api_key_in_keychain {
-            match keychain::load(&self.id) {
-                Ok(Some(key)) if !key.trim().is_empty() => {
-                    crate::secrets::register(&key);
-                    return Ok(Some(key.trim().to_owned()));
-                }
-                Ok(_) => keychain_problem = Some("the keychain holds no key for it".to_owned()),
-                Err(e) => keychain_problem = Some(format!("the keychain is unavailable ({e})")),
-            }
-        }
-        if let Some(var) = &self.api_key_env {
-            if let Ok(key) = std::env::var(var) {
-                if !key.trim().is_empty() {
-                    crate::secrets::register(&key);
-                    return Ok(Some(key.trim().to_owned()));
-                }
-            }
-        }
-        match (keychain_problem, &self.api_key_env) {
-            (None, None) => Ok(None),
-            (problem, var) => {
-                let mut message = format!("provider `{}` has no API key", self.id);
-                if let Some(problem) = problem {
-                    message.push_str(&format!(": {problem}"));
-                }
-                if let Some(var) = var {
-                    message.push_str(&format!(" and ${var} is not set"));
-                }
-                message.push_str("; store one with `autowork provider set-key` (or under Settings -> Providers), or set the variable in the environment Autowork starts from");
-                Err(ProviderError::MissingKey(message))
-            }
+        self.api_key_with(keychain::system().as_ref())
+    }
+
+    /// [`ProviderConfig::api_key`] with the given keychain.
+    pub fn api_key_with(&self, keychain: &dyn Keychain) -> Result<Option<String>, ProviderError> {
+        let resolved = key::resolve(self, keychain);
+        match resolved.source {
+            KeySource::Keychain | KeySource::File | KeySource::Env => Ok(resolved.key),
+            KeySource::NotNeeded => Ok(None),
+            KeySource::Missing => Err(ProviderError::MissingKey(key::missing_key_message(
+                self,
+                &resolved.problems,
+            ))),
         }
     }
 }
@@ -104,10 +93,12 @@ struct SettingsFile {
 
 /// The providers: presets (OpenAI, Anthropic, Ollama, OpenRouter) overridden and extended
 /// by the user's file.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct ProviderSettings {
+    data_dir: PathBuf,
     path: PathBuf,
     user: Vec<ProviderConfig>,
+    keychain: Arc<dyn Keychain>,
 }
 
 fn preset(id: &str, kind: ProviderKind, base_url: &str, key: Option<&str>) -> ProviderConfig {
@@ -117,6 +108,7 @@ fn preset(id: &str, kind: ProviderKind, base_url: &str, key: Option<&str>) -> Pr
         base_url: base_url.into(),
         api_key_env: key.map(str::to_owned),
         api_key_in_keychain: false,
+        api_key_file: None,
         models: Vec::new(),
     }
 }
@@ -171,7 +163,28 @@ impl ProviderSettings {
                 })
             }
         };
-        Ok(Self { path, user })
+        Ok(Self {
+            data_dir: data_dir.to_owned(),
+            path,
+            user,
+            keychain: keychain::system(),
+        })
+    }
+
+    /// The same settings with another keychain (tests; a machine without one).
+    pub fn with_keychain(mut self, keychain: Arc<dyn Keychain>) -> Self {
+        self.keychain = keychain;
+        self
+    }
+
+    /// The keychain these settings store keys in.
+    pub fn keychain(&self) -> Arc<dyn Keychain> {
+        self.keychain.clone()
+    }
+
+    /// Whether the user's file has provider `id` (added, or a preset changed or confirmed).
+    pub fn is_user(&self, id: &str) -> bool {
+        self.user.iter().any(|p| p.id == id)
     }
 
     /// Every provider: the user's, then the presets they do not override.
@@ -199,8 +212,19 @@ impl ProviderSettings {
         self.save()
     }
 
-    /// Removes a user-configured provider (and its keychain entry); false when there was
-    /// none with that id. Blocking when a key is stored.
+    /// Adds or replaces a provider as a person edits it: where its key is stored stays as
+    /// it was (only [`ProviderSettings::store_key`] and [`ProviderSettings::forget_key`]
+    /// change that). Returns the saved provider.
+    pub fn configure(&mut self, mut config: ProviderConfig) -> Result<ProviderConfig> {
+        let existing = self.find(&config.id);
+        config.api_key_in_keychain = existing.as_ref().is_some_and(|c| c.api_key_in_keychain);
+        config.api_key_file = existing.and_then(|c| c.api_key_file);
+        self.upsert(config.clone())?;
+        Ok(config)
+    }
+
+    /// Removes a user-configured provider with its stored key (keychain entry, key file);
+    /// false when there was none with that id. Blocking when a key is stored.
     pub fn remove(&mut self, id: &str) -> Result<bool> {
         let Some(index) = self.user.iter().position(|p| p.id == id) else {
             return Ok(false);
@@ -208,40 +232,120 @@ impl ProviderSettings {
         let removed = self.user.remove(index);
         self.save()?;
         if removed.api_key_in_keychain {
-            if let Err(e) = keychain::delete(id) {
-                tracing::warn!(provider = id, error = %e, "could not remove the key from the keychain");
+            if let Err(e) = self.keychain.delete(id) {
+                tracing::warn!(provider = id, reason = %e.reason, details = %e.details, "could not remove the key from the keychain");
             }
         }
+        self.delete_key_files(&removed)?;
         Ok(true)
     }
 
-    /// Stores `key` in the OS keychain for provider `id` and makes the provider use it.
-    /// Blocking.
-    pub fn store_key(&mut self, id: &str, key: &str) -> Result<()> {
+    /// Deletes `config`'s key file and the one at the usual place, if any.
+    fn delete_key_files(&self, config: &ProviderConfig) -> Result<()> {
+        // A hand-edited id could name a path outside the keys folder: only plain ids have
+        // a usual place.
+        let usual = plain_id(&config.id).then(|| keyfile::path(&self.data_dir, &config.id));
+        for path in config.api_key_file.iter().chain(usual.iter()) {
+            keyfile::delete(path).map_err(|source| Error::Io {
+                context: format!("cannot delete the key file {}", path.display()),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Stores `key` for provider `id` and makes the provider use it: in the OS keychain,
+    /// or, when the keychain cannot take it, in a key file only the user can read. Returns
+    /// where it went. Blocking.
+    pub fn store_key(&mut self, id: &str, key: &str) -> Result<KeyStorage> {
         let mut config = self.find(id).ok_or_else(|| Error::NotFound {
             entity: "provider",
             id: id.to_owned(),
         })?;
-        if key.trim().is_empty() {
+        // The id names the key file: it must be a plain one before anything is written.
+        validate(&config)?;
+        let key = key.trim();
+        if key.is_empty() {
             return Err(Error::InvalidInput(vec![ValidationDetail::new(
                 "api_key",
                 "must_not_be_empty",
             )]));
         }
-        keychain::store(id, key.trim())?;
-        config.api_key_in_keychain = true;
-        self.upsert(config)
+        crate::secrets::register(key);
+        if key.chars().any(char::is_control) {
+            return Err(Error::InvalidInput(vec![ValidationDetail::new(
+                "api_key",
+                "must_be_one_line",
+            )
+            .with_hint("paste the key alone, without line breaks")]));
+        }
+        let stored = match self.keychain.store(id, key) {
+            Ok(()) => {
+                let old = config.api_key_file.take();
+                config.api_key_in_keychain = true;
+                self.upsert(config.clone())?;
+                // The keychain holds it now: an older copy in a file goes.
+                if let Some(old) = old {
+                    if let Err(e) = keyfile::delete(&old) {
+                        tracing::warn!(provider = id, error = %e, "could not delete the old key file");
+                    }
+                }
+                KeyStorage::Keychain
+            }
+            Err(e) => {
+                let path = keyfile::path(&self.data_dir, id);
+                keyfile::write(&path, key).map_err(|source| Error::Io {
+                    context: format!(
+                        "{} and the key could not be saved in {} either",
+                        e.reason,
+                        path.display()
+                    ),
+                    source,
+                })?;
+                tracing::info!(provider = id, reason = %e.reason, details = %e.details, path = %path.display(), "the keychain is unavailable; the key is in a file");
+                // A key left in an unreachable keychain must not win over the new one
+                // once the keychain is back.
+                config.api_key_in_keychain = false;
+                config.api_key_file = Some(path.clone());
+                self.upsert(config)?;
+                KeyStorage::File {
+                    path,
+                    reason: e.reason,
+                    details: e.details,
+                }
+            }
+        };
+        Ok(stored)
     }
 
-    /// Removes provider `id`'s key from the keychain. Blocking.
+    /// Forgets provider `id`'s stored key: its keychain entry and its key file. The
+    /// environment variable, if any, still applies. Blocking.
     pub fn forget_key(&mut self, id: &str) -> Result<()> {
         let mut config = self.find(id).ok_or_else(|| Error::NotFound {
             entity: "provider",
             id: id.to_owned(),
         })?;
-        keychain::delete(id)?;
-        config.api_key_in_keychain = false;
-        self.upsert(config)
+        if config.api_key_in_keychain {
+            self.keychain.delete(id).map_err(|e| Error::Io {
+                context: format!(
+                    "cannot remove the key from the system keychain ({})",
+                    e.reason
+                ),
+                source: std::io::Error::other(e.details),
+            })?;
+        }
+        self.delete_key_files(&config)?;
+        if config.api_key_in_keychain || config.api_key_file.is_some() {
+            config.api_key_in_keychain = false;
+            config.api_key_file = None;
+            self.upsert(config)?;
+        }
+        Ok(())
+    }
+
+    /// Where the key files live.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
     }
 
     fn save(&self) -> Result<()> {
@@ -264,15 +368,18 @@ impl ProviderSettings {
     }
 }
 
+/// 1 to 64 lowercase letters, digits, dashes and underscores: safe in a file name.
+fn plain_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
 fn validate(config: &ProviderConfig) -> Result<()> {
     let mut details = Vec::new();
-    let id_ok = !config.id.is_empty()
-        && config.id.len() <= 64
-        && config
-            .id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    if !id_ok {
+    if !plain_id(&config.id) {
         details.push(
             ValidationDetail::new("id", "invalid_provider_id")
                 .with_hint("use 1 to 64 lowercase letters, digits, dashes and underscores"),
@@ -311,6 +418,7 @@ mod tests {
             base_url: "http://127.0.0.1:9/v1".into(),
             api_key_env: key_env.map(str::to_owned),
             api_key_in_keychain: false,
+            api_key_file: None,
             models: vec!["tiny".into()],
         }
     }
