@@ -8,6 +8,9 @@ use specta_typescript::{BigIntExportBehavior, Typescript};
 use tauri_specta::{collect_commands, collect_events, Builder, Event};
 
 use crate::commands::*;
+use crate::history::*;
+use crate::native::*;
+use crate::providers::*;
 
 /// Every engine event, as the window receives it.
 #[derive(Debug, Clone, Serialize, Deserialize, Type, Event)]
@@ -45,6 +48,14 @@ pub fn builder() -> Builder<tauri::Wry> {
             run_now,
             cancel_run,
             list_runs,
+            query_runs,
+            inbox_view,
+            mark_all_seen,
+            run_stats,
+            upcoming_fires,
+            pick_folder,
+            describe_folder,
+            pause_all_schedules,
             get_run,
             reply_permission,
             answer_question,
@@ -58,6 +69,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             remove_provider,
             set_provider_key,
             test_provider,
+            forget_provider_key,
             get_settings,
             set_settings,
             app_info,

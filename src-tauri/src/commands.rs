@@ -1,19 +1,17 @@
 //! One command per engine operation: argument in, one engine call, error mapped.
 
 use autowork_core::agent::permissions::{self, BashDecision};
-use autowork_core::agent::provider::{self, ProviderConfig, ProviderSettings};
-use autowork_core::catalog::CatalogModel;
 use autowork_core::changes::RunChanges;
 use autowork_core::definition::{Automation, PermissionRule, StopCondition, Trigger};
 use autowork_core::engine::{Deleted, WorkAreaHolder};
 use autowork_core::git::ApplyOutcome;
 use autowork_core::ids::{AutomationId, BlockerId, RunId};
-use autowork_core::ledger::{Attendance, PermissionDecision, Run, RunState};
+use autowork_core::ledger::{Attendance, PermissionDecision, Run};
 use autowork_core::originals::Original;
 use autowork_core::schedule::{self, SchedulePreview};
 use autowork_core::settings::AppSettings;
 use autowork_core::transcript::Message;
-use autowork_core::{ApiError, Error, RunFilter, RunPage, ValidationDetail};
+use autowork_core::{ApiError, Error, ValidationDetail};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use tauri::State;
@@ -21,10 +19,6 @@ use tauri::State;
 use crate::state::AppState;
 
 type Reply<T> = Result<T, ApiError>;
-
-fn blocking_failed(e: impl std::fmt::Display) -> ApiError {
-    ApiError::from(Error::Corrupt(format!("a background task failed: {e}")))
-}
 
 #[tauri::command]
 #[specta::specta]
@@ -175,25 +169,6 @@ pub async fn cancel_run(state: State<'_, AppState>, run_id: String) -> Reply<Run
         .await?)
 }
 
-#[tauri::command]
-#[specta::specta]
-pub async fn list_runs(
-    state: State<'_, AppState>,
-    automation_id: Option<String>,
-    states: Vec<RunState>,
-    cursor: Option<String>,
-    limit: Option<u32>,
-) -> Reply<RunPage> {
-    let filter = RunFilter {
-        automation_id: automation_id.map(|id| AutomationId::from(id.as_str())),
-        states,
-    };
-    Ok(state
-        .engine
-        .list_runs(&filter, cursor.as_deref(), limit)
-        .await?)
-}
-
 /// A run with its transcript.
 #[derive(Debug, Clone, Serialize, Deserialize, Type)]
 pub struct RunDetail {
@@ -217,8 +192,13 @@ pub async fn reply_permission(
     request_id: String,
     decision: PermissionDecision,
     message: Option<String>,
+    always_choice: Option<u32>,
 ) -> Reply<Run> {
     let id = BlockerId::from(request_id.as_str());
+    // "Always allow" with a wider choice than the exact rule: which of `always_options`.
+    if let (PermissionDecision::Always, Some(choice)) = (decision, always_choice) {
+        return Ok(state.engine.approve_always(&id, choice).await?);
+    }
     Ok(state
         .engine
         .reply_permission(&id, decision, message)
@@ -277,82 +257,6 @@ pub async fn preview_schedule(
         )
         .with_hint(e.to_string())]))
     })
-}
-
-#[tauri::command]
-#[specta::specta]
-pub async fn list_models(state: State<'_, AppState>) -> Reply<Vec<CatalogModel>> {
-    Ok(state.engine.catalog().models().to_vec())
-}
-
-#[tauri::command]
-#[specta::specta]
-pub async fn list_providers(state: State<'_, AppState>) -> Reply<Vec<ProviderConfig>> {
-    Ok(ProviderSettings::load(&state.data_dir)?.all())
-}
-
-/// Adds or replaces a provider (models it names join the catalog at the next start).
-#[tauri::command]
-#[specta::specta]
-pub async fn set_provider(
-    state: State<'_, AppState>,
-    config: ProviderConfig,
-) -> Reply<ProviderConfig> {
-    let mut settings = ProviderSettings::load(&state.data_dir)?;
-    settings.upsert(config.clone())?;
-    Ok(config)
-}
-
-#[tauri::command]
-#[specta::specta]
-pub async fn remove_provider(state: State<'_, AppState>, id: String) -> Reply<bool> {
-    let data_dir = state.data_dir.clone();
-    tokio::task::spawn_blocking(move || -> Result<bool, Error> {
-        ProviderSettings::load(&data_dir)?.remove(&id)
-    })
-    .await
-    .map_err(blocking_failed)?
-    .map_err(ApiError::from)
-}
-
-/// Stores the provider's API key in the OS keychain.
-#[tauri::command]
-#[specta::specta]
-pub async fn set_provider_key(
-    state: State<'_, AppState>,
-    id: String,
-    key: String,
-) -> Reply<ProviderConfig> {
-    let data_dir = state.data_dir.clone();
-    tokio::task::spawn_blocking(move || -> Result<ProviderConfig, Error> {
-        let mut settings = ProviderSettings::load(&data_dir)?;
-        settings.store_key(&id, &key)?;
-        settings.find(&id).ok_or(Error::NotFound {
-            entity: "provider",
-            id,
-        })
-    })
-    .await
-    .map_err(blocking_failed)?
-    .map_err(ApiError::from)
-}
-
-/// Checks a provider answers with its key; returns how many models it lists.
-#[tauri::command]
-#[specta::specta]
-pub async fn test_provider(state: State<'_, AppState>, id: String) -> Reply<u32> {
-    let settings = ProviderSettings::load(&state.data_dir)?;
-    let config = settings.find(&id).ok_or(Error::NotFound {
-        entity: "provider",
-        id: id.clone(),
-    })?;
-    match provider::test_connection(&config, &provider::http_client()).await {
-        Ok(models) => Ok(u32::try_from(models).unwrap_or(u32::MAX)),
-        Err(e) => Err(ApiError::Internal {
-            error: "provider_error".into(),
-            message: format!("provider `{id}` failed the test: {e}"),
-        }),
-    }
 }
 
 #[tauri::command]
@@ -428,8 +332,7 @@ pub async fn hide_to_tray(state: State<'_, AppState>, window: tauri::Window) -> 
         settings.tray_hint_shown = true;
         settings.save(&state.data_dir)?;
     }
-    window
-        .hide()
+    crate::shell::put_away(&window)
         .map_err(|e| ApiError::from(Error::Corrupt(format!("cannot hide the window: {e}"))))
 }
 
@@ -469,4 +372,18 @@ pub async fn set_autostart(app: tauri::AppHandle, enabled: bool) -> Reply<bool> 
         )))
     })?;
     Ok(enabled)
+}
+
+/// "Pause all schedules" (`paused = true`) and "Resume all schedules"; returns how many
+/// automations changed. Resuming leaves automations paused one by one alone.
+#[tauri::command]
+#[specta::specta]
+pub async fn pause_all_schedules(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    paused: bool,
+) -> Reply<u32> {
+    let changed = state.engine.pause_all_schedules(paused).await?;
+    crate::tray::refresh(&app, &state.engine).await;
+    Ok(changed)
 }

@@ -7,8 +7,11 @@
 
 mod bindings;
 mod commands;
+mod history;
 mod logging;
+mod native;
 mod notifier;
+mod providers;
 mod shell;
 mod state;
 mod tray;

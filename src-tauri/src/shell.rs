@@ -31,6 +31,7 @@ pub fn run() -> Result<(), String> {
             show_main(app)
         }))
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_autostart::init(
             MacosLauncher::LaunchAgent,
@@ -74,15 +75,26 @@ pub fn run() -> Result<(), String> {
                     .and_then(|s| AppSettings::load(&s.data_dir).ok())
                     .is_some_and(|s| s.tray_hint_shown);
                 if hint_shown {
-                    let _ = window.hide();
+                    let _ = put_away(window);
                 } else if let Err(e) = CloseRequested.emit(app) {
                     tracing::warn!(error = %e, "cannot ask the window about closing");
-                    let _ = window.hide();
+                    let _ = put_away(window);
                 }
             }
         })
         .run(tauri::generate_context!())
         .map_err(|e| e.to_string())
+}
+
+/// Closing the window keeps the app running: hidden behind the tray icon, or minimized
+/// where no tray host shows the icon (hiding would leave no way back but a second launch).
+pub fn put_away(window: &tauri::Window) -> tauri::Result<()> {
+    if crate::native::tray_host_available() {
+        window.hide()
+    } else {
+        tracing::info!("no tray host on this desktop: minimizing instead of hiding");
+        window.minimize()
+    }
 }
 
 /// Shows, unminimizes and focuses the main window.
@@ -109,7 +121,13 @@ async fn forward_events(app: AppHandle, engine: Arc<Engine>) {
     loop {
         match events.recv().await {
             Ok(record) => {
-                let run_changed = matches!(record.event, EngineChange::RunUpdated(_));
+                // Runs change the waiting list; automations change the next fire.
+                let run_changed = matches!(
+                    record.event,
+                    EngineChange::RunUpdated(_)
+                        | EngineChange::AutomationUpdated(_)
+                        | EngineChange::AutomationDeleted { .. }
+                );
                 if let Err(e) = EngineEvent(record).emit(&app) {
                     tracing::warn!(error = %e, "cannot forward an event to the window");
                 }
