@@ -12,5 +12,7 @@ export default defineConfig({
     environment: "jsdom",
     setupFiles: ["./test/setup.ts"],
     include: ["test/**/*.test.{ts,tsx}"],
+    // Interaction-heavy tests take a few seconds on a loaded 2-core machine; 5 s is too tight.
+    testTimeout: 15_000,
   },
 });

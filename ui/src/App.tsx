@@ -1,15 +1,19 @@
 import { useEffect, useState } from "react";
 import * as api from "./api";
-import { isPrimaryChord } from "./actions";
+import { Keyboard } from "./keyboard/Keyboard";
+import { SHORTCUTS } from "./keyboard/shortcuts";
 import { Notices } from "./components/Notices";
 import { Sidebar } from "./components/Sidebar";
 import { navigate, useRoute, type Route } from "./routing";
 import { startSync } from "./stores/sync";
 import { AutomationsView } from "./views/Automations/AutomationsView";
 import { CloseDialog } from "./views/CloseDialog";
+import { ConnectView } from "./views/Connect/ConnectView";
+import { useFirstRun } from "./views/Connect/firstRun";
 import { EditorView } from "./views/Editor/EditorView";
 import { InboxView } from "./views/Inbox/InboxView";
 import { RunDetailView } from "./views/RunDetail/RunDetailView";
+import { OverviewView } from "./views/Overview/OverviewView";
 import { RunsView } from "./views/Runs/RunsView";
 import { SettingsView } from "./views/Settings/SettingsView";
 import { TemplatesView } from "./views/Templates/TemplatesView";
@@ -18,13 +22,14 @@ import { ErrorBoundary } from "./components/ErrorBoundary";
 export function App() {
   const route = useRoute();
   const [closing, setClosing] = useState(false);
+  useFirstRun(route);
 
   useEffect(() => startSync(), []);
   useEffect(() => api.subscription(() => api.onShowRun((runId) => navigate({ view: "run", runId }))), []);
   useEffect(() => api.subscription(() => api.onCloseRequested(() => setClosing(true))), []);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (isPrimaryChord(e, "n")) {
+      if (SHORTCUTS.newAutomation.matches(e)) {
         e.preventDefault();
         navigate({ view: "new" });
       }
@@ -38,11 +43,12 @@ export function App() {
       <Sidebar route={route} />
       <main className="main">
         {/* Keyed by the route: moving elsewhere gives the next view a fresh start. */}
-        <ErrorBoundary key={JSON.stringify(route)} onBack={() => navigate({ view: "automations" })}>
+        <ErrorBoundary key={viewKey(route)} onBack={() => navigate({ view: "automations" })}>
           <View route={route} />
         </ErrorBoundary>
       </main>
       {closing && <CloseDialog onClose={() => setClosing(false)} />}
+      <Keyboard />
       <Notices />
     </div>
   );
@@ -50,6 +56,8 @@ export function App() {
 
 function View({ route }: { route: Route }) {
   switch (route.view) {
+    case "overview":
+      return <OverviewView />;
     case "automations":
       return <AutomationsView />;
     case "new":
@@ -57,7 +65,7 @@ function View({ route }: { route: Route }) {
     case "edit":
       return <EditorView key={`edit:${route.id}`} automationId={route.id} />;
     case "runs":
-      return <RunsView key={route.automationId} automationId={route.automationId} />;
+      return <RunsView key={route.automationId ?? ""} automationId={route.automationId} query={route.query} />;
     case "run":
       return <RunDetailView key={route.runId} runId={route.runId} />;
     case "inbox":
@@ -66,5 +74,12 @@ function View({ route }: { route: Route }) {
       return <TemplatesView />;
     case "settings":
       return <SettingsView />;
+    case "connect":
+      return <ConnectView provider={route.provider} />;
   }
+}
+
+/** The route without the Runs view's filters: changing a filter keeps the view (and its pane). */
+function viewKey(route: Route): string {
+  return JSON.stringify(route.view === "runs" ? { ...route, query: undefined } : route);
 }

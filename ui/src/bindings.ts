@@ -155,6 +155,95 @@ async listRuns(automationId: string | null, states: RunState[], cursor: string |
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * A page of runs matching `query`, newest first (keyset paging by `cursor`).
+ */
+async queryRuns(query: RunQuery, cursor: string | null, limit: number | null) : Promise<Result<RunPage, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("query_runs", { query, cursor, limit }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The inbox: waiting runs first, unseen finished runs, missed fires grouped.
+ */
+async inboxView(filter: InboxFilter | null) : Promise<Result<Inbox, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("inbox_view", { filter }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Mark all read: every unseen finished run, or one automation's missed fires.
+ */
+async markAllSeen(missedOf: string | null) : Promise<Result<number, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("mark_all_seen", { missedOf }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Runs and cost per day for the last `days` days in `time_zone` (an IANA name).
+ */
+async runStats(days: number, timeZone: string) : Promise<Result<RunStats, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("run_stats", { days, timeZone }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Every schedule's fires in the next `hours` hours.
+ */
+async upcomingFires(hours: number) : Promise<Result<Upcoming, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("upcoming_fires", { hours }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Opens the system's folder picker; `None` when the user cancels.
+ */
+async pickFolder(start: string | null) : Promise<Result<FolderHint | null, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("pick_folder", { start }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Whether `path` exists, is a folder and is in a git repository.
+ */
+async describeFolder(path: string) : Promise<Result<FolderHint, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("describe_folder", { path }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * "Pause all schedules" (`paused = true`) and "Resume all schedules"; returns how many
+ * automations changed. Resuming leaves automations paused one by one alone.
+ */
+async pauseAllSchedules(paused: boolean) : Promise<Result<number, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("pause_all_schedules", { paused }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async getRun(runId: string) : Promise<Result<RunDetail, ApiError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("get_run", { runId }) };
@@ -163,9 +252,9 @@ async getRun(runId: string) : Promise<Result<RunDetail, ApiError>> {
     else return { status: "error", error: e  as any };
 }
 },
-async replyPermission(requestId: string, decision: PermissionDecision, message: string | null) : Promise<Result<Run, ApiError>> {
+async replyPermission(requestId: string, decision: PermissionDecision, message: string | null, alwaysChoice: number | null) : Promise<Result<Run, ApiError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("reply_permission", { requestId, decision, message }) };
+    return { status: "ok", data: await TAURI_INVOKE("reply_permission", { requestId, decision, message, alwaysChoice }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -224,7 +313,10 @@ async listModels() : Promise<Result<CatalogModel[], ApiError>> {
     else return { status: "error", error: e  as any };
 }
 },
-async listProviders() : Promise<Result<ProviderConfig[], ApiError>> {
+/**
+ * Every provider with whether it is ready and, if not, why; asks no network.
+ */
+async listProviders() : Promise<Result<ProviderStatus[], ApiError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("list_providers") };
 } catch (e) {
@@ -233,9 +325,10 @@ async listProviders() : Promise<Result<ProviderConfig[], ApiError>> {
 }
 },
 /**
- * Adds or replaces a provider (models it names join the catalog at the next start).
+ * Adds or replaces a provider; where its key is stored stays as it was. Models it names
+ * join the catalog at once.
  */
-async setProvider(config: ProviderConfig) : Promise<Result<ProviderConfig, ApiError>> {
+async setProvider(config: ProviderConfig) : Promise<Result<ProviderStatus, ApiError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("set_provider", { config }) };
 } catch (e) {
@@ -243,6 +336,9 @@ async setProvider(config: ProviderConfig) : Promise<Result<ProviderConfig, ApiEr
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * Removes a provider the user added (with its stored key); false when there was none.
+ */
 async removeProvider(id: string) : Promise<Result<boolean, ApiError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("remove_provider", { id }) };
@@ -252,9 +348,10 @@ async removeProvider(id: string) : Promise<Result<boolean, ApiError>> {
 }
 },
 /**
- * Stores the provider's API key in the OS keychain.
+ * Stores the provider's API key: in the system keychain, or where none runs, in a file
+ * only the user can read. Says which.
  */
-async setProviderKey(id: string, key: string) : Promise<Result<ProviderConfig, ApiError>> {
+async setProviderKey(id: string, key: string) : Promise<Result<KeyStorage, ApiError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("set_provider_key", { id, key }) };
 } catch (e) {
@@ -263,11 +360,22 @@ async setProviderKey(id: string, key: string) : Promise<Result<ProviderConfig, A
 }
 },
 /**
- * Checks a provider answers with its key; returns how many models it lists.
+ * Asks the provider for its models with its key; a failure is the outcome, in plain words.
  */
-async testProvider(id: string) : Promise<Result<number, ApiError>> {
+async testProvider(id: string) : Promise<Result<ConnectionTest, ApiError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("test_provider", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Forgets the provider's stored key (keychain entry and key file).
+ */
+async forgetProviderKey(id: string) : Promise<Result<ProviderStatus, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("forget_provider_key", { id }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -384,6 +492,14 @@ showRun: "show-run"
 /** user-defined types **/
 
 /**
+ * One choice "Always allow" offers: the rules it adds, and how people read them.
+ */
+export type AlwaysOption = { 
+/**
+ * `allow exactly: cargo test -p core`, `allow cargo test …`.
+ */
+label: string; rules: PermissionRule[] }
+/**
  * The error as clients see it: one tagged value the UI and scripts can switch on.
  * `error` is the specific code (`invalid_automation`, `revision_conflict`, ...), `message`
  * a sentence for people.
@@ -488,6 +604,10 @@ next_fires: string[];
  */
 failure_streak: number; last_run: LastRun | null; 
 /**
+ * The newest runs (at most [`RECENT_RUNS`]), newest first: the list's history strip.
+ */
+recent_runs?: RunMark[]; 
+/**
  * Why the schedule will not fire again, when it will not.
  */
 finished: Finished | null; 
@@ -531,7 +651,7 @@ export type Blocker =
 /**
  * A tool call that needs the user's permission.
  */
-{ kind: "permission"; request_id: BlockerId; tool: string; summary: string; preview?: string | null; reason?: string | null; always?: string[] } | 
+{ kind: "permission"; request_id: BlockerId; tool: string; summary: string; preview?: string | null; reason?: string | null; always?: string[]; always_options?: AlwaysOption[] } | 
 /**
  * Questions for the user.
  */
@@ -543,7 +663,7 @@ export type BlockerId = string
 /**
  * The answer that unblocks a run.
  */
-export type BlockerReply = { kind: "permission"; decision: PermissionDecision; message?: string | null } | 
+export type BlockerReply = { kind: "permission"; decision: PermissionDecision; message?: string | null; always_choice?: number | null } | 
 /**
  * One answer per question, in order.
  */
@@ -606,9 +726,30 @@ via: string[]; action: PermissionAction;
  */
 rule: RuleRef | null }
 /**
+ * What a connection test found.
+ */
+export type ConnectionTest = 
+/**
+ * The provider answered with the key: it lists `models` models.
+ */
+{ kind: "ok"; models: number } | 
+/**
+ * `message` says what failed in plain words; `details` is the provider's or the
+ * network's own text, when there is any.
+ */
+{ kind: "failed"; message: string; details: string | null }
+/**
  * Whether each run starts a new session or continues the automation's last one.
  */
 export type ContextMode = "fresh" | "continue"
+/**
+ * Runs queued on one day (missed fires left out).
+ */
+export type DayStats = { 
+/**
+ * The day in the requested time zone, `YYYY-MM-DD`.
+ */
+day: string; runs: number; succeeded: number; failed: number; stopped: number; cost_usd: number }
 /**
  * What deleting an automation did.
  */
@@ -681,6 +822,68 @@ export type Finished =
  * A one-shot automation has fired.
  */
 "fired_once"
+/**
+ * What the editor says under the work directory field.
+ */
+export type FolderHint = { 
+/**
+ * The path as given, made absolute and canonical when it exists.
+ */
+path: string; exists: boolean; is_dir: boolean; 
+/**
+ * The top of the git working tree the folder is in, if any.
+ */
+git_root: string | null }
+export type Inbox = { 
+/**
+ * Waiting runs first (newest first), then the rest newest first.
+ */
+items: InboxItem[]; counts: InboxCounts; 
+/**
+ * Whether more finished runs are unseen than listed.
+ */
+truncated: boolean }
+/**
+ * How many of each kind the whole inbox holds (not only the listed page).
+ */
+export type InboxCounts = { 
+/**
+ * Runs waiting for an answer.
+ */
+needs_me: number; 
+/**
+ * Unseen failed runs.
+ */
+failed: number; 
+/**
+ * Every line: waiting runs, unseen finished runs, and one per automation with missed
+ * fires. What the navigation badge shows.
+ */
+total: number }
+/**
+ * Which part of the inbox to list.
+ */
+export type InboxFilter = 
+/**
+ * Everything: waiting runs, unseen finished runs, missed fires.
+ */
+"all" | 
+/**
+ * Only runs waiting for an answer.
+ */
+"needs_me" | 
+/**
+ * Only unseen failed runs.
+ */
+"failed"
+/**
+ * One line of the inbox.
+ */
+export type InboxItem = { kind: "run"; run: Run } | 
+/**
+ * Fires of one automation missed while the app was closed or the machine slept.
+ */
+{ kind: "missed_fires"; automation_id: AutomationId; count: number; first_at: string; last_at: string; ran_latest: RunId | null }
 export type JsonValue = null | boolean | number | string | JsonValue[] | Partial<{ [key in string]: JsonValue }>
 /**
  * A worktree kept at deletion, so nothing is lost.
@@ -690,6 +893,36 @@ export type KeptWorktree = { path: string; branch: string;
  * Runs whose changes still wait: apply or discard them (`autowork run apply|discard`).
  */
 unapplied_runs: RunId[]; message: string }
+/**
+ * A problem in plain words; `details` carries the platform's own text, when there is any.
+ */
+export type KeyProblem = { code: ProblemCode; message: string; details?: string | null }
+/**
+ * Where a provider's key was found.
+ */
+export type KeySource = "keychain" | "file" | "env" | 
+/**
+ * The provider takes no key (a local server).
+ */
+"not_needed" | 
+/**
+ * The provider takes a key and none is available.
+ */
+"missing"
+/**
+ * Where `store_key` put a key.
+ */
+export type KeyStorage = 
+/**
+ * In the OS keychain.
+ */
+{ kind: "keychain" } | 
+/**
+ * In a file only the user can read, because the keychain could not take it:
+ * `reason` says why in plain words ("No keychain service is running"), `details` is
+ * the keychain's own error.
+ */
+{ kind: "file"; path: string; reason: string; details: string }
 /**
  * The newest run of an automation, in brief.
  */
@@ -757,7 +990,12 @@ export type PartUpdate = (
 /**
  * The finished part, as stored.
  */
-{ change: "complete"; part: Part }) & { run_id: RunId; session_id: SessionId; message_id: string; role: Role; 
+{ change: "complete"; part: Part } | 
+/**
+ * The model call failed and is tried again at `retry_at` (not stored; the next delta or
+ * part replaces it).
+ */
+{ change: "retrying"; attempt: number; max_attempts: number; reason: string; retry_at: string }) & { run_id: RunId; session_id: SessionId; message_id: string; role: Role; 
 /**
  * Position of the part in its message.
  */
@@ -766,7 +1004,11 @@ export type PausedReason =
 /**
  * The automation failed `failure_streak_limit` times in a row.
  */
-"failure_streak"
+"failure_streak" | 
+/**
+ * "Pause all schedules" (the tray, the CLI): "Resume all" resumes exactly these.
+ */
+"all_paused"
 /**
  * What happens when a tool call matches a rule.
  */
@@ -823,6 +1065,30 @@ examples: RuleExamples }
  */
 export type Placement = { kind: "in_place" } | { kind: "worktree"; name: string }
 /**
+ * Why a provider cannot be used (yet), for the UI to pick a label by.
+ */
+export type ProblemCode = 
+/**
+ * No key stored and its variable is not set.
+ */
+"no_key" | 
+/**
+ * The keychain holds the key but cannot be reached.
+ */
+"keychain_unavailable" | 
+/**
+ * The settings say the keychain holds a key; it holds none.
+ */
+"keychain_empty" | "key_file_missing" | 
+/**
+ * Other users could read the key file: refused until it is made private.
+ */
+"key_file_exposed" | "key_file_unreadable" | 
+/**
+ * A built-in provider that takes no key but that the user has not set up.
+ */
+"not_set_up"
+/**
  * One configured provider.
  */
 export type ProviderConfig = { id: string; kind: ProviderKind; 
@@ -837,9 +1103,14 @@ base_url: string;
 api_key_env?: string | null; 
 /**
  * Whether the key is kept in the OS keychain (set by `provider set-key`); it is used
- * before the environment variable.
+ * before the key file and the environment variable.
  */
 api_key_in_keychain?: boolean; 
+/**
+ * The file holding the key where no keychain could take it (`<data_dir>/keys/<id>.key`,
+ * readable only by the user); used before the environment variable.
+ */
+api_key_file?: string | null; 
 /**
  * Model ids this provider serves beyond the built-in catalog.
  */
@@ -856,6 +1127,43 @@ export type ProviderKind =
  * Anthropic Messages.
  */
 "anthropic"
+/**
+ * Where a provider's settings come from.
+ */
+export type ProviderSource = 
+/**
+ * Built in, untouched.
+ */
+"preset" | 
+/**
+ * Added by the user.
+ */
+"user" | 
+/**
+ * A preset the user changed or confirmed.
+ */
+"user_override"
+/**
+ * A provider and whether it is ready.
+ */
+export type ProviderStatus = { config: ProviderConfig; 
+/**
+ * For people: "OpenAI", "Ollama (on this computer)"; the id for the user's own.
+ */
+name: string; source: ProviderSource; 
+/**
+ * Where its key comes from now.
+ */
+key: KeySource; 
+/**
+ * A key is available; or the provider takes none and the user set it up (a built-in
+ * local server alone does not count: nothing says it runs).
+ */
+ready: boolean; 
+/**
+ * What stops it (or, when ready, what went wrong on the way to the key that was used).
+ */
+problem: KeyProblem | null }
 /**
  * One question the agent asks, optionally with choices to pick from.
  */
@@ -966,6 +1274,10 @@ export type RunError = { code: ErrorCode; message: string }
  */
 export type RunId = string
 /**
+ * One run in an automation's history strip.
+ */
+export type RunMark = { run_id: RunId; state: RunState; queued_at: string }
+/**
  * A page of runs, newest first.
  */
 export type RunPage = { runs: Run[]; 
@@ -974,9 +1286,30 @@ export type RunPage = { runs: Run[];
  */
 next_cursor: string | null }
 /**
+ * Which runs a page of the Runs view holds; every field narrows it, none is required.
+ */
+export type RunQuery = { automation_id?: string | null; states?: RunState[]; triggers?: RunTrigger[]; 
+/**
+ * Queued at or after (RFC 3339).
+ */
+since?: string | null; 
+/**
+ * Queued before (RFC 3339).
+ */
+until?: string | null }
+/**
  * Where a run is in its life.
  */
 export type RunState = "queued" | "running" | "awaiting_input" | "succeeded" | "failed" | "stopped"
+export type RunStats = { 
+/**
+ * Oldest first, one per day, today last.
+ */
+days: DayStats[]; runs: number; succeeded: number; failed: number; cost_usd: number; 
+/**
+ * Succeeded out of succeeded and failed; none when neither happened.
+ */
+success_rate: number | null }
 /**
  * What started a run.
  */
@@ -1053,6 +1386,19 @@ export type Trigger =
  * A five-field cron expression in an IANA time zone.
  */
 { kind: "cron"; expression: string; timezone: string }
+export type Upcoming = { 
+/**
+ * Soonest first.
+ */
+fires: UpcomingFire[]; 
+/**
+ * Whether some fires were left out (a very frequent schedule, or too many in all).
+ */
+truncated: boolean }
+/**
+ * One fire coming up.
+ */
+export type UpcomingFire = { automation_id: AutomationId; title: string; at: string }
 /**
  * One problem with an input: which field (a dotted path such as `trigger.timezone` or
  * `permissions[2].action`) and a machine-readable message such as `title_too_long_160`.

@@ -1,4 +1,5 @@
 import type { Run, RunState } from "./api";
+import { runReasonText } from "./messages";
 
 const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: "auto", style: "short" });
 
@@ -50,15 +51,23 @@ export function formatTokens(n: number): string {
 export const STATE_LABELS: Record<RunState, string> = {
   queued: "Queued",
   running: "Running",
-  awaiting_input: "Needs you",
+  awaiting_input: "Waiting for you",
   succeeded: "Succeeded",
   failed: "Failed",
   stopped: "Stopped",
 };
 
-/** Why a run ended, in words: the error code or the stop reason. */
+/** Why a run ended, in words: its error or stop reason. */
 export function runReason(run: Run): string | null {
-  if (run.error) return run.error.code.replace(/_/g, " ");
-  if (run.stop_reason) return run.stop_reason.replace(/_/g, " ");
-  return null;
+  return runReasonText(run);
+}
+
+/** One line of markdown as plain words: `**0.4.0**` reads 0.4.0, a link reads as its text. */
+export function plainLine(markdown: string): string {
+  return markdown
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/(\*\*|__)(.+?)\1/g, "$2")
+    .replace(/(^|[^\w*])[*_]([^*_\s][^*_]*)[*_](?!\w)/g, "$1$2")
+    .replace(/`([^`]*)`/g, "$1")
+    .trim();
 }

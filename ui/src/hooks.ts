@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import * as api from "./api";
 import type { SchedulePreview, StopCondition, Trigger } from "./api";
-import { isPrimaryChord } from "./actions";
+import { SHORTCUTS } from "./keyboard/shortcuts";
 
 /** The current time, refreshed every `everyMs` (for "in 3 h" labels). */
 export function useNow(everyMs = 30_000): number {
@@ -21,7 +21,7 @@ export function useRunNowKey(action: (() => void) | null): void {
   });
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (!isPrimaryChord(e, "Enter") || !latest.current) return;
+      if (!SHORTCUTS.runNow.matches(e) || !latest.current) return;
       e.preventDefault();
       latest.current();
     };

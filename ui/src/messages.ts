@@ -1,4 +1,7 @@
-import type { ValidationDetail } from "./api";
+import type { Run, ValidationDetail } from "./api";
+
+type ErrorCode = NonNullable<Run["error"]>["code"];
+type StopReason = NonNullable<Run["stop_reason"]>;
 
 // Sentences for the engine's machine-readable validation messages; unknown ones fall back
 // to the code in words, plus the hint the engine sends.
@@ -33,7 +36,76 @@ export function detailText(d: ValidationDetail): string {
   const base = MESSAGES[d.message] ?? capitalize(d.message.replace(/_/g, " ")) + ".";
   if (!d.hint) return base;
   // Hints are phrases ("the rule does not match `x`"): make them a sentence of their own.
-  return `${base} ${capitalize(d.hint)}${/[.!?)]$/.test(d.hint) ? "" : "."}`;
+  const hint = sentence(d.hint);
+  // A hint made from an error already in words (an errorText) says the base itself.
+  return hint.startsWith(base) ? hint : `${base} ${hint}`;
+}
+
+/** Why a run failed, as the heading of its error. */
+export const ERROR_TITLES: Record<ErrorCode, string> = {
+  execution_failed: "The run could not go on",
+  step_cap: "Stopped at the step cap",
+  loop_gate: "Stopped: the model kept repeating itself",
+  timeout: "Stopped at the time limit",
+  budget_cap: "Stopped at the budget",
+  provider_error: "The model provider failed",
+  needs_user_input: "It needed an answer, but nobody was there",
+  output_truncated: "The model's answer was cut off",
+};
+
+/** Why a run failed, in a few words beside its state. */
+const ERROR_SHORT: Record<ErrorCode, string> = {
+  execution_failed: "could not go on",
+  step_cap: "step cap reached",
+  loop_gate: "kept repeating itself",
+  timeout: "time limit reached",
+  budget_cap: "budget reached",
+  provider_error: "provider failed",
+  needs_user_input: "needed an answer",
+  output_truncated: "answer cut off",
+};
+
+/** Why a run was stopped, as the end of "Stopped: …". */
+export const STOP_REASONS: Record<StopReason, string> = {
+  writer_busy: "the work area was busy",
+  cancelled: "cancelled",
+  deleted: "the automation was deleted",
+  missed_schedule: "it missed its scheduled time",
+  expired: "the app closed while it ran",
+  blocker_lost: "the app closed while it waited for you",
+};
+
+/** Codes whose fix is in the provider's settings (its key, its address, its status). */
+export function isProviderError(code: ErrorCode): boolean {
+  return code === "provider_error";
+}
+
+/** Why a run ended, in a few words: its error or stop reason; null while it has neither. */
+export function runReasonText(run: Pick<Run, "error" | "stop_reason">): string | null {
+  if (run.error) return ERROR_SHORT[run.error.code] ?? words(run.error.code);
+  if (run.stop_reason) return STOP_REASONS[run.stop_reason] ?? words(run.stop_reason);
+  return null;
+}
+
+/**
+ * The engine's message under its title, said once: a leading "needs user input:" that
+ * repeats the code is dropped, and it reads as a sentence.
+ */
+export function runErrorMessage(code: ErrorCode, message: string): string {
+  const prefix = `${words(code)}: `;
+  const rest = message.toLowerCase().startsWith(prefix) ? message.slice(prefix.length) : message;
+  return sentence(rest.trim());
+}
+
+/** `snake_case` engine words as plain words. */
+export function words(code: string): string {
+  return code.replace(/_/g, " ");
+}
+
+/** Starts with a capital and ends with a stop (unless it ends with one already). */
+export function sentence(s: string): string {
+  if (!s) return s;
+  return capitalize(s) + (/[.!?)]$/.test(s) ? "" : ".");
 }
 
 function capitalize(s: string): string {

@@ -1,7 +1,7 @@
 import { act, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { emit } from "@tauri-apps/api/event";
-import { automation, callsOf, mockBackend, run } from "./backend";
+import { automation, callsOf, emitEngine, mockBackend, rules, run } from "./backend";
 import { renderAt } from "./render";
 
 describe("automations list", () => {
@@ -13,24 +13,131 @@ describe("automations list", () => {
     expect(window.location.hash).toBe("#/automations/new");
   });
 
-  it("shows the schedule in words, the next fire and the last run", async () => {
+  it("shows the schedule in words, the next fire and the engine's last run", async () => {
     mockBackend({
       list_automations: () => [
         automation({
           trigger: { kind: "cron", expression: "0 2 * * *", timezone: "UTC" },
           next_fire_at: "2099-01-01T02:00:00Z",
+          last_run: { run_id: "run_60", state: "failed", finished_at: "2030-01-01T00:05:00Z", cost_usd: 0.1 },
         }),
         automation({ id: "aut_2", title: "Ad hoc" }),
       ],
-      list_runs: () => ({ runs: [run({ state: "failed", error: { code: "step_cap", message: "x" } })], next_cursor: null }),
     });
     renderAt("#/automations");
     const rows = await screen.findAllByTestId("automation-row");
     expect(rows[0]).toHaveTextContent("Ad hoc");
     expect(rows[0]).toHaveTextContent("Manual only");
+    expect(rows[0]).toHaveTextContent("No runs yet");
     await waitFor(() => expect(rows[1]).toHaveTextContent(/Every day at 02:00 \(UTC\).*next:/));
-    expect(within(rows[1]).getByTestId("last-run-state")).toHaveTextContent("failed");
-    expect(rows[1]).toHaveTextContent("step cap");
+    // From the automation itself, though no run of it was ever loaded.
+    const last = within(rows[1]).getByTestId("last-run-state");
+    expect(last).toHaveAttribute("data-state", "failed");
+    expect(last.closest("a")).toHaveAttribute("href", "#/runs/run_60");
+  });
+
+  it("a run that started since the engine's summary shows as the last run", async () => {
+    mockBackend({
+      list_automations: () => [
+        automation({ last_run: { run_id: "run_1", state: "succeeded", finished_at: "2030-01-01T00:05:00Z", cost_usd: 0 } }),
+      ],
+    });
+    renderAt("#/automations");
+    const row = await screen.findByTestId("automation-row");
+    expect(within(row).getByTestId("last-run-state")).toHaveAttribute("data-state", "succeeded");
+    await emitEngine({ kind: "run.updated", payload: run({ id: "run_2", state: "running", queued_at: "2030-01-02T00:00:00Z" }) });
+    expect(within(row).getByTestId("last-run-state")).toHaveAttribute("data-state", "running");
+  });
+
+  it("shows the last runs as marks, oldest first, each with its state in words and a link to it", async () => {
+    const marks = Array.from({ length: 20 }, (_, i) => ({
+      run_id: `run_${20 - i}`,
+      state: i === 0 ? ("failed" as const) : i === 1 ? ("stopped" as const) : ("succeeded" as const),
+      queued_at: new Date(Date.UTC(2030, 0, 20 - i, 2)).toISOString(),
+    }));
+    mockBackend({ list_automations: () => [automation({ recent_runs: marks })] });
+    renderAt("#/automations");
+    const strip = await screen.findByRole("list", { name: "Last 20 runs, oldest first" });
+    const links = within(strip).getAllByRole("link");
+    expect(links).toHaveLength(20);
+    expect(links[0]).toHaveAttribute("href", "#/runs/run_1");
+    expect(links[19]).toHaveAttribute("href", "#/runs/run_20");
+    expect(links[19]).toHaveAccessibleName(/^Failed, /);
+    expect(links[18]).toHaveAccessibleName(/^Stopped, /);
+    expect(links[19].getAttribute("title")).toBe(links[19].getAttribute("aria-label"));
+    expect(links[19]).toHaveClass("mark-failed");
+  });
+
+  it("says where it works, how, with which model and what it may do without asking", async () => {
+    mockBackend({
+      list_automations: () => [
+        automation({
+          workspace: "/home/me/code/acme/api",
+          placement: { kind: "worktree", name: "nightly" },
+          model: { provider_id: "anthropic", model_id: "claude-sonnet" },
+          permissions: rules(
+            { tool: "edit", pattern: "*", action: "allow" },
+            { tool: "bash", command: ["cargo", "test"], action: "allow" },
+            { tool: "bash", command: ["git", "status"], exact: true, action: "allow" },
+          ),
+        }),
+        automation({ id: "aut_2", title: "Careful" }),
+      ],
+    });
+    renderAt("#/automations");
+    const [careful, nightly] = await screen.findAllByTestId("automation-row");
+    const facts = within(nightly).getByTestId("automation-facts");
+    expect(facts).toHaveTextContent("~/…/acme/api");
+    expect(within(facts).getByTitle("/home/me/code/acme/api")).toBeInTheDocument();
+    expect(facts).toHaveTextContent("in a worktree");
+    expect(facts).toHaveTextContent("claude-sonnet");
+    expect(within(nightly).getByTestId("permission-summary")).toHaveTextContent(
+      "Edits files · runs cargo test, git status · no network",
+    );
+    expect(within(careful).getByTestId("automation-facts")).toHaveTextContent("~/project · in place · coder");
+    expect(within(careful).getByTestId("permission-summary")).toHaveTextContent("Asks before every edit and command · no network");
+  });
+
+  it("an automation paused after failing says why, and Resume turns its schedule back on", async () => {
+    const hourly = { kind: "interval", every_ms: 3_600_000 } as const;
+    const calls = mockBackend({
+      list_automations: () => [
+        automation({ trigger: hourly, paused: true, paused_reason: "failure_streak", failure_streak: 5, failure_streak_limit: 5 }),
+      ],
+      set_paused: () => automation({ trigger: hourly, revision: 2 }),
+    });
+    const { user } = renderAt("#/automations");
+    const row = await screen.findByTestId("automation-row");
+    expect(within(row).getByTestId("paused-banner")).toHaveTextContent("Paused after 5 failed runs in a row");
+    await user.click(within(row).getByRole("button", { name: "Resume Nightly tests" }));
+    await waitFor(() => expect(callsOf(calls, "set_paused")).toEqual([{ id: "aut_1", paused: false }]));
+    await waitFor(() => expect(within(row).queryByTestId("paused-banner")).not.toBeInTheDocument());
+    expect(within(row).getByRole("switch")).toBeChecked();
+  });
+
+  it("Pause all pauses every schedule; an automation paused that way offers Resume all", async () => {
+    const hourly = { kind: "interval", every_ms: 3_600_000 } as const;
+    let paused = false;
+    let revision = 1;
+    const calls = mockBackend({
+      list_automations: () => [automation({ trigger: hourly, paused, paused_reason: paused ? "all_paused" : null, revision })],
+      pause_all_schedules: (a) => {
+        paused = a.paused as boolean;
+        revision += 1;
+        return 1;
+      },
+    });
+    const { user } = renderAt("#/automations");
+    await user.click(await screen.findByRole("button", { name: "Pause all" }));
+    await waitFor(() => expect(callsOf(calls, "pause_all_schedules")).toEqual([{ paused: true }]));
+    const banner = await screen.findByTestId("paused-banner");
+    expect(banner).toHaveTextContent("Paused with all schedules");
+    expect(screen.getByText("Paused 1 schedule")).toBeInTheDocument();
+
+    await user.click(within(banner).getByRole("button", { name: "Resume all schedules" }));
+    await waitFor(() => expect(callsOf(calls, "pause_all_schedules")).toEqual([{ paused: true }, { paused: false }]));
+    await waitFor(() => expect(screen.queryByTestId("paused-banner")).not.toBeInTheDocument());
+    expect(screen.getByRole("button", { name: "Pause all" })).toBeInTheDocument();
   });
 
   it("Run now starts an attended run and opens it", async () => {
@@ -43,7 +150,7 @@ describe("automations list", () => {
     await user.click(await screen.findByTestId("run-now"));
     await waitFor(() => expect(window.location.hash).toBe("#/runs/run_5"));
     expect(callsOf(calls, "run_now")).toEqual([{ id: "aut_1" }]);
-    expect(await screen.findByTestId("run-state")).toHaveTextContent("queued");
+    expect(await screen.findByTestId("run-state")).toHaveTextContent("Queued");
   });
 
   it("Ctrl+Enter runs the selected automation; Ctrl+N opens a new one", async () => {

@@ -2,7 +2,17 @@
 import { emit } from "@tauri-apps/api/event";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { act } from "@testing-library/react";
-import type { ApiError, Automation, EventRecord, PermissionRule, Run, RunChanges, WorktreeChanges } from "../src/bindings";
+import type {
+  ApiError,
+  Automation,
+  EventRecord,
+  Inbox,
+  InboxItem,
+  PermissionRule,
+  Run,
+  RunChanges,
+  WorktreeChanges,
+} from "../src/bindings";
 import type { PermissionRuleInput } from "../src/api";
 
 export type Handler = (args: Record<string, unknown>) => unknown;
@@ -39,6 +49,16 @@ const defaults: Record<string, Handler> = {
   get_run_originals: () => [],
   restore_run_originals: () => [],
   get_work_area_holder: () => null,
+  inbox_view: () => inboxOf([]),
+  mark_all_seen: () => 0,
+  // Cancelled; a folder typed in the editor is a git repository's root.
+  pick_folder: () => null,
+  describe_folder: (a) => ({ path: a.path, exists: true, is_dir: true, git_root: a.path }),
+  // The Runs view's pages, the Overview's figures, Pause all: nothing by default.
+  query_runs: () => ({ runs: [], next_cursor: null }),
+  run_stats: () => ({ days: [], runs: 0, succeeded: 0, failed: 0, cost_usd: 0, success_rate: null }),
+  upcoming_fires: () => ({ fires: [], truncated: false }),
+  pause_all_schedules: () => 0,
 };
 
 /** Installs the fake backend; `handlers` override the defaults. Returns the call log. */
@@ -168,6 +188,25 @@ export function worktreeChanges(over: Partial<WorktreeChanges> = {}): WorktreeCh
     commit: "1234567890abcdef",
     review: "pending",
     applied_commit: null,
+    ...over,
+  };
+}
+
+/**
+ * The inbox as `inbox_view` answers: these lines in this order (waiting runs first, as the
+ * engine sends them), counted as the engine counts them unless `counts` says otherwise.
+ */
+export function inboxOf(items: (Run | InboxItem)[], over: Partial<Inbox> = {}): Inbox {
+  const lines: InboxItem[] = items.map((i) => ("kind" in i ? i : { kind: "run", run: i }));
+  const listedRuns = lines.flatMap((l) => (l.kind === "run" ? [l.run] : []));
+  return {
+    items: lines,
+    counts: {
+      needs_me: listedRuns.filter((r) => r.state === "awaiting_input").length,
+      failed: listedRuns.filter((r) => r.state === "failed").length,
+      total: lines.length,
+    },
+    truncated: false,
     ...over,
   };
 }

@@ -30,15 +30,15 @@ describe("blocker panel", () => {
     expect(panel).toHaveTextContent("edit src/lib.rs");
     expect(within(panel).getByText("+fn new() {}")).toHaveClass("diff-add");
     expect(within(panel).getByText("-fn old() {}")).toHaveClass("diff-del");
-    expect(screen.getByTestId("run-state")).toHaveTextContent("awaiting_input");
+    expect(screen.getByTestId("run-state")).toHaveTextContent("Waiting for you");
 
     await user.click(screen.getByTestId("approve-once"));
     await waitFor(() =>
-      expect(callsOf(calls, "reply_permission")).toEqual([{ requestId: "req_7", decision: "once", message: null }]),
+      expect(callsOf(calls, "reply_permission")).toEqual([{ requestId: "req_7", decision: "once", message: null, alwaysChoice: null }]),
     );
     // The reply's run (now running) replaces the blocked one: the panel goes away.
     await waitFor(() => expect(screen.queryByTestId("blocker-panel")).not.toBeInTheDocument());
-    expect(screen.getByTestId("run-state")).toHaveTextContent("running");
+    expect(screen.getByTestId("run-state")).toHaveTextContent("Running");
   });
 
   it("Always allow replies `always`", async () => {
@@ -67,7 +67,35 @@ describe("blocker panel", () => {
     expect(always).toHaveAccessibleDescription(/allow exactly: cargo fmt/);
     await user.click(always);
     await waitFor(() =>
-      expect(callsOf(calls, "reply_permission")).toEqual([{ requestId: "req_8", decision: "always", message: null }]),
+      expect(callsOf(calls, "reply_permission")).toEqual([{ requestId: "req_8", decision: "always", message: null, alwaysChoice: null }]),
+    );
+  });
+
+  it("lets the user pick a wider rule for Always allow, and sends which", async () => {
+    const calls = blockedRun({
+      kind: "permission",
+      request_id: "req_10",
+      tool: "bash",
+      summary: "cargo test -p core",
+      reason: "no rule allows `cargo test -p core`",
+      always: ["allow exactly: cargo test -p core"],
+      always_options: [
+        { label: "allow exactly: cargo test -p core", rules: [] },
+        { label: "allow cargo test -p core …", rules: [] },
+        { label: "allow cargo test …", rules: [] },
+      ],
+    });
+    const { user } = renderAt("#/runs/run_1");
+    const panel = await screen.findByTestId("blocker-panel");
+    const scope = within(panel).getByTestId("always-scope");
+    expect(within(panel).getByTestId("always-adds")).toHaveTextContent("allow exactly: cargo test -p core");
+    await user.selectOptions(scope, "2");
+    expect(within(panel).getByTestId("always-adds")).toHaveTextContent("Always allow adds: allow cargo test …");
+    await user.click(within(panel).getByTestId("approve-always"));
+    await waitFor(() =>
+      expect(callsOf(calls, "reply_permission")).toEqual([
+        { requestId: "req_10", decision: "always", message: null, alwaysChoice: 2 },
+      ]),
     );
   });
 
@@ -99,7 +127,7 @@ describe("blocker panel", () => {
     await user.click(screen.getByTestId("reject"));
     await waitFor(() =>
       expect(callsOf(calls, "reply_permission")).toEqual([
-        { requestId: "req_7", decision: "reject", message: "Fix the test, not the code" },
+        { requestId: "req_7", decision: "reject", message: "Fix the test, not the code", alwaysChoice: null },
       ]),
     );
   });

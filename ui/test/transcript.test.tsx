@@ -1,7 +1,7 @@
 import { screen, waitFor } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import type { PartUpdate } from "../src/bindings";
-import { applyPartUpdate, emptyTranscript } from "../src/stores/transcript";
+import { applyPartUpdate, emptyTranscript, mergeLoaded } from "../src/stores/transcript";
 import { emitEngine, mockBackend, run } from "./backend";
 import { renderAt } from "./render";
 
@@ -72,6 +72,27 @@ describe("transcript", () => {
 
     // A late delta for a part already complete does not start a new stream.
     expect(applyPartUpdate(s, delta("text", "er"))).toBe(s);
+  });
+
+  it("keeps a provider retry until the next delta or part, across a reload", () => {
+    const retrying: PartUpdate = {
+      ...base,
+      part_index: 0,
+      change: "retrying",
+      attempt: 2,
+      max_attempts: 4,
+      reason: "rate limited",
+      retry_at: "2030-01-01T00:00:12Z",
+    };
+    let s = applyPartUpdate(emptyTranscript, retrying);
+    expect(s.retry).toEqual({ attempt: 2, maxAttempts: 4, reason: "rate limited", retryAt: "2030-01-01T00:00:12Z" });
+    // A retry starts no message: no empty step shows for it.
+    expect(s.messages).toEqual([]);
+    s = mergeLoaded(s, []);
+    expect(s.retry).not.toBeNull();
+    expect(applyPartUpdate(s, delta("text", "Hi")).retry).toBeNull();
+    const done = applyPartUpdate(s, { ...base, change: "complete", part_index: 0, part: { kind: "text", text: "Hi" } });
+    expect(done.retry).toBeNull();
   });
 
   it("shows a tool call with its result, and an edit as a diff", async () => {

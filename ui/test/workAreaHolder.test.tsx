@@ -51,7 +51,7 @@ describe("the run that held a busy work area", () => {
     expect(callsOf(calls, "cancel_run")).toEqual([{ runId: "run_0" }]);
     expect(within(line).queryByRole("button", { name: "Cancel that run" })).not.toBeInTheDocument();
     // This run is still the one shown, stopped because the work area was busy.
-    expect(screen.getByTestId("run-result")).toHaveTextContent("Stopped: writer busy");
+    expect(screen.getByTestId("run-result")).toHaveTextContent("Stopped: the work area was busy");
   });
 
   it("offers no cancel once the holder has ended", async () => {

@@ -5,11 +5,13 @@ import type {
   ApiError,
   AppSettings,
   AutomationSpecInput,
+  InboxFilter,
   JsonValue,
   PermissionDecision,
   PermissionRule,
   PermissionRuleInput,
   ProviderConfig,
+  RunQuery,
   RunState,
   StopCondition,
   Trigger,
@@ -37,6 +39,8 @@ export const updateAutomation = (
   expectedRevision: number,
 ) => unwrap(commands.updateAutomation(id, patch as unknown as JsonValue, expectedRevision));
 export const setPaused = (id: string, paused: boolean) => unwrap(commands.setPaused(id, paused));
+/** Pauses (or resumes) every schedule; resuming leaves automations paused one by one alone. */
+export const pauseAllSchedules = (paused: boolean) => unwrap(commands.pauseAllSchedules(paused));
 export const deleteAutomation = (id: string) => unwrap(commands.deleteAutomation(id));
 export const previewSchedule = (trigger: Trigger, stop: StopCondition, count: number) =>
   unwrap(commands.previewSchedule(trigger, stop, count));
@@ -54,15 +58,28 @@ export const listRuns = (
   limit: number,
 ) => unwrap(commands.listRuns(automationId, states, cursor, limit));
 export const getRun = (runId: string) => unwrap(commands.getRun(runId));
+/** A page of runs matching `query`, newest first; pass `next_cursor` back for the next page. */
+export const queryRuns = (query: RunQuery, cursor: string | null, limit: number) =>
+  unwrap(commands.queryRuns(query, cursor, limit));
+/** Runs, outcomes and cost per day for the last `days` days, days counted in `timeZone` (IANA). */
+export const runStats = (days: number, timeZone: string) => unwrap(commands.runStats(days, timeZone));
+/** Every schedule's fires in the next `hours` hours, soonest first. */
+export const upcomingFires = (hours: number) => unwrap(commands.upcomingFires(hours));
 export const replyPermission = (
   requestId: string,
   decision: PermissionDecision,
   message: string | null,
-) => unwrap(commands.replyPermission(requestId, decision, message));
+  /** With "always": which of the blocker's `always_options` (the first when null). */
+  alwaysChoice: number | null = null,
+) => unwrap(commands.replyPermission(requestId, decision, message, alwaysChoice));
 export const answerQuestion = (callId: string, answers: string[]) =>
   unwrap(commands.answerQuestion(callId, answers));
 export const inbox = () => unwrap(commands.inbox());
 export const markSeen = (runIds: string[]) => unwrap(commands.markSeen(runIds));
+/** The inbox (`filter` null: all): waiting runs first, then unseen ones, with the whole inbox's counts. */
+export const inboxView = (filter: InboxFilter | null) => unwrap(commands.inboxView(filter));
+/** Files every unseen finished run as seen, or only `missedOf`'s missed fires; returns how many runs. */
+export const markAllSeen = (missedOf: string | null) => unwrap(commands.markAllSeen(missedOf));
 export const getRunChanges = (runId: string) => unwrap(commands.getRunChanges(runId));
 export const applyRun = (runId: string) => unwrap(commands.applyRun(runId));
 export const discardRun = (runId: string) => unwrap(commands.discardRun(runId));
@@ -82,10 +99,16 @@ export const removeProvider = (id: string) => unwrap(commands.removeProvider(id)
 export const setProviderKey = (id: string, key: string) =>
   unwrap(commands.setProviderKey(id, key));
 export const testProvider = (id: string) => unwrap(commands.testProvider(id));
+/** Forgets a provider's stored key (system keychain entry and key file); returns its status. */
+export const forgetProviderKey = (id: string) => unwrap(commands.forgetProviderKey(id));
 export const getSettings = () => unwrap(commands.getSettings());
 export const setSettings = (settings: AppSettings) => unwrap(commands.setSettings(settings));
 export const appInfo = () => unwrap(commands.appInfo());
 export const openLogs = () => unwrap(commands.openLogs());
+/** Opens the system's folder picker at `start`; null when the user cancels. */
+export const pickFolder = (start: string | null) => unwrap(commands.pickFolder(start));
+/** Whether `path` exists, is a folder, and which git repository it is in. */
+export const describeFolder = (path: string) => unwrap(commands.describeFolder(path));
 
 // Window and app
 export const hideToTray = () => unwrap(commands.hideToTray());

@@ -1,7 +1,11 @@
 import type { RunState } from "../api";
 import { STATE_LABELS } from "../format";
+import "./state-chip.css";
 
-/** The run's state as the engine names it (tests and scripts read the text), coloured. */
+/**
+ * The run's state in words ("Waiting for you"), coloured; `data-state` keeps the engine's
+ * name for scripts.
+ */
 export function StateChip({
   state,
   reason,
@@ -13,12 +17,8 @@ export function StateChip({
 }) {
   return (
     <span className="state">
-      <span
-        className={`chip chip-${state}`}
-        data-testid={testId}
-        title={STATE_LABELS[state]}
-      >
-        {state}
+      <span className={`chip state-chip chip-${state}`} data-testid={testId} data-state={state}>
+        {STATE_LABELS[state]}
       </span>
       {reason && <span className="state-reason">{reason}</span>}
     </span>

@@ -14,18 +14,11 @@ export function newestFirst(a: Run, b: Run): number {
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 }
 
-/** Seeds the last-run chips of the automation list with the most recent runs. */
+/**
+ * Seeds the store with the most recent runs (the inbox badge counts unread ones among them;
+ * the automation list reads its last runs from the automations, not from here).
+ */
 export async function loadRecentRuns(): Promise<void> {
   const page = await api.listRuns(null, [], null, 100);
   runs.upsertMany(page.runs);
-}
-
-/** The latest run of each automation among the runs seen. */
-export function latestRunByAutomation(all: ReadonlyMap<string, Run>): Map<string, Run> {
-  const latest = new Map<string, Run>();
-  for (const run of all.values()) {
-    const kept = latest.get(run.automation_id);
-    if (!kept || newestFirst(run, kept) < 0) latest.set(run.automation_id, run);
-  }
-  return latest;
 }

@@ -13,16 +13,28 @@ export interface StreamingPart {
 export interface MessageView {
   id: string;
   role: Role;
+  /** When the message was started: stored, or when its first event arrived. */
+  createdAt: string | null;
   /** Complete parts by index; holes are parts not received yet. */
   parts: readonly (Part | undefined)[];
+}
+
+/** The provider failed and the model call is tried again at `retryAt`. */
+export interface RetryStatus {
+  attempt: number;
+  maxAttempts: number;
+  reason: string;
+  retryAt: string;
 }
 
 export interface TranscriptState {
   messages: readonly MessageView[];
   streaming: readonly StreamingPart[];
+  /** Set by a `retrying` update, cleared by the next delta or complete part. */
+  retry: RetryStatus | null;
 }
 
-export const emptyTranscript: TranscriptState = { messages: [], streaming: [] };
+export const emptyTranscript: TranscriptState = { messages: [], streaming: [], retry: null };
 
 export function fromMessages(transcript: readonly Message[]): TranscriptState {
   return mergeLoaded(emptyTranscript, transcript);
@@ -41,10 +53,15 @@ function withMessage(
   change: (m: MessageView) => MessageView,
 ): readonly MessageView[] {
   const at = state.messages.findIndex((m) => m.id === id);
-  if (at < 0) return [...state.messages, change({ id, role, parts: [] })];
+  if (at < 0) return [...state.messages, change(newMessage(id, role))];
   const next = [...state.messages];
   next[at] = change(next[at]);
   return next;
+}
+
+// Events carry no time; the first one seen stands in until the stored message replaces it.
+function newMessage(id: string, role: Role): MessageView {
+  return { id, role, createdAt: new Date().toISOString(), parts: [] };
 }
 
 /**
@@ -53,6 +70,10 @@ function withMessage(
  * next index, and only the complete part says where each one landed.
  */
 export function applyPartUpdate(state: TranscriptState, u: PartUpdate): TranscriptState {
+  if (u.change === "retrying") {
+    const retry = { attempt: u.attempt, maxAttempts: u.max_attempts, reason: u.reason, retryAt: u.retry_at };
+    return { ...state, retry };
+  }
   if (u.change === "complete") {
     const messages = withMessage(state, u.message_id, u.role, (m) => {
       const parts = [...m.parts];
@@ -63,7 +84,7 @@ export function applyPartUpdate(state: TranscriptState, u: PartUpdate): Transcri
     const streaming = state.streaming.filter(
       (s) => s.messageId !== u.message_id || !completedBy(message, s),
     );
-    return { messages, streaming };
+    return { messages, streaming, retry: null };
   }
   const message = state.messages.find((m) => m.id === u.message_id);
   const at = state.streaming.findIndex(
@@ -72,7 +93,7 @@ export function applyPartUpdate(state: TranscriptState, u: PartUpdate): Transcri
   if (at >= 0) {
     const streaming = [...state.streaming];
     streaming[at] = { ...streaming[at], text: streaming[at].text + u.text };
-    return { ...state, streaming };
+    return { ...state, streaming, retry: null };
   }
   const started: StreamingPart = {
     messageId: u.message_id,
@@ -82,11 +103,9 @@ export function applyPartUpdate(state: TranscriptState, u: PartUpdate): Transcri
     text: u.text,
   };
   // A late delta for a part already complete is dropped.
-  if (completedBy(message, started)) return state;
-  const messages = message
-    ? state.messages
-    : [...state.messages, { id: u.message_id, role: u.role, parts: [] }];
-  return { messages, streaming: [...state.streaming, started] };
+  if (completedBy(message, started)) return state.retry ? { ...state, retry: null } : state;
+  const messages = message ? state.messages : [...state.messages, newMessage(u.message_id, u.role)];
+  return { messages, streaming: [...state.streaming, started], retry: null };
 }
 
 /** Merges the stored transcript (from `get_run`) with what events brought meanwhile. */
@@ -99,12 +118,12 @@ export function mergeLoaded(state: TranscriptState, loaded: readonly Message[]):
     live?.parts.forEach((p, i) => {
       if (p && parts[i] === undefined) parts[i] = p;
     });
-    return { id: m.id, role: m.role, parts };
+    return { id: m.id, role: m.role, createdAt: m.created_at, parts };
   });
   // Messages only seen in events are newer than the stored ones.
   for (const m of state.messages) if (!loadedIds.has(m.id)) messages.push(m);
   const streaming = state.streaming.filter(
     (s) => !completedBy(messages.find((m) => m.id === s.messageId), s),
   );
-  return { messages, streaming };
+  return { messages, streaming, retry: state.retry };
 }

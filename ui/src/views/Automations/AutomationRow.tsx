@@ -1,14 +1,19 @@
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
 import * as api from "../../api";
-import type { Automation, Run } from "../../api";
+import type { Automation } from "../../api";
 import { runNowAndOpen } from "../../actions";
 import { SandboxBadges } from "../../components/SandboxBadges";
 import { StateChip } from "../../components/StateChip";
-import { relativeTime, runReason } from "../../format";
+import { relativeTime, runReason, STATE_LABELS } from "../../format";
 import { useNow, useSchedulePreview } from "../../hooks";
+import type { RowProps } from "../../keyboard/useListKeys";
 import { href, navigate } from "../../routing";
 import { automations } from "../../stores/automations";
 import { notices } from "../../stores/notices";
+import { permissionSummary, placementText, shortPath, type History } from "./glance";
+import { HistoryStrip } from "./HistoryStrip";
+import { PausedBanner } from "./PausedBanner";
+import "./automations.css";
 
 /** Failed runs in a row, as the engine derives it. */
 export function failureStreak(a: Automation): number {
@@ -17,17 +22,22 @@ export function failureStreak(a: Automation): number {
 
 export function AutomationRow({
   automation: a,
-  lastRun,
+  history,
   selected,
   onSelect,
+  rowProps,
 }: {
   automation: Automation;
-  lastRun: Run | undefined;
+  history: History;
   selected: boolean;
   onSelect: () => void;
+  /** The list's keyboard selection (useListKeys). */
+  rowProps?: RowProps;
 }) {
   const [pausing, setPausing] = useState(false);
   const streak = failureStreak(a);
+  const now = useNow(60_000);
+  const last = history.last;
 
   const togglePaused = async () => {
     setPausing(true);
@@ -42,7 +52,8 @@ export function AutomationRow({
 
   return (
     <li
-      className={selected ? "row selected" : "row"}
+      {...rowProps}
+      className={selected ? "row automation-row selected" : "row automation-row"}
       data-testid="automation-row"
       data-automation-id={a.id}
       aria-current={selected ? "true" : undefined}
@@ -54,21 +65,39 @@ export function AutomationRow({
           {a.title}
         </a>
         <ScheduleLine automation={a} />
-      </div>
-      <div className="row-status">
-        {lastRun ? (
-          <a href={href({ view: "run", runId: lastRun.id })} aria-label={`Last run: ${lastRun.state}`}>
-            <StateChip state={lastRun.state} reason={runReason(lastRun)} testId="last-run-state" />
-          </a>
-        ) : (
-          <span className="muted">No runs yet</span>
-        )}
-        <SandboxBadges automation={a} />
-        {streak > 0 && (
-          <span className="badge badge-warn" title="Failed runs in a row">
-            {streak} failed in a row
+        <div className="row-facts" data-testid="automation-facts">
+          <span className="row-path" title={a.workspace}>
+            {shortPath(a.workspace)}
           </span>
-        )}
+          {" · "}
+          <span>{placementText(a.placement)}</span>
+          {" · "}
+          <span className="row-model" title={`${a.model.provider_id} / ${a.model.model_id}`}>
+            {a.model.model_id}
+          </span>
+        </div>
+        <div className="row-permissions" data-testid="permission-summary">
+          {withCode(permissionSummary(a))}
+        </div>
+      </div>
+      <div className="row-glance">
+        <div className="row-status">
+          {last ? (
+            <a href={href({ view: "run", runId: last.run_id })} aria-label={`Last run: ${STATE_LABELS[last.state]}`}>
+              <StateChip state={last.state} reason={last.run ? runReason(last.run) : null} testId="last-run-state" />
+            </a>
+          ) : (
+            <span className="muted">No runs yet</span>
+          )}
+          {last?.at && <span className="muted small">{relativeTime(last.at, now)}</span>}
+          <SandboxBadges automation={a} />
+          {streak > 0 && a.paused_reason !== "failure_streak" && (
+            <span className="badge badge-warn" title="Failed runs in a row">
+              {streak} failed in a row
+            </span>
+          )}
+        </div>
+        <HistoryStrip marks={history.marks} />
       </div>
       {/* Paused only stops the schedule, so a manual automation has nothing to switch. */}
       {a.trigger.kind === "manual" ? (
@@ -100,8 +129,14 @@ export function AutomationRow({
           Run now
         </button>
       </div>
+      <PausedBanner automation={a} className="row-banner" />
     </li>
   );
+}
+
+/** "runs `cargo test`": the backticked parts as code. */
+export function withCode(text: string): ReactNode[] {
+  return text.split("`").map((part, i) => (i % 2 === 1 ? <code key={i}>{part}</code> : part));
 }
 
 function ScheduleLine({ automation: a }: { automation: Automation }) {
@@ -116,11 +151,8 @@ function ScheduleLine({ automation: a }: { automation: Automation }) {
     <div className="row-sub">
       {text}
       {next && !a.paused && <span className="muted"> · next: {relativeTime(next, now)}</span>}
-      {a.paused && (
-        <span className="muted">
-          {a.paused_reason === "failure_streak" ? " · paused after failing repeatedly" : " · paused"}
-        </span>
-      )}
+      {/* A pause the engine made is explained by the row's banner. */}
+      {a.paused && !a.paused_reason && <span className="muted"> · paused</span>}
       {a.finished && !a.paused && <span className="muted"> · no more runs</span>}
     </div>
   );

@@ -3,12 +3,15 @@ import type { Automation, Run } from "../../api";
 import { runNowAndOpen } from "../../actions";
 import { errorText } from "../../api";
 import { useRunNowKey } from "../../hooks";
+import { useListKeys } from "../../keyboard/useListKeys";
 import { navigate } from "../../routing";
 import { automations, automationsLoad } from "../../stores/automations";
 import { useStore } from "../../stores/observable";
-import { latestRunByAutomation, runs } from "../../stores/runs";
+import { runs } from "../../stores/runs";
 import { AutomationRow, failureStreak } from "./AutomationRow";
 import { EmptyState } from "./EmptyState";
+import { history, type History } from "./glance";
+import { PauseAllButton } from "./PauseAllButton";
 
 type Filter = "all" | "scheduled" | "manual" | "paused" | "failing" | "needs_you";
 
@@ -21,7 +24,7 @@ const FILTERS: { id: Filter; label: string }[] = [
   { id: "needs_you", label: "Needs you" },
 ];
 
-function matches(a: Automation, last: Run | undefined, filter: Filter, query: string): boolean {
+function matches(a: Automation, last: History["last"], filter: Filter, query: string): boolean {
   const q = query.trim().toLowerCase();
   if (q && !`${a.title}\n${a.prompt}\n${a.workspace}`.toLowerCase().includes(q)) return false;
   switch (filter) {
@@ -46,14 +49,23 @@ export function AutomationsView() {
   const allRuns = useStore(runs);
   const [query, setQuery] = useState("");
   const [filter, setFilter] = useState<Filter>("all");
-  const [selected, setSelected] = useState<string | null>(null);
 
-  const latest = useMemo(() => latestRunByAutomation(allRuns), [allRuns]);
+  const histories = useMemo(() => {
+    const seen = new Map<string, Run[]>();
+    for (const r of allRuns.values()) {
+      const list = seen.get(r.automation_id);
+      if (list) list.push(r);
+      else seen.set(r.automation_id, [r]);
+    }
+    return new Map([...all.values()].map((a) => [a.id, history(a, seen.get(a.id) ?? [])]));
+  }, [all, allRuns]);
   const sorted = useMemo(
-    () => [...all.values()].sort((a, b) => a.title.localeCompare(b.title)),
+    () => [...all.values()].sort((a, b) => a.title.localeCompare(b.title, undefined, { numeric: true })),
     [all],
   );
-  const shown = sorted.filter((a) => matches(a, latest.get(a.id), filter, query));
+  const shown = sorted.filter((a) => matches(a, histories.get(a.id)?.last ?? null, filter, query));
+  const list = useListKeys(shown.length, (i) => navigate({ view: "runs", automationId: shown[i].id }));
+  const selected = shown[list.index]?.id ?? null;
 
   useRunNowKey(selected && all.has(selected) ? () => void runNowAndOpen(selected) : null);
 
@@ -75,6 +87,7 @@ export function AutomationsView() {
             </option>
           ))}
         </select>
+        <PauseAllButton automations={sorted} />
         <button
           type="button"
           className="primary"
@@ -107,19 +120,20 @@ export function AutomationsView() {
     );
   }
   return (
-    <section className="view">
+    <section className="view automations-view">
       {header}
       {shown.length === 0 && load.status === "ready" && (
         <p className="muted">No automation matches.</p>
       )}
       <ul className="rows" aria-label="Automations">
-        {shown.map((a) => (
+        {shown.map((a, i) => (
           <AutomationRow
             key={a.id}
             automation={a}
-            lastRun={latest.get(a.id)}
-            selected={selected === a.id}
-            onSelect={() => setSelected(a.id)}
+            history={histories.get(a.id) ?? { last: null, marks: [] }}
+            selected={list.index === i}
+            onSelect={() => list.select(i)}
+            rowProps={list.row(i)}
           />
         ))}
       </ul>

@@ -23,7 +23,7 @@ export function DeleteButton({ automation }: { automation: Automation }) {
           .filter(Boolean)
           .join(" "),
       );
-      navigate({ view: "automations" });
+      navigate({ view: "automations" }, { force: true });
     } catch (e) {
       notices.error("Could not delete", e);
     }

@@ -4,14 +4,27 @@ import { ApiFailure, errorText, type Automation, type CatalogModel, type Validat
 import { runNowAndOpen } from "../../actions";
 import { SandboxBadges } from "../../components/SandboxBadges";
 import { useRunNowKey } from "../../hooks";
+import { chordText, SHORTCUTS } from "../../keyboard/shortcuts";
+import { OnShortcut } from "../../keyboard/useShortcut";
 import { detailText } from "../../messages";
-import { navigate } from "../../routing";
+import { leave, navigate } from "../../routing";
 import { automations } from "../../stores/automations";
 import { notices } from "../../stores/notices";
 import { TEMPLATES } from "../Templates/templates";
 import { ConflictBanner } from "./ConflictBanner";
 import { DeleteButton } from "./DeleteButton";
-import { byField, changedFields, emptyForm, formFromAutomation, inlineFields, modelKey, toSpec, type Form } from "./form";
+import { DiscardGuard } from "./DiscardGuard";
+import {
+  byField,
+  changedFields,
+  emptyForm,
+  formFromAutomation,
+  inlineFields,
+  isEdited,
+  modelKey,
+  toSpec,
+  type Form,
+} from "./form";
 import { GeneralFields } from "./GeneralFields";
 import { LimitsFields } from "./LimitsFields";
 import { PermissionsTable } from "./PermissionsTable";
@@ -23,6 +36,8 @@ interface Loaded {
   original: Automation | null;
   /** What the user started from: an update sends the fields that differ from it. */
   base: Form;
+  /** What the form showed first (a template's values, say): leaving asks when it differs. */
+  start: Form;
   models: CatalogModel[];
 }
 
@@ -48,7 +63,7 @@ export function EditorView({ automationId, template }: { automationId?: string; 
         const start = original
           ? formFromAutomation(original)
           : (TEMPLATES.find((t) => t.id === template)?.apply(fresh) ?? fresh);
-        setLoaded({ original, base: original ? start : fresh, models });
+        setLoaded({ original, base: original ? start : fresh, start, models });
         setForm(start);
       },
       (e: unknown) => live && setLoadError(e),
@@ -92,14 +107,14 @@ export function EditorView({ automationId, template }: { automationId?: string; 
       } else {
         const patch = changedFields(loaded.base, form);
         if (Object.keys(patch).length === 0) {
-          navigate({ view: "automations" });
+          navigate({ view: "automations" }, { force: true });
           return;
         }
         saved = await api.updateAutomation(original.id, patch, original.revision);
       }
       automations.upsert(saved);
       notices.show(`Saved “${saved.title}”.`);
-      navigate({ view: "automations" });
+      navigate({ view: "automations" }, { force: true });
     } catch (e) {
       await showSaveFailure(e);
     } finally {
@@ -124,7 +139,7 @@ export function EditorView({ automationId, template }: { automationId?: string; 
 
   const reload = (current: Automation) => {
     const fresh = formFromAutomation(current);
-    setLoaded({ ...loaded, original: current, base: fresh });
+    setLoaded({ ...loaded, original: current, base: fresh, start: fresh });
     setForm(fresh);
     setConflict(null);
   };
@@ -134,8 +149,14 @@ export function EditorView({ automationId, template }: { automationId?: string; 
     setConflict(null);
   };
 
+  // Back where the user came from, asking first when there are changes.
+  const cancel = () => leave(() => history.back());
+
   return (
     <section className="view editor">
+      <DiscardGuard dirty={isEdited(loaded.start, form)} />
+      <OnShortcut shortcut={SHORTCUTS.save} action={saving ? null : () => void save()} />
+      <OnShortcut shortcut={SHORTCUTS.leaveEditor} action={cancel} />
       <header className="view-header">
         <h1>
           {original ? `Edit “${original.title}”` : "New automation"}
@@ -148,13 +169,14 @@ export function EditorView({ automationId, template }: { automationId?: string; 
         </h1>
         <div className="toolbar">
           {original && <DeleteButton automation={original} />}
-          <button type="button" onClick={() => history.back()}>
+          <button type="button" onClick={cancel} title="Cancel (Esc)">
             Cancel
           </button>
           <button
             type="button"
             className="primary"
             data-testid="save-automation"
+            title={`Save (${chordText(SHORTCUTS.save)})`}
             disabled={saving}
             onClick={() => void save()}
           >

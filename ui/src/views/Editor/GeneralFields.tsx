@@ -1,6 +1,9 @@
 import type { CatalogModel, ValidationDetail, Variant } from "../../api";
 import { Field } from "../../components/Field";
+import { ModelOptions, ModelSetupHint } from "../Connect/ModelChoices";
+import { useProviderStatuses } from "../Connect/useProviders";
 import { modelKey, type Form } from "./form";
+import { WorkspaceField } from "./WorkspaceField";
 
 type Errors = (...fields: string[]) => ValidationDetail[];
 
@@ -17,6 +20,7 @@ export function GeneralFields({
 }) {
   const chosen = models.find((m) => modelKey(m) === form.model);
   const variants = chosen?.variants ?? [];
+  const [statuses] = useProviderStatuses();
   return (
     <>
       <fieldset className="section">
@@ -45,22 +49,11 @@ export function GeneralFields({
             onChange={(e) => update({ prompt: e.target.value })}
           />
         </Field>
-        <Field
-          label="Work directory"
-          htmlFor="field-workspace"
+        <WorkspaceField
+          value={form.workspace}
           errors={errors("workspace")}
-          help="Absolute path of the directory the agent works in."
-        >
-          <input
-            id="field-workspace"
-            data-testid="field-workspace"
-            className="mono"
-            placeholder="/home/you/project"
-            spellCheck={false}
-            value={form.workspace}
-            onChange={(e) => update({ workspace: e.target.value })}
-          />
-        </Field>
+          onChange={(workspace) => update({ workspace })}
+        />
       </fieldset>
       <fieldset className="section">
         <legend>Model</legend>
@@ -77,12 +70,9 @@ export function GeneralFields({
           >
             <option value="">Choose a model…</option>
             {form.model && !chosen && <option value={form.model}>{form.model} (not in the catalog)</option>}
-            {models.map((m) => (
-              <option key={modelKey(m)} value={modelKey(m)}>
-                {m.display_name ? `${m.display_name} (${m.provider_id})` : modelKey(m)}
-              </option>
-            ))}
+            <ModelOptions models={models} statuses={statuses} />
           </select>
+          <ModelSetupHint providerId={chosen?.provider_id} statuses={statuses} />
         </Field>
         {(variants.length > 0 || form.variant) && (
           <Field label="Reasoning effort" htmlFor="field-variant" errors={errors("variant")}>

@@ -3,18 +3,23 @@ import { errorText } from "../../api";
 import { Field, FieldErrors } from "../../components/Field";
 import { formatDateTime } from "../../format";
 import { useSchedulePreview } from "../../hooks";
-import { formStop, formTrigger, type Form, type TriggerKind } from "./form";
-
-const PRESETS = [
-  { label: "Every weekday at 09:00", expression: "0 9 * * 1-5" },
-  { label: "Every day at 02:00", expression: "0 2 * * *" },
-  { label: "Every Monday at 09:00", expression: "0 9 * * 1" },
-];
-
-const TIME_ZONES: readonly string[] =
-  typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+import { formStop, formTrigger, isRecurring, switchSchedule, type Form, type TriggerKind } from "./form";
+import { TIME_ZONES } from "./schedule";
+import { ScheduleFields } from "./ScheduleFields";
 
 type Errors = (...fields: string[]) => ValidationDetail[];
+
+/** The builder's choices, by how often; Advanced (cron) last. The values are the form's kinds. */
+const KINDS: { kind: TriggerKind; label: string }[] = [
+  { kind: "manual", label: "Manually (Run now only)" },
+  { kind: "interval", label: "Every few minutes or hours" },
+  { kind: "hourly", label: "Every hour" },
+  { kind: "daily", label: "Every day" },
+  { kind: "weekdays", label: "On chosen days of the week" },
+  { kind: "weekly", label: "Once a week" },
+  { kind: "once", label: "Once, at a date and time" },
+  { kind: "cron", label: "Advanced (cron)" },
+];
 
 export function TriggerSection({
   form,
@@ -25,109 +30,58 @@ export function TriggerSection({
   update: (patch: Partial<Form>) => void;
   errors: Errors;
 }) {
-  const recurring = form.triggerKind === "interval" || form.triggerKind === "cron";
-  const preset = PRESETS.find((p) => p.expression === form.cronExpression.trim());
+  const kind = form.triggerKind;
+  // An interval counts from its start, whatever the zone: only clock times have one.
+  const zoned = kind !== "manual" && kind !== "interval";
   return (
     <fieldset className="section">
       <legend>When it runs</legend>
-      <Field label="Trigger" htmlFor="trigger-kind" errors={errors("trigger", "trigger.kind")}>
+      <Field label="How often" htmlFor="trigger-kind" errors={errors("trigger", "trigger.kind")}>
         <select
           id="trigger-kind"
           data-testid="trigger-kind"
-          value={form.triggerKind}
-          onChange={(e) => update({ triggerKind: e.target.value as TriggerKind })}
+          value={kind}
+          onChange={(e) => update(switchSchedule(form, e.target.value as TriggerKind))}
         >
-          <option value="manual">Manually (Run now only)</option>
-          <option value="once">Once, at a set time</option>
-          <option value="interval">Every N minutes or hours</option>
-          <option value="cron">On a schedule (cron)</option>
+          {KINDS.map((k) => (
+            <option key={k.kind} value={k.kind}>
+              {k.label}
+            </option>
+          ))}
         </select>
       </Field>
-
-      {form.triggerKind === "once" && (
-        <Field label="Run at" htmlFor="trigger-fire-at" errors={errors("trigger.fire_at")}>
-          <input
-            id="trigger-fire-at"
-            type="datetime-local"
-            value={form.onceAt}
-            onChange={(e) => update({ onceAt: e.target.value })}
-          />
-        </Field>
-      )}
-
-      {form.triggerKind === "interval" && (
-        <Field label="Every" htmlFor="trigger-every" errors={errors("trigger.every_ms")}>
-          <div className="inline">
-            <input
-              id="trigger-every"
-              type="number"
-              min={1}
-              value={form.intervalEvery}
-              onChange={(e) => update({ intervalEvery: e.target.value })}
-            />
-            <select
-              aria-label="Interval unit"
-              value={form.intervalUnit}
-              onChange={(e) => update({ intervalUnit: e.target.value as Form["intervalUnit"] })}
-            >
-              <option value="minutes">minutes</option>
-              <option value="hours">hours</option>
-            </select>
-          </div>
-        </Field>
-      )}
-
-      {form.triggerKind === "cron" && (
-        <>
-          <Field label="Preset" htmlFor="trigger-preset">
-            <select
-              id="trigger-preset"
-              value={preset?.expression ?? ""}
-              onChange={(e) => e.target.value && update({ cronExpression: e.target.value })}
-            >
-              <option value="">Custom expression</option>
-              {PRESETS.map((p) => (
-                <option key={p.expression} value={p.expression}>
-                  {p.label}
-                </option>
-              ))}
-            </select>
-          </Field>
-          <Field
-            label="Cron expression"
-            htmlFor="trigger-expression"
-            errors={errors("trigger.expression")}
-            help="Five fields: minute hour day-of-month month day-of-week."
-          >
-            <input
-              id="trigger-expression"
-              className="mono"
-              value={form.cronExpression}
-              spellCheck={false}
-              onChange={(e) => update({ cronExpression: e.target.value })}
-            />
-          </Field>
-          <Field label="Time zone" htmlFor="trigger-timezone" errors={errors("trigger.timezone")}>
-            <input
-              id="trigger-timezone"
-              list="time-zones"
-              value={form.cronTimezone}
-              spellCheck={false}
-              onChange={(e) => update({ cronTimezone: e.target.value })}
-            />
-          </Field>
-          <datalist id="time-zones">
-            {TIME_ZONES.map((z) => (
-              <option key={z} value={z} />
-            ))}
-          </datalist>
-        </>
-      )}
-
-      {recurring && <StopFields form={form} update={update} errors={errors} />}
-      {form.triggerKind !== "manual" && <CatchUpFields form={form} update={update} errors={errors} />}
-      {form.triggerKind !== "manual" && <Preview form={form} />}
+      <ScheduleFields form={form} update={update} errors={errors} />
+      {zoned && <TimeZoneField form={form} update={update} errors={errors} />}
+      {isRecurring(kind) && <StopFields form={form} update={update} errors={errors} />}
+      {kind !== "manual" && <CatchUpFields form={form} update={update} errors={errors} />}
+      {kind !== "manual" && <Preview form={form} />}
     </fieldset>
+  );
+}
+
+// Built once: the editor re-renders on every keystroke, and there are some 400 zones.
+const ZONE_OPTIONS = TIME_ZONES.map((z) => (
+  <option key={z} value={z}>
+    {z.replace(/_/g, " ")}
+  </option>
+));
+
+/** The zone the clock times are read in; one the system does not list is kept and shown. */
+function TimeZoneField({ form, update, errors }: { form: Form; update: (p: Partial<Form>) => void; errors: Errors }) {
+  const zone = form.cronTimezone;
+  const listed = TIME_ZONES.includes(zone);
+  return (
+    <Field label="Time zone" htmlFor="trigger-timezone" errors={errors("trigger.timezone")}>
+      <select
+        id="trigger-timezone"
+        data-testid="trigger-timezone"
+        value={zone}
+        onChange={(e) => update({ cronTimezone: e.target.value })}
+      >
+        {!listed && <option value={zone}>{zone || "(none)"}</option>}
+        {ZONE_OPTIONS}
+      </select>
+    </Field>
   );
 }
 

@@ -13,9 +13,31 @@ import type {
   ValidationDetail,
   Variant,
 } from "../../api";
+import {
+  cronFromFriendly,
+  friendlyFromCron,
+  instantIn,
+  parseTime,
+  sameFriendly,
+  timeText,
+  wallClockIn,
+  type Friendly,
+} from "./schedule";
 import { joinWords, splitWords, wordsFromGlob } from "./words";
 
-export type TriggerKind = Trigger["kind"];
+/**
+ * How often it runs, as the schedule builder offers it. `hourly`, `daily`, `weekdays` and
+ * `weekly` are cron underneath; `cron` is the Advanced choice, the expression as typed.
+ */
+export type TriggerKind = "manual" | "interval" | "hourly" | "daily" | "weekdays" | "weekly" | "once" | "cron";
+
+/** The builder's kinds that are a cron expression underneath. */
+export function isCronKind(kind: TriggerKind): boolean {
+  return kind === "hourly" || kind === "daily" || kind === "weekdays" || kind === "weekly" || kind === "cron";
+}
+
+/** Whether the schedule repeats (and so can have a stop condition). */
+export const isRecurring = (kind: TriggerKind) => kind !== "manual" && kind !== "once";
 export type IntervalUnit = "minutes" | "hours";
 
 /** One permission rule as edited; `key` keeps React rows stable while reordering. */
@@ -52,10 +74,24 @@ export interface Form {
   model: string;
   variant: Variant | "";
   triggerKind: TriggerKind;
+  /** Once: a `datetime-local` value, read in `cronTimezone`. */
   onceAt: string;
   intervalEvery: string;
   intervalUnit: IntervalUnit;
+  /** Hourly: the minute past each hour. */
+  hourlyMinute: string;
+  /** Daily, weekdays, weekly: the time of day as a time input gives it (`09:30`). */
+  atTime: string;
+  /** Weekdays: the chosen days in cron numbering (Sunday 0). */
+  weekDays: number[];
+  /** Weekly: the day, in cron numbering. */
+  weekDay: number;
+  /**
+   * Advanced: the expression as typed. For the other cron kinds, the expression loaded: it
+   * goes back as written while the builder still shows the same schedule.
+   */
   cronExpression: string;
+  /** The schedule's IANA time zone: the cron kinds, and the wall clock of a once time. */
   cronTimezone: string;
   catchUp: CatchUp;
   catchUpMaxAgeHours: string;
@@ -203,6 +239,10 @@ export function emptyForm(settings: AppSettings | null): Form {
     onceAt: "",
     intervalEvery: "60",
     intervalUnit: "minutes",
+    hourlyMinute: "0",
+    atTime: "09:00",
+    weekDays: [1, 2, 3, 4, 5],
+    weekDay: 1,
     cronExpression: "0 9 * * 1-5",
     cronTimezone: localTimeZone(),
     stopKind: "never",
@@ -230,8 +270,6 @@ export function emptyForm(settings: AppSettings | null): Form {
 
 export function formFromAutomation(a: Automation): Form {
   const base = emptyForm(null);
-  const t = a.trigger;
-  const hours = t.kind === "interval" && t.every_ms % 3_600_000 === 0;
   return {
     ...base,
     title: a.title,
@@ -239,13 +277,7 @@ export function formFromAutomation(a: Automation): Form {
     workspace: a.workspace,
     model: modelKey(a.model),
     variant: a.variant ?? "",
-    triggerKind: t.kind,
-    onceAt: t.kind === "once" ? toLocalInput(t.fire_at) : "",
-    intervalEvery:
-      t.kind === "interval" ? String(t.every_ms / (hours ? 3_600_000 : 60_000)) : base.intervalEvery,
-    intervalUnit: hours ? "hours" : "minutes",
-    cronExpression: t.kind === "cron" ? t.expression : base.cronExpression,
-    cronTimezone: t.kind === "cron" ? t.timezone : base.cronTimezone,
+    ...scheduleFromTrigger(a.trigger, base),
     stopKind: a.stop.kind,
     stopCount: a.stop.kind === "after_runs" ? String(a.stop.count) : base.stopCount,
     stopUntil: a.stop.kind === "until" ? toLocalInput(a.stop.at) : "",
@@ -276,25 +308,117 @@ function num(text: string): number {
 }
 const optionalNum = (text: string): number | null => (text.trim() === "" ? null : num(text));
 
+/** The builder's fields for a stored trigger: a cron expression it can show opens friendly. */
+function scheduleFromTrigger(t: Trigger, base: Form): Partial<Form> {
+  switch (t.kind) {
+    case "manual":
+      return { triggerKind: "manual" };
+    case "once":
+      return { triggerKind: "once", onceAt: wallClockIn(t.fire_at, base.cronTimezone) };
+    case "interval": {
+      const hours = t.every_ms % 3_600_000 === 0;
+      return {
+        triggerKind: "interval",
+        intervalEvery: String(t.every_ms / (hours ? 3_600_000 : 60_000)),
+        intervalUnit: hours ? "hours" : "minutes",
+      };
+    }
+    case "cron": {
+      const friendly = friendlyFromCron(t.expression);
+      return {
+        triggerKind: friendly?.kind ?? "cron",
+        ...builderFields(friendly),
+        cronExpression: t.expression,
+        cronTimezone: t.timezone,
+      };
+    }
+  }
+}
+
+/** The builder's fields showing `friendly` (nothing when the builder cannot show it). */
+function builderFields(friendly: Friendly | null): Partial<Form> {
+  if (!friendly) return {};
+  const fields: Partial<Form> = { hourlyMinute: String(friendly.minute) };
+  if (friendly.kind !== "hourly") fields.atTime = timeText(friendly.hour, friendly.minute);
+  if (friendly.kind === "weekdays") fields.weekDays = friendly.days;
+  if (friendly.kind === "weekly") fields.weekDay = friendly.day;
+  return fields;
+}
+
+/** The builder's schedule as a friendly shape, or null while a field is empty or out of range. */
+export function formFriendly(f: Form): Friendly | null {
+  if (f.triggerKind === "hourly") {
+    const text = f.hourlyMinute.trim();
+    const minute = Number(text);
+    return /^\d+$/.test(text) && minute <= 59 ? { kind: "hourly", minute } : null;
+  }
+  const time = parseTime(f.atTime);
+  if (!time) return null;
+  switch (f.triggerKind) {
+    case "daily":
+      return { kind: "daily", ...time };
+    case "weekdays":
+      return f.weekDays.length ? { kind: "weekdays", ...time, days: [...f.weekDays].sort((a, b) => a - b) } : null;
+    case "weekly":
+      return { kind: "weekly", ...time, day: f.weekDay };
+    default:
+      return null;
+  }
+}
+
+/**
+ * The cron expression of the builder's schedule; "" while incomplete (the engine then names
+ * `trigger.expression`, shown beside the builder). An unchanged schedule keeps the
+ * expression as it was written (`0 9 * * MON-FRI` does not become `0 9 * * 1-5`).
+ */
+export function builderCron(f: Form): string {
+  if (f.triggerKind === "cron") return f.cronExpression.trim();
+  const friendly = formFriendly(f);
+  if (!friendly) return "";
+  const expression = cronFromFriendly(friendly);
+  return sameFriendly(f.cronExpression, expression) ? f.cronExpression.trim() : expression;
+}
+
+/**
+ * The fields to change when the user picks another kind: Advanced starts from the builder's
+ * expression, and the builder picks up an Advanced expression it can show.
+ */
+export function switchSchedule(f: Form, kind: TriggerKind): Partial<Form> {
+  const patch: Partial<Form> = { triggerKind: kind };
+  const fromBuilder = isCronKind(f.triggerKind) && f.triggerKind !== "cron";
+  if (kind === "cron" && fromBuilder) {
+    const expression = builderCron(f);
+    if (expression) patch.cronExpression = expression;
+  }
+  if (f.triggerKind === "cron" && isCronKind(kind) && kind !== "cron") {
+    Object.assign(patch, builderFields(friendlyFromCron(f.cronExpression)));
+  }
+  return patch;
+}
+
 export function formTrigger(f: Form): Trigger {
   switch (f.triggerKind) {
     case "manual":
       return { kind: "manual" };
     case "once":
-      return { kind: "once", fire_at: fromLocalInput(f.onceAt) };
+      return { kind: "once", fire_at: instantIn(f.onceAt, f.cronTimezone.trim()) };
     case "interval": {
       const every = Number(f.intervalEvery);
       const unit = f.intervalUnit === "hours" ? 3_600_000 : 60_000;
       return { kind: "interval", every_ms: Number.isFinite(every) ? Math.round(every * unit) : 0 };
     }
+    case "hourly":
+    case "daily":
+    case "weekdays":
+    case "weekly":
     case "cron":
-      return { kind: "cron", expression: f.cronExpression.trim(), timezone: f.cronTimezone.trim() };
+      return { kind: "cron", expression: builderCron(f), timezone: f.cronTimezone.trim() };
   }
 }
 
 export function formStop(f: Form): StopCondition {
   // Stop conditions belong to recurring triggers only.
-  if (f.triggerKind !== "interval" && f.triggerKind !== "cron") return { kind: "never" };
+  if (!isRecurring(f.triggerKind)) return { kind: "never" };
   switch (f.stopKind) {
     case "never":
       return { kind: "never" };
@@ -352,6 +476,11 @@ export function writablePaths(f: Form): { path: string; row: number }[] {
     .filter((w) => w.path !== "");
 }
 
+/** Whether the form says something other than `start` (in what would be saved). */
+export function isEdited(start: Form, form: Form): boolean {
+  return JSON.stringify(toSpec(start)) !== JSON.stringify(toSpec(form));
+}
+
 /** The top-level fields whose value differs: an update sends only these. */
 export function changedFields(base: Form, edited: Form): Partial<AutomationSpecInput> {
   const before = toSpec(base) as unknown as Record<string, unknown>;
@@ -374,8 +503,8 @@ export function inlineFields(f: Form, hasVariants: boolean): (field: string) => 
   if (hasVariants) fields.push("variant");
   if (f.triggerKind === "once") fields.push("trigger.fire_at");
   if (f.triggerKind === "interval") fields.push("trigger.every_ms");
-  if (f.triggerKind === "cron") fields.push("trigger.expression", "trigger.timezone");
-  if (f.triggerKind === "interval" || f.triggerKind === "cron") {
+  if (isCronKind(f.triggerKind)) fields.push("trigger.expression", "trigger.timezone");
+  if (isRecurring(f.triggerKind)) {
     fields.push("stop", "stop.kind", "stop.count", "stop.at");
   }
   writablePaths(f).forEach((_, i) => fields.push(`sandbox.writable[${i}]`));

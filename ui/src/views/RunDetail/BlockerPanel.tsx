@@ -1,8 +1,11 @@
 import { Fragment, useEffect, useRef, useState } from "react";
 import * as api from "../../api";
-import { errorText, type Blocker, type PermissionDecision, type Run } from "../../api";
+import { type Blocker, type PermissionDecision } from "../../api";
 import { Diff } from "../../components/Diff";
 import { RuleText, Ticked } from "../../components/Ticked";
+import { SHORTCUTS } from "../../keyboard/shortcuts";
+import { useShortcut } from "../../keyboard/useShortcut";
+import { useAnswer } from "../../components/useAnswer";
 import { runs } from "../../stores/runs";
 
 type Permission = Extract<Blocker, { kind: "permission" }>;
@@ -27,21 +30,7 @@ export function BlockerPanel({ blocker }: { blocker: Blocker }) {
   );
 }
 
-function useReply() {
-  const [pending, setPending] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const send = async (call: () => Promise<Run>) => {
-    setPending(true);
-    setError(null);
-    try {
-      runs.upsert(await call());
-    } catch (e) {
-      setError(errorText(e));
-      setPending(false);
-    }
-  };
-  return { pending, error, send };
-}
+const useReply = () => useAnswer((run) => runs.upsert(run));
 
 /** What the script uses that no rule can allow, from the engine's reason ("… it uses X"). */
 function opaqueUses(reason: string | null | undefined): string | null {
@@ -51,12 +40,24 @@ function opaqueUses(reason: string | null | undefined): string | null {
 
 function PermissionForm({ blocker }: { blocker: Permission }) {
   const [message, setMessage] = useState("");
+  // Which of the wider rules "Always allow" adds: 0 is the exact rule.
+  const [scope, setScope] = useState(0);
   const { pending, error, send } = useReply();
+  const options = blocker.always_options ?? [];
   const reply = (decision: PermissionDecision) =>
     send(() =>
-      api.replyPermission(blocker.request_id, decision, decision === "reject" && message.trim() ? message.trim() : null),
+      api.replyPermission(
+        blocker.request_id,
+        decision,
+        decision === "reject" && message.trim() ? message.trim() : null,
+        decision === "always" && scope > 0 ? scope : null,
+      ),
     );
-  const always = blocker.always ?? [];
+  // `a` and `r`, unless the message box (or any field) has the focus.
+  useShortcut(SHORTCUTS.approve, pending ? null : () => void reply("once"));
+  useShortcut(SHORTCUTS.reject, pending ? null : () => void reply("reject"));
+  // The engine's own words for each rule of the chosen scope.
+  const always = scope > 0 && options[scope] ? options[scope].label.split("; ") : (blocker.always ?? []);
   const uses = opaqueUses(blocker.reason);
   return (
     <>
@@ -86,7 +87,15 @@ function PermissionForm({ blocker }: { blocker: Permission }) {
         </p>
       )}
       <div className="actions">
-        <button type="button" className="primary" data-testid="approve-once" disabled={pending} onClick={() => void reply("once")}>
+        <button
+          type="button"
+          className="primary"
+          data-testid="approve-once"
+          disabled={pending}
+          aria-keyshortcuts="A"
+          data-key-hint="A"
+          onClick={() => void reply("once")}
+        >
           Allow once
         </button>
         {always.length > 0 && (
@@ -100,10 +109,36 @@ function PermissionForm({ blocker }: { blocker: Permission }) {
             Always allow
           </button>
         )}
-        <button type="button" className="danger" data-testid="reject" disabled={pending} onClick={() => void reply("reject")}>
+        <button
+          type="button"
+          className="danger"
+          data-testid="reject"
+          disabled={pending}
+          aria-keyshortcuts="R"
+          data-key-hint="R"
+          onClick={() => void reply("reject")}
+        >
           Reject
         </button>
       </div>
+      {options.length > 1 && (
+        <div className="always-scope">
+          <label htmlFor="always-scope">Always allow</label>
+          <select
+            id="always-scope"
+            data-testid="always-scope"
+            value={scope}
+            disabled={pending}
+            onChange={(e) => setScope(Number(e.target.value))}
+          >
+            {options.map((option, i) => (
+              <option key={i} value={i}>
+                {i === 0 ? `Exactly this (${option.label})` : option.label}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
       {always.length > 0 ? (
         <p className="always-adds" id="always-adds" data-testid="always-adds">
           Always allow adds:{" "}

@@ -1,15 +1,36 @@
-import type { JsonValue, Part } from "../../api";
-import { Diff, looksLikeDiff } from "../../components/Diff";
+import { memo } from "react";
+import { Markdown, StreamingMarkdown } from "../../components/Markdown";
+import { formatDuration } from "../../format";
 import type { Row } from "./rows";
+import { ResultView, ToolCallView } from "./ToolCall";
 
-type ToolCall = Extract<Part, { kind: "tool_call" }>;
-type ToolResult = Extract<Part, { kind: "tool_result" }>;
+const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 
-export function RowView({ row }: { row: Row }) {
+interface Props {
+  row: Row;
+  /** When the run started, for each step's offset. */
+  runStart: string | null;
+  /** Opens a collapsed call or reasoning (the current search match). */
+  open?: boolean;
+}
+
+/** One transcript row. Memoized: rows of parts already complete never change. */
+export const RowView = memo(RowBody, (a, b) => a.runStart === b.runStart && a.open === b.open && sameRow(a.row, b.row));
+
+function sameRow(a: Row, b: Row): boolean {
+  if (a === b) return true;
+  if (a.type === "part" && b.type === "part") return a.part === b.part && a.result === b.result && a.role === b.role;
+  if (a.type === "stream" && b.type === "stream") return a.text === b.text && a.kind === b.kind;
+  if (a.type === "step" && b.type === "step") return a.step === b.step && a.at === b.at;
+  return false;
+}
+
+function RowBody({ row, runStart, open }: Props) {
+  if (row.type === "step") return <StepHead step={row.step} at={row.at} runStart={runStart} />;
   if (row.type === "stream") {
     if (row.kind === "reasoning") {
       return (
-        <details className="part reasoning">
+        <details className="part reasoning" open={open || undefined}>
           <summary>Thinking…</summary>
           <div className="prose">{row.text}</div>
         </details>
@@ -17,17 +38,19 @@ export function RowView({ row }: { row: Row }) {
     }
     return (
       <div className={`part text role-${row.role}`} aria-busy="true">
-        <div className="prose">
-          {row.text}
-          <span className="cursor" aria-hidden="true" />
-        </div>
+        <StreamingMarkdown text={row.text} cursor={<span className="cursor" aria-hidden="true" />} />
       </div>
     );
   }
   const { part } = row;
   switch (part.kind) {
     case "text":
-      return (
+      // The prompt is what a person typed: shown as typed. The model writes markdown.
+      return row.role === "assistant" ? (
+        <div className="part text role-assistant">
+          <Markdown text={part.text} />
+        </div>
+      ) : (
         <div className={`part text role-${row.role}`}>
           {row.role === "user" && <div className="part-label">Prompt</div>}
           <div className="prose">{part.text}</div>
@@ -35,18 +58,18 @@ export function RowView({ row }: { row: Row }) {
       );
     case "reasoning":
       return (
-        <details className="part reasoning">
+        <details className="part reasoning" open={open || undefined}>
           <summary>Reasoning</summary>
           <div className="prose">{part.text}</div>
         </details>
       );
     case "tool_call":
-      return <ToolCallView call={part} result={row.result} />;
+      return <ToolCallView call={part} result={row.result} open={open} />;
     case "tool_result":
       return <ResultView result={part} />;
     case "error":
       return (
-        <div className="part error" role="note">
+        <div className="part error" role="note" data-testid="error-part">
           <strong>Error</strong> {part.text}
         </div>
       );
@@ -65,63 +88,22 @@ export function RowView({ row }: { row: Row }) {
   }
 }
 
-function str(args: JsonValue, key: string): string | undefined {
-  if (args && typeof args === "object" && !Array.isArray(args)) {
-    const v = args[key];
-    return typeof v === "string" ? v : undefined;
-  }
-  return undefined;
-}
-
-/** The one argument that says what a call does: its command, path or pattern. */
-function subject(call: ToolCall): string {
-  const a = call.arguments;
-  return str(a, "command") ?? str(a, "path") ?? str(a, "pattern") ?? "";
-}
-
-/** What an edit or write changes, as -/+ lines built from its arguments. */
-function changeOf(call: ToolCall): string | null {
-  const a = call.arguments;
-  const lines = (prefix: string, text: string) => text.split("\n").map((l) => prefix + l);
-  if (call.tool_name === "edit") {
-    const oldText = str(a, "old_string");
-    const newText = str(a, "new_string");
-    if (oldText === undefined || newText === undefined) return null;
-    return [`--- ${str(a, "path") ?? ""}`, ...lines("-", oldText), ...lines("+", newText)].join("\n");
-  }
-  if (call.tool_name === "write") {
-    const content = str(a, "content");
-    if (content === undefined) return null;
-    return [`+++ ${str(a, "path") ?? ""}`, ...lines("+", content)].join("\n");
-  }
-  return null;
-}
-
-function ToolCallView({ call, result }: { call: ToolCall; result?: ToolResult }) {
-  const change = changeOf(call);
-  const failed = result?.is_error;
+/** "Step 3 · 14:02:31 · +1 min 12 s": one model call, when it started, how far into the run. */
+function StepHead({ step, at, runStart }: { step: number; at: string | null; runStart: string | null }) {
+  const offset = at && runStart ? Math.max(0, Date.parse(at) - Date.parse(runStart)) : null;
   return (
-    <details className={failed ? "part tool failed" : "part tool"} open={failed || undefined}>
-      <summary>
-        <span className="tool-name">{call.tool_name}</span> <code>{subject(call)}</code>
-        {!result && <span className="muted"> · no result yet</span>}
-        {failed && <span className="error-text"> · failed</span>}
-      </summary>
-      {change ? (
-        <Diff text={change} label={`Change by ${call.tool_name}`} />
-      ) : (
-        <pre className="args">{JSON.stringify(call.arguments, null, 2)}</pre>
+    <div className="step-head" data-testid="step-head">
+      <span className="step-number">Step {step}</span>
+      {at && (
+        <>
+          <time dateTime={at}>{clock.format(new Date(at))}</time>
+          {offset !== null && !Number.isNaN(offset) && (
+            <span className="step-offset" title="Since the run started">
+              +{formatDuration(offset)}
+            </span>
+          )}
+        </>
       )}
-      {result && <ResultView result={result} />}
-    </details>
-  );
-}
-
-function ResultView({ result }: { result: ToolResult }) {
-  return (
-    <div className={result.is_error ? "tool-result failed" : "tool-result"}>
-      <div className="part-label">{result.is_error ? "Error" : "Result"}</div>
-      {looksLikeDiff(result.content) ? <Diff text={result.content} /> : <pre>{result.content}</pre>}
     </div>
   );
 }

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from "react";
 import * as api from "../../api";
-import { errorText, type Run } from "../../api";
+import { errorText } from "../../api";
 import { runNowAndOpen } from "../../actions";
 import { useRunNowKey } from "../../hooks";
 import { automations } from "../../stores/automations";
@@ -12,8 +12,10 @@ import { useTranscript } from "../../stores/transcripts";
 import { BlockerPanel } from "./BlockerPanel";
 import { RunChangesSection } from "./Changes";
 import { CrashOriginals } from "./CrashOriginals";
+import { Outcome } from "./Outcome";
 import { RunHeader } from "./RunHeader";
 import { Transcript } from "./Transcript";
+import "./run-detail.css";
 
 export function RunDetailView({ runId }: { runId: string }) {
   const { store, state } = useTranscript(runId);
@@ -61,42 +63,18 @@ export function RunDetailView({ runId }: { runId: string }) {
       </section>
     );
   }
+  // One scroll for the page: what happened first (the outcome, what changed), then the
+  // transcript, whose end is followed while the run streams; what the run waits for comes
+  // last, where a reader following the run is looking.
   return (
     <section className="view run-detail">
       <RunHeader run={run} automation={automation} />
       <CrashOriginals run={run} />
-      {run.state === "awaiting_input" && run.blocker && <BlockerPanel blocker={run.blocker} />}
-      <Transcript state={state} />
-      <Outcome run={run} />
+      <Outcome run={run} providerId={automation?.model.provider_id} />
       {/* Keyed: another run's changes start from nothing, not from this one's. */}
       <RunChangesSection key={run.id} run={run} />
+      <Transcript state={state} run={run} />
+      {run.state === "awaiting_input" && run.blocker && <BlockerPanel blocker={run.blocker} />}
     </section>
   );
-}
-
-function Outcome({ run }: { run: Run }) {
-  if (run.state === "succeeded") {
-    return (
-      <section className="outcome outcome-ok" data-testid="run-result" aria-label="Result">
-        <h2>Result</h2>
-        <div className="prose">{run.result ?? "Done."}</div>
-      </section>
-    );
-  }
-  if (run.state === "failed" && run.error) {
-    return (
-      <section className="outcome outcome-failed" data-testid="run-result" aria-label="Error" role="alert">
-        <h2>Failed: {run.error.code.replace(/_/g, " ")}</h2>
-        <div className="prose">{run.error.message}</div>
-      </section>
-    );
-  }
-  if (run.state === "stopped") {
-    return (
-      <section className="outcome" data-testid="run-result" aria-label="Stopped">
-        <h2>Stopped{run.stop_reason ? `: ${run.stop_reason.replace(/_/g, " ")}` : ""}</h2>
-      </section>
-    );
-  }
-  return null;
 }

@@ -1,5 +1,6 @@
 import { useState } from "react";
 import * as api from "../../api";
+import { runNowAndOpen } from "../../actions";
 import type { Automation, Run } from "../../api";
 import { SandboxBadges } from "../../components/SandboxBadges";
 import { StateChip } from "../../components/StateChip";
@@ -23,6 +24,12 @@ export function RunHeader({ run, automation }: { run: Run; automation: Automatio
       setCancelling(false);
     }
   };
+  const [retrying, setRetrying] = useState(false);
+  const retry = async () => {
+    setRetrying(true);
+    await runNowAndOpen(run.automation_id);
+    setRetrying(false);
+  };
   const how = run.trigger === "manual" ? "Run now" : run.trigger === "schedule" ? "Scheduled run" : "Catch-up run";
   return (
     <header className="run-header">
@@ -36,11 +43,26 @@ export function RunHeader({ run, automation }: { run: Run; automation: Automatio
             </>
           )}
         </h1>
-        {isActive(run.state) && (
-          <button type="button" className="danger" data-testid="cancel-run" disabled={cancelling} onClick={() => void cancel()}>
-            Cancel run
-          </button>
-        )}
+        <div className="header-actions">
+          {isActive(run.state) && (
+            <button type="button" className="danger" data-testid="cancel-run" disabled={cancelling} onClick={() => void cancel()}>
+              Cancel run
+            </button>
+          )}
+          {/* A new run of the automation as it is now; none once the automation is gone. */}
+          {(run.state === "failed" || run.state === "stopped") && automation && (
+            <button
+              type="button"
+              className="primary"
+              data-testid="retry-run"
+              title="Start a new run of this automation"
+              disabled={retrying}
+              onClick={() => void retry()}
+            >
+              Retry
+            </button>
+          )}
+        </div>
       </div>
       <div className="run-facts">
         <StateChip state={run.state} reason={runReason(run)} testId="run-state" />

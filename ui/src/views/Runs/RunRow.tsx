@@ -1,33 +1,92 @@
+import type { CSSProperties } from "react";
 import type { Run } from "../../api";
 import { StateChip } from "../../components/StateChip";
-import { formatCost, formatDateTime, runDuration, runReason } from "../../format";
+import { formatCost, formatDateTime, plainLine, runDuration, runReason, STATE_LABELS } from "../../format";
 import { useNow } from "../../hooks";
-import { navigate } from "../../routing";
 import { isActive } from "../../stores/runs";
+import { TRIGGER_LABELS } from "./filters";
 
-const TRIGGERS = { manual: "Run now", schedule: "Schedule", catch_up: "Catch-up" } as const;
+/** Where a virtual row sits and how it is measured (none for a plain row). */
+export interface RowPlace {
+  style?: CSSProperties;
+  "data-index"?: number;
+  "aria-setsize"?: number;
+  "aria-posinset"?: number;
+}
 
-export function RunRow({ run }: { run: Run }) {
+const HEADING = /^\s*#{1,6}\s/;
+
+/**
+ * The first line of what the run said: its result, or its error. A Markdown heading
+ * ("## Summary") says little at a glance: the first line under it is taken when there is one.
+ */
+export function firstLine(run: Run): string {
+  const text = run.result ?? run.error?.message ?? "";
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  const line = lines.find((l) => !HEADING.test(l)) ?? lines[0] ?? "";
+  return plainLine(line.replace(/^\s*(#{1,6}\s+|[-*+]\s+|>\s*)/, ""));
+}
+
+export function RunRow({
+  run,
+  title,
+  selected,
+  tabbable,
+  place,
+  rowRef,
+  onOpen,
+  onSelect,
+}: {
+  run: Run;
+  /** The automation's title; null in one automation's list, where it goes without saying. */
+  title: string | null;
+  selected: boolean;
+  /** The row Tab lands on (the selected one, or the first). */
+  tabbable: boolean;
+  place?: RowPlace;
+  rowRef: (el: HTMLElement | null) => void;
+  onOpen: () => void;
+  onSelect: () => void;
+}) {
   const now = useNow(isActive(run.state) ? 1000 : 60_000);
-  const open = () => navigate({ view: "run", runId: run.id });
+  const when = formatDateTime(run.queued_at);
+  const line = firstLine(run);
   return (
-    <tr
-      className="run-row clickable"
+    <li
+      {...place}
+      ref={rowRef}
+      className={`row run-row${selected ? " selected" : ""}${title === null ? " run-row-one" : ""}`}
       data-testid="run-row"
       data-run-id={run.id}
-      tabIndex={0}
-      aria-label={`Run from ${formatDateTime(run.started_at ?? run.queued_at)}, ${run.state}`}
-      onClick={open}
-      onKeyDown={(e) => e.key === "Enter" && !e.ctrlKey && !e.metaKey && open()}
+      data-selected={selected ? "true" : undefined}
+      aria-current={selected ? "true" : undefined}
+      tabIndex={tabbable ? 0 : -1}
+      aria-label={`${title ? `${title}: ` : ""}run queued ${when}, ${STATE_LABELS[run.state]}`}
+      onClick={onOpen}
+      onFocus={onSelect}
     >
-      <td>
+      <span className="run-cell run-state-cell">
         <StateChip state={run.state} reason={runReason(run)} testId="run-state" />
-      </td>
-      <td>{TRIGGERS[run.trigger]}</td>
-      <td>{formatDateTime(run.started_at ?? run.queued_at)}</td>
-      <td>{runDuration(run, now)}</td>
-      <td>{run.steps}</td>
-      <td>{formatCost(run.cost_usd)}</td>
-    </tr>
+      </span>
+      {title !== null && (
+        <span className="run-cell run-title" title={title}>
+          {title}
+        </span>
+      )}
+      <span className="run-cell run-when">{when}</span>
+      {/* Columns on a wide list; one line of facts on a narrow one. */}
+      <span className="run-meta">
+        <span className="run-cell run-trigger">{TRIGGER_LABELS[run.trigger]}</span>
+        <span className="run-cell run-duration">{runDuration(run, now)}</span>
+        <span className="run-cell run-cost">{formatCost(run.cost_usd)}</span>
+        <span className="run-cell run-steps">
+          {run.steps}
+          <span className="run-unit">{run.steps === 1 ? " step" : " steps"}</span>
+        </span>
+      </span>
+      <span className={`run-cell run-line${run.error ? " error-text" : ""}`} title={line || undefined}>
+        {line}
+      </span>
+    </li>
   );
 }

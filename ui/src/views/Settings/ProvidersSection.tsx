@@ -1,12 +1,13 @@
 import { useCallback, useEffect, useState } from "react";
 import * as api from "../../api";
-import { errorText, type ProviderConfig } from "../../api";
+import { errorText, type ProviderConfig, type ProviderStatus } from "../../api";
+import { href } from "../../routing";
 import { notices } from "../../stores/notices";
 import { ProviderForm } from "./ProviderForm";
 import { ProviderItem } from "./ProviderItem";
 
 export function ProvidersSection() {
-  const [providers, setProviders] = useState<ProviderConfig[] | null>(null);
+  const [providers, setProviders] = useState<ProviderStatus[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [adding, setAdding] = useState(false);
 
@@ -27,6 +28,7 @@ export function ProvidersSection() {
     reload();
   };
 
+  const anyReady = providers?.some((p) => p.ready) ?? true;
   return (
     <fieldset className="section">
       <legend>Providers</legend>
@@ -35,10 +37,14 @@ export function ProvidersSection() {
           {error}
         </p>
       )}
-      {providers?.length === 0 && <p className="muted">No provider yet: add one to choose its models.</p>}
+      {!anyReady && (
+        <p className="warn-text">
+          No provider is ready yet, so runs cannot start. <a href={href({ view: "connect" })}>Connect a model</a>
+        </p>
+      )}
       <ul className="providers">
         {providers?.map((p) => (
-          <ProviderItem key={p.id} provider={p} onSave={save} onChanged={reload} />
+          <ProviderItem key={p.config.id} status={p} onSave={save} onChanged={reload} />
         ))}
       </ul>
       {adding ? (

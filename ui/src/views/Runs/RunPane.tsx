@@ -1,0 +1,21 @@
+import { ErrorBoundary } from "../../components/ErrorBoundary";
+import { href } from "../../routing";
+import { RunDetailView } from "../RunDetail/RunDetailView";
+
+/** The selected run beside the list, on windows wide enough for both. */
+export function RunPane({ runId, onClose }: { runId: string; onClose: () => void }) {
+  return (
+    <aside className="run-pane" aria-label="Selected run" data-testid="run-pane">
+      <div className="run-pane-bar">
+        <a href={href({ view: "run", runId })}>Open full page</a>
+        <button type="button" className="link" aria-label="Close the run" onClick={onClose}>
+          Close
+        </button>
+      </div>
+      {/* Keyed: another run starts from nothing, and one that fails leaves the list usable. */}
+      <ErrorBoundary key={runId} onBack={onClose}>
+        <RunDetailView runId={runId} />
+      </ErrorBoundary>
+    </aside>
+  );
+}
