@@ -31,6 +31,7 @@ bench:
 bench-app: deps ui
 	$(CARGO) build --release -p autowork-app
 	$(CARGO) build -p autowork-cli -p autowork-mock-llm
+	$(CARGO) build -p autowork-core --example seed
 	./scripts/e2e.sh tests/e2e/bench.mjs
 
 deps: check-toolchain
@@ -68,4 +69,5 @@ test-app: ui
 	$(CARGO) test -p autowork-app --locked
 
 e2e: app
+	$(CARGO) build -p autowork-core --example seed
 	./scripts/e2e.sh

@@ -86,12 +86,12 @@ test("create an automation, run it, approve the edit from the blocker panel, see
   await shot("04-inbox");
   await session.click('[data-testid="inbox-item"]');
   await session.waitFind('[data-testid="blocker-panel"]');
-  assert.equal((await session.text('[data-testid="run-state"]')).trim(), "awaiting_input");
+  assert.equal((await session.text('[data-testid="run-state"]')).trim(), "Waiting for you");
   await shot("05-blocker");
   await session.click('[data-testid="approve-once"]');
 
   await session.waitFor(
-    async () => (await session.text('[data-testid="run-state"]')).trim() === "succeeded",
+    async () => (await session.text('[data-testid="run-state"]')).trim() === "Succeeded",
     "the run to succeed",
     20000,
   );
@@ -129,7 +129,7 @@ test("approve a permission from the notification's action", async () => {
   await session.click('[data-testid="nav-inbox"]');
   await session.click('[data-testid="inbox-item"]');
   await session.waitFor(
-    async () => (await session.text('[data-testid="run-state"]')).trim() === "succeeded",
+    async () => (await session.text('[data-testid="run-state"]')).trim() === "Succeeded",
     "the run to succeed",
     20000,
   );
@@ -164,7 +164,7 @@ test("a worktree run leaves the workspace alone until its changes are applied", 
   await session.waitFind('[data-testid="blocker-panel"]', 20000);
   await session.click('[data-testid="approve-once"]');
   await session.waitFor(
-    async () => (await session.text('[data-testid="run-state"]')).trim() === "succeeded",
+    async () => (await session.text('[data-testid="run-state"]')).trim() === "Succeeded",
     "the worktree run to succeed",
     20000,
   );

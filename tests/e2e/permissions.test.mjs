@@ -293,7 +293,7 @@ test("a command rule from the editor, Always allow, and an opaque script allowed
   await session.click('[data-testid="automation-row"] [data-testid="run-now"]');
   await session.waitFind('[data-testid="blocker-panel"]', LONG);
   await blockerFor("git status && touch made.txt");
-  assert.equal(await runState(), "awaiting_input");
+  assert.equal(await runState(), "Waiting for you");
   const reason = await session.text('[data-testid="blocker-reason"]');
   assert.match(reason, /^Why it asks: .*touch made\.txt/);
   assert.doesNotMatch(reason, /git status/, "the allowed command is not why it asks");
@@ -316,7 +316,7 @@ test("a command rule from the editor, Always allow, and an opaque script allowed
   assert.match(await session.text('[data-testid="blocker-reason"]'), /^Why it asks: no rule can allow this script: it uses /);
   await session.click('[data-testid="approve-once"]');
 
-  await session.waitFor(async () => (await runState()) === "succeeded", "the run to succeed", LONG);
+  await session.waitFor(async () => (await runState()) === "Succeeded", "the run to succeed", LONG);
   assert.ok(existsSync(join(workspace, "out.txt")), "the opaque script ran once approved");
   // The transcript has both calls of the command, though only the first one asked.
   const calls = await session.execute(
@@ -364,6 +364,6 @@ test("dark: the same screens with GTK's dark theme", async () => {
   await noToasts();
   await screenshots("blocker-always", "dark", () => scrollTo('[data-testid="blocker-panel"]', "top"));
   await session.click('[data-testid="approve-once"]');
-  await session.waitFor(async () => (await runState()) === "succeeded", "the second run to succeed", LONG);
+  await session.waitFor(async () => (await runState()) === "Succeeded", "the second run to succeed", LONG);
   assert.ok(existsSync(join(workspace, "logs")));
 });

@@ -2,6 +2,15 @@
 // tauri-driver (which hands the session to WebKitWebDriver).
 
 const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
+/** WebDriver's codes for the keys `Session.press` names. */
+const NAMED_KEYS = {
+  Control: "\uE009",
+  Shift: "\uE008",
+  Alt: "\uE00A",
+  Enter: "\uE007",
+  Escape: "\uE00C",
+  Tab: "\uE004",
+};
 
 export class Session {
   constructor(base, id) {
@@ -116,6 +125,60 @@ export class Session {
       }
       await new Promise((r) => setTimeout(r, 150));
     }
+  }
+
+  /**
+   * Presses keys the way a person would (WebDriver actions): `chord` is a list of keys held
+   * together, e.g. ["Control", "k"] or ["?"]. Named keys: Control, Shift, Alt, Enter, Escape.
+   */
+  async press(chord) {
+    const code = (k) => NAMED_KEYS[k] ?? k;
+    const down = chord.map((k) => ({ type: "keyDown", value: code(k) }));
+    const up = [...chord].reverse().map((k) => ({ type: "keyUp", value: code(k) }));
+    await call(this.base, "POST", this.path("/actions"), {
+      actions: [{ type: "key", id: "keyboard", actions: [...down, ...up] }],
+    });
+    await call(this.base, "DELETE", this.path("/actions")).catch(() => {});
+  }
+
+  /**
+   * Clicks (a real WebDriver click) the first element matching `css` whose trimmed text is
+   * `text`, waiting for one to appear.
+   */
+  async clickText(css, text, timeoutMs = 15000) {
+    const element = await this.waitFor(
+      async () => {
+        for (const e of await this.findAll(css)) {
+          const t = await call(this.base, "GET", this.path(`/element/${e}/text`));
+          if (t.trim() === text) return e;
+        }
+        return null;
+      },
+      `${css} saying ${text}`,
+      timeoutMs,
+    );
+    await call(this.base, "POST", this.path(`/element/${element}/click`), {});
+  }
+
+  /** Resolves after two animation frames: what was changed before is painted. */
+  async painted() {
+    await this.executeAsync("const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));");
+  }
+
+  /** Runs `script` as an async function body: it calls `arguments[arguments.length - 1]` with its answer. */
+  async executeAsync(script, args = []) {
+    return call(this.base, "POST", this.path("/execute/async"), { script, args });
+  }
+
+  /** Goes to `hash` (`#/runs?state=failed`) as a link would, and waits until the page shows it. */
+  async go(hash) {
+    await this.execute("window.location.hash = arguments[0]; return true;", [hash]);
+    await this.waitFor(async () => (await this.execute("return window.location.hash;")) === hash, `the page at ${hash}`);
+  }
+
+  /** The text content of every element matching `css` (no waiting; [] when none). */
+  async texts(css) {
+    return this.execute("return [...document.querySelectorAll(arguments[0])].map((e) => e.textContent);", [css]);
   }
 
   async close() {
