@@ -11,6 +11,7 @@ use crate::commands::*;
 use crate::history::*;
 use crate::native::*;
 use crate::providers::*;
+use crate::queue::*;
 
 /// Every engine event, as the window receives it.
 #[derive(Debug, Clone, Serialize, Deserialize, Type, Event)]
@@ -72,6 +73,10 @@ pub fn builder() -> Builder<tauri::Wry> {
             forget_provider_key,
             get_settings,
             set_settings,
+            queue_limits,
+            set_queue_limits,
+            queue_view,
+            queue_place,
             app_info,
             open_logs,
             set_focused_run,

@@ -12,6 +12,7 @@ mod logging;
 mod native;
 mod notifier;
 mod providers;
+mod queue;
 mod shell;
 mod state;
 mod tray;

@@ -397,6 +397,47 @@ async setSettings(settings: AppSettings) : Promise<Result<AppSettings, ApiError>
     else return { status: "error", error: e  as any };
 }
 },
+async queueLimits() : Promise<Result<QueueLimits, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("queue_limits") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Saves the limits for every process sharing the database.
+ */
+async setQueueLimits(limits: QueueLimits) : Promise<Result<QueueLimits, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_queue_limits", { limits }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The limits, what holds a slot and the first `limit` (default 50) queued runs in start order.
+ */
+async queueView(limit: number | null) : Promise<Result<QueueView, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("queue_view", { limit }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Where a queued run stands; `null` once it is no longer queued.
+ */
+async queuePlace(runId: string) : Promise<Result<QueuePlace | null, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("queue_place", { runId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async appInfo() : Promise<Result<AppInfo, ApiError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("app_info") };
@@ -1127,6 +1168,7 @@ export type ProviderKind =
  * Anthropic Messages.
  */
 "anthropic"
+export type ProviderSlots = { provider_id: string; running: number; limit: number }
 /**
  * Where a provider's settings come from.
  */
@@ -1172,6 +1214,52 @@ export type Question = { question: string;
  * Always sent (empty for a free-text question), as the generated bindings say.
  */
 choices?: string[] }
+/**
+ * How many runs may hold a slot (be `running` or `awaiting_input`) at once. Kept in the
+ * database, so every process sharing it obeys the same numbers.
+ */
+export type QueueLimits = { 
+/**
+ * Runs executing at once, all providers together (1..=64, default 4).
+ */
+max_concurrent_runs: number; 
+/**
+ * Runs executing at once per provider id, where a provider needs less (its rate limit).
+ */
+per_provider: Partial<{ [key in string]: number }> }
+/**
+ * Where a queued run stands: what it waits for.
+ */
+export type QueuePlace = { 
+/**
+ * Queued runs that start before this one.
+ */
+ahead: number; 
+/**
+ * Runs holding a slot now, and the global limit.
+ */
+running: number; max_concurrent_runs: number; 
+/**
+ * The run's provider, when it has a limit of its own: its runs holding a slot and the limit.
+ */
+provider: ProviderSlots | null; 
+/**
+ * Another run writes in this run's work area: it waits for that run, not for a slot.
+ */
+work_area_busy: boolean }
+/**
+ * The queue as a whole: the limits, what holds a slot, and the first queued runs in start
+ * order.
+ */
+export type QueueView = { limits: QueueLimits; 
+/**
+ * Runs holding a slot (running or waiting for input), in all and per provider.
+ */
+running: number; running_by_provider: Partial<{ [key in string]: number }>; 
+/**
+ * Every queued run, and the first of them in start order.
+ */
+total_queued: number; queued: Run[] }
 /**
  * Sent when events were missed (the window fell behind): reload what is shown.
  */

@@ -62,6 +62,36 @@ pub enum Command {
     /// app, the daemon waits and takes over when the app quits. Logs go to stderr
     /// (`AUTOWORK_LOG=info` by default here).
     Daemon,
+    /// How many runs may execute at once, and the runs waiting for a slot
+    ///
+    /// Without a subcommand: the limits, the runs holding a slot and the queued runs in the
+    /// order they will start (a person's Run now first, then scheduled fires by due time).
+    /// The limits hold for every process sharing the data directory.
+    Queue {
+        #[command(subcommand)]
+        command: Option<QueueCommand>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueueCommand {
+    /// The limits and the queued runs (the default)
+    Show,
+    /// Change the limits on runs executing at once
+    Set(QueueSetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct QueueSetArgs {
+    /// Runs executing at once, all providers together (1..=64; default 4)
+    #[arg(long, value_name = "N")]
+    pub max_concurrent_runs: Option<u32>,
+    /// A provider's own limit, below the global one, e.g. --provider openai=2 (repeatable)
+    #[arg(long, value_name = "PROVIDER=N")]
+    pub provider: Vec<String>,
+    /// Remove a provider's own limit (repeatable)
+    #[arg(long, value_name = "PROVIDER")]
+    pub no_provider_limit: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -11,6 +11,7 @@ mod output;
 mod permissions;
 mod preview;
 mod provider;
+mod queue;
 mod run_now;
 mod runs;
 mod share;
@@ -105,6 +106,7 @@ async fn dispatch(engine: &Engine, command: Command, json: bool) -> Outcome {
         Command::Events(args) => events::run(engine, args).await,
         Command::Models => models::run(engine, json),
         Command::Daemon => daemon(engine).await,
+        Command::Queue { command } => queue::run(engine, command, json).await,
         // Handled before the engine is opened.
         Command::Provider(command) => provider::run(engine.data_dir(), command, json).await,
     }

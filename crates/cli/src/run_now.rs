@@ -75,6 +75,11 @@ pub async fn run(engine: &Engine, args: RunNowArgs, json: bool) -> Outcome {
         "run {} of {} queued ({}); it runs as long as this command, Ctrl-C cancels it\n",
         run.id, run.automation_id, run.attendance
     ));
+    if let Ok(Some(place)) = engine.queue_place(&run.id).await {
+        if place.must_wait() {
+            follow.printer.block(&format!("{}\n", place.describe()));
+        }
+    }
 
     let end = follow.until_end(&mut events, ctrl_c, interruptible).await?;
     follow.printer.finish();

@@ -4,7 +4,7 @@
 use autowork_core::changes::{Review, RunChanges};
 use autowork_core::git::{ApplyOutcome, FileChangeKind};
 use autowork_core::ids::{AutomationId, RunId};
-use autowork_core::ledger::{Blocker, Run, StopReason};
+use autowork_core::ledger::{Blocker, Run, RunState, StopReason};
 use autowork_core::{Engine, RunFilter, RunPage};
 use serde_json::json;
 
@@ -20,9 +20,17 @@ pub async fn run(engine: &Engine, command: RunCommand, json: bool) -> Outcome {
             if !transcript {
                 let changes = engine.run_changes(&id).await?;
                 let busy = busy_note(engine, &run).await;
+                // A queued run says what it waits for.
+                let waiting = match run.state {
+                    RunState::Queued => engine.queue_place(&id).await?.map(|p| p.describe()),
+                    _ => None,
+                };
                 let originals = engine.run_originals(&id).await?;
                 return emit_either(json, &run, |run| {
                     let mut text = view_with(run, changes.as_ref(), busy.as_deref());
+                    if let Some(waiting) = &waiting {
+                        text.push_str(&format!("waiting:           {waiting}\n"));
+                    }
                     if !originals.is_empty() {
                         text.push_str(&format!(
                             "originals:         {} file(s) as they were before this run, kept after a crash ({}); put them back with: autowork run restore {id}\n",

@@ -1802,3 +1802,38 @@ fn a_killed_run_now_is_closed_by_the_next_command_at_once() {
     assert_eq!(next.code, 0, "stderr: {}", next.stderr);
     assert_eq!(next.json()["result"], "Done.");
 }
+
+#[test]
+fn queue_set_changes_the_limits_every_process_obeys_and_refuses_bad_ones_by_field() {
+    let sandbox = Sandbox::new();
+    let shown = sandbox.ok_json("queue --json");
+    assert_eq!(shown["limits"]["max_concurrent_runs"], json!(4));
+    assert_eq!((&shown["running"], &shown["total_queued"]), (&json!(0), &json!(0)));
+
+    let set = sandbox.ok_json("queue set --max-concurrent-runs 2 --provider mock=1 --json");
+    assert_eq!(
+        set,
+        json!({ "max_concurrent_runs": 2, "per_provider": { "mock": 1 } })
+    );
+    let human = sandbox.run("queue");
+    assert_eq!(human.code, 0);
+    assert!(
+        human.stdout.contains("running:           0 of 2 at once")
+            && human.stdout.contains("mock             0 of 1 at once")
+            && human.stdout.contains("queued:            none"),
+        "{}",
+        human.stdout
+    );
+
+    let refused = sandbox.run("queue set --max-concurrent-runs 0 --json");
+    assert_eq!(refused.code, 2);
+    let error: Value = serde_json::from_str(&refused.stdout).unwrap();
+    assert_eq!(error["details"][0]["field"], json!("max_concurrent_runs"));
+    let unreadable = sandbox.run("queue set --provider mock");
+    assert_eq!(unreadable.code, 2);
+    assert!(unreadable.stderr.contains("PROVIDER=N"), "{}", unreadable.stderr);
+
+    let cleared = sandbox.ok_json("queue set --no-provider-limit mock --json");
+    assert_eq!(cleared["per_provider"], json!({}));
+    assert_eq!(cleared["max_concurrent_runs"], json!(2));
+}

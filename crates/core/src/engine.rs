@@ -6,6 +6,7 @@ mod changes;
 mod inbox;
 mod lease;
 mod overview;
+mod queue;
 mod runs;
 mod scheduler;
 
@@ -147,6 +148,8 @@ pub(crate) struct Shared {
     pub schedule_changed: Arc<Notify>,
     /// Where runs keep the originals of files they change (`originals/`).
     pub data_dir: PathBuf,
+    /// This process's runs waiting for a slot.
+    pub queue: queue::RunQueue,
 }
 
 impl Shared {
@@ -225,6 +228,7 @@ impl Engine {
             active: Mutex::new(HashMap::new()),
             schedule_changed,
             data_dir: config.data_dir.clone(),
+            queue: queue::RunQueue::default(),
         });
         let runs = TaskTracker::new();
         let shutdown = CancellationToken::new();
@@ -255,6 +259,12 @@ impl Engine {
             config.label.clone(),
             engine.shutdown.clone(),
         ));
+        if config.executor.is_some() {
+            engine.background.spawn(queue::dispatch(
+                engine.shared.clone(),
+                engine.shutdown.clone(),
+            ));
+        }
         if config.scheduler {
             engine.background.spawn(scheduler::run(
                 engine.launcher.clone(),

@@ -11,13 +11,12 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::changes::{self, ChangeLog, ChangeSource, RunChanges, WorkArea};
-use crate::definition::{Automation, Overlap, PermissionRule};
+use crate::definition::{Automation, PermissionRule};
 use crate::engine::Shared;
 use crate::error::{Error, Result};
-use crate::events::Event;
 use crate::ids::{RunId, SessionId};
 use crate::ledger::{
-    Attendance, Blocker, BlockerReply, ErrorCode, Run, RunState, StopReason, Transition, Usage,
+    Attendance, Blocker, BlockerReply, ErrorCode, Run, RunState, Transition, Usage,
 };
 use crate::notify::Notification;
 use crate::originals::Originals;
@@ -198,65 +197,17 @@ impl RunContext {
     }
 }
 
-/// Moves a queued run to `running`. When another run holds the work area, the run ends
+/// Moves a queued run to `running` once the run queue has a slot for it (see
+/// [`crate::queue`]). When another run holds the work area, the run ends
 /// `stopped`/`writer_busy` (`None`), unless the automation queues overlapping runs: then the
 /// oldest waiting run of the automation stays `queued` until the work area is free, and any
 /// younger one ends `writer_busy`.
 async fn start(shared: &Arc<Shared>, run: &Run, automation: &Automation) -> Result<Option<Run>> {
-    let stopped_busy = || async {
-        shared
-            .recorder
-            .apply(&run.id, Transition::Stop(StopReason::WriterBusy))
-            .await?;
+    let started = shared.queue.admit(run, automation).await?;
+    if started.is_none() {
         log_work_area_holder(shared, run).await;
-        Ok(None)
-    };
-    if automation.spec.overlap == Overlap::Skip {
-        let started = shared.recorder.apply(&run.id, Transition::Start).await?;
-        if started.stop_reason == Some(StopReason::WriterBusy) {
-            log_work_area_holder(shared, run).await;
-        }
-        return Ok((started.state == RunState::Running).then_some(started));
     }
-    let mut events = shared.bus.subscribe();
-    loop {
-        if let Some(started) = shared.recorder.try_start(&run.id).await? {
-            return Ok(Some(started));
-        }
-        let older_waiting = {
-            let mut conn = shared.store.pool().acquire().await?;
-            store::runs::active_for_automation(&mut conn, &automation.id)
-                .await?
-                .iter()
-                .any(|other| other.state == RunState::Queued && other.id < run.id)
-        };
-        if older_waiting {
-            return stopped_busy().await;
-        }
-        // Wait for a run to end (here or, through the outbox, in another process); the
-        // timer is a safety net for a lagging event stream.
-        let freed = async {
-            loop {
-                match events.recv().await {
-                    Ok(record) => {
-                        if let Event::RunUpdated(other) = record.event {
-                            if other.state.is_terminal() {
-                                return;
-                            }
-                        }
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return,
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
-                        return std::future::pending().await
-                    }
-                }
-            }
-        };
-        tokio::select! {
-            _ = freed => {}
-            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-        }
-    }
+    Ok(started)
 }
 
 /// Says in the log (the daemon's, for scheduled fires) which run kept `run` out.

@@ -17,6 +17,7 @@ pub mod ids;
 pub mod ledger;
 pub mod notify;
 pub mod originals;
+pub mod queue;
 pub mod sandbox;
 pub mod schedule;
 pub mod secrets;

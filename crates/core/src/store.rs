@@ -7,6 +7,7 @@ pub(crate) mod events;
 pub(crate) mod inbox;
 pub(crate) mod instances;
 pub(crate) mod overview;
+pub(crate) mod queue;
 pub(crate) mod runs;
 pub(crate) mod schedule;
 pub(crate) mod status;

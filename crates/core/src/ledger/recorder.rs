@@ -84,41 +84,50 @@ impl Recorder {
         Ok(run)
     }
 
-    /// Starts a queued run if its work area is free; `None` (nothing written) while another
-    /// active run holds the writer key, so the run can wait in `queued`.
-    pub async fn try_start(&self, id: &RunId) -> Result<Option<Run>> {
-        let mut tx = self.store.begin_write().await?;
-        let now = self.clock.now();
-        match store::runs::apply(&mut tx, id, &Transition::Start, now).await? {
-            Applied::Changed(run) => {
-                let run = *run;
-                self.commit(tx, vec![Event::RunUpdated(run.clone())])
-                    .await?;
-                Ok(Some(run))
-            }
-            Applied::WriterBusy => Ok(None),
-            Applied::Refused => Err(self.refusal(&mut tx, id, &Transition::Start).await),
-        }
-    }
-
     /// Applies one change to a run. A `Start` that finds the work area taken ends the run
     /// `stopped`/`writer_busy` instead (returned, not an error).
     pub async fn apply(&self, id: &RunId, transition: Transition) -> Result<Run> {
         let mut tx = self.store.begin_write().await?;
         let now = self.clock.now();
-        let applied = store::runs::apply(&mut tx, id, &transition, now).await?;
+        let mut events = Vec::new();
+        let (run, paused) = self
+            .apply_in(&mut tx, id, transition, now, &mut events)
+            .await?;
+        // A run's end changes no schedule the scheduler must fire sooner: a stop condition
+        // or a pause only removes fires, and the scheduler re-checks each under its lock.
+        self.commit_schedule_unchanged(tx, events).await?;
+        if let Some(automation) = paused {
+            self.notifier.notify(Notification::AutomationPaused {
+                automation: Box::new(automation),
+            });
+        }
+        Ok(run)
+    }
+
+    /// [`Recorder::apply`] inside `tx`: adds the events to `events` and returns the run with,
+    /// when its end paused its automation (a failure streak), the automation to tell the
+    /// user about once `tx` commits.
+    pub async fn apply_in(
+        &self,
+        tx: &mut Transaction<'static, Sqlite>,
+        id: &RunId,
+        transition: Transition,
+        now: chrono::DateTime<chrono::Utc>,
+        events: &mut Vec<Event>,
+    ) -> Result<(Run, Option<Automation>)> {
+        let applied = store::runs::apply(tx, id, &transition, now).await?;
         let (run, transition) = match applied {
             Applied::Changed(run) => (*run, transition),
             Applied::WriterBusy => {
                 let stop = Transition::Stop(StopReason::WriterBusy);
-                match store::runs::apply(&mut tx, id, &stop, now).await? {
+                match store::runs::apply(tx, id, &stop, now).await? {
                     Applied::Changed(run) => (*run, stop),
-                    _ => return Err(self.refusal(&mut tx, id, &stop).await),
+                    _ => return Err(self.refusal(tx, id, &stop).await),
                 }
             }
-            Applied::Refused => return Err(self.refusal(&mut tx, id, &transition).await),
+            Applied::Refused => return Err(self.refusal(tx, id, &transition).await),
         };
-        let mut events = vec![Event::RunUpdated(run.clone())];
+        events.push(Event::RunUpdated(run.clone()));
         match transition {
             Transition::Block(blocker) => events.push(Event::BlockerRaised {
                 run_id: run.id.clone(),
@@ -127,7 +136,7 @@ impl Recorder {
                 blocker,
             }),
             Transition::Resume { blocker_id, reply } => {
-                store::runs::insert_reply(&mut tx, &blocker_id, &run.id, &reply, now).await?;
+                store::runs::insert_reply(tx, &blocker_id, &run.id, &reply, now).await?;
                 events.push(Event::BlockerResolved {
                     run_id: run.id.clone(),
                     automation_id: run.automation_id.clone(),
@@ -140,7 +149,7 @@ impl Recorder {
         }
         let mut paused = None;
         if run.state.is_terminal() {
-            if let Some(automation) = self.after_run(&mut tx, &run, now).await? {
+            if let Some(automation) = self.after_run(tx, &run, now).await? {
                 if automation.status.paused_reason == Some(PausedReason::FailureStreak)
                     && automation.status.failure_streak == automation.spec.failure_streak_limit
                 {
@@ -149,15 +158,7 @@ impl Recorder {
                 events.push(Event::AutomationUpdated(automation));
             }
         }
-        // A run's end changes no schedule the scheduler must fire sooner: a stop condition
-        // or a pause only removes fires, and the scheduler re-checks each under its lock.
-        self.commit_schedule_unchanged(tx, events).await?;
-        if let Some(automation) = paused {
-            self.notifier.notify(Notification::AutomationPaused {
-                automation: Box::new(automation),
-            });
-        }
-        Ok(run)
+        Ok((run, paused))
     }
 
     /// After a run ends, its automation's status changes (last run, failure streak, next

@@ -17,6 +17,7 @@ mod pagination;
 mod permissions;
 mod provider_keys;
 mod provider_streams;
+mod queue;
 mod sandbox;
 mod sandboxed_runs;
 mod schedule;

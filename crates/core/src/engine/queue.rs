@@ -1,0 +1,329 @@
+//! The run queue: a run waits in `queued` until a slot is free under the global limit and its
+//! provider's. One dispatcher per process starts this process's runs; it counts the slots and
+//! starts runs in one write transaction, so the limits hold across processes sharing the
+//! database. A queued run of another process that is next in line keeps its slot: the order
+//! is the same for everyone.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{broadcast, oneshot, Notify};
+use tokio_util::sync::CancellationToken;
+
+use super::{Engine, Shared};
+use crate::definition::{Automation, Overlap};
+use crate::error::Result;
+use crate::events::{Event, EventRecord};
+use crate::ids::RunId;
+use crate::ledger::{Run, RunState, StopReason, Transition};
+use crate::queue::{ProviderSlots, QueueLimits, QueuePlace, QueueView};
+use crate::store::{self, queue::Queued};
+
+/// Queued runs read per round trip while the dispatcher looks for runs to start.
+const PAGE: u32 = 64;
+/// How often the dispatcher looks again while runs wait, in case a change of another process
+/// reached it late (the outbox normally wakes it at once).
+const RECHECK: Duration = Duration::from_secs(1);
+
+/// What the dispatcher decided for a waiting run.
+enum Admission {
+    Started(Box<Run>),
+    /// Its work area is held and the automation does not queue overlapping runs, or an older
+    /// run of the automation already waits for it: the run ended `stopped`/`writer_busy`.
+    Busy,
+}
+
+/// This process's queued runs that wait for the dispatcher.
+#[derive(Default)]
+pub(crate) struct RunQueue {
+    waiting: Mutex<HashMap<RunId, Waiter>>,
+    wake: Notify,
+}
+
+struct Waiter {
+    overlap: Overlap,
+    reply: oneshot::Sender<Admission>,
+}
+
+/// Takes the run out of the waiting set when its wait ends, whichever way.
+struct Registered<'a> {
+    queue: &'a RunQueue,
+    id: RunId,
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut waiting) = self.queue.waiting.lock() {
+            waiting.remove(&self.id);
+        }
+    }
+}
+
+impl RunQueue {
+    fn has_waiting(&self) -> bool {
+        self.waiting.lock().map(|w| !w.is_empty()).unwrap_or(false)
+    }
+
+    /// Asks the dispatcher to look again (limits changed, a run was queued).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Waits until the dispatcher starts the run (`Some`, now `running`) or ends it
+    /// `writer_busy` (`None`). Dropping the future leaves the queue.
+    pub async fn admit(&self, run: &Run, automation: &Automation) -> Result<Option<Run>> {
+        let (reply, decided) = oneshot::channel();
+        if let Ok(mut waiting) = self.waiting.lock() {
+            waiting.insert(
+                run.id.clone(),
+                Waiter {
+                    overlap: automation.spec.overlap,
+                    reply,
+                },
+            );
+        }
+        let _registered = Registered {
+            queue: self,
+            id: run.id.clone(),
+        };
+        self.wake();
+        match decided.await {
+            Ok(Admission::Started(run)) => Ok(Some(*run)),
+            Ok(Admission::Busy) => Ok(None),
+            // The dispatcher stopped (shutdown): the run is closed with the others.
+            Err(_) => std::future::pending().await,
+        }
+    }
+
+    fn take_waiter(&self, id: &RunId) -> Option<Waiter> {
+        self.waiting.lock().ok()?.remove(id)
+    }
+
+    fn overlap_of(&self, id: &RunId) -> Option<Overlap> {
+        self.waiting.lock().ok()?.get(id).map(|w| w.overlap)
+    }
+}
+
+/// Runs until `stop`: starts this process's queued runs as slots free up.
+pub(crate) async fn dispatch(shared: Arc<Shared>, stop: CancellationToken) {
+    let mut events = shared.bus.subscribe();
+    loop {
+        if shared.queue.has_waiting() {
+            if let Err(e) = dispatch_once(&shared).await {
+                tracing::warn!(error = %e, "could not start queued runs");
+            }
+        }
+        let recheck = if shared.queue.has_waiting() {
+            RECHECK
+        } else {
+            Duration::from_secs(3600)
+        };
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            _ = shared.queue.wake.notified() => {}
+            _ = slot_freed(&mut events) => {}
+            _ = tokio::time::sleep(recheck) => {}
+        }
+        // A burst of ends (or of missed-fire records) is one look, not one per event.
+        while events.try_recv().is_ok() {}
+    }
+}
+
+/// Returns when a run ends here or (through the outbox) in another process.
+async fn slot_freed(events: &mut broadcast::Receiver<EventRecord>) {
+    loop {
+        match events.recv().await {
+            Ok(record) => {
+                if let Event::RunUpdated(run) = record.event {
+                    if run.state.is_terminal() || run.state == RunState::Queued {
+                        return;
+                    }
+                }
+            }
+            Err(broadcast::error::RecvError::Lagged(_)) => return,
+            Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
+        }
+    }
+}
+
+/// One look at the queue: in one write transaction, counts the slots held and starts this
+/// process's runs that are next in line, in queue order.
+async fn dispatch_once(shared: &Arc<Shared>) -> Result<()> {
+    // A cheap read first: with every slot taken there is nothing to write.
+    {
+        let mut conn = shared.store.pool().acquire().await?;
+        let limits = store::queue::limits(&mut conn).await?;
+        let occupancy = store::queue::occupancy(&mut conn).await?;
+        if occupancy.total >= limits.max_concurrent_runs {
+            return Ok(());
+        }
+    }
+    let mut tx = shared.store.begin_write().await?;
+    let now = shared.clock.now();
+    let limits = store::queue::limits(&mut tx).await?;
+    let mut occupancy = store::queue::occupancy(&mut tx).await?;
+    let mut events = Vec::new();
+    let mut paused = Vec::new();
+    let mut decided: Vec<(RunId, Admission)> = Vec::new();
+    let mut after: Option<Queued> = None;
+    'pages: while occupancy.total < limits.max_concurrent_runs {
+        let page = store::queue::queued(&mut tx, after.as_ref(), PAGE).await?;
+        let last_page = page.len() < PAGE as usize;
+        for queued in page {
+            if occupancy.total >= limits.max_concurrent_runs {
+                break 'pages;
+            }
+            let provider_full = limits
+                .of_provider(&queued.provider_id)
+                .is_some_and(|limit| occupancy.of_provider(&queued.provider_id) >= limit);
+            let id = queued.run_id();
+            let mine = queued.owned_by(&shared.instance);
+            let overlap = if mine {
+                shared.queue.overlap_of(&id)
+            } else {
+                None
+            };
+            if occupancy.work_areas.contains(&queued.writer_key) {
+                // It waits for the run in its work area, not for a slot.
+                if let Some(overlap) = overlap {
+                    if overlap == Overlap::Skip || older_waits(&mut tx, &queued).await? {
+                        let stop = Transition::Stop(StopReason::WriterBusy);
+                        let (run, pause) = shared
+                            .recorder
+                            .apply_in(&mut tx, &id, stop, now, &mut events)
+                            .await?;
+                        paused.extend(pause);
+                        if run.state == RunState::Stopped {
+                            decided.push((id, Admission::Busy));
+                        }
+                    }
+                }
+            } else if provider_full {
+                // Its provider is at its limit: later runs of other providers may go first.
+            } else if let Some(_overlap) = overlap {
+                match store::runs::apply(&mut tx, &id, &Transition::Start, now).await? {
+                    store::runs::Applied::Changed(run) => {
+                        occupancy.take(&queued.provider_id, &queued.writer_key);
+                        events.push(Event::RunUpdated((*run).clone()));
+                        decided.push((id, Admission::Started(run)));
+                    }
+                    // Taken meanwhile by a run the count did not see; it waits.
+                    store::runs::Applied::WriterBusy => {
+                        occupancy.work_areas.insert(queued.writer_key.clone());
+                    }
+                    // Cancelled meanwhile.
+                    store::runs::Applied::Refused => {}
+                }
+            } else {
+                // Next in line but another process's (or not yet waiting here): its slot is
+                // kept for it, so the order holds across processes.
+                occupancy.take(&queued.provider_id, &queued.writer_key);
+            }
+            after = Some(queued);
+        }
+        if last_page {
+            break;
+        }
+    }
+    if events.is_empty() {
+        return Ok(());
+    }
+    shared
+        .recorder
+        .commit_schedule_unchanged(tx, events)
+        .await?;
+    for automation in paused {
+        shared
+            .notifier
+            .notify(crate::notify::Notification::AutomationPaused {
+                automation: Box::new(automation),
+            });
+    }
+    for (id, admission) in decided {
+        if let Some(waiter) = shared.queue.take_waiter(&id) {
+            // A waiter gone meanwhile was cancelled: whoever cancelled it ends the run.
+            let _ = waiter.reply.send(admission);
+        }
+    }
+    Ok(())
+}
+
+/// Whether an older queued run of the same automation waits for the work area already (then
+/// this one ends `writer_busy`: at most one run of an automation waits).
+async fn older_waits(tx: &mut sqlx::SqliteConnection, queued: &Queued) -> Result<bool> {
+    let id = queued.run_id();
+    Ok(
+        store::runs::active_for_automation(tx, &queued.automation_id())
+            .await?
+            .iter()
+            .any(|other| other.state == RunState::Queued && other.id < id),
+    )
+}
+
+impl Engine {
+    /// The limits on runs executing at once.
+    pub async fn queue_limits(&self) -> Result<QueueLimits> {
+        let mut conn = self.shared.store.pool().acquire().await?;
+        store::queue::limits(&mut conn).await
+    }
+
+    /// Sets the limits for every process sharing the database; waiting runs start at once
+    /// where the new limits allow.
+    pub async fn set_queue_limits(&self, limits: QueueLimits) -> Result<QueueLimits> {
+        limits.validate()?;
+        let mut tx = self.shared.store.begin_write().await?;
+        store::queue::set_limits(&mut tx, &limits).await?;
+        tx.commit().await?;
+        self.shared.queue.wake();
+        Ok(limits)
+    }
+
+    /// The limits, the runs holding a slot, and the first `limit` queued runs in start order.
+    pub async fn queue_view(&self, limit: u32) -> Result<QueueView> {
+        let mut conn = self.shared.store.pool().acquire().await?;
+        let limits = store::queue::limits(&mut conn).await?;
+        let occupancy = store::queue::occupancy(&mut conn).await?;
+        let (queued, total_queued) = store::queue::queued_runs(&mut conn, limit.min(500)).await?;
+        Ok(QueueView {
+            limits,
+            running: occupancy.total,
+            running_by_provider: occupancy.by_provider.into_iter().collect(),
+            total_queued,
+            queued,
+        })
+    }
+
+    /// Where a queued run stands; `None` when the run is not queued.
+    pub async fn queue_place(&self, id: &RunId) -> Result<Option<QueuePlace>> {
+        let mut conn = self.shared.store.pool().acquire().await?;
+        let run = store::runs::get(&mut conn, id).await?.ok_or_else(|| {
+            crate::error::Error::NotFound {
+                entity: "run",
+                id: id.to_string(),
+            }
+        })?;
+        let Some(ahead) = store::queue::ahead_of(&mut conn, id).await? else {
+            return Ok(None);
+        };
+        let limits = store::queue::limits(&mut conn).await?;
+        let occupancy = store::queue::occupancy(&mut conn).await?;
+        let provider = store::queue::provider_of(&mut conn, id)
+            .await?
+            .and_then(|provider_id| {
+                let limit = limits.of_provider(&provider_id)?;
+                Some(ProviderSlots {
+                    running: occupancy.of_provider(&provider_id),
+                    provider_id,
+                    limit,
+                })
+            });
+        Ok(Some(QueuePlace {
+            ahead,
+            running: occupancy.total,
+            max_concurrent_runs: limits.max_concurrent_runs,
+            provider,
+            work_area_busy: occupancy.work_areas.contains(&run.writer_key),
+        }))
+    }
+}
