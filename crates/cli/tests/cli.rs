@@ -1808,7 +1808,10 @@ fn queue_set_changes_the_limits_every_process_obeys_and_refuses_bad_ones_by_fiel
     let sandbox = Sandbox::new();
     let shown = sandbox.ok_json("queue --json");
     assert_eq!(shown["limits"]["max_concurrent_runs"], json!(4));
-    assert_eq!((&shown["running"], &shown["total_queued"]), (&json!(0), &json!(0)));
+    assert_eq!(
+        (&shown["running"], &shown["total_queued"]),
+        (&json!(0), &json!(0))
+    );
 
     let set = sandbox.ok_json("queue set --max-concurrent-runs 2 --provider mock=1 --json");
     assert_eq!(
@@ -1831,7 +1834,11 @@ fn queue_set_changes_the_limits_every_process_obeys_and_refuses_bad_ones_by_fiel
     assert_eq!(error["details"][0]["field"], json!("max_concurrent_runs"));
     let unreadable = sandbox.run("queue set --provider mock");
     assert_eq!(unreadable.code, 2);
-    assert!(unreadable.stderr.contains("PROVIDER=N"), "{}", unreadable.stderr);
+    assert!(
+        unreadable.stderr.contains("PROVIDER=N"),
+        "{}",
+        unreadable.stderr
+    );
 
     let cleared = sandbox.ok_json("queue set --no-provider-limit mock --json");
     assert_eq!(cleared["per_provider"], json!({}));
