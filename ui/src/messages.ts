@@ -30,6 +30,7 @@ const MESSAGES: Record<string, string> = {
   path_not_found: "Not found.",
   path_too_broad: "Too broad.",
   too_many_paths_32: "At most 32 paths.",
+  limit_out_of_range_1_64: "Use a whole number from 1 to 64.",
 };
 
 export function detailText(d: ValidationDetail): string {

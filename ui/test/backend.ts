@@ -59,6 +59,17 @@ const defaults: Record<string, Handler> = {
   run_stats: () => ({ days: [], runs: 0, succeeded: 0, failed: 0, cost_usd: 0, success_rate: null }),
   upcoming_fires: () => ({ fires: [], truncated: false }),
   pause_all_schedules: () => 0,
+  // The run queue: the default limit, nothing queued; a stored limit comes back as sent.
+  queue_limits: () => ({ max_concurrent_runs: 4, per_provider: {} }),
+  set_queue_limits: (a) => a.limits,
+  queue_view: () => ({
+    limits: { max_concurrent_runs: 4, per_provider: {} },
+    running: 0,
+    running_by_provider: {},
+    total_queued: 0,
+    queued: [],
+  }),
+  queue_place: () => null,
 };
 
 /** Installs the fake backend; `handlers` override the defaults. Returns the call log. */

@@ -11,6 +11,7 @@ import type {
   PermissionRule,
   PermissionRuleInput,
   ProviderConfig,
+  QueueLimits,
   RunQuery,
   RunState,
   StopCondition,
@@ -90,6 +91,15 @@ export const restoreRunOriginals = (runId: string) => unwrap(commands.restoreRun
 /** Which run held the work area when `runId` ended `stopped`/`writer_busy`; null otherwise. */
 export const getWorkAreaHolder = (runId: string) => unwrap(commands.getWorkAreaHolder(runId));
 export const setFocusedRun = (runId: string | null) => unwrap(commands.setFocusedRun(runId));
+
+// The run queue: how many runs execute at once; the others wait in `queued`.
+export const queueLimits = () => unwrap(commands.queueLimits());
+/** Saves the limits for the app and `autowork daemon` alike; returns them as stored. */
+export const setQueueLimits = (limits: QueueLimits) => unwrap(commands.setQueueLimits(limits));
+/** What holds a slot and the first `limit` queued runs in start order (`limit` null: the engine's default). */
+export const queueView = (limit: number | null = null) => unwrap(commands.queueView(limit));
+/** Where a queued run stands; null once it is no longer queued. */
+export const queuePlace = (runId: string) => unwrap(commands.queuePlace(runId));
 
 // Models, providers, settings
 export const listModels = () => unwrap(commands.listModels());

@@ -10,6 +10,7 @@ import { href } from "../../routing";
 import { notices } from "../../stores/notices";
 import { isActive, runs } from "../../stores/runs";
 import { BusyHolder } from "./BusyHolder";
+import { QueueWait } from "./QueueWait";
 
 export function RunHeader({ run, automation }: { run: Run; automation: Automation | undefined }) {
   const now = useNow(isActive(run.state) ? 1000 : 60_000);
@@ -95,6 +96,7 @@ export function RunHeader({ run, automation }: { run: Run; automation: Automatio
           </div>
         </dl>
       </div>
+      <QueueWait run={run} />
       <BusyHolder run={run} />
     </header>
   );

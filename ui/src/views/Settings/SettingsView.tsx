@@ -4,6 +4,7 @@ import { errorText, type AppInfo, type AppSettings, type CatalogModel } from "..
 import { notices } from "../../stores/notices";
 import { modelKey } from "../Editor/form";
 import { ProvidersSection } from "./ProvidersSection";
+import { QueueSection } from "./QueueSection";
 
 export function SettingsView() {
   const [settings, setSettings] = useState<AppSettings | null>(null);
@@ -49,6 +50,7 @@ export function SettingsView() {
         <h1>Settings</h1>
       </header>
       <ProvidersSection />
+      <QueueSection />
       <fieldset className="section" disabled={!settings}>
         <legend>Defaults for new automations</legend>
         <div className="grid-2">

@@ -1,0 +1,68 @@
+import { useEffect, useState } from "react";
+import * as api from "../../api";
+import type { QueuePlace, Run } from "../../api";
+import { href } from "../../routing";
+import { useStore } from "../../stores/observable";
+import { resyncTick } from "../../stores/sync";
+
+// The queue moves without an event for the waiting run: its place is asked for again.
+const REFRESH_MS = 2000;
+
+/** For a queued run: what it waits for, in words. Renders nothing for other runs. */
+export function QueueWait({ run }: { run: Run }) {
+  const queued = run.state === "queued";
+  const tick = useStore(resyncTick);
+  const [answer, setAnswer] = useState<{ runId: string; place: QueuePlace | null } | null>(null);
+
+  useEffect(() => {
+    if (!queued) return;
+    let live = true;
+    const load = () =>
+      // Best effort: the state chip already says the run is queued.
+      api.queuePlace(run.id).then(
+        (place) => {
+          if (live) setAnswer({ runId: run.id, place });
+        },
+        () => {},
+      );
+    void load();
+    const timer = setInterval(() => void load(), REFRESH_MS);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [run.id, run.revision, queued, tick]);
+
+  const place = answer?.runId === run.id ? answer.place : null;
+  // A run about to start at the dispatcher's next look waits for nothing worth saying.
+  if (!queued || !place || !mustWait(place)) return null;
+  return (
+    <p className="queue-wait" data-testid="queue-wait">
+      {waitText(place)}
+      {!place.work_area_busy && (
+        <>
+          {" "}
+          <a href={href({ view: "settings" })}>Change the limit</a>
+        </>
+      )}
+    </p>
+  );
+}
+
+/** Whether the run waits for others to end (the engine's `QueuePlace::must_wait`). */
+function mustWait(place: QueuePlace): boolean {
+  const providerFull = place.provider !== null && place.provider.running >= place.provider.limit;
+  return place.work_area_busy || providerFull || place.running + place.ahead >= place.max_concurrent_runs;
+}
+
+/** "Waiting for a free slot — 3 ahead, 4 of 4 running". */
+function waitText(place: QueuePlace): string {
+  // It waits for the writer whatever the slots say; a bigger limit would not help.
+  if (place.work_area_busy) return "Waiting for the run that writes in this work area to end.";
+  const ahead = place.ahead === 0 ? "next" : `${place.ahead} ahead`;
+  const provider = place.provider;
+  if (provider && provider.running >= provider.limit && place.running < place.max_concurrent_runs) {
+    return `Waiting for a free ${provider.provider_id} slot — ${ahead}, ${provider.running} of ${provider.limit} running.`;
+  }
+  return `Waiting for a free slot — ${ahead}, ${place.running} of ${place.max_concurrent_runs} running.`;
+}
