@@ -2,14 +2,13 @@
 //! automation changes, and fires due automations as unattended runs. Only the process holding
 //! the database's scheduler lease fires, so two processes never fire the same schedule.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use tokio_util::sync::CancellationToken;
 
-use super::runs::{queued_run, Launcher};
-use crate::definition::{Automation, CatchUp, StopCondition, Trigger};
+use super::runs::{queued_run, Launcher, Pending};
+use crate::definition::{Automation, CatchUp, StopCondition};
 use crate::error::Result;
 use crate::events::Event;
 use crate::ids::AutomationId;
@@ -87,23 +86,44 @@ pub(crate) async fn run(launcher: Launcher, lease_period: Duration, stop: Cancel
     }
 }
 
-/// Plans and fires what is due, earliest first; returns the earliest fire still to come.
+/// Due fires recorded per write transaction: a burst of ten thousand is forty commits, not
+/// ten thousand.
+const FIRE_BATCH: usize = 256;
+/// At most this many due automations are read per pass; the rest come in the next pass, at
+/// once.
+const DUE_MAX: u32 = 100_000;
+
+/// Fires what is due, earliest first, in batches; returns the earliest fire still to come.
 async fn pass(launcher: &Launcher) -> Result<Option<DateTime<Utc>>> {
-    let now = launcher.shared.clock.now();
-    let (due, mut earliest) = plan(launcher, now).await?;
-    for id in due {
-        match fire(launcher, &id).await {
-            Ok(Some(at)) => earliest = Some(earliest.map_or(at, |e| e.min(at))),
-            Ok(None) => {}
-            Err(e) => {
-                tracing::warn!(automation = %id, error = %e, "could not fire an automation");
-                // Try again on the next pass rather than forget it.
-                let retry = launcher.shared.clock.now() + TimeDelta::seconds(5);
-                earliest = Some(earliest.map_or(retry, |e| e.min(retry)));
+    let shared = &launcher.shared;
+    let now = shared.clock.now();
+    let due = {
+        let mut conn = shared.store.pool().acquire().await?;
+        store::automations::due(&mut conn, now, DUE_MAX).await?
+    };
+    let mut retry: Option<DateTime<Utc>> = None;
+    for batch in due.chunks(FIRE_BATCH) {
+        if let Err(e) = fire_batch(launcher, batch).await {
+            tracing::warn!(error = %e, fires = batch.len(), "could not fire a batch; firing one by one");
+            // One by one, so one automation that cannot fire does not hold back the rest.
+            for id in batch {
+                if let Err(e) = fire_batch(launcher, std::slice::from_ref(id)).await {
+                    tracing::warn!(automation = %id, error = %e, "could not fire an automation");
+                    // Try again on the next pass rather than forget it.
+                    let at = shared.clock.now() + TimeDelta::seconds(5);
+                    retry = Some(retry.map_or(at, |r| r.min(at)));
+                }
             }
         }
     }
-    Ok(earliest)
+    let earliest = {
+        let mut conn = shared.store.pool().acquire().await?;
+        store::automations::earliest_after(&mut conn, now).await?
+    };
+    Ok(match (earliest, retry) {
+        (Some(e), Some(r)) => Some(e.min(r)),
+        (e, r) => e.or(r),
+    })
 }
 
 async fn take_lease(
@@ -116,78 +136,67 @@ async fn take_lease(
     store::schedule::take_lease(&mut conn, &shared.instance, now, expires).await
 }
 
-/// Where a schedule stands: its next fire after its anchor, if any.
-fn next_fire(schedule: &Schedule, runs_done: u32) -> Option<DateTime<Utc>> {
-    if schedule.paused || schedule.trigger == Trigger::Manual {
-        return None;
-    }
-    if let StopCondition::AfterRuns { count } = schedule.stop {
-        if runs_done >= count {
-            return None;
-        }
-    }
-    let anchor = schedule.anchor;
-    let next = schedule::next_fire(&schedule.trigger, anchor, anchor)
-        .ok()
-        .flatten()?;
-    match schedule.stop {
-        StopCondition::Until { at } if next > at => None,
-        _ => Some(next),
-    }
-}
+/// A run queued by a fire, started once its transaction commits.
+type Launch = (Pending, Run, Automation);
 
-/// The automations due at `now`, earliest due first (ties by id, the order of creation),
-/// and the earliest fire after `now`. Reads the schedule columns only.
-async fn plan(
-    launcher: &Launcher,
-    now: DateTime<Utc>,
-) -> Result<(Vec<AutomationId>, Option<DateTime<Utc>>)> {
-    let mut conn = launcher.shared.store.pool().acquire().await?;
-    let schedules = store::automations::schedules(&mut conn).await?;
-    let count_done = schedules
-        .iter()
-        .any(|s| matches!(s.stop, StopCondition::AfterRuns { .. }));
-    let done = if count_done {
-        store::status::runs_done(&mut conn, None).await?
-    } else {
-        HashMap::new()
-    };
-    let mut due = Vec::new();
-    let mut earliest: Option<DateTime<Utc>> = None;
-    for schedule in schedules {
-        let runs_done = done.get(schedule.id.as_str()).copied().unwrap_or(0);
-        match next_fire(&schedule, runs_done) {
-            Some(at) if at <= now => due.push((at, schedule.id)),
-            Some(at) => earliest = Some(earliest.map_or(at, |e| e.min(at))),
-            None => {}
-        }
-    }
-    due.sort();
-    Ok((due.into_iter().map(|(_, id)| id).collect(), earliest))
-}
-
-/// Fires one automation: in one transaction, records the missed fires, queues the run for the
-/// latest one (a catch-up when it is late) and moves the anchor past them, so a fire is
-/// never lost and never repeated; then drives the run. Returns the automation's next fire.
-async fn fire(launcher: &Launcher, id: &AutomationId) -> Result<Option<DateTime<Utc>>> {
+/// Fires `ids` in one write transaction, then starts the runs it queued.
+async fn fire_batch(launcher: &Launcher, ids: &[AutomationId]) -> Result<()> {
     let shared = &launcher.shared;
     let mut tx = shared.store.begin_write().await?;
-    // The time of the fire is when it holds the write lock, not when the pass began.
+    // The time of the fires is when they hold the write lock, not when the pass began.
     let now = shared.clock.now();
+    let mut events = Vec::new();
+    let mut launches: Vec<Launch> = Vec::new();
+    for id in ids {
+        if let Err(e) = fire(launcher, &mut tx, id, now, &mut events, &mut launches).await {
+            for (_, run, _) in &launches {
+                launcher.abandon(run);
+            }
+            return Err(e);
+        }
+    }
+    // The scheduler plans from the column just written: no need to wake it.
+    if let Err(e) = shared.recorder.commit_schedule_unchanged(tx, events).await {
+        for (_, run, _) in &launches {
+            launcher.abandon(run);
+        }
+        return Err(e);
+    }
+    for (pending, run, automation) in launches {
+        tracing::info!(automation = %automation.id, run = %run.id, trigger = %run.trigger, "fired");
+        launcher.launch(pending, run, automation);
+    }
+    Ok(())
+}
+
+/// Fires one automation inside `tx`: records the missed fires, queues the run for the latest
+/// one (a catch-up when it is late) and moves the anchor past them, in the transaction that
+/// commits them all, so a fire is never lost and never repeated. The run to start goes to
+/// `launches`. An automation found not due (it changed, or another process fired it) gets
+/// its planned fire corrected instead.
+async fn fire(
+    launcher: &Launcher,
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    id: &AutomationId,
+    now: DateTime<Utc>,
+    events: &mut Vec<Event>,
+    launches: &mut Vec<Launch>,
+) -> Result<()> {
+    let shared = &launcher.shared;
     // Read again under the write lock: another process may have fired it, or it changed.
-    let Some(current) = store::automations::get(&mut tx, id).await? else {
-        return Ok(None);
+    let Some(current) = store::automations::get(tx, id).await? else {
+        return Ok(());
     };
     let runs_done = match current.spec.stop {
-        StopCondition::AfterRuns { .. } => store::status::runs_done(&mut tx, Some(id))
+        StopCondition::AfterRuns { .. } => store::status::runs_done(tx, Some(id))
             .await?
             .remove(id.as_str())
             .unwrap_or(0),
         _ => 0,
     };
-    match next_fire(&Schedule::of(&current), runs_done) {
+    match Schedule::of(&current).next_fire(runs_done) {
         Some(at) if at <= now => {}
-        not_due => return Ok(not_due),
+        not_due => return store::automations::set_next_fire(tx, id, not_due).await,
     }
     let spec = &current.spec;
     let anchor = current.schedule_anchor.unwrap_or(current.created_at);
@@ -200,7 +209,7 @@ async fn fire(launcher: &Launcher, id: &AutomationId) -> Result<Option<DateTime<
         fires.retain(|fire| *fire <= at);
     }
     let Some(&latest) = fires.last() else {
-        return Ok(None);
+        return store::automations::set_next_fire(tx, id, None).await;
     };
     let late = now - latest > ON_TIME;
     let runnable = match spec.stop {
@@ -219,7 +228,6 @@ async fn fire(launcher: &Launcher, id: &AutomationId) -> Result<Option<DateTime<
         tracing::info!(automation = %current.id, skipped = total - fires.len(), "older missed fires were not recorded");
     }
 
-    let mut events = Vec::new();
     // Oldest first, so the ledger's order is the fires' order; at most the latest hundred.
     let first_recorded = missed_count.saturating_sub(MISSED_RECORDS_MAX);
     for fire in &fires[first_recorded..missed_count] {
@@ -234,7 +242,7 @@ async fn fire(launcher: &Launcher, id: &AutomationId) -> Result<Option<DateTime<
                 *fire,
             )
         };
-        store::schedule::insert_missed(&mut tx, &missed).await?;
+        store::schedule::insert_missed(tx, &missed).await?;
         events.push(Event::RunUpdated(missed));
     }
     let mut queued = None;
@@ -246,7 +254,7 @@ async fn fire(launcher: &Launcher, id: &AutomationId) -> Result<Option<DateTime<
         };
         let run = queued_run(&current, trigger, Attendance::Unattended, now);
         let pending = launcher.register(&run, &current)?;
-        store::runs::insert(&mut tx, &run, &shared.instance).await?;
+        store::runs::insert(tx, &run, &shared.instance).await?;
         events.push(Event::RunUpdated(run.clone()));
         queued = Some((pending, run));
     }
@@ -257,23 +265,12 @@ async fn fire(launcher: &Launcher, id: &AutomationId) -> Result<Option<DateTime<
         updated_at: now,
         ..current.clone()
     }];
-    store::status::fill(&mut tx, &mut one, now).await?;
+    store::status::fill(tx, &mut one, now).await?;
     let [moved] = one;
-    store::automations::update_engine_owned(&mut tx, &moved, current.revision).await?;
+    store::automations::update_engine_owned(tx, &moved, current.revision).await?;
     events.push(Event::AutomationUpdated(moved.clone()));
-    // The scheduler knows the next fire (returned below): no need to wake it.
-    if let Err(e) = shared.recorder.commit_schedule_unchanged(tx, events).await {
-        if let Some((_, run)) = &queued {
-            launcher.abandon(run);
-        }
-        return Err(e);
-    }
-    // The run just queued is not finished: an `after_runs` stop is checked again at the
-    // next fire, against the runs finished by then.
-    let next = next_fire(&Schedule::of(&moved), runs_done);
     if let Some((pending, run)) = queued {
-        tracing::info!(automation = %moved.id, run = %run.id, trigger = %run.trigger, "fired");
-        launcher.launch(pending, run, moved);
+        launches.push((pending, run, moved));
     }
-    Ok(next)
+    Ok(())
 }

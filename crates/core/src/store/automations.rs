@@ -45,7 +45,7 @@ struct AutomationRow {
     sandbox_env: String,
 }
 
-/// The columns that say when an automation fires.
+/// The columns that say when an automation fires (read with the rest of the row).
 #[derive(FromRow)]
 struct ScheduleColumns {
     id: String,
@@ -58,14 +58,12 @@ struct ScheduleColumns {
     stop_count: Option<i64>,
     stop_at: Option<i64>,
     paused: bool,
-    created_at: i64,
     schedule_anchor: Option<i64>,
 }
 
 /// When an automation fires: what the scheduler plans with, without the rest of it.
 #[derive(Debug, Clone)]
 pub(crate) struct Schedule {
-    pub id: AutomationId,
     pub trigger: Trigger,
     pub stop: StopCondition,
     pub paused: bool,
@@ -118,32 +116,54 @@ impl ScheduleColumns {
             other => return Err(Error::Corrupt(format!("unknown stop kind `{other}`"))),
         })
     }
-
-    fn into_schedule(self) -> Result<Schedule> {
-        Ok(Schedule {
-            trigger: self.trigger()?,
-            stop: self.stop()?,
-            paused: self.paused,
-            anchor: from_millis(self.schedule_anchor.unwrap_or(self.created_at)),
-            id: AutomationId::from_string(self.id),
-        })
-    }
 }
 
-/// The schedules of every live automation that may fire (not manual, not paused).
-pub(crate) async fn schedules(conn: &mut SqliteConnection) -> Result<Vec<Schedule>> {
-    let rows: Vec<ScheduleColumns> = sqlx::query_as(
-        "SELECT id, trigger_kind, trigger_fire_at, trigger_every_ms, trigger_cron,
-                trigger_timezone, stop_kind, stop_count, stop_at, paused, created_at,
-                schedule_anchor
-         FROM automations
-         WHERE deleted_at IS NULL AND paused = 0 AND trigger_kind <> 'manual'",
+/// Automations due at `now` (their next fire at or before it), earliest first, ties by id
+/// (the order of creation); at most `limit`. Through the `next_fire_at` index: a planning pass
+/// costs what is due, not what exists.
+pub(crate) async fn due(
+    conn: &mut SqliteConnection,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<AutomationId>> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM automations
+         WHERE next_fire_at <= ? AND deleted_at IS NULL
+         ORDER BY next_fire_at, id LIMIT ?",
     )
+    .bind(to_millis(now))
+    .bind(i64::from(limit))
     .fetch_all(conn)
     .await?;
-    rows.into_iter()
-        .map(ScheduleColumns::into_schedule)
-        .collect()
+    Ok(ids.into_iter().map(AutomationId::from_string).collect())
+}
+
+/// The earliest fire after `now` of any live automation.
+pub(crate) async fn earliest_after(
+    conn: &mut SqliteConnection,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>> {
+    let at: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(next_fire_at) FROM automations WHERE next_fire_at > ? AND deleted_at IS NULL",
+    )
+    .bind(to_millis(now))
+    .fetch_one(conn)
+    .await?;
+    Ok(at.map(from_millis))
+}
+
+/// Corrects an automation's planned fire (the scheduler found it not due, or done).
+pub(crate) async fn set_next_fire(
+    conn: &mut SqliteConnection,
+    id: &AutomationId,
+    at: Option<DateTime<Utc>>,
+) -> Result<()> {
+    sqlx::query("UPDATE automations SET next_fire_at = ? WHERE id = ?")
+        .bind(at.map(to_millis))
+        .bind(id.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 #[derive(FromRow)]
@@ -377,10 +397,10 @@ const WRITTEN: &str = "title, prompt, workspace, provider_id, model_id, variant,
     daily_budget_usd, wait_for_input_when_unattended, paused, revision, session_id, updated_at,
     failure_streak_limit, paused_reason, paused_by_all, schedule_anchor, catch_up,
     catch_up_max_age_hours, overlap, sandbox_mode, sandbox_network, sandbox_writable,
-    sandbox_env";
+    sandbox_env, next_fire_at";
 const WRITTEN_PLACEHOLDERS: &str =
     "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
-    ?, ?, ?, ?, ?, ?, ?, ?";
+    ?, ?, ?, ?, ?, ?, ?, ?, ?";
 
 type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
 
@@ -424,6 +444,14 @@ fn bind_written<'q>(query: Query<'q>, automation: &'q Automation, flat: Flat<'q>
         .bind(spec.sandbox.network)
         .bind(serde_json::json!(spec.sandbox.writable).to_string())
         .bind(serde_json::json!(spec.sandbox.env).to_string())
+        .bind(planned_fire(automation))
+}
+
+/// The fire the scheduler plans for: the next after the schedule's anchor (due when in the
+/// past), kept in the indexed `next_fire_at` column by every write. An `after_runs` stop is
+/// checked when it falls due (the count needs the ledger).
+fn planned_fire(automation: &Automation) -> Option<i64> {
+    Schedule::of(automation).next_fire(0).map(to_millis)
 }
 
 pub(crate) async fn insert(conn: &mut SqliteConnection, automation: &Automation) -> Result<()> {
@@ -507,7 +535,7 @@ pub(crate) async fn update_engine_owned(
     let done = sqlx::query(
         "UPDATE automations
          SET schedule_anchor = ?, paused = ?, paused_reason = ?, paused_by_all = ?, revision = ?,
-             updated_at = ?
+             updated_at = ?, next_fire_at = ?
          WHERE id = ? AND revision = ? AND deleted_at IS NULL",
     )
     .bind(automation.schedule_anchor.map(to_millis))
@@ -516,6 +544,7 @@ pub(crate) async fn update_engine_owned(
     .bind(automation.status.paused_reason == Some(PausedReason::AllPaused))
     .bind(to_i64(automation.revision))
     .bind(to_millis(automation.updated_at))
+    .bind(planned_fire(automation))
     .bind(automation.id.as_str())
     .bind(to_i64(expected_revision))
     .execute(conn)
@@ -524,9 +553,29 @@ pub(crate) async fn update_engine_owned(
 }
 
 impl Schedule {
+    /// Its next fire after its anchor (due when in the past), if any: none when paused,
+    /// manual, past its `until`, or done after `runs_done` finished runs.
+    pub fn next_fire(&self, runs_done: u32) -> Option<DateTime<Utc>> {
+        if self.paused || self.trigger == Trigger::Manual {
+            return None;
+        }
+        if let StopCondition::AfterRuns { count } = self.stop {
+            if runs_done >= count {
+                return None;
+            }
+        }
+        let anchor = self.anchor;
+        let next = crate::schedule::next_fire(&self.trigger, anchor, anchor)
+            .ok()
+            .flatten()?;
+        match self.stop {
+            StopCondition::Until { at } if next > at => None,
+            _ => Some(next),
+        }
+    }
+
     pub fn of(automation: &Automation) -> Self {
         Self {
-            id: automation.id.clone(),
             trigger: automation.spec.trigger.clone(),
             stop: automation.spec.stop.clone(),
             paused: automation.spec.paused,
@@ -617,7 +666,7 @@ pub(crate) async fn mark_deleted(
     now: DateTime<Utc>,
 ) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE automations SET deleted_at = ?, revision = ?, updated_at = ?
+        "UPDATE automations SET deleted_at = ?, revision = ?, updated_at = ?, next_fire_at = NULL
          WHERE id = ? AND deleted_at IS NULL",
     )
     .bind(to_millis(now))

@@ -504,3 +504,50 @@ async fn only_the_lease_holder_fires_and_another_engine_takes_over_when_it_leave
     standby.shutdown().await;
     let _ = Utc.timestamp_opt(0, 0);
 }
+
+/// Automations written before the planned-fire column existed (the migration marks them due
+/// at once) get their real next fire from the first pass: nothing fires early, and the one
+/// really due fires once.
+#[tokio::test]
+async fn automations_from_before_the_planned_fire_column_fire_only_when_really_due() {
+    let s = Scheduled::new("2027-03-01T08:59:00Z").await;
+    let later = s
+        .automation(
+            json!({"trigger": {"kind": "cron", "expression": "0 9 * * *", "timezone": "UTC"}}),
+        )
+        .await;
+    let paused = s
+        .automation(json!({
+            "trigger": {"kind": "interval", "every_ms": 60000},
+            "paused": true,
+        }))
+        .await;
+    s.env.engine.shutdown().await;
+    {
+        let database = s.env.data_dir().join(autowork_core::engine::DATABASE_FILE);
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", database.display()))
+            .await
+            .unwrap();
+        sqlx::query("UPDATE automations SET next_fire_at = 0 WHERE paused = 0")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+
+    let engine = s.scheduler(ScriptedExecutor::new()).await;
+    quiet().await;
+    assert!(
+        runs_of(&engine, &later).await.is_empty(),
+        "nothing before 09:00"
+    );
+    assert!(runs_of(&engine, &paused).await.is_empty());
+    s.advance_to("2027-03-01T09:00:05Z");
+    let runs = wait_runs(&engine, &later, 1).await;
+    assert_eq!(runs[0].trigger, RunTrigger::Schedule);
+    quiet().await;
+    assert_eq!(runs_of(&engine, &later).await.len(), 1, "one fire, one run");
+    let after = engine.get_automation(&later.id).await.unwrap();
+    assert_eq!(after.status.next_fire_at, Some(at("2027-03-02T09:00:00Z")));
+    engine.shutdown().await;
+}
