@@ -12,6 +12,7 @@ use crate::history::*;
 use crate::native::*;
 use crate::providers::*;
 use crate::queue::*;
+use crate::retention::*;
 
 /// Every engine event, as the window receives it.
 #[derive(Debug, Clone, Serialize, Deserialize, Type, Event)]
@@ -77,6 +78,10 @@ pub fn builder() -> Builder<tauri::Wry> {
             set_queue_limits,
             queue_view,
             queue_place,
+            get_retention,
+            set_retention,
+            gc_preview,
+            gc_now,
             app_info,
             open_logs,
             set_focused_run,

@@ -13,6 +13,7 @@ mod native;
 mod notifier;
 mod providers;
 mod queue;
+mod retention;
 mod shell;
 mod state;
 mod tray;

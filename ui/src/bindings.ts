@@ -438,6 +438,48 @@ async queuePlace(runId: string) : Promise<Result<QueuePlace | null, ApiError>> {
     else return { status: "error", error: e  as any };
 }
 },
+async getRetention() : Promise<Result<RetentionPolicy, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_retention") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Saves how long finished runs are kept, for every process sharing the database.
+ */
+async setRetention(policy: RetentionPolicy) : Promise<Result<RetentionPolicy, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_retention", { policy }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * What a clean-up now would remove; nothing is removed.
+ */
+async gcPreview() : Promise<Result<GcReport, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("gc_preview") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Removes the finished runs past the policy and gives the space back. Pass the preview's
+ * `as_of` to remove exactly what it listed (runs that changed meanwhile are left alone).
+ */
+async gcNow(asOf: string | null) : Promise<Result<GcReport, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("gc_now", { asOf }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async appInfo() : Promise<Result<AppInfo, ApiError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("app_info") };
@@ -767,6 +809,22 @@ via: string[]; action: PermissionAction;
  */
 rule: RuleRef | null }
 /**
+ * How the freed space went back to the file system.
+ */
+export type Compaction = 
+/**
+ * Nothing was free (or a dry run).
+ */
+"none" | 
+/**
+ * The free pages were cut off the end of the file, a small step at a time.
+ */
+"incremental_vacuum" | 
+/**
+ * The file was rebuilt (once, for a database made before incremental vacuum).
+ */
+"vacuum"
+/**
  * What a connection test found.
  */
 export type ConnectionTest = 
@@ -783,6 +841,14 @@ export type ConnectionTest =
  * Whether each run starts a new session or continues the automation's last one.
  */
 export type ContextMode = "fresh" | "continue"
+/**
+ * The database on disk (its file and write-ahead log), around a clean-up.
+ */
+export type DatabaseSpace = { bytes_before: number; 
+/**
+ * `None` for a dry run.
+ */
+bytes_after: number | null; compaction: Compaction }
 /**
  * Runs queued on one day (missed fires left out).
  */
@@ -875,6 +941,55 @@ path: string; exists: boolean; is_dir: boolean;
  * The top of the git working tree the folder is in, if any.
  */
 git_root: string | null }
+/**
+ * What a clean-up removed (or, for a dry run, would remove).
+ */
+export type GcRemoval = { 
+/**
+ * Runs, in all and per state.
+ */
+runs: number; succeeded: number; failed: number; stopped: number; 
+/**
+ * The first runs (at most 100, oldest first); `runs` counts them all.
+ */
+run_ids: RunId[]; 
+/**
+ * Transcript messages and their parts.
+ */
+messages: number; parts: number; 
+/**
+ * Transcript sessions left without runs.
+ */
+sessions: number; 
+/**
+ * Recorded change reviews (what a run changed).
+ */
+changes: number; 
+/**
+ * Answers to runs' permission requests and questions.
+ */
+blocker_replies: number; 
+/**
+ * Directories under `<data dir>/originals/` (files a crashed run changed, as they were).
+ */
+originals_dirs: number }
+/**
+ * What a clean-up did or, with `dry_run`, would do. A dry run and a real run at the same
+ * `as_of` on an unchanged database report the same `removed`.
+ */
+export type GcReport = { dry_run: boolean; 
+/**
+ * The time the cut-offs count back from.
+ */
+as_of: string; policy: RetentionPolicy; 
+/**
+ * Succeeded and stopped runs that ended before this go; `None`: kept forever.
+ */
+cutoff: string | null; 
+/**
+ * Failed runs that ended before this go; `None`: kept forever.
+ */
+failed_cutoff: string | null; removed: GcRemoval; database: DatabaseSpace }
 export type Inbox = { 
 /**
  * Waiting runs first (newest first), then the rest newest first.
@@ -1264,6 +1379,21 @@ total_queued: number; queued: Run[] }
  * Sent when events were missed (the window fell behind): reload what is shown.
  */
 export type Resync = null
+/**
+ * How long finished runs are kept after they end. `None` keeps them forever (the default
+ * for both).
+ */
+export type RetentionPolicy = { 
+/**
+ * Days succeeded and stopped runs are kept (1..=36500), counted from when they ended.
+ */
+keep_days: number | null; 
+/**
+ * Days failed runs are kept (1..=36500); at least `keep_days` when both are set, so
+ * failures stay around for a look at what went wrong. Unset keeps them forever, even
+ * when `keep_days` is set.
+ */
+keep_failed_days: number | null }
 /**
  * Where a worktree run's changes stand.
  */

@@ -71,6 +71,71 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<QueueCommand>,
     },
+    /// Remove finished runs past the retention policy, with their transcripts
+    ///
+    /// Without a subcommand: removes the finished runs the policy lets go, with their
+    /// transcripts, recorded changes and originals, then gives the freed space back to the
+    /// file system (--dry-run only says what would go). Never removed: runs still active or
+    /// waiting for input, runs unseen in the inbox, worktree runs whose changes wait to be
+    /// applied or discarded, each automation's newest run, and the session an automation
+    /// continues. The process that schedules (the app, or `autowork daemon`) does this
+    /// hourly once a policy is set.
+    Gc(GcArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct GcArgs {
+    #[command(subcommand)]
+    pub command: Option<GcCommand>,
+    /// Say what would be removed; remove nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GcCommand {
+    /// How long finished runs are kept
+    Show,
+    /// Change how long finished runs are kept, for every process sharing the data directory
+    Set(GcSetArgs),
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = true)]
+pub struct GcSetArgs {
+    /// Days succeeded and stopped runs are kept after they end (1..=36500), or `forever`
+    #[arg(long, value_name = "DAYS|forever", value_parser = parse_keep)]
+    pub keep_days: Option<Keep>,
+    /// Days failed runs are kept (at least --keep-days), or `forever`
+    #[arg(long, value_name = "DAYS|forever", value_parser = parse_keep)]
+    pub keep_failed_days: Option<Keep>,
+}
+
+/// A retention: a number of days, or without limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    Forever,
+    Days(u32),
+}
+
+impl Keep {
+    pub fn days(self) -> Option<u32> {
+        match self {
+            Keep::Forever => None,
+            Keep::Days(days) => Some(days),
+        }
+    }
+}
+
+fn parse_keep(text: &str) -> Result<Keep, String> {
+    if text.eq_ignore_ascii_case("forever") {
+        return Ok(Keep::Forever);
+    }
+    text.trim()
+        .parse::<u32>()
+        .map(Keep::Days)
+        .map_err(|_| format!("`{text}` is neither a number of days nor `forever`"))
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,7 @@ mod args;
 mod automation;
 mod blockers;
 mod events;
+mod gc;
 mod models;
 mod output;
 mod permissions;
@@ -107,6 +108,7 @@ async fn dispatch(engine: &Engine, command: Command, json: bool) -> Outcome {
         Command::Models => models::run(engine, json),
         Command::Daemon => daemon(engine).await,
         Command::Queue { command } => queue::run(engine, command, json).await,
+        Command::Gc(args) => gc::run(engine, args, json).await,
         // Handled before the engine is opened.
         Command::Provider(command) => provider::run(engine.data_dir(), command, json).await,
     }

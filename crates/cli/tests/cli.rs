@@ -1844,3 +1844,78 @@ fn queue_set_changes_the_limits_every_process_obeys_and_refuses_bad_ones_by_fiel
     assert_eq!(cleared["per_provider"], json!({}));
     assert_eq!(cleared["max_concurrent_runs"], json!(2));
 }
+
+#[test]
+fn gc_set_show_and_dry_run_say_what_is_kept_and_refuse_bad_days_by_field() {
+    let sandbox = Sandbox::new();
+    assert_eq!(
+        sandbox.ok_json("gc show --json"),
+        json!({ "keep_days": null, "keep_failed_days": null })
+    );
+    let forever = sandbox.run("gc --dry-run");
+    assert_eq!(forever.code, 0, "stderr: {}", forever.stderr);
+    assert!(
+        forever
+            .stdout
+            .contains("runs are kept forever: nothing to remove"),
+        "{}",
+        forever.stdout
+    );
+
+    let set = sandbox.ok_json("gc set --keep-days 30 --keep-failed-days 90 --json");
+    assert_eq!(set, json!({ "keep_days": 30, "keep_failed_days": 90 }));
+    let shown = sandbox.run("gc show");
+    assert!(
+        shown
+            .stdout
+            .contains("succeeded and stopped runs:  kept 30 days after they end")
+            && shown
+                .stdout
+                .contains("failed runs:                 kept 90 days after they end"),
+        "{}",
+        shown.stdout
+    );
+
+    let dry = sandbox.ok_json("gc --dry-run --json");
+    assert_eq!(dry["dry_run"], json!(true));
+    assert_eq!(dry["removed"]["runs"], json!(0));
+    assert_eq!(dry["removed"]["run_ids"], json!([]));
+    assert!(dry["cutoff"].is_string() && dry["failed_cutoff"].is_string());
+    assert_eq!(dry["database"]["bytes_after"], Value::Null);
+    let human = sandbox.run("gc --dry-run");
+    assert!(
+        human
+            .stdout
+            .contains("nothing to remove: no finished run is past the policy"),
+        "{}",
+        human.stdout
+    );
+    let real = sandbox.ok_json("gc --json");
+    assert_eq!(real["dry_run"], json!(false));
+    assert!(real["database"]["bytes_after"].is_u64(), "{real}");
+
+    let shorter = sandbox.run("gc set --keep-failed-days 7 --json");
+    assert_eq!(shorter.code, 2);
+    let error = shorter.json();
+    assert_eq!(
+        (
+            &error["details"][0]["field"],
+            &error["details"][0]["message"]
+        ),
+        (&json!("keep_failed_days"), &json!("below_keep_days"))
+    );
+    let zero = sandbox.run("gc set --keep-days 0 --json");
+    assert_eq!(zero.code, 2);
+    assert_eq!(zero.json()["details"][0]["field"], json!("keep_days"));
+    let unreadable = sandbox.run("gc set --keep-days soon");
+    assert_eq!(unreadable.code, 2);
+    assert!(
+        unreadable.stderr.contains("forever"),
+        "{}",
+        unreadable.stderr
+    );
+    assert_eq!(
+        sandbox.ok_json("gc set --keep-days forever --keep-failed-days forever --json"),
+        json!({ "keep_days": null, "keep_failed_days": null })
+    );
+}

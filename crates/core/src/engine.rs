@@ -7,6 +7,7 @@ mod inbox;
 mod lease;
 mod overview;
 mod queue;
+mod retention;
 mod runs;
 mod scheduler;
 
@@ -33,6 +34,7 @@ use crate::store::{self, Store};
 pub use changes::{Deleted, KeptWorktree};
 pub use inbox::{Inbox, InboxCounts, InboxFilter, InboxItem, INBOX_FINISHED_MAX};
 pub use overview::{DayStats, RunStats, Upcoming, UpcomingFire};
+pub use retention::GC_INTERVAL;
 pub use runs::{RunPage, WorkAreaHolder};
 
 /// File names inside the data directory.
@@ -57,6 +59,8 @@ pub struct EngineConfig {
     /// Whether this process fires automations on their schedules (the app, the daemon);
     /// one process per database does, through a lease.
     pub scheduler: bool,
+    /// How often the scheduling process removes runs past the retention policy.
+    pub gc_interval: Duration,
 }
 
 impl EngineConfig {
@@ -70,6 +74,7 @@ impl EngineConfig {
             executor: None,
             notifier: Arc::new(SilentNotifier),
             scheduler: false,
+            gc_interval: GC_INTERVAL,
         }
     }
 
@@ -101,6 +106,11 @@ impl EngineConfig {
 
     pub fn lease_ttl(mut self, ttl: Duration) -> Self {
         self.lease_ttl = ttl;
+        self
+    }
+
+    pub fn gc_interval(mut self, interval: Duration) -> Self {
+        self.gc_interval = interval;
         self
     }
 }
@@ -269,6 +279,12 @@ impl Engine {
             engine.background.spawn(scheduler::run(
                 engine.launcher.clone(),
                 config.lease_ttl,
+                engine.shutdown.clone(),
+            ));
+            // Cleans up only while this process holds the scheduler lease.
+            engine.background.spawn(retention::keep_tidy(
+                engine.shared.clone(),
+                config.gc_interval,
                 engine.shutdown.clone(),
             ));
         }

@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod notify;
 pub mod originals;
 pub mod queue;
+pub mod retention;
 pub mod sandbox;
 pub mod schedule;
 pub mod secrets;

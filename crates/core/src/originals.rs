@@ -143,6 +143,11 @@ pub fn restore(data_dir: &Path, run_id: &str, work_area: &Path) -> io::Result<Ve
     Ok(restored)
 }
 
+/// Whether a run left originals on disk (its directory exists).
+pub fn kept(data_dir: &Path, run_id: &str) -> bool {
+    run_dir(data_dir, run_id).is_dir()
+}
+
 /// Drops a run's originals without restoring them.
 pub fn forget(data_dir: &Path, run_id: &str) {
     discard(&run_dir(data_dir, run_id));

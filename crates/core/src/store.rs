@@ -8,6 +8,7 @@ pub(crate) mod inbox;
 pub(crate) mod instances;
 pub(crate) mod overview;
 pub(crate) mod queue;
+pub(crate) mod retention;
 pub(crate) mod runs;
 pub(crate) mod schedule;
 pub(crate) mod status;
@@ -20,7 +21,10 @@ use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{
+    SqliteAutoVacuum, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use crate::error::{Error, Result};
@@ -52,6 +56,10 @@ impl Store {
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(path)
             .create_if_missing(true)
+            // A new file is made so that freed pages can be given back a few at a time
+            // (`PRAGMA incremental_vacuum`, see `retention::reclaim`); for an older file this
+            // takes effect at its next VACUUM.
+            .auto_vacuum(SqliteAutoVacuum::Incremental)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
@@ -84,6 +92,12 @@ impl Store {
     /// processes never deadlock upgrading a read to a write.
     pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
         Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// The writer's connection outside any transaction, for statements that cannot run in
+    /// one (`VACUUM`); this process's write transactions wait until it is returned.
+    pub(crate) async fn writer_connection(&self) -> Result<PoolConnection<Sqlite>> {
+        Ok(self.writer.acquire().await?)
     }
 
     /// Waits for open connections to finish and closes the pool.

@@ -18,6 +18,7 @@ mod permissions;
 mod provider_keys;
 mod provider_streams;
 mod queue;
+mod retention;
 mod sandbox;
 mod sandboxed_runs;
 mod schedule;
