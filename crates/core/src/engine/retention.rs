@@ -52,7 +52,7 @@ impl Engine {
     /// changes, blocker replies and originals, then gives the freed space back to the file
     /// system. With `dry_run`, removes nothing and reports what would go.
     pub async fn gc(&self, dry_run: bool) -> Result<GcReport> {
-        collect(&self.shared, self.shared.clock.now(), dry_run).await
+        collect(&self.shared, self.shared.clock.now(), dry_run, true).await
     }
 
     /// [`Engine::gc`] with the cut-offs counted back from `as_of` (not in the future): a
@@ -71,12 +71,20 @@ impl Engine {
                 now.to_rfc3339()
             ))]));
         }
-        collect(&self.shared, as_of, dry_run).await
+        collect(&self.shared, as_of, dry_run, true).await
     }
 }
 
 /// One clean-up at `as_of`: the runs that may go, batch after batch, oldest first.
-async fn collect(shared: &Shared, as_of: DateTime<Utc>, dry_run: bool) -> Result<GcReport> {
+/// `full_vacuum` allows the one full `VACUUM` a file from before incremental vacuum needs:
+/// asked for (`gc`), not in the hourly clean-up, where it could hold the write lock past
+/// other processes' busy timeout (their freed pages are reused all the same).
+async fn collect(
+    shared: &Shared,
+    as_of: DateTime<Utc>,
+    dry_run: bool,
+    full_vacuum: bool,
+) -> Result<GcReport> {
     let database = shared.data_dir.join(DATABASE_FILE);
     let bytes_before = disk_size(&database);
     let policy = {
@@ -138,7 +146,7 @@ async fn collect(shared: &Shared, as_of: DateTime<Utc>, dry_run: bool) -> Result
     } else {
         let compaction = {
             let mut conn = shared.store.writer_connection().await?;
-            store::retention::reclaim(&mut conn).await?
+            store::retention::reclaim(&mut conn, full_vacuum).await?
         };
         DatabaseSpace {
             bytes_before,
@@ -247,7 +255,7 @@ async fn tidy(shared: &Shared) -> Result<()> {
     if policy.keeps_everything() {
         return Ok(());
     }
-    let report = collect(shared, now, false).await?;
+    let report = collect(shared, now, false, false).await?;
     let removed = &report.removed;
     if removed.runs > 0 || report.database.compaction != Compaction::None {
         tracing::info!(

@@ -313,8 +313,8 @@ pub(crate) async fn holds_scheduler_lease(
 /// only moves pages from the end into the free slots and truncates, in short steps. It
 /// needs `auto_vacuum = INCREMENTAL`, which `Store::open` asks for on every connection: a
 /// new file is created that way; a file created before gets it from one full `VACUUM`, run
-/// here the first time there is something to give back.
-pub(crate) async fn reclaim(conn: &mut SqliteConnection) -> Result<Compaction> {
+/// here the first time there is something to give back and `full_vacuum` allows it.
+pub(crate) async fn reclaim(conn: &mut SqliteConnection, full_vacuum: bool) -> Result<Compaction> {
     let free = freelist(conn).await?;
     if free == 0 {
         return Ok(Compaction::None);
@@ -335,9 +335,12 @@ pub(crate) async fn reclaim(conn: &mut SqliteConnection) -> Result<Compaction> {
             left = now;
         }
         Compaction::IncrementalVacuum
-    } else {
+    } else if full_vacuum {
         sqlx::query("VACUUM").execute(&mut *conn).await?;
         Compaction::Vacuum
+    } else {
+        // The freed pages stay in the file and are reused by later writes.
+        return Ok(Compaction::None);
     };
     // The file shrinks once the log is written back; the log itself is emptied too (a busy
     // reader elsewhere only leaves it for the next checkpoint).
