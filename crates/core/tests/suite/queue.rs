@@ -20,15 +20,6 @@ fn limit(max: u32) -> QueueLimits {
     }
 }
 
-fn hold_until_released(executor: &ScriptedExecutor) {
-    executor.script(|_, checkpoints| async move {
-        checkpoints.pass("working").await;
-        Outcome::Succeeded {
-            result: "done".into(),
-        }
-    });
-}
-
 fn work_for(executor: &ScriptedExecutor, millis: u64) {
     executor.script(move |_, _| async move {
         tokio::time::sleep(Duration::from_millis(millis)).await;

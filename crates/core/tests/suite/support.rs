@@ -52,6 +52,17 @@ impl Executor for ScriptedExecutor {
     }
 }
 
+/// Scripts `executor` to stop at the checkpoint `working` until the test releases it, then
+/// succeed.
+pub fn hold_until_released(executor: &ScriptedExecutor) {
+    executor.script(|_, checkpoints| async move {
+        checkpoints.pass("working").await;
+        Outcome::Succeeded {
+            result: "done".into(),
+        }
+    });
+}
+
 /// Named points an executor stops at until the test lets it go on.
 #[derive(Clone)]
 pub struct Checkpoints {

@@ -1,22 +1,12 @@
-use autowork_core::executor::Outcome;
 use autowork_core::ledger::{Attendance, RunState, StopReason};
 use pretty_assertions::assert_eq;
 
 use super::support::*;
 
-fn hold_until_released(env: &TestEnv) {
-    env.executor.script(|_, checkpoints| async move {
-        checkpoints.pass("working").await;
-        Outcome::Succeeded {
-            result: "done".into(),
-        }
-    });
-}
-
 #[tokio::test]
 async fn second_run_on_same_workspace_stops_writer_busy() {
     let env = TestEnv::new().await;
-    hold_until_released(&env);
+    hold_until_released(&env.executor);
     let automation = env.automation().await;
     let first = env
         .engine
@@ -51,7 +41,7 @@ async fn second_run_on_same_workspace_stops_writer_busy() {
 #[tokio::test]
 async fn two_automations_on_one_workspace_share_its_writer_key() {
     let env = TestEnv::new().await;
-    hold_until_released(&env);
+    hold_until_released(&env.executor);
     let one = env.automation().await;
     let two = env.automation().await;
     let first = env
@@ -74,7 +64,7 @@ async fn two_automations_on_one_workspace_share_its_writer_key() {
 #[tokio::test]
 async fn runs_on_different_workspaces_proceed_together() {
     let env = TestEnv::new().await;
-    hold_until_released(&env);
+    hold_until_released(&env.executor);
     let one = env.automation_in("one").await;
     let two = env.automation_in("two").await;
     let a = env
@@ -106,7 +96,7 @@ async fn runs_on_different_workspaces_proceed_together() {
 #[tokio::test]
 async fn writer_key_holds_across_two_engines_on_one_database_file() {
     let env = TestEnv::new().await;
-    hold_until_released(&env);
+    hold_until_released(&env.executor);
     let automation = env.automation().await;
     let other_executor = ScriptedExecutor::new();
     let other = env.second_engine(other_executor.clone()).await;
