@@ -284,3 +284,39 @@ async fn limits_out_of_range_are_refused_by_field_and_the_stored_ones_stay() {
     assert_eq!(details[0].field, "max_concurrent_runs");
     assert_eq!(env.engine.queue_limits().await.unwrap(), limit(3));
 }
+
+/// A process killed while its run holds the only slot: once its lease runs out the others
+/// close its run, and the run waiting here starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slot_held_by_a_killed_process_frees_when_its_lease_runs_out() {
+    let env = TestEnv::new().await;
+    env.engine.set_queue_limits(limit(1)).await.unwrap();
+    let held = env.automation_in("held").await;
+    let waiting = env.automation_in("waiting").await;
+    let mut owner = super::crash_recovery::spawn_child_with_lease(
+        &env,
+        &held.id,
+        "run",
+        Duration::from_secs(2),
+    );
+    wait_for_state(&env.engine, &owner.run_id, RunState::Running).await;
+    let queued = env
+        .engine
+        .run_now(&waiting.id, Attendance::Attended)
+        .await
+        .unwrap();
+    settle().await;
+    assert_eq!(
+        env.engine.get_run(&queued.id).await.unwrap().state,
+        RunState::Queued,
+        "the live child holds the only slot"
+    );
+
+    owner.kill();
+    wait_for_state(&env.engine, &queued.id, RunState::Succeeded).await;
+    let closed = env.engine.get_run(&owner.run_id).await.unwrap();
+    assert_eq!(
+        (closed.state, closed.stop_reason),
+        (RunState::Stopped, Some(StopReason::Expired))
+    );
+}
