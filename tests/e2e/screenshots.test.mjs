@@ -202,6 +202,31 @@ const VIEWS = [
       !(await session.text('[data-testid="schedule-preview"]')).includes("Computing"),
   },
   { name: "settings", open: () => go("#/settings"), ready: async () => (await count('[data-testid="provider"]')) > 0 },
+  {
+    name: "settings-history",
+    open: async () => {
+      await go("#/settings");
+      await session.waitFind('[data-testid="provider"]', LONG);
+      // The queue's provider fields too: they come with the statuses and move History down.
+      await session.waitFind("#queue-provider-mock", LONG);
+      // A clean-up's preview (a dry run: nothing goes), so the shot shows its report too.
+      await session.click('[data-testid="retention"]:not([disabled]) [data-testid="gc-preview-button"]');
+      await session.waitFind('[data-testid="gc-preview"]', LONG);
+      // Runs at once at the top with History under it, or History alone when both do not fit.
+      await session.execute(
+        `const queue = document.querySelector('[data-testid="queue-limits"]');
+         const history = document.querySelector('[data-testid="retention"]');
+         let s = queue.parentElement;
+         while (s && !/(auto|scroll)/.test(getComputedStyle(s).overflowY)) s = s.parentElement;
+         const fits = history.getBoundingClientRect().bottom - queue.getBoundingClientRect().top <= s.clientHeight - 16;
+         s.scrollTop += (fits ? queue : history).getBoundingClientRect().top - s.getBoundingClientRect().top - 8;
+         return true;`,
+      );
+    },
+    ready: async () => (await count('[data-testid="queue-limits"]')) > 0 && (await count('[data-testid="gc-preview"]')) > 0,
+    // The next view starts at the top again.
+    after: () => session.execute('document.querySelector(".main").scrollTop = 0; return true;'),
+  },
   { name: "connect", open: () => go("#/connect"), ready: async () => (await count('[data-testid="connect-provider-other"]')) > 0 },
   {
     name: "palette",

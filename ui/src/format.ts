@@ -44,6 +44,19 @@ export function formatCost(usd: number): string {
   return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
 }
 
+/** A size on disk: "512 bytes", "4.0 KB", "12.3 MB", "245 MB", "1.2 GB" (1 KB = 1,024 bytes). */
+export function formatBytes(n: number): string {
+  if (n < 1024) return n === 1 ? "1 byte" : `${n} bytes`;
+  const units = ["KB", "MB", "GB", "TB"];
+  let value = n / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value < 100 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+}
+
 export function formatTokens(n: number): string {
   return n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : String(n);
 }

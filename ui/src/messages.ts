@@ -31,6 +31,8 @@ const MESSAGES: Record<string, string> = {
   path_too_broad: "Too broad.",
   too_many_paths_32: "At most 32 paths.",
   limit_out_of_range_1_64: "Use a whole number from 1 to 64.",
+  days_out_of_range_1_36500: "Use a whole number of days from 1 to 36,500.",
+  below_keep_days: "Keep failed runs at least as long as finished ones.",
 };
 
 export function detailText(d: ValidationDetail): string {

@@ -6,6 +6,8 @@ import type {
   ApiError,
   Automation,
   EventRecord,
+  GcRemoval,
+  GcReport,
   Inbox,
   InboxItem,
   PermissionRule,
@@ -70,7 +72,44 @@ const defaults: Record<string, Handler> = {
     queued: [],
   }),
   queue_place: () => null,
+  // Retention: runs kept forever, so a clean-up finds nothing; a stored policy comes back as sent.
+  get_retention: () => ({ keep_days: null, keep_failed_days: null }),
+  set_retention: (a) => a.policy,
+  gc_preview: () => gcReport(),
+  gc_now: (a) => gcReport({ dry_run: false, as_of: (a.asOf as string | null) ?? "2030-01-01T00:00:00Z" }),
 };
+
+/**
+ * A clean-up's report: a dry run that removes nothing under the keep-forever policy, unless
+ * `over` (and `removed`, merged into the counts) says otherwise. A real one (`dry_run` false)
+ * measures the database after, as the engine does.
+ */
+export function gcReport(over: Partial<GcReport> = {}, removed: Partial<GcRemoval> = {}): GcReport {
+  const dryRun = over.dry_run ?? true;
+  return {
+    dry_run: dryRun,
+    as_of: "2030-01-01T00:00:00Z",
+    policy: { keep_days: null, keep_failed_days: null },
+    cutoff: null,
+    failed_cutoff: null,
+    removed: {
+      runs: 0,
+      succeeded: 0,
+      failed: 0,
+      stopped: 0,
+      run_ids: [],
+      messages: 0,
+      parts: 0,
+      sessions: 0,
+      changes: 0,
+      blocker_replies: 0,
+      originals_dirs: 0,
+      ...removed,
+    },
+    database: { bytes_before: 1_048_576, bytes_after: dryRun ? null : 1_048_576, compaction: "none" },
+    ...over,
+  };
+}
 
 /** Installs the fake backend; `handlers` override the defaults. Returns the call log. */
 export function mockBackend(handlers: Record<string, Handler> = {}): Call[] {

@@ -12,6 +12,7 @@ import type {
   PermissionRuleInput,
   ProviderConfig,
   QueueLimits,
+  RetentionPolicy,
   RunQuery,
   RunState,
   StopCondition,
@@ -100,6 +101,18 @@ export const setQueueLimits = (limits: QueueLimits) => unwrap(commands.setQueueL
 export const queueView = (limit: number | null = null) => unwrap(commands.queueView(limit));
 /** Where a queued run stands; null once it is no longer queued. */
 export const queuePlace = (runId: string) => unwrap(commands.queuePlace(runId));
+
+// Retention: how long finished runs are kept, and the clean-up that removes the older ones.
+export const getRetention = () => unwrap(commands.getRetention());
+/** Saves how long finished runs are kept, for the app and `autowork daemon` alike; returns it as stored. */
+export const setRetention = (policy: RetentionPolicy) => unwrap(commands.setRetention(policy));
+/** What a clean-up now would remove; nothing is removed. */
+export const gcPreview = () => unwrap(commands.gcPreview());
+/**
+ * Removes the finished runs past the policy and gives the space back; with a preview's
+ * `as_of`, exactly what it listed (runs that changed meanwhile are left alone).
+ */
+export const gcNow = (asOf: string | null) => unwrap(commands.gcNow(asOf));
 
 // Models, providers, settings
 export const listModels = () => unwrap(commands.listModels());

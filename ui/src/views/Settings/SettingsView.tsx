@@ -5,6 +5,7 @@ import { notices } from "../../stores/notices";
 import { modelKey } from "../Editor/form";
 import { ProvidersSection } from "./ProvidersSection";
 import { QueueSection } from "./QueueSection";
+import { RetentionSection } from "./RetentionSection";
 
 export function SettingsView() {
   const [settings, setSettings] = useState<AppSettings | null>(null);
@@ -51,6 +52,7 @@ export function SettingsView() {
       </header>
       <ProvidersSection />
       <QueueSection />
+      <RetentionSection />
       <fieldset className="section" disabled={!settings}>
         <legend>Defaults for new automations</legend>
         <div className="grid-2">
