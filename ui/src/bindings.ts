@@ -679,7 +679,8 @@ sandbox: SandboxSettings }) &
  */
 next_fire_at: string | null; 
 /**
- * The next five fires (empty when there is no next fire).
+ * The next fires: five when one automation is read, only the next in lists and
+ * events (empty when there is no next fire).
  */
 next_fires: string[]; 
 /**

@@ -5,6 +5,7 @@ use serde_json::Value;
 use super::Deleted;
 use super::{Engine, Shared};
 use crate::agent::permissions::{self, BashDecision};
+use crate::definition::status::Upcoming;
 use crate::definition::{
     merge_patch, parse_spec, Automation, AutomationStatus, PausedReason, ValidationContext,
 };
@@ -34,7 +35,8 @@ impl Engine {
             status: Default::default(),
             schedule_anchor: None,
         };
-        automation.status = AutomationStatus::derive(&automation, Default::default(), now);
+        automation.status =
+            AutomationStatus::derive(&automation, Default::default(), now, Upcoming::Five.at(0));
         let mut tx = self.shared.store.begin_write().await?;
         store::automations::insert(&mut tx, &automation).await?;
         self.shared
@@ -63,7 +65,7 @@ impl Engine {
             .await?
             .ok_or_else(|| not_found(id))?;
         let mut one = [automation];
-        store::status::fill(&mut conn, &mut one, self.shared.clock.now()).await?;
+        store::status::fill(&mut conn, &mut one, self.shared.clock.now(), Upcoming::Five).await?;
         let [automation] = one;
         Ok(automation)
     }
@@ -71,8 +73,18 @@ impl Engine {
     /// Every automation, oldest first.
     pub async fn list_automations(&self) -> Result<Vec<Automation>> {
         let mut conn = self.shared.store.pool().acquire().await?;
-        let mut automations = store::automations::list(&mut conn).await?;
-        store::status::fill(&mut conn, &mut automations, self.shared.clock.now()).await?;
+        let (mut automations, planned): (Vec<_>, Vec<_>) = store::automations::list(&mut conn)
+            .await?
+            .into_iter()
+            .unzip();
+        let upcoming = Upcoming::AllPlanned(&planned);
+        store::status::fill(
+            &mut conn,
+            &mut automations,
+            self.shared.clock.now(),
+            upcoming,
+        )
+        .await?;
         Ok(automations)
     }
 
@@ -110,7 +122,7 @@ impl Engine {
         let now = self.shared.clock.now();
         let mut tx = self.shared.store.begin_write().await?;
         let mut changed = Vec::new();
-        for current in store::automations::list(&mut tx).await? {
+        for (current, _) in store::automations::list(&mut tx).await? {
             let applies = if paused {
                 !current.spec.paused && current.spec.trigger != crate::definition::Trigger::Manual
             } else {
@@ -134,7 +146,7 @@ impl Engine {
             }
             changed.push(next);
         }
-        store::status::fill(&mut tx, &mut changed, now).await?;
+        store::status::fill(&mut tx, &mut changed, now, Upcoming::Next).await?;
         let count = u32::try_from(changed.len()).unwrap_or(u32::MAX);
         let events = changed.into_iter().map(Event::AutomationUpdated).collect();
         self.shared.recorder.commit(tx, events).await?;
@@ -147,7 +159,7 @@ impl Engine {
         Ok(store::automations::list(&mut conn)
             .await?
             .iter()
-            .any(|a| a.status.paused_reason == Some(PausedReason::AllPaused)))
+            .any(|(a, _)| a.status.paused_reason == Some(PausedReason::AllPaused)))
     }
 
     /// Deletes an automation. A run of it that was active is stopped (`deleted`) and
@@ -241,7 +253,7 @@ pub(crate) async fn update(
         // The same values again: no new revision, so no other window holding this one gets
         // a conflict for nothing, and no event. The transaction wrote nothing; it rolls back.
         let mut one = [current];
-        store::status::fill(&mut tx, &mut one, now).await?;
+        store::status::fill(&mut tx, &mut one, now, Upcoming::Five).await?;
         let [current] = one;
         return Ok(current);
     }
@@ -261,7 +273,7 @@ pub(crate) async fn update(
         )));
     }
     let mut one = [updated];
-    store::status::fill(&mut tx, &mut one, now).await?;
+    store::status::fill(&mut tx, &mut one, now, Upcoming::Five).await?;
     let [updated] = one;
     shared
         .recorder
@@ -313,7 +325,7 @@ pub(crate) async fn set_session(
         )));
     }
     let mut one = [updated];
-    store::status::fill(&mut tx, &mut one, shared.clock.now()).await?;
+    store::status::fill(&mut tx, &mut one, shared.clock.now(), Upcoming::Next).await?;
     let [updated] = one;
     shared
         .recorder

@@ -8,12 +8,14 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tokio_util::sync::CancellationToken;
 
 use super::runs::{queued_run, Launcher, Pending};
+use crate::definition::status::Upcoming;
 use crate::definition::{Automation, CatchUp, StopCondition};
 use crate::error::Result;
 use crate::events::Event;
 use crate::ids::AutomationId;
 use crate::ledger::{Attendance, Run, RunState, RunTrigger, StopReason};
 use crate::store::automations::Schedule;
+use crate::store::status::Selection;
 use crate::{schedule, store};
 
 /// A fire this late or more runs as a catch-up (the app was closed or the machine slept).
@@ -143,22 +145,34 @@ async fn take_lease(
 /// A run queued by a fire, started once its transaction commits.
 type Launch = (Pending, Run, Automation);
 
-/// Fires `ids` in one write transaction, then starts the runs it queued.
+/// What one fire changed: the automation with its anchor moved (its status still to be
+/// derived) and the run it queued, if any.
+struct Fired {
+    moved: Automation,
+    previous_revision: u64,
+    queued: Option<(Pending, Run)>,
+}
+
+/// Fires `ids` in one write transaction, then starts the runs it queued. The automations
+/// are read, and their status derived, a batch at a time: per fire they cost most of a
+/// burst's time.
 async fn fire_batch(launcher: &Launcher, ids: &[AutomationId]) -> Result<()> {
     let shared = &launcher.shared;
     let mut tx = shared.store.begin_write().await?;
     // The time of the fires is when they hold the write lock, not when the pass began.
     let now = shared.clock.now();
     let mut events = Vec::new();
-    let mut launches: Vec<Launch> = Vec::new();
-    for id in ids {
-        if let Err(e) = fire(launcher, &mut tx, id, now, &mut events, &mut launches).await {
-            for (_, run, _) in &launches {
+    let mut fired: Vec<Fired> = Vec::new();
+    let launches = match record_fires(launcher, &mut tx, ids, now, &mut events, &mut fired).await
+    {
+        Ok(launches) => launches,
+        Err(e) => {
+            for run in fired.iter().filter_map(|f| f.queued.as_ref().map(|(_, run)| run)) {
                 launcher.abandon(run);
             }
             return Err(e);
         }
-    }
+    };
     // The scheduler plans from the column just written: no need to wake it.
     if let Err(e) = shared.recorder.commit_schedule_unchanged(tx, events).await {
         for (_, run, _) in &launches {
@@ -173,34 +187,60 @@ async fn fire_batch(launcher: &Launcher, ids: &[AutomationId]) -> Result<()> {
     Ok(())
 }
 
-/// Fires one automation inside `tx`: records the missed fires, queues the run for the latest
-/// one (a catch-up when it is late) and moves the anchor past them, in the transaction that
-/// commits them all, so a fire is never lost and never repeated. The run to start goes to
-/// `launches`. An automation found not due (it changed, or another process fired it) gets
-/// its planned fire corrected instead.
+/// Records the fires of `ids` in `tx`: their runs, then the automations with their anchors
+/// moved and their status, one read for the whole batch. Returns the runs to start.
+async fn record_fires(
+    launcher: &Launcher,
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    ids: &[AutomationId],
+    now: DateTime<Utc>,
+    events: &mut Vec<Event>,
+    fired: &mut Vec<Fired>,
+) -> Result<Vec<Launch>> {
+    // Read again under the write lock: another process may have fired them, or they changed
+    // (a deleted one is not returned).
+    let automations = store::automations::get_many(tx, ids).await?;
+    let mut runs_done = store::status::runs_done(tx, Selection::Only(ids)).await?;
+    for current in automations {
+        let done = runs_done.remove(current.id.as_str()).unwrap_or(0);
+        if let Some(one) = fire(launcher, tx, current, done, now, events).await? {
+            fired.push(one);
+        }
+    }
+    let mut moved: Vec<Automation> = fired.iter().map(|f| f.moved.clone()).collect();
+    store::status::fill(tx, &mut moved, now, Upcoming::Next).await?;
+    let mut launches = Vec::new();
+    for (moved, one) in moved.into_iter().zip(fired.drain(..)) {
+        store::automations::update_engine_owned(tx, &moved, one.previous_revision).await?;
+        events.push(Event::AutomationUpdated(moved.clone()));
+        if let Some((pending, run)) = one.queued {
+            launches.push((pending, run, moved));
+        }
+    }
+    Ok(launches)
+}
+
+/// Fires one automation inside `tx`: records the missed fires and queues the run for the
+/// latest one (a catch-up when it is late), and returns it with its anchor moved past them,
+/// for the caller to write in the transaction that commits them all, so a fire is never
+/// lost and never repeated. An automation found not due (it changed, or another process
+/// fired it) gets its planned fire corrected instead and returns nothing.
 async fn fire(
     launcher: &Launcher,
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    id: &AutomationId,
+    current: Automation,
+    runs_done: u32,
     now: DateTime<Utc>,
     events: &mut Vec<Event>,
-    launches: &mut Vec<Launch>,
-) -> Result<()> {
+) -> Result<Option<Fired>> {
     let shared = &launcher.shared;
-    // Read again under the write lock: another process may have fired it, or it changed.
-    let Some(current) = store::automations::get(tx, id).await? else {
-        return Ok(());
-    };
-    let runs_done = match current.spec.stop {
-        StopCondition::AfterRuns { .. } => store::status::runs_done(tx, Some(id))
-            .await?
-            .remove(id.as_str())
-            .unwrap_or(0),
-        _ => 0,
-    };
+    let id = &current.id;
     match Schedule::of(&current).next_fire(runs_done) {
         Some(at) if at <= now => {}
-        not_due => return store::automations::set_next_fire(tx, id, not_due).await,
+        not_due => {
+            store::automations::set_next_fire(tx, id, not_due).await?;
+            return Ok(None);
+        }
     }
     let spec = &current.spec;
     let anchor = current.schedule_anchor.unwrap_or(current.created_at);
@@ -213,7 +253,8 @@ async fn fire(
         fires.retain(|fire| *fire <= at);
     }
     let Some(&latest) = fires.last() else {
-        return store::automations::set_next_fire(tx, id, None).await;
+        store::automations::set_next_fire(tx, id, None).await?;
+        return Ok(None);
     };
     let late = now - latest > ON_TIME;
     let runnable = match spec.stop {
@@ -257,24 +298,21 @@ async fn fire(
             RunTrigger::Schedule
         };
         let run = queued_run(&current, trigger, Attendance::Unattended, now);
-        let pending = launcher.register(&run, &current)?;
         store::runs::insert(tx, &run, &shared.instance).await?;
+        // Registered last: a run that fails to insert is never left registered.
+        let pending = launcher.register(&run, &current)?;
         events.push(Event::RunUpdated(run.clone()));
         queued = Some((pending, run));
     }
     // The anchor moves in the same transaction that records the fires.
-    let mut one = [Automation {
-        schedule_anchor: Some(latest),
-        revision: current.revision + 1,
-        updated_at: now,
-        ..current.clone()
-    }];
-    store::status::fill(tx, &mut one, now).await?;
-    let [moved] = one;
-    store::automations::update_engine_owned(tx, &moved, current.revision).await?;
-    events.push(Event::AutomationUpdated(moved.clone()));
-    if let Some((pending, run)) = queued {
-        launches.push((pending, run, moved));
-    }
-    Ok(())
+    Ok(Some(Fired {
+        previous_revision: current.revision,
+        moved: Automation {
+            schedule_anchor: Some(latest),
+            revision: current.revision + 1,
+            updated_at: now,
+            ..current
+        },
+        queued,
+    }))
 }

@@ -7,6 +7,7 @@ use sqlx::{Sqlite, Transaction};
 
 use super::{Run, RunState, StopReason, Transition};
 use crate::clock::Clock;
+use crate::definition::status::Upcoming;
 use crate::definition::{Automation, PausedReason, Trigger};
 use crate::error::{Error, Result};
 use crate::events::{Event, EventBus};
@@ -178,7 +179,7 @@ impl Recorder {
             updated_at: now,
             ..current.clone()
         }];
-        store::status::fill(tx, &mut one, now).await?;
+        store::status::fill(tx, &mut one, now, Upcoming::Next).await?;
         let [mut refreshed] = one;
         let scheduled = refreshed.spec.trigger != Trigger::Manual;
         if scheduled

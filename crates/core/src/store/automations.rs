@@ -626,10 +626,21 @@ async fn fetch(
     row.into_automation(rules).map(Some)
 }
 
-/// Every live automation, oldest first.
-pub(crate) async fn list(conn: &mut SqliteConnection) -> Result<Vec<Automation>> {
-    let rows: Vec<AutomationRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM automations WHERE deleted_at IS NULL ORDER BY id"
+/// A row with its planned fire (the `next_fire_at` column).
+#[derive(FromRow)]
+struct PlannedRow {
+    #[sqlx(flatten)]
+    row: AutomationRow,
+    next_fire_at: Option<i64>,
+}
+
+/// Every live automation, oldest first, each with its planned fire: the next after its
+/// anchor (due when in the past), which the status of a list reads instead of computing.
+pub(crate) async fn list(
+    conn: &mut SqliteConnection,
+) -> Result<Vec<(Automation, Option<DateTime<Utc>>)>> {
+    let rows: Vec<PlannedRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, next_fire_at FROM automations WHERE deleted_at IS NULL ORDER BY id"
     ))
     .fetch_all(&mut *conn)
     .await?;
@@ -641,21 +652,58 @@ pub(crate) async fn list(conn: &mut SqliteConnection) -> Result<Vec<Automation>>
     )
     .fetch_all(&mut *conn)
     .await?;
-    let mut by_automation: std::collections::HashMap<String, Vec<PermissionRule>> =
-        std::collections::HashMap::new();
-    for row in rules {
-        let key = row.automation_id.clone();
-        by_automation
-            .entry(key)
-            .or_default()
-            .push(rule_from_row(row)?);
-    }
+    let mut rules = rules_by_automation(rules)?;
     rows.into_iter()
-        .map(|row| {
-            let rules = by_automation.remove(&row.id).unwrap_or_default();
-            row.into_automation(rules)
+        .map(|PlannedRow { row, next_fire_at }| {
+            let own = rules.remove(&row.id).unwrap_or_default();
+            Ok((row.into_automation(own)?, next_fire_at.map(from_millis)))
         })
         .collect()
+}
+
+/// The live automations among `ids`, in the order of `ids`; in two queries whatever their
+/// number (the scheduler reads a batch of due ones this way).
+pub(crate) async fn get_many(
+    conn: &mut SqliteConnection,
+    ids: &[AutomationId],
+) -> Result<Vec<Automation>> {
+    let ids_json = serde_json::json!(ids.iter().map(AutomationId::as_str).collect::<Vec<_>>())
+        .to_string();
+    let rows: Vec<AutomationRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM automations
+         WHERE id IN (SELECT value FROM json_each(?)) AND deleted_at IS NULL"
+    ))
+    .bind(&ids_json)
+    .fetch_all(&mut *conn)
+    .await?;
+    let rules: Vec<RuleRow> = sqlx::query_as(&format!(
+        "SELECT {RULE_COLUMNS} FROM permission_rules
+         WHERE automation_id IN (SELECT value FROM json_each(?)) ORDER BY automation_id, position"
+    ))
+    .bind(&ids_json)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut rules = rules_by_automation(rules)?;
+    let mut found = std::collections::HashMap::with_capacity(rows.len());
+    for row in rows {
+        let own = rules.remove(&row.id).unwrap_or_default();
+        let automation = row.into_automation(own)?;
+        found.insert(automation.id.clone(), automation);
+    }
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+}
+
+/// Rules grouped by automation id, each group in its stored order.
+fn rules_by_automation(
+    rows: Vec<RuleRow>,
+) -> Result<std::collections::HashMap<String, Vec<PermissionRule>>> {
+    let mut grouped: std::collections::HashMap<String, Vec<PermissionRule>> =
+        std::collections::HashMap::new();
+    for row in rows {
+        let key = row.automation_id.clone();
+        grouped.entry(key).or_default().push(rule_from_row(row)?);
+    }
+    Ok(grouped)
 }
 
 /// Marks an automation deleted at `revision`; its runs keep pointing at the row.

@@ -9,7 +9,7 @@ use super::{parse_column, to_u64};
 use crate::clock::{from_millis, to_millis};
 use crate::definition::status::RunMark;
 use crate::error::Result;
-use crate::ids::{AutomationId, RunId};
+use crate::ids::RunId;
 use crate::ledger::RunState;
 
 /// Counts and cost of the runs queued in one `[start, end)` range.
@@ -72,11 +72,10 @@ pub(crate) async fn counts_per_range(
     Ok(counts)
 }
 
-/// The newest `per_automation` runs of each automation (of one when `only` is given),
-/// newest first.
+/// The newest `per_automation` runs of each selected automation, newest first.
 pub(crate) async fn recent_marks(
     conn: &mut SqliteConnection,
-    only: Option<&AutomationId>,
+    selection: super::status::Selection<'_>,
     per_automation: u32,
 ) -> Result<HashMap<String, Vec<RunMark>>> {
     // Per automation through the (automation_id, id) index: a window over every run read
@@ -87,10 +86,7 @@ pub(crate) async fn recent_marks(
                                  ORDER BY s.id DESC LIMIT ",
     );
     sql.push_bind(i64::from(per_automation)).push(")");
-    match only {
-        Some(id) => sql.push(" WHERE a.id = ").push_bind(id.as_str().to_owned()),
-        None => sql.push(" WHERE a.deleted_at IS NULL"),
-    };
+    selection.push_where(&mut sql);
     sql.push(" ORDER BY r.automation_id, r.id DESC");
     let rows: Vec<(String, String, String, i64)> =
         sql.build_query_as().fetch_all(&mut *conn).await?;

@@ -7,28 +7,47 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::{parse_column, to_u64};
 use crate::clock::from_millis;
-use crate::definition::status::{LastRun, RunSummary};
+use crate::definition::status::{LastRun, RunSummary, Upcoming};
 use crate::error::Result;
 use crate::ids::{AutomationId, RunId};
 use crate::ledger::RunState;
 
-/// Run summaries keyed by automation id; of one automation, or of all when `only` is none.
-/// `count_done` asks for the finished-run counts too, which scan every finished run: only
-/// `stop: after_runs` needs them.
+/// Which automations a status read covers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Selection<'a> {
+    /// Every live automation.
+    Live,
+    /// These, deleted or not (the history of a deleted one stays readable).
+    Only(&'a [AutomationId]),
+}
+
+impl Selection<'_> {
+    /// Appends the `WHERE` clause over `automations a`.
+    pub(crate) fn push_where(self, sql: &mut QueryBuilder<'_, Sqlite>) {
+        match self {
+            Selection::Live => {
+                sql.push(" WHERE a.deleted_at IS NULL");
+            }
+            Selection::Only([one]) => {
+                sql.push(" WHERE a.id = ")
+                    .push_bind(one.as_str().to_owned());
+            }
+            Selection::Only(ids) => {
+                let ids: Vec<&str> = ids.iter().map(AutomationId::as_str).collect();
+                sql.push(" WHERE a.id IN (SELECT value FROM json_each(")
+                    .push_bind(serde_json::json!(ids).to_string())
+                    .push("))");
+            }
+        }
+    }
+}
+
+/// Run summaries keyed by automation id. The finished-run counts are read only for
+/// automations with `stop: after_runs`, the one rule that needs them.
 pub(crate) async fn run_summaries(
     conn: &mut SqliteConnection,
-    only: Option<&AutomationId>,
-    count_done: bool,
+    selection: Selection<'_>,
 ) -> Result<HashMap<String, RunSummary>> {
-    // One automation (even a deleted one, whose history stays readable), or the live ones.
-    let only_or_live = |sql: &mut QueryBuilder<'_, Sqlite>| match only {
-        Some(id) => {
-            sql.push(" WHERE a.id = ").push_bind(id.as_str().to_owned());
-        }
-        None => {
-            sql.push(" WHERE a.deleted_at IS NULL");
-        }
-    };
     let mut summaries: HashMap<String, RunSummary> = HashMap::new();
 
     // Each per automation through the indexes: a GROUP BY over every run read all of
@@ -37,7 +56,7 @@ pub(crate) async fn run_summaries(
         "SELECT r.automation_id, r.id, r.state, r.finished_at, r.cost_usd FROM automations a
          JOIN runs r ON r.id = (SELECT MAX(s.id) FROM runs s WHERE s.automation_id = a.id)",
     );
-    only_or_live(&mut sql);
+    selection.push_where(&mut sql);
     let rows: Vec<(String, String, String, Option<i64>, f64)> =
         sql.build_query_as().fetch_all(&mut *conn).await?;
     for (automation_id, run_id, state, finished_at, cost_usd) in rows {
@@ -58,7 +77,7 @@ pub(crate) async fn run_summaries(
               AS streak
          FROM automations a",
     );
-    only_or_live(&mut sql);
+    selection.push_where(&mut sql);
     sql.push(") WHERE streak > 0");
     let rows: Vec<(String, i64)> = sql.build_query_as().fetch_all(&mut *conn).await?;
     for (automation_id, streak) in rows {
@@ -67,32 +86,31 @@ pub(crate) async fn run_summaries(
     }
 
     for (automation_id, marks) in
-        super::overview::recent_marks(conn, only, crate::definition::status::RECENT_RUNS).await?
+        super::overview::recent_marks(conn, selection, crate::definition::status::RECENT_RUNS)
+            .await?
     {
         summaries.entry(automation_id).or_default().recent_runs = marks;
     }
 
-    if count_done {
-        for (automation_id, done) in runs_done(conn, only).await? {
-            summaries.entry(automation_id).or_default().runs_done = done;
-        }
+    for (automation_id, done) in runs_done(conn, selection).await? {
+        summaries.entry(automation_id).or_default().runs_done = done;
     }
     Ok(summaries)
 }
 
-/// Finished (succeeded or failed) runs per automation id; of one automation, or of all.
+/// Finished (succeeded or failed) runs per automation id, of the selected automations with
+/// `stop: after_runs`; each counted through the `(automation_id, state, id)` index.
 pub(crate) async fn runs_done(
     conn: &mut SqliteConnection,
-    only: Option<&AutomationId>,
+    selection: Selection<'_>,
 ) -> Result<HashMap<String, u32>> {
     let mut sql = QueryBuilder::new(
-        "SELECT automation_id, COUNT(*) FROM runs WHERE state IN ('succeeded', 'failed')",
+        "SELECT a.id, (SELECT COUNT(*) FROM runs r WHERE r.automation_id = a.id
+                         AND r.state IN ('succeeded', 'failed'))
+         FROM automations a",
     );
-    if let Some(id) = only {
-        sql.push(" AND automation_id = ")
-            .push_bind(id.as_str().to_owned());
-    }
-    sql.push(" GROUP BY automation_id");
+    selection.push_where(&mut sql);
+    sql.push(" AND a.stop_kind = 'after_runs'");
     let rows: Vec<(String, i64)> = sql.build_query_as().fetch_all(&mut *conn).await?;
     rows.into_iter()
         .map(|(automation_id, done)| {
@@ -102,27 +120,27 @@ pub(crate) async fn runs_done(
         .collect()
 }
 
-/// Fills in the derived status of `automations` at `now` (`only` narrows the queries when
-/// there is just one).
+/// Fills in the derived status of `automations` at `now`, each with `upcoming` fires.
 pub(crate) async fn fill(
     conn: &mut SqliteConnection,
     automations: &mut [crate::definition::Automation],
     now: chrono::DateTime<chrono::Utc>,
+    upcoming: Upcoming<'_>,
 ) -> Result<()> {
-    let only = match automations {
-        [one] => Some(one.id.clone()),
-        _ => None,
+    let ids: Vec<AutomationId>;
+    let selection = match automations {
+        [one] => Selection::Only(std::slice::from_ref(&one.id)),
+        _ if upcoming.is_listing() => Selection::Live,
+        _ => {
+            ids = automations.iter().map(|a| a.id.clone()).collect();
+            Selection::Only(&ids)
+        }
     };
-    let count_done = automations.iter().any(|a| {
-        matches!(
-            a.spec.stop,
-            crate::definition::StopCondition::AfterRuns { .. }
-        )
-    });
-    let mut summaries = run_summaries(conn, only.as_ref(), count_done).await?;
-    for automation in automations.iter_mut() {
+    let mut summaries = run_summaries(conn, selection).await?;
+    for (i, automation) in automations.iter_mut().enumerate() {
         let runs = summaries.remove(automation.id.as_str()).unwrap_or_default();
-        automation.status = crate::definition::AutomationStatus::derive(automation, runs, now);
+        automation.status =
+            crate::definition::AutomationStatus::derive(automation, runs, now, upcoming.at(i));
     }
     Ok(())
 }

@@ -174,3 +174,90 @@ async fn an_after_runs_automation_finishes_once_its_runs_are_done() {
     assert_eq!(done.status.finished, Some(Finished::AfterRuns));
     assert_eq!(done.status.next_fire_at, None);
 }
+
+/// A list reads each automation's next fire from its stored plan instead of computing five:
+/// whatever the schedule, the list says what reading the automation alone says.
+#[tokio::test]
+async fn the_list_shows_the_same_next_fire_and_finish_as_reading_each_automation() {
+    use autowork_core::clock::ManualClock;
+    use chrono::{TimeZone, Utc};
+
+    let start = Utc.with_ymd_and_hms(2026, 3, 27, 8, 0, 0).unwrap();
+    let clock = ManualClock::new(start);
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = dir.path().join("workspace");
+    std::fs::create_dir_all(&workspace).unwrap();
+    let executor = ScriptedExecutor::new();
+    // No scheduler: planned fires stay where they are when the clock passes them.
+    let engine = Engine::open(
+        config(dir.path().join("data"), executor.clone())
+            .clock(Arc::new(clock.clone()))
+            .scheduler(false),
+    )
+    .await
+    .unwrap();
+    let at = |hours: i64| (start + chrono::Duration::hours(hours)).to_rfc3339();
+    let schedules = [
+        json!({"trigger": {"kind": "cron", "expression": "30 9 * * *", "timezone": "Europe/Berlin"}}),
+        json!({"trigger": {"kind": "cron", "expression": "0 * * * *", "timezone": "UTC"}}),
+        json!({"trigger": {"kind": "interval", "every_ms": 5_400_000}}),
+        json!({"trigger": {"kind": "once", "fire_at": at(3)}}),
+        json!({"trigger": {"kind": "once", "fire_at": at(30)}}),
+        json!({"trigger": {"kind": "cron", "expression": "0 12 * * *", "timezone": "UTC"},
+               "stop": {"kind": "until", "at": at(5)}}),
+        json!({"trigger": {"kind": "cron", "expression": "0 12 * * *", "timezone": "UTC"},
+               "stop": {"kind": "until", "at": at(30)}}),
+        json!({"trigger": {"kind": "interval", "every_ms": 3_600_000},
+               "stop": {"kind": "after_runs", "count": 1}}),
+        json!({"trigger": {"kind": "cron", "expression": "0 9 * * *", "timezone": "UTC"},
+               "paused": true}),
+        json!({"trigger": {"kind": "manual"}}),
+    ];
+    let mut ids = Vec::new();
+    for (i, schedule) in schedules.iter().enumerate() {
+        let mut definition = json!({
+            "title": format!("Schedule {i}"),
+            "prompt": "Run the tests.",
+            "workspace": workspace,
+            "model": { "provider_id": "mock", "model_id": "mock-coder" },
+        });
+        for (key, value) in schedule.as_object().unwrap() {
+            definition[key] = value.clone();
+        }
+        ids.push(engine.create_automation(&definition).await.unwrap().id);
+    }
+    // The after_runs automation has its one run, so it is finished.
+    let run = engine.run_now(&ids[7], Attendance::Attended).await.unwrap();
+    wait_for_state(&engine, &run.id, RunState::Succeeded).await;
+
+    // Now, two and a half hours on (some plans passed, unfired), and a day and a half on.
+    for hours in [0, 2, 36] {
+        clock.set(start + chrono::Duration::minutes(hours * 60 + 30 * i64::from(hours == 2)));
+        let listed = engine.list_automations().await.unwrap();
+        assert_eq!(listed.len(), ids.len());
+        for automation in listed {
+            let alone = engine.get_automation(&automation.id).await.unwrap();
+            let title = &automation.spec.title;
+            assert_eq!(
+                automation.status.next_fire_at, alone.status.next_fire_at,
+                "{title} at +{hours} h"
+            );
+            assert_eq!(
+                automation.status.finished, alone.status.finished,
+                "{title} at +{hours} h"
+            );
+            assert_eq!(
+                automation.status.next_fires,
+                alone
+                    .status
+                    .next_fires
+                    .iter()
+                    .take(1)
+                    .copied()
+                    .collect::<Vec<_>>(),
+                "{title} at +{hours} h"
+            );
+        }
+    }
+    engine.shutdown().await;
+}
