@@ -1,6 +1,7 @@
 import type { Run, ValidationDetail } from "./api";
 
-type ErrorCode = NonNullable<Run["error"]>["code"];
+type RunError = NonNullable<Run["error"]>;
+type ErrorCode = RunError["code"];
 type StopReason = NonNullable<Run["stop_reason"]>;
 
 // Sentences for the engine's machine-readable validation messages; unknown ones fall back
@@ -78,9 +79,41 @@ export const STOP_REASONS: Record<StopReason, string> = {
   blocker_lost: "the app closed while it waited for you",
 };
 
-/** Codes whose fix is in the provider's settings (its key, its address, its status). */
-export function isProviderError(code: ErrorCode): boolean {
-  return code === "provider_error";
+/**
+ * What a failed call to the model provider calls for: `setup` when the provider's settings
+ * are the fix (a refused or missing key, an address nothing answers at, a provider that is
+ * not configured), `transient` when running again is (rate limits, 5xx, timeouts, a cut
+ * stream), null when neither is clear (say, a 400 for a prompt too long for the model).
+ *
+ * Read from the engine's words (`ProviderError` in crates/core/src/agent/provider.rs, and
+ * `Turns::setup` in agent/turn.rs), the only place the run's error says which it was.
+ */
+export function providerFailure(error: RunError): "setup" | "transient" | null {
+  const m = error.message.toLowerCase();
+  if (error.code === "execution_failed") {
+    // Before any model call: the provider is not configured, or its key cannot be read.
+    return /^provider `[^`]*` is not configured|^no api key\b/.test(m) ? "setup" : null;
+  }
+  if (error.code !== "provider_error") return null;
+  const status = /^the provider answered (\d{3})\b/.exec(m);
+  if (status) {
+    const code = Number(status[1]);
+    if ([401, 403, 404, 407].includes(code)) return "setup";
+    if ([408, 409, 425, 429].includes(code) || code >= 500) return "transient";
+    return null;
+  }
+  if (/^no api key\b|has no usable api key/.test(m)) return "setup";
+  if (m.startsWith("could not reach the provider")) {
+    // Refused, a name that does not resolve, a bad certificate: the address. A timeout or a
+    // reset connection: the network, for now.
+    return /timed out|was reset|reset by peer/.test(m) ? "transient" : "setup";
+  }
+  // Retried until the time ran out: the address, if it was never reached; else it was slow.
+  if (m.startsWith("the provider stalled")) return m.includes("the last: could not reach") ? "setup" : "transient";
+  if (/^(the provider did not answer within|the stream ended before|the model's answer did not finish)/.test(m)) {
+    return "transient";
+  }
+  return null;
 }
 
 /** Why a run ended, in a few words: its error or stop reason; null while it has neither. */

@@ -1,6 +1,6 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import type { RunChanges } from "../src/bindings";
+import type { Message, Part, RunChanges } from "../src/bindings";
 import { apiError, callsOf, changes, emitEngine, mockBackend, run, worktreeChanges, type Handler } from "./backend";
 import { renderAt } from "./render";
 
@@ -15,6 +15,20 @@ function finishedRun(recorded: RunChanges | null, handlers: Record<string, Handl
 }
 
 const pending = () => changes({ worktree: worktreeChanges() });
+
+/** One assistant message with these tool calls ([tool, subject, result, failed?]) and their results. */
+function toolsMessage(...calls: [string, string, string, boolean?][]): Message {
+  const parts: Part[] = calls.flatMap(([tool, subject, content, failed], i) => [
+    {
+      kind: "tool_call",
+      tool_call_id: `tc_${i}`,
+      tool_name: tool,
+      arguments: (tool === "bash" ? { command: subject } : { path: subject }) as never,
+    },
+    { kind: "tool_result", tool_call_id: `tc_${i}`, tool_name: tool, content, is_error: !!failed },
+  ]);
+  return { id: "msg_1", session_id: "ses_1", run_id: "run_1", seq: 1, role: "assistant", parts, created_at: "2030-01-01T00:00:02Z" };
+}
 
 describe("run changes", () => {
   it("a finished in-place run shows the summary, each file and the diff", async () => {
@@ -64,14 +78,38 @@ describe("run changes", () => {
     expect(callsOf(calls, "get_run_changes")).toEqual([{ runId: "run_1" }]);
   });
 
-  it("a run outside git shows the engine's note, and No files changed when nothing did", async () => {
+  it("a run outside git that ran a shell command shows the engine's note, and No files changed when nothing did", async () => {
     const note = "the work area is not a git repository: files changed by shell commands are not listed";
-    finishedRun(changes({ source: "tools", files: [], files_changed: 0, insertions: 0, deletions: 0, patch: "", note }));
+    finishedRun(changes({ source: "tools", files: [], files_changed: 0, insertions: 0, deletions: 0, patch: "", note }), {
+      get_run: () => ({ run: finished, transcript: [toolsMessage(["bash", "npm test", "ok"])] }),
+    });
     renderAt("#/runs/run_1");
     await waitFor(() => expect(screen.getByTestId("run-changes-summary")).toHaveTextContent("No files changed."));
-    expect(screen.getByTestId("run-changes")).toHaveTextContent(note);
+    await waitFor(() => expect(screen.getByTestId("run-changes")).toHaveTextContent(note));
     expect(screen.queryByTestId("run-changes-file")).not.toBeInTheDocument();
     expect(screen.queryByLabelText("Diff of the run's changes")).not.toBeInTheDocument();
+  });
+
+  it("leaves the outside-git note out when no shell command ran: the tools' list is the whole story", async () => {
+    const note = "the work area is not a git repository: files changed by shell commands are not listed";
+    finishedRun(changes({ source: "tools", note }), {
+      // Reads, an edit, and a shell command the user refused: nothing ran outside the tools.
+      get_run: () => ({
+        run: finished,
+        transcript: [
+          toolsMessage(["read", "src/lib.rs", "fn old() {}"], ["edit", "src/lib.rs", "edited"], [
+            "bash",
+            "rm -rf target",
+            "the user rejected `rm -rf target`",
+            true,
+          ]),
+        ],
+      }),
+    });
+    renderAt("#/runs/run_1");
+    // The transcript comes with the run, before its changes are asked for.
+    await waitFor(() => expect(screen.getByTestId("run-changes-summary")).toHaveTextContent("1 file changed, +1 −1"));
+    expect(screen.getByTestId("run-changes")).not.toHaveTextContent("not a git repository");
   });
 
   it("renders the first 2000 lines of a long patch until Show all, and says when it was cut", async () => {

@@ -76,6 +76,8 @@ describe("connect a model", () => {
     const { user } = renderAt("#/connect");
 
     await user.click(await screen.findByTestId("connect-provider-openai"));
+    // The key goes in the field right here, not under Settings.
+    expect(screen.getByRole("form", { name: "Key" })).toHaveTextContent("No API key yet: paste one below or set $OPENAI_API_KEY.");
     const key = screen.getByTestId("connect-key");
     expect(key).toHaveAttribute("type", "password");
     expect(key).toHaveFocus();

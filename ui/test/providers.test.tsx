@@ -106,6 +106,9 @@ describe("settings: providers", () => {
     ]);
     expect(within(item("openai")).getByText("Key from $OPENAI_API_KEY")).toBeInTheDocument();
     expect(within(item("openrouter")).getByText(/chmod 600 \/d\/keys\/openrouter.key/)).toBeInTheDocument();
+    // On the Settings page itself, a missing key points to the row's own button, not to Settings.
+    expect(item("anthropic")).toHaveTextContent("No API key yet: add one with “Add API key” or set $ANTHROPIC_API_KEY.");
+    expect(item("anthropic")).not.toHaveTextContent("Settings -> Providers");
     expect(screen.queryByText(/No provider is ready yet/)).not.toBeInTheDocument();
   });
 

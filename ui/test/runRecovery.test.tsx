@@ -2,7 +2,7 @@ import { screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import type { Run } from "../src/bindings";
 import { ApiFailure, errorText } from "../src/api";
-import { detailText, runErrorMessage } from "../src/messages";
+import { detailText, providerFailure, runErrorMessage } from "../src/messages";
 import { automation, callsOf, mockBackend, run } from "./backend";
 import { renderAt } from "./render";
 
@@ -90,11 +90,67 @@ describe("recovering from a failed run", () => {
     expect(within(outcome).queryByRole("link")).toBeNull();
   });
 
+  it("points to the provider's settings only when they are the fix, and says a passing failure is worth a retry", async () => {
+    const { unmount } = openRun(
+      failed({ error: { code: "provider_error", message: "the provider answered 401: Incorrect API key provided" } }),
+    );
+    let outcome = await screen.findByTestId("run-result");
+    expect(within(outcome).getByRole("link", { name: "Fix the provider" })).toBeInTheDocument();
+    expect(within(outcome).queryByTestId("provider-retry")).toBeNull();
+    unmount();
+
+    openRun(failed({ id: "run_9", error: { code: "provider_error", message: "the provider answered 429: Rate limit reached" } }));
+    outcome = await screen.findByTestId("run-result");
+    expect(within(outcome).queryByRole("link")).toBeNull();
+    expect(within(outcome).getByTestId("provider-retry")).toHaveTextContent("run it again");
+  });
+
   it("says why a run was stopped in words", async () => {
     openRun(run({ state: "stopped", stop_reason: "blocker_lost", finished_at: "2030-01-01T00:02:00Z" }));
     const outcome = await screen.findByTestId("run-result");
     expect(outcome).toHaveTextContent("Stopped: the app closed while it waited for you");
     expect(screen.getByTestId("run-state").parentElement).not.toHaveTextContent(/_/);
+  });
+});
+
+describe("what a provider failure calls for", () => {
+  const failure = (message: string, code: "provider_error" | "execution_failed" = "provider_error") =>
+    providerFailure({ code, message });
+
+  it("the provider's settings, when its key, its address or its name is wrong", () => {
+    for (const message of [
+      "the provider answered 401: Incorrect API key provided",
+      "the provider answered 403: forbidden",
+      "the provider answered 404: not found",
+      "no API key: provider `openai` has no usable API key and $OPENAI_API_KEY is not set",
+      "could not reach the provider at http://127.0.0.1:9/v1: error sending request for url (http://127.0.0.1:9/v1/chat/completions)",
+      "the provider stalled: no answer after 4 attempt(s) and 2 min of waiting (the last: could not reach the provider at http://10.0.0.9/v1: error sending request); check that it is up",
+    ]) {
+      expect(failure(message), message).toBe("setup");
+    }
+    expect(failure("provider `gone` is not configured; add it under Settings -> Providers", "execution_failed")).toBe("setup");
+  });
+
+  it("a retry, when the provider was busy, failing or slow", () => {
+    for (const message of [
+      "the provider answered 429: Rate limit reached for requests",
+      "the provider answered 500: internal error",
+      "the provider answered 503: overloaded",
+      "the provider answered 529: overloaded",
+      "the provider did not answer within 120s",
+      "the stream ended before the model finished: connection closed",
+      "could not reach the provider at https://api.openai.com/v1: operation timed out",
+      "the provider stalled: no answer after 4 attempt(s) and 2 min of waiting (the last: the provider answered 503: busy); check that it is up",
+    ]) {
+      expect(failure(message), message).toBe("transient");
+    }
+  });
+
+  it("neither, when the request itself was the problem or the failure is not the provider's", () => {
+    expect(failure("the provider answered 400: This model's maximum context length is 8192 tokens.")).toBeNull();
+    expect(failure("the provider sent something malformed: expected value at line 1")).toBeNull();
+    expect(failure("the work area is busy", "execution_failed")).toBeNull();
+    expect(providerFailure({ code: "timeout", message: "the run hit its time limit" })).toBeNull();
   });
 });
 

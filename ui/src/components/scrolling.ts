@@ -13,3 +13,19 @@ export function scrollParent(el: HTMLElement | null): HTMLElement | null {
   }
   return el?.closest("main") ?? (document.scrollingElement as HTMLElement | null);
 }
+
+/**
+ * Scrolls `el`'s scroller, and no other box, just enough to show `el`: its bottom when it is
+ * below the fold, but never its top past the scroller's top plus `el`'s `scroll-margin-top`
+ * (what sticks there). `scrollIntoView` would move every scrollable box around it too.
+ */
+export function revealInScroller(el: HTMLElement): void {
+  const sc = scrollParent(el);
+  if (!sc) return;
+  const top = sc.getBoundingClientRect().top;
+  const box = el.getBoundingClientRect();
+  const above = box.top - (parseFloat(getComputedStyle(el).scrollMarginTop) || 0) - top;
+  const below = box.bottom - (top + sc.clientHeight);
+  if (below > 0) sc.scrollTop += Math.min(below, above);
+  else if (above < 0) sc.scrollTop += above;
+}

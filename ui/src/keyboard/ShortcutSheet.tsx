@@ -5,7 +5,10 @@ import "./keyboard.css";
 
 const LIST: Shortcut[] = Object.values(SHORTCUTS);
 
-/** Every shortcut of the app, grouped by where it works (read from the one registry). */
+/**
+ * Every shortcut of the app, grouped by where it works (read from the one registry). One grid
+ * for all groups, so the keys of every group share a column and the words line up.
+ */
 export function ShortcutSheet({ onClose }: { onClose: () => void }) {
   return (
     <Dialog title="Keyboard shortcuts" onClose={onClose}>
@@ -13,18 +16,16 @@ export function ShortcutSheet({ onClose }: { onClose: () => void }) {
         {SCOPES.map((scope) => (
           <section key={scope} aria-label={scope}>
             <h3>{scope}</h3>
-            <table>
-              <tbody>
-                {LIST.filter((s) => s.where === scope).map((s) => (
-                  <tr key={s.does}>
-                    <td>
-                      <Keys shortcut={s} />
-                    </td>
-                    <td>{s.does}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <dl>
+              {LIST.filter((s) => s.where === scope).map((s) => (
+                <div key={s.does}>
+                  <dt>
+                    <Keys shortcut={s} />
+                  </dt>
+                  <dd>{s.does}</dd>
+                </div>
+              ))}
+            </dl>
           </section>
         ))}
       </div>

@@ -5,7 +5,7 @@ import { navigate } from "../../routing";
 import { modelKey } from "../Editor/form";
 import { putOffConnect } from "./firstRun";
 import { useProviderStatuses } from "./useProviders";
-import { statusLabel, storageNote, takesKey, testText } from "./words";
+import { problemText, statusLabel, storageNote, takesKey, testText } from "./words";
 import "./connect.css";
 
 /** The choice for a server that is not one of the presets. */
@@ -196,7 +196,7 @@ export function ConnectView({ provider }: { provider?: string }) {
           }}
         >
           <h2>2. {local ? "Server" : "API key"}</h2>
-          {chosen?.problem && !chosen.ready && <p className="small warn-text">{chosen.problem.message}</p>}
+          {chosen?.problem && !chosen.ready && <p className="small warn-text">{problemText(chosen, "connect")}</p>}
           {choice === OTHER && (
             <div className="field">
               <label htmlFor="connect-id">Name</label>

@@ -37,6 +37,21 @@ export function keySourceText(s: ProviderStatus): string {
   }
 }
 
+/**
+ * The provider's problem, said where it is shown. The engine's words send the user to
+ * "Settings -> Providers", which reads oddly on that very page (`settings`: the row's own
+ * "Add API key" button is the way) and in the Connect step (`connect`: the key field is below).
+ */
+export function problemText(s: ProviderStatus, where: "settings" | "connect"): string {
+  const problem = s.problem;
+  if (!problem) return "";
+  if (problem.code !== "no_key") return problem.message;
+  const env = s.config.api_key_env ? ` or set $${s.config.api_key_env}` : "";
+  return where === "settings"
+    ? `No API key yet: add one with “Add API key”${env}.`
+    : `No API key yet: paste one below${env}.`;
+}
+
 /** Whether the provider has a key Autowork stores (and can forget). */
 export function hasStoredKey(s: ProviderStatus): boolean {
   return !!s.config.api_key_in_keychain || !!s.config.api_key_file;

@@ -126,8 +126,9 @@ function StopFields({ form, update, errors }: { form: Form; update: (p: Partial<
 
 /** What fires missed while the app was closed or the machine slept do. */
 function CatchUpFields({ form, update, errors }: { form: Form; update: (p: Partial<Form>) => void; errors: Errors }) {
+  // A row that wraps, not two equal columns: the select's long options need their width.
   return (
-    <div className="grid-2">
+    <div className="field-row">
       <Field
         label="Missed fires"
         htmlFor="field-catch-up"

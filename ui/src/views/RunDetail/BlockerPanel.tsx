@@ -2,6 +2,7 @@ import { Fragment, useEffect, useRef, useState } from "react";
 import * as api from "../../api";
 import { type Blocker, type PermissionDecision } from "../../api";
 import { Diff } from "../../components/Diff";
+import { revealInScroller } from "../../components/scrolling";
 import { RuleText, Ticked } from "../../components/Ticked";
 import { SHORTCUTS } from "../../keyboard/shortcuts";
 import { useShortcut } from "../../keyboard/useShortcut";
@@ -16,8 +17,11 @@ export function BlockerPanel({ blocker }: { blocker: Blocker }) {
   const panel = useRef<HTMLElement>(null);
   const id = blocker.kind === "permission" ? blocker.request_id : blocker.call_id;
   useEffect(() => {
-    panel.current?.scrollIntoView?.({ block: "nearest" });
-    panel.current?.querySelector<HTMLElement>("button, input")?.focus();
+    const el = panel.current;
+    if (!el) return;
+    // Only the run's own scroll moves, and the run's sticky header stays in view over it.
+    revealInScroller(el);
+    el.querySelector<HTMLElement>("button, input")?.focus({ preventScroll: true });
   }, [id]);
   return (
     <section ref={panel} className="blocker" data-testid="blocker-panel" aria-labelledby="blocker-title">

@@ -17,7 +17,7 @@ type Loaded = { changes: RunChanges | null } | { error: unknown };
  * What a run changed. The engine records it when the run ends, so it is fetched once the
  * run is terminal (the run store's `run.updated` flips that), and again after a resync.
  */
-export function RunChangesSection({ run }: { run: Run }) {
+export function RunChangesSection({ run, ranShell }: { run: Run; ranShell: boolean }) {
   const ended = !isActive(run.state);
   const tick = useStore(resyncTick);
   const [reloads, setReloads] = useState(0);
@@ -57,6 +57,7 @@ export function RunChangesSection({ run }: { run: Run }) {
       ) : (
         <ChangesBody
           changes={loaded.changes}
+          ranShell={ranShell}
           onChanges={(changes) => setLoaded({ changes })}
           onStale={() => setReloads((n) => n + 1)}
         />
@@ -67,19 +68,25 @@ export function RunChangesSection({ run }: { run: Run }) {
 
 function ChangesBody({
   changes,
+  ranShell,
   onChanges,
   onStale,
 }: {
   changes: RunChanges;
+  /** Whether the run ran a shell command, whose changes a list from the tools misses. */
+  ranShell: boolean;
   onChanges: (changes: RunChanges) => void;
   onStale: () => void;
 }) {
+  // Outside git, the list comes from `write` and `edit`, and the note says shell commands'
+  // changes are missing from it: that matters only when a shell command ran.
+  const note = changes.source === "tools" && !ranShell ? null : changes.note;
   return (
     <>
       <p className="changes-summary" data-testid="run-changes-summary">
         {summaryText(changes)}
       </p>
-      {changes.note && <p className="changes-note">{changes.note}</p>}
+      {note && <p className="changes-note">{note}</p>}
       {changes.worktree && (
         <WorktreeReview
           runId={changes.run_id}

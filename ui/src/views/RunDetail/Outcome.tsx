@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import type { Run } from "../../api";
 import { Markdown } from "../../components/Markdown";
-import { ERROR_TITLES, isProviderError, runErrorMessage, sentence, STOP_REASONS, words } from "../../messages";
+import { ERROR_TITLES, providerFailure, runErrorMessage, sentence, STOP_REASONS, words } from "../../messages";
 import { href } from "../../routing";
 import { providerFixHref } from "../Connect/links";
 import { notices } from "../../stores/notices";
@@ -18,14 +18,21 @@ export function Outcome({ run, providerId }: { run: Run; providerId?: string }) 
   }
   if (run.state === "failed") {
     const error = run.error;
+    // The provider's settings only when they are the fix; a passing failure wants a retry.
+    const provider = error ? providerFailure(error) : null;
     return (
       <section className="outcome outcome-failed" data-testid="run-result" aria-label="Error" role="alert">
         <h2>{error ? (ERROR_TITLES[error.code] ?? sentence(words(error.code))) : "The run failed"}</h2>
         {error && <p className="outcome-message">{runErrorMessage(error.code, error.message)}</p>}
-        {error && isProviderError(error.code) && (
-          <p className="outcome-links">
+        {provider === "setup" && (
+          <p className="outcome-links" data-testid="provider-fix">
             <a href={providerFixHref(providerId)}>Fix the provider</a> (its key, its address) or{" "}
             <a href={href({ view: "settings" })}>check it in Settings</a>
+          </p>
+        )}
+        {provider === "transient" && (
+          <p className="outcome-links" data-testid="provider-retry">
+            It looks temporary (the provider was busy or slow): run it again in a moment.
           </p>
         )}
         {error && <ErrorCode runId={run.id} error={error} />}

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import * as api from "../../api";
 import { errorText } from "../../api";
 import { runNowAndOpen } from "../../actions";
@@ -14,6 +14,7 @@ import { RunChangesSection } from "./Changes";
 import { CrashOriginals } from "./CrashOriginals";
 import { Outcome } from "./Outcome";
 import { RunHeader } from "./RunHeader";
+import { ranShellCommand } from "./rows";
 import { Transcript } from "./Transcript";
 import "./run-detail.css";
 
@@ -47,6 +48,7 @@ export function RunDetailView({ runId }: { runId: string }) {
   }, [finished, runId]);
 
   useRunNowKey(run ? () => void runNowAndOpen(run.automation_id) : null);
+  const ranShell = useMemo(() => ranShellCommand(state), [state]);
 
   if (!run) {
     return (
@@ -72,7 +74,7 @@ export function RunDetailView({ runId }: { runId: string }) {
       <CrashOriginals run={run} />
       <Outcome run={run} providerId={automation?.model.provider_id} />
       {/* Keyed: another run's changes start from nothing, not from this one's. */}
-      <RunChangesSection key={run.id} run={run} />
+      <RunChangesSection key={run.id} run={run} ranShell={ranShell} />
       <Transcript state={state} run={run} />
       {run.state === "awaiting_input" && run.blocker && <BlockerPanel blocker={run.blocker} />}
     </section>

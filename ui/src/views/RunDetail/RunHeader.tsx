@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useLayoutEffect, useRef, useState } from "react";
 import * as api from "../../api";
 import { runNowAndOpen } from "../../actions";
 import type { Automation, Run } from "../../api";
@@ -31,10 +31,12 @@ export function RunHeader({ run, automation }: { run: Run; automation: Automatio
     await runNowAndOpen(run.automation_id);
     setRetrying(false);
   };
+  const head = useHeaderHeight();
   const how = run.trigger === "manual" ? "Run now" : run.trigger === "schedule" ? "Scheduled run" : "Catch-up run";
   return (
-    <header className="run-header">
-      <div className="view-header">
+    <>
+      {/* Sticky: which run it is, and what can be done to it, stay in view down the page. */}
+      <header ref={head} className="view-header run-header">
         <h1>
           <a href={href({ view: "runs", automationId: run.automation_id })}>{automation?.title ?? "Automation"}</a>
           {automation && (
@@ -64,7 +66,7 @@ export function RunHeader({ run, automation }: { run: Run; automation: Automatio
             </button>
           )}
         </div>
-      </div>
+      </header>
       <div className="run-facts">
         <StateChip state={run.state} reason={runReason(run)} testId="run-state" />
         <span className="muted">
@@ -98,6 +100,25 @@ export function RunHeader({ run, automation }: { run: Run; automation: Automatio
       </div>
       <QueueWait run={run} />
       <BusyHolder run={run} />
-    </header>
+    </>
   );
+}
+
+/**
+ * Keeps `--run-header-height` on the run page at the sticky header's height: what sticks
+ * under it (the transcript's search bar) and what scrolls into view below it start there.
+ */
+function useHeaderHeight() {
+  const head = useRef<HTMLElement>(null);
+  useLayoutEffect(() => {
+    const el = head.current;
+    const page = el?.parentElement;
+    if (!el || !page || typeof ResizeObserver === "undefined") return;
+    const set = () => page.style.setProperty("--run-header-height", `${el.offsetHeight}px`);
+    set();
+    const observer = new ResizeObserver(set);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+  return head;
 }

@@ -34,7 +34,8 @@ export function Transcript({ state, run }: { state: TranscriptState; run: Run })
   const tools = useRef<HTMLDivElement>(null);
   const scroller = useRef<HTMLElement | null>(null);
   const scrollElement = () => (scroller.current ??= scrollParent(list.current));
-  // Where the list starts in the scroller, and the sticky toolbar's height over it.
+  // Where the list starts in the scroller, and how much sticks over it (the run's header and
+  // the toolbar under it).
   const [layout, setLayout] = useState({ margin: 0, toolbar: 0 });
   const following = useRef(live);
 
@@ -58,7 +59,8 @@ export function Transcript({ state, run }: { state: TranscriptState; run: Run })
     if (!following.current) sc.scrollTop = 0;
     const measure = () => {
       const margin = el.getBoundingClientRect().top - sc.getBoundingClientRect().top + sc.scrollTop;
-      const toolbar = tools.current?.offsetHeight ?? 0;
+      const bar = tools.current;
+      const toolbar = bar ? bar.offsetHeight + (parseFloat(getComputedStyle(bar).top) || 0) : 0;
       setLayout((l) => (Math.abs(l.margin - margin) < 1 && l.toolbar === toolbar ? l : { margin, toolbar }));
     };
     measure();

@@ -54,15 +54,16 @@ export function TranscriptSearch({ query, onQuery, at, count, onStep }: Props) {
           }
         }}
       />
-      <span className="search-count muted" aria-live="polite" data-testid="search-count">
-        {counter}
-      </span>
+      {/* The arrows right by the box; the count after them, where its changing width moves nothing. */}
       <button type="button" aria-label="Previous match" title="Previous match (Shift+Enter)" disabled={count === 0} onClick={() => onStep(-1)}>
         ↑
       </button>
       <button type="button" aria-label="Next match" title="Next match (Enter)" disabled={count === 0} onClick={() => onStep(1)}>
         ↓
       </button>
+      <span className="search-count muted" aria-live="polite" data-testid="search-count">
+        {counter}
+      </span>
     </div>
   );
 }

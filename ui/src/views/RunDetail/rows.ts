@@ -58,6 +58,19 @@ export function isDenied(result: ToolResult | undefined): boolean {
   return !!result?.is_error && DENIED.test(result.content);
 }
 
+/** Whether the run ran a shell command: a `bash` call that was not refused. */
+export function ranShellCommand(state: TranscriptState): boolean {
+  const refused = new Set<string>();
+  const calls: string[] = [];
+  for (const m of state.messages) {
+    for (const p of m.parts) {
+      if (p?.kind === "tool_call" && p.tool_name === "bash") calls.push(p.tool_call_id);
+      if (p?.kind === "tool_result" && isDenied(p)) refused.add(p.tool_call_id);
+    }
+  }
+  return calls.some((id) => !refused.has(id));
+}
+
 /** Whether the row shows something that went wrong: an error part or a failed call. */
 export function isErrorRow(row: Row): boolean {
   if (row.type !== "part") return false;

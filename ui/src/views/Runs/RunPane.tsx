@@ -12,10 +12,13 @@ export function RunPane({ runId, onClose }: { runId: string; onClose: () => void
           Close
         </button>
       </div>
-      {/* Keyed: another run starts from nothing, and one that fails leaves the list usable. */}
-      <ErrorBoundary key={runId} onBack={onClose}>
-        <RunDetailView runId={runId} />
-      </ErrorBoundary>
+      {/* The run scrolls under the bar, so its own sticky header sticks to the bar's edge. */}
+      <div className="run-pane-scroll">
+        {/* Keyed: another run starts from nothing, and one that fails leaves the list usable. */}
+        <ErrorBoundary key={runId} onBack={onClose}>
+          <RunDetailView runId={runId} />
+        </ErrorBoundary>
+      </div>
     </aside>
   );
 }

@@ -51,6 +51,7 @@ export function RunRow({
   const now = useNow(isActive(run.state) ? 1000 : 60_000);
   const when = formatDateTime(run.queued_at);
   const line = firstLine(run);
+  const reason = runReason(run);
   return (
     <li
       {...place}
@@ -65,8 +66,8 @@ export function RunRow({
       onClick={onOpen}
       onFocus={onSelect}
     >
-      <span className="run-cell run-state-cell">
-        <StateChip state={run.state} reason={runReason(run)} testId="run-state" />
+      <span className="run-cell run-state-cell" title={reason ?? undefined}>
+        <StateChip state={run.state} reason={reason} testId="run-state" />
       </span>
       {title !== null && (
         <span className="run-cell run-title" title={title}>

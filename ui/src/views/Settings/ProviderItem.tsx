@@ -4,7 +4,7 @@ import { errorText, type ConnectionTest, type ProviderConfig, type ProviderStatu
 import { Dialog } from "../../components/Dialog";
 import { notices } from "../../stores/notices";
 import { TestResult } from "../Connect/ConnectView";
-import { hasStoredKey, keySourceText, statusLabel, storageNote } from "../Connect/words";
+import { hasStoredKey, keySourceText, problemText, statusLabel, storageNote } from "../Connect/words";
 import { ProviderForm } from "./ProviderForm";
 import "../Connect/connect.css";
 
@@ -86,7 +86,7 @@ export function ProviderItem({
           </div>
           {s.problem && (
             <div className="small provider-problem">
-              <span className={s.ready ? "muted" : "warn-text"}>{s.problem.message}</span>
+              <span className={s.ready ? "muted" : "warn-text"}>{problemText(s, "settings")}</span>
               {s.problem.details && (
                 <details>
                   <summary>Details</summary>
