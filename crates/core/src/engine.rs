@@ -5,6 +5,7 @@ pub(crate) mod automations;
 mod changes;
 mod inbox;
 mod lease;
+mod listing;
 mod overview;
 mod queue;
 mod retention;
@@ -160,6 +161,8 @@ pub(crate) struct Shared {
     pub data_dir: PathBuf,
     /// This process's runs waiting for a slot.
     pub queue: queue::RunQueue,
+    /// The automations last listed, refreshed by what changed.
+    pub listing: tokio::sync::Mutex<listing::Listing>,
 }
 
 impl Shared {
@@ -239,6 +242,7 @@ impl Engine {
             schedule_changed,
             data_dir: config.data_dir.clone(),
             queue: queue::RunQueue::default(),
+            listing: Default::default(),
         });
         let runs = TaskTracker::new();
         let shutdown = CancellationToken::new();

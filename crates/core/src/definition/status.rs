@@ -101,16 +101,12 @@ pub(crate) enum Upcoming<'a> {
     Five,
     /// Only the next fire: the automations an event carries.
     Next,
-    /// Every live automation (a list), only the next fire of each, taken from its stored
-    /// plan (parallel to the automations) when that is still ahead of now.
+    /// Only the next fire, taken from each automation's stored plan (parallel to the
+    /// automations) when that is still ahead of now: the list of all of them.
     AllPlanned(&'a [Option<DateTime<Utc>>]),
 }
 
 impl Upcoming<'_> {
-    pub(crate) fn is_listing(self) -> bool {
-        matches!(self, Upcoming::AllPlanned(_))
-    }
-
     /// How many fires to list for the `i`th automation, and its stored plan if known.
     pub(crate) fn at(self, i: usize) -> (usize, Option<DateTime<Utc>>) {
         match self {

@@ -70,24 +70,6 @@ impl Engine {
         Ok(automation)
     }
 
-    /// Every automation, oldest first.
-    pub async fn list_automations(&self) -> Result<Vec<Automation>> {
-        let mut conn = self.shared.store.pool().acquire().await?;
-        let (mut automations, planned): (Vec<_>, Vec<_>) = store::automations::list(&mut conn)
-            .await?
-            .into_iter()
-            .unzip();
-        let upcoming = Upcoming::AllPlanned(&planned);
-        store::status::fill(
-            &mut conn,
-            &mut automations,
-            self.shared.clock.now(),
-            upcoming,
-        )
-        .await?;
-        Ok(automations)
-    }
-
     /// Applies `patch` (the fields to change) if the automation is still at
     /// `expected_revision`; otherwise fails with `RevisionConflict` carrying the current one.
     pub async fn update_automation(
@@ -122,7 +104,7 @@ impl Engine {
         let now = self.shared.clock.now();
         let mut tx = self.shared.store.begin_write().await?;
         let mut changed = Vec::new();
-        for (current, _) in store::automations::list(&mut tx).await? {
+        for current in store::automations::list(&mut tx).await? {
             let applies = if paused {
                 !current.spec.paused && current.spec.trigger != crate::definition::Trigger::Manual
             } else {
@@ -156,10 +138,7 @@ impl Engine {
     /// Whether "Pause all schedules" is in effect (some automation is paused by it).
     pub async fn all_schedules_paused(&self) -> Result<bool> {
         let mut conn = self.shared.store.pool().acquire().await?;
-        Ok(store::automations::list(&mut conn)
-            .await?
-            .iter()
-            .any(|(a, _)| a.status.paused_reason == Some(PausedReason::AllPaused)))
+        store::automations::any_paused_by_all(&mut conn).await
     }
 
     /// Deletes an automation. A run of it that was active is stopped (`deleted`) and

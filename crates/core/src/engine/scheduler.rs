@@ -163,16 +163,22 @@ async fn fire_batch(launcher: &Launcher, ids: &[AutomationId]) -> Result<()> {
     let now = shared.clock.now();
     let mut events = Vec::new();
     let mut fired: Vec<Fired> = Vec::new();
-    let launches = match record_fires(launcher, &mut tx, ids, now, &mut events, &mut fired).await
-    {
-        Ok(launches) => launches,
-        Err(e) => {
-            for run in fired.iter().filter_map(|f| f.queued.as_ref().map(|(_, run)| run)) {
-                launcher.abandon(run);
-            }
-            return Err(e);
-        }
+    let mut launches: Vec<Launch> = Vec::new();
+    let recorded = record_fires(launcher, &mut tx, ids, now, &mut events, &mut fired).await;
+    let recorded = match recorded {
+        Ok(()) => moved_with_status(&mut tx, now, &mut events, &mut fired, &mut launches).await,
+        Err(e) => Err(e),
     };
+    if let Err(e) = recorded {
+        // Registered runs whose inserts will not commit.
+        let queued = fired
+            .iter()
+            .filter_map(|f| f.queued.as_ref().map(|(_, run)| run));
+        for run in queued.chain(launches.iter().map(|(_, run, _)| run)) {
+            launcher.abandon(run);
+        }
+        return Err(e);
+    }
     // The scheduler plans from the column just written: no need to wake it.
     if let Err(e) = shared.recorder.commit_schedule_unchanged(tx, events).await {
         for (_, run, _) in &launches {
@@ -187,8 +193,9 @@ async fn fire_batch(launcher: &Launcher, ids: &[AutomationId]) -> Result<()> {
     Ok(())
 }
 
-/// Records the fires of `ids` in `tx`: their runs, then the automations with their anchors
-/// moved and their status, one read for the whole batch. Returns the runs to start.
+/// Records the fires of `ids` in `tx`: their missed fires and queued runs, and each
+/// automation with its anchor moved in `fired`. Read again under the write lock: another
+/// process may have fired them, or they changed (a deleted one is not returned).
 async fn record_fires(
     launcher: &Launcher,
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
@@ -196,9 +203,7 @@ async fn record_fires(
     now: DateTime<Utc>,
     events: &mut Vec<Event>,
     fired: &mut Vec<Fired>,
-) -> Result<Vec<Launch>> {
-    // Read again under the write lock: another process may have fired them, or they changed
-    // (a deleted one is not returned).
+) -> Result<()> {
     let automations = store::automations::get_many(tx, ids).await?;
     let mut runs_done = store::status::runs_done(tx, Selection::Only(ids)).await?;
     for current in automations {
@@ -207,17 +212,28 @@ async fn record_fires(
             fired.push(one);
         }
     }
+    Ok(())
+}
+
+/// Writes the moved automations of `fired` with their status (one read for the batch) and
+/// moves their queued runs to `launches`, to start once `tx` commits.
+async fn moved_with_status(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    now: DateTime<Utc>,
+    events: &mut Vec<Event>,
+    fired: &mut Vec<Fired>,
+    launches: &mut Vec<Launch>,
+) -> Result<()> {
     let mut moved: Vec<Automation> = fired.iter().map(|f| f.moved.clone()).collect();
     store::status::fill(tx, &mut moved, now, Upcoming::Next).await?;
-    let mut launches = Vec::new();
     for (moved, one) in moved.into_iter().zip(fired.drain(..)) {
-        store::automations::update_engine_owned(tx, &moved, one.previous_revision).await?;
-        events.push(Event::AutomationUpdated(moved.clone()));
         if let Some((pending, run)) = one.queued {
-            launches.push((pending, run, moved));
+            launches.push((pending, run, moved.clone()));
         }
+        store::automations::update_engine_owned(tx, &moved, one.previous_revision).await?;
+        events.push(Event::AutomationUpdated(moved));
     }
-    Ok(launches)
+    Ok(())
 }
 
 /// Fires one automation inside `tx`: records the missed fires and queues the run for the

@@ -626,21 +626,10 @@ async fn fetch(
     row.into_automation(rules).map(Some)
 }
 
-/// A row with its planned fire (the `next_fire_at` column).
-#[derive(FromRow)]
-struct PlannedRow {
-    #[sqlx(flatten)]
-    row: AutomationRow,
-    next_fire_at: Option<i64>,
-}
-
-/// Every live automation, oldest first, each with its planned fire: the next after its
-/// anchor (due when in the past), which the status of a list reads instead of computing.
-pub(crate) async fn list(
-    conn: &mut SqliteConnection,
-) -> Result<Vec<(Automation, Option<DateTime<Utc>>)>> {
-    let rows: Vec<PlannedRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS}, next_fire_at FROM automations WHERE deleted_at IS NULL ORDER BY id"
+/// Every live automation, oldest first.
+pub(crate) async fn list(conn: &mut SqliteConnection) -> Result<Vec<Automation>> {
+    let rows: Vec<AutomationRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM automations WHERE deleted_at IS NULL ORDER BY id"
     ))
     .fetch_all(&mut *conn)
     .await?;
@@ -654,11 +643,78 @@ pub(crate) async fn list(
     .await?;
     let mut rules = rules_by_automation(rules)?;
     rows.into_iter()
-        .map(|PlannedRow { row, next_fire_at }| {
+        .map(|row| {
             let own = rules.remove(&row.id).unwrap_or_default();
-            Ok((row.into_automation(own)?, next_fire_at.map(from_millis)))
+            row.into_automation(own)
         })
         .collect()
+}
+
+/// Whether some live automation is paused by "Pause all schedules".
+pub(crate) async fn any_paused_by_all(conn: &mut SqliteConnection) -> Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM automations
+          WHERE deleted_at IS NULL AND paused_by_all AND paused_reason IS NULL)",
+    )
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// The highest listing version: changes when anything a list shows changes (see the
+/// `listing_version` migration).
+pub(crate) async fn listing_version(conn: &mut SqliteConnection) -> Result<i64> {
+    let version: Option<i64> = sqlx::query_scalar("SELECT MAX(listed_version) FROM automations")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(version.unwrap_or(0))
+}
+
+/// What changed since listing version `since`: the live automations stamped after it, each
+/// with its planned fire, and the ids of those deleted after it.
+pub(crate) async fn listed_since(
+    conn: &mut SqliteConnection,
+    since: i64,
+) -> Result<(Vec<(Automation, Option<DateTime<Utc>>)>, Vec<AutomationId>)> {
+    #[derive(FromRow)]
+    struct ListedRow {
+        #[sqlx(flatten)]
+        row: AutomationRow,
+        next_fire_at: Option<i64>,
+        deleted: bool,
+    }
+    let rows: Vec<ListedRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, next_fire_at, deleted_at IS NOT NULL AS deleted FROM automations
+         WHERE listed_version > ? ORDER BY id"
+    ))
+    .bind(since)
+    .fetch_all(&mut *conn)
+    .await?;
+    let rules: Vec<RuleRow> = sqlx::query_as(
+        "SELECT r.automation_id, r.tool, r.pattern, r.command, r.exact, r.action, r.reason,
+                r.examples FROM permission_rules r
+         JOIN automations a ON a.id = r.automation_id
+         WHERE a.listed_version > ? AND a.deleted_at IS NULL
+         ORDER BY r.automation_id, r.position",
+    )
+    .bind(since)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut rules = rules_by_automation(rules)?;
+    let (mut live, mut deleted) = (Vec::new(), Vec::new());
+    for ListedRow {
+        row,
+        next_fire_at,
+        deleted: gone,
+    } in rows
+    {
+        if gone {
+            deleted.push(AutomationId::from_string(row.id));
+            continue;
+        }
+        let own = rules.remove(&row.id).unwrap_or_default();
+        live.push((row.into_automation(own)?, next_fire_at.map(from_millis)));
+    }
+    Ok((live, deleted))
 }
 
 /// The live automations among `ids`, in the order of `ids`; in two queries whatever their
@@ -667,8 +723,8 @@ pub(crate) async fn get_many(
     conn: &mut SqliteConnection,
     ids: &[AutomationId],
 ) -> Result<Vec<Automation>> {
-    let ids_json = serde_json::json!(ids.iter().map(AutomationId::as_str).collect::<Vec<_>>())
-        .to_string();
+    let ids_json =
+        serde_json::json!(ids.iter().map(AutomationId::as_str).collect::<Vec<_>>()).to_string();
     let rows: Vec<AutomationRow> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM automations
          WHERE id IN (SELECT value FROM json_each(?)) AND deleted_at IS NULL"

@@ -130,7 +130,6 @@ pub(crate) async fn fill(
     let ids: Vec<AutomationId>;
     let selection = match automations {
         [one] => Selection::Only(std::slice::from_ref(&one.id)),
-        _ if upcoming.is_listing() => Selection::Live,
         _ => {
             ids = automations.iter().map(|a| a.id.clone()).collect();
             Selection::Only(&ids)

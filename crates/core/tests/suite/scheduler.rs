@@ -35,12 +35,17 @@ impl Scheduled {
 
     /// An engine on the same database that runs the scheduler.
     async fn scheduler(&self, executor: Arc<ScriptedExecutor>) -> Engine {
+        // Longer than any jump of the test clock, so a jump alone never hands the scheduler
+        // lease to another engine.
+        self.scheduler_with_lease(executor, Duration::from_secs(3600))
+            .await
+    }
+
+    async fn scheduler_with_lease(&self, executor: Arc<ScriptedExecutor>, ttl: Duration) -> Engine {
         Engine::open(
             config(self.env.data_dir(), executor)
                 .clock(Arc::new(self.clock.clone()))
-                // Longer than any jump of the test clock, so a jump alone never hands the
-                // scheduler lease to another engine.
-                .lease_ttl(Duration::from_secs(3600))
+                .lease_ttl(ttl)
                 .scheduler(true),
         )
         .await
@@ -481,7 +486,10 @@ async fn only_the_lease_holder_fires_and_another_engine_takes_over_when_it_leave
     let automation = s
         .automation(json!({"trigger": {"kind": "interval", "every_ms": 60_000}}))
         .await;
-    let holder = s.scheduler(ScriptedExecutor::new()).await;
+    // A standby tries for the lease every third of it (30 s here): the minute jumps below
+    // wake it, and a lease of 90 s outlasts each jump, so only leaving hands it over.
+    let lease = Duration::from_secs(90);
+    let holder = s.scheduler_with_lease(ScriptedExecutor::new(), lease).await;
     quiet().await; // the first engine takes the lease
     let standby_executor = ScriptedExecutor::new();
     standby_executor.script(|_, _| async {
@@ -489,7 +497,7 @@ async fn only_the_lease_holder_fires_and_another_engine_takes_over_when_it_leave
             result: "standby".into(),
         }
     });
-    let standby = s.scheduler(standby_executor).await;
+    let standby = s.scheduler_with_lease(standby_executor, lease).await;
     s.advance_to("2027-03-01T10:01:00Z");
     let runs = wait_runs(&holder, &automation, 1).await;
     assert_eq!(runs[0].result.as_deref(), Some("done"), "the holder ran it");

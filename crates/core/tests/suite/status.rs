@@ -261,3 +261,48 @@ async fn the_list_shows_the_same_next_fire_and_finish_as_reading_each_automation
     }
     engine.shutdown().await;
 }
+
+/// The list is kept in memory and refreshed by what changed, whichever process changed it:
+/// another engine's new automation, edit, run and deletion all show in this engine's list.
+#[tokio::test]
+async fn the_list_shows_what_another_process_changed() {
+    let env = TestEnv::new().await;
+    let kept = env.automation().await;
+    let edited = env.automation_in("edited").await;
+    let gone = env.automation_in("gone").await;
+    assert_eq!(env.engine.list_automations().await.unwrap().len(), 3);
+
+    let other = env.second_engine(ScriptedExecutor::new()).await;
+    let added = other.create_automation(&env.definition()).await.unwrap();
+    other
+        .update_automation(&edited.id, &json!({"title": "Renamed"}), edited.revision)
+        .await
+        .unwrap();
+    other.delete_automation(&gone.id).await.unwrap();
+    let run = other.run_now(&kept.id, Attendance::Attended).await.unwrap();
+    wait_for_state(&other, &run.id, RunState::Succeeded).await;
+
+    let listed = env.engine.list_automations().await.unwrap();
+    let ids: Vec<_> = listed.iter().map(|a| a.id.clone()).collect();
+    assert_eq!(
+        ids,
+        vec![kept.id.clone(), edited.id.clone(), added.id.clone()]
+    );
+    assert_eq!(listed[1].spec.title, "Renamed");
+    let last = listed[0].status.last_run.as_ref().expect("the run shows");
+    assert_eq!((&last.run_id, last.state), (&run.id, RunState::Succeeded));
+    assert_eq!(listed[0].status.recent_runs.len(), 1);
+    // And what a single read says, field for field.
+    for automation in &listed {
+        let alone = env.engine.get_automation(&automation.id).await.unwrap();
+        assert_eq!(automation.spec, alone.spec);
+        assert_eq!(automation.revision, alone.revision);
+        assert_eq!(automation.status.last_run, alone.status.last_run);
+        assert_eq!(automation.status.recent_runs, alone.status.recent_runs);
+        assert_eq!(
+            automation.status.failure_streak,
+            alone.status.failure_streak
+        );
+    }
+    other.shutdown().await;
+}
