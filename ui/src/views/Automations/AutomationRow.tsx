@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from "react";
+import { useState, type CSSProperties, type ReactNode } from "react";
 import * as api from "../../api";
 import type { Automation } from "../../api";
 import { runNowAndOpen } from "../../actions";
@@ -15,6 +15,16 @@ import { HistoryStrip } from "./HistoryStrip";
 import { PausedBanner } from "./PausedBanner";
 import "./automations.css";
 
+/** Where a virtual row sits (none for a plain row). */
+export interface RowPlace {
+  style: CSSProperties;
+  "data-index": number;
+  /** The list's last row: it has no line under it (the list's border closes it). */
+  "data-last"?: "true";
+  "aria-setsize": number;
+  "aria-posinset": number;
+}
+
 /** Failed runs in a row, as the engine derives it. */
 export function failureStreak(a: Automation): number {
   return a.failure_streak;
@@ -26,6 +36,8 @@ export function AutomationRow({
   selected,
   onSelect,
   rowProps,
+  place,
+  measure,
 }: {
   automation: Automation;
   history: History;
@@ -33,6 +45,9 @@ export function AutomationRow({
   onSelect: () => void;
   /** The list's keyboard selection (useListKeys). */
   rowProps?: RowProps;
+  place?: RowPlace;
+  /** The virtualizer's measuring ref. */
+  measure?: (el: HTMLElement | null) => void;
 }) {
   const [pausing, setPausing] = useState(false);
   const streak = failureStreak(a);
@@ -53,6 +68,11 @@ export function AutomationRow({
   return (
     <li
       {...rowProps}
+      {...place}
+      ref={(el) => {
+        rowProps?.ref(el);
+        measure?.(el);
+      }}
       className={selected ? "row automation-row selected" : "row automation-row"}
       data-testid="automation-row"
       data-automation-id={a.id}
@@ -144,7 +164,9 @@ function ScheduleLine({ automation: a }: { automation: Automation }) {
   const recurringOrOnce = a.trigger.kind !== "manual";
   const preview = useSchedulePreview(recurringOrOnce ? a.trigger : null, a.stop, 1);
   if (!recurringOrOnce) return <div className="row-sub">Manual only</div>;
-  const text = preview.status === "ok" ? preview.preview.description : "";
+  // Until the words come (a moment, the first time) a space keeps the line's height: a
+  // virtual row measured short would grow under the reader's eyes.
+  const text = preview.status === "ok" ? preview.preview.description : "\u00a0";
   // The engine's next fire (anchored like the schedule itself), not the preview's.
   const next = a.next_fire_at;
   return (

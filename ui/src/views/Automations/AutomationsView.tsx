@@ -8,7 +8,8 @@ import { navigate } from "../../routing";
 import { automations, automationsLoad } from "../../stores/automations";
 import { useStore } from "../../stores/observable";
 import { runs } from "../../stores/runs";
-import { AutomationRow, failureStreak } from "./AutomationRow";
+import { AutomationList } from "./AutomationList";
+import { failureStreak } from "./AutomationRow";
 import { EmptyState } from "./EmptyState";
 import { history, type History } from "./glance";
 import { PauseAllButton } from "./PauseAllButton";
@@ -24,9 +25,20 @@ const FILTERS: { id: Filter; label: string }[] = [
   { id: "needs_you", label: "Needs you" },
 ];
 
-function matches(a: Automation, last: History["last"], filter: Filter, query: string): boolean {
-  const q = query.trim().toLowerCase();
-  if (q && !`${a.title}\n${a.prompt}\n${a.workspace}`.toLowerCase().includes(q)) return false;
+/** What the search looks through, lowercased once per revision (each one is a new object). */
+const searchable = new WeakMap<Automation, string>();
+function searchText(a: Automation): string {
+  let text = searchable.get(a);
+  if (text === undefined) {
+    text = `${a.title}\n${a.prompt}\n${a.workspace}`.toLowerCase();
+    searchable.set(a, text);
+  }
+  return text;
+}
+
+/** Whether `a` shows under `filter`; `q` is the search, trimmed and lowercased. */
+function matches(a: Automation, last: History["last"], filter: Filter, q: string): boolean {
+  if (q && !searchText(a).includes(q)) return false;
   switch (filter) {
     case "all":
       return true;
@@ -41,6 +53,15 @@ function matches(a: Automation, last: History["last"], filter: Filter, query: st
     case "needs_you":
       return last?.state === "awaiting_input";
   }
+}
+
+// One collator for the whole sort: `localeCompare` with options makes one per comparison.
+const byTitle = new Intl.Collator(undefined, { numeric: true });
+
+/** "10,000 automations", or "12 of 10,000 match" while a search or a filter narrows them. */
+export function countText(shown: number, total: number, narrowed: boolean): string {
+  if (!narrowed) return `${total.toLocaleString()} ${total === 1 ? "automation" : "automations"}`;
+  return `${shown.toLocaleString()} of ${total.toLocaleString()} ${shown === 1 ? "matches" : "match"}`;
 }
 
 export function AutomationsView() {
@@ -59,11 +80,13 @@ export function AutomationsView() {
     }
     return new Map([...all.values()].map((a) => [a.id, history(a, seen.get(a.id) ?? [])]));
   }, [all, allRuns]);
-  const sorted = useMemo(
-    () => [...all.values()].sort((a, b) => a.title.localeCompare(b.title, undefined, { numeric: true })),
-    [all],
+  // Sorted when the automations change, not on every key typed in the search.
+  const sorted = useMemo(() => [...all.values()].sort((a, b) => byTitle.compare(a.title, b.title)), [all]);
+  const q = query.trim().toLowerCase();
+  const shown = useMemo(
+    () => sorted.filter((a) => matches(a, histories.get(a.id)?.last ?? null, filter, q)),
+    [sorted, histories, filter, q],
   );
-  const shown = sorted.filter((a) => matches(a, histories.get(a.id)?.last ?? null, filter, query));
   const list = useListKeys(shown.length, (i) => navigate({ view: "runs", automationId: shown[i].id }));
   const selected = shown[list.index]?.id ?? null;
 
@@ -71,7 +94,14 @@ export function AutomationsView() {
 
   const header = (
     <header className="view-header">
-      <h1>Automations</h1>
+      <div className="automations-heading">
+        <h1>Automations</h1>
+        {all.size > 0 && (
+          <span className="muted" data-testid="automations-count" role="status">
+            {countText(shown.length, all.size, q !== "" || filter !== "all")}
+          </span>
+        )}
+      </div>
       <div className="toolbar">
         <input
           type="search"
@@ -125,18 +155,7 @@ export function AutomationsView() {
       {shown.length === 0 && load.status === "ready" && (
         <p className="muted">No automation matches.</p>
       )}
-      <ul className="rows" aria-label="Automations">
-        {shown.map((a, i) => (
-          <AutomationRow
-            key={a.id}
-            automation={a}
-            history={histories.get(a.id) ?? { last: null, marks: [] }}
-            selected={list.index === i}
-            onSelect={() => list.select(i)}
-            rowProps={list.row(i)}
-          />
-        ))}
-      </ul>
+      <AutomationList automations={shown} histories={histories} list={list} />
     </section>
   );
 }
