@@ -670,7 +670,8 @@ pub(crate) async fn listing_version(conn: &mut SqliteConnection) -> Result<i64> 
 }
 
 /// What changed since listing version `since`: the live automations stamped after it, each
-/// with its planned fire, and the ids of those deleted after it.
+/// with its planned fire, and the ids of those deleted after it; in no particular order
+/// (an order by id would read every row instead of the listing-version index).
 pub(crate) async fn listed_since(
     conn: &mut SqliteConnection,
     since: i64,
@@ -684,7 +685,7 @@ pub(crate) async fn listed_since(
     }
     let rows: Vec<ListedRow> = sqlx::query_as(&format!(
         "SELECT {COLUMNS}, next_fire_at, deleted_at IS NOT NULL AS deleted FROM automations
-         WHERE listed_version > ? ORDER BY id"
+         WHERE listed_version > ?"
     ))
     .bind(since)
     .fetch_all(&mut *conn)
@@ -692,8 +693,8 @@ pub(crate) async fn listed_since(
     let rules: Vec<RuleRow> = sqlx::query_as(
         "SELECT r.automation_id, r.tool, r.pattern, r.command, r.exact, r.action, r.reason,
                 r.examples FROM permission_rules r
-         JOIN automations a ON a.id = r.automation_id
-         WHERE a.listed_version > ? AND a.deleted_at IS NULL
+         WHERE r.automation_id IN (SELECT id FROM automations
+                                   WHERE listed_version > ? AND deleted_at IS NULL)
          ORDER BY r.automation_id, r.position",
     )
     .bind(since)
