@@ -212,6 +212,11 @@ async fn record_fires(
             fired.push(one);
         }
     }
+    let queued: Vec<&Run> = fired
+        .iter()
+        .filter_map(|f| f.queued.as_ref().map(|(_, run)| run))
+        .collect();
+    store::runs::insert_many(tx, &queued, &launcher.shared.instance).await?;
     Ok(())
 }
 
@@ -249,7 +254,6 @@ async fn fire(
     now: DateTime<Utc>,
     events: &mut Vec<Event>,
 ) -> Result<Option<Fired>> {
-    let shared = &launcher.shared;
     let id = &current.id;
     match Schedule::of(&current).next_fire(runs_done) {
         Some(at) if at <= now => {}
@@ -313,9 +317,9 @@ async fn fire(
         } else {
             RunTrigger::Schedule
         };
+        // Inserted with the rest of the batch's (see `record_fires`); registered now and
+        // abandoned if the batch does not commit.
         let run = queued_run(&current, trigger, Attendance::Unattended, now);
-        store::runs::insert(tx, &run, &shared.instance).await?;
-        // Registered last: a run that fails to insert is never left registered.
         let pending = launcher.register(&run, &current)?;
         events.push(Event::RunUpdated(run.clone()));
         queued = Some((pending, run));
