@@ -18,6 +18,10 @@ import { RunsView } from "./views/Runs/RunsView";
 import { SettingsView } from "./views/Settings/SettingsView";
 import { TemplatesView } from "./views/Templates/TemplatesView";
 import { ErrorBoundary } from "./components/ErrorBoundary";
+import { prefetchOverview } from "./views/Overview/useOverview";
+
+/** How long after start the Overview's figures are fetched in the background. */
+const PREFETCH_AFTER_MS = 1500;
 
 export function App() {
   const route = useRoute();
@@ -27,6 +31,11 @@ export function App() {
   useEffect(() => startSync(), []);
   useEffect(() => api.subscription(() => api.onShowRun((runId) => navigate({ view: "run", runId }))), []);
   useEffect(() => api.subscription(() => api.onCloseRequested(() => setClosing(true))), []);
+  useEffect(() => {
+    // Once the first view has painted: the Overview's figures, so it opens with its charts.
+    const t = setTimeout(prefetchOverview, PREFETCH_AFTER_MS);
+    return () => clearTimeout(t);
+  }, []);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (SHORTCUTS.newAutomation.matches(e)) {

@@ -1,6 +1,7 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { DayStats, RunStats } from "../src/bindings";
+import { forgetOverview, prefetchOverview } from "../src/views/Overview/useOverview";
 import { automation, callsOf, mockBackend } from "./backend";
 import { setMedia } from "./media";
 import { renderAt } from "./render";
@@ -34,6 +35,7 @@ vi.mock("chart.js", () => {
 beforeEach(() => {
   charts.made = [];
   charts.destroyed = 0;
+  forgetOverview();
 });
 
 const day = (d: string, over: Partial<DayStats> = {}): DayStats => ({ day: d, runs: 0, succeeded: 0, failed: 0, stopped: 0, cost_usd: 0, ...over });
@@ -131,5 +133,27 @@ describe("overview", () => {
     expect(left(ticks[0])).toBeCloseTo(100 / 24, 0);
     expect(left(ticks[1])).toBeCloseTo((13 * 100) / 24, 0);
     expect(screen.getByText(/Some fires are left out/)).toBeInTheDocument();
+  });
+});
+
+describe("overview figures loaded before the view opens", () => {
+  it("draws the figures loaded in the background at once, then refreshes them", async () => {
+    let answered = 0;
+    const calls = mockBackend({
+      run_stats: () => {
+        answered += 1;
+        return stats();
+      },
+    });
+    prefetchOverview();
+    await waitFor(() => expect(answered).toBe(1));
+    // Let the prefetch's answer land before the view opens.
+    await new Promise((r) => setTimeout(r, 0));
+    renderAt("#/overview");
+    // Drawn from what was loaded, in the first render's effects, before the view's own call.
+    expect(latest("bar")).toBeDefined();
+    expect(answered).toBe(1);
+    expect(latest("bar")!.data.datasets[0].data.slice(26)).toEqual([0, 0.5, 0, 1.25]);
+    await waitFor(() => expect(callsOf(calls, "run_stats")).toHaveLength(2));
   });
 });

@@ -21,21 +21,63 @@ export interface Overview {
   since: number;
 }
 
+/** The figures last loaded, shown at once when the view opens again (then refreshed). */
+let lastLoaded: Overview | null = null;
+
+const settle = <T,>(p: Promise<T>): Promise<Loaded<T>> =>
+  p.then(
+    (value) => ({ status: "ok", value }),
+    (error: unknown) => ({ status: "error", error }),
+  );
+
+/** Asks the engine for both figures; a failed refresh keeps what `previous` showed. */
+async function load(previous: Overview | null): Promise<Overview> {
+  const since = Date.now();
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const [stats, upcoming] = await Promise.all([
+    settle(api.runStats(STATS_DAYS, zone)),
+    settle(api.upcomingFires(UPCOMING_HOURS)),
+  ]);
+  // Only the first load shows an error; later ones keep the figures shown.
+  const keep = <T,>(next: Loaded<T>, shown: Loaded<T> | undefined) =>
+    next.status === "ok" || shown?.status !== "ok" ? next : shown;
+  return {
+    stats: keep(stats, previous?.stats),
+    upcoming: keep(upcoming, previous?.upcoming),
+    since: upcoming.status === "ok" || !previous ? since : previous.since,
+  };
+}
+
+/** Drops the figures last loaded (the next view waits for the engine's). */
+export function forgetOverview(): void {
+  lastLoaded = null;
+}
+
+/**
+ * Loads the Overview's figures in the background (once the app has painted), so the first
+ * visit draws its charts at once instead of waiting for the engine (tens of milliseconds
+ * at 100,000 runs, more while its pages are cold).
+ */
+export function prefetchOverview(): void {
+  if (lastLoaded) return;
+  void load(null).then((loaded) => {
+    lastLoaded ??= loaded;
+  });
+}
+
 /**
  * The Overview's figures from the engine, reloaded when automations change (a run ending
  * updates its automation, and so do schedule edits and pauses), on a resync, and every few
- * minutes.
+ * minutes. Opening the view shows the figures last loaded at once and refreshes them.
  */
 export function useOverview(): Overview {
   const all = useStore(automations);
   const tick = useStore(resyncTick);
   // Revisions, not the map: a reload only when something changed.
   const signature = useMemo(() => [...all.values()].map((a) => `${a.id}:${a.revision}`).sort().join(","), [all]);
-  const [state, setState] = useState<Overview>(() => ({
-    stats: { status: "loading" },
-    upcoming: { status: "loading" },
-    since: Date.now(),
-  }));
+  const [state, setState] = useState<Overview>(
+    () => lastLoaded ?? { stats: { status: "loading" }, upcoming: { status: "loading" }, since: Date.now() },
+  );
   const [loads, setLoads] = useState(0);
   const first = useRef(true);
 
@@ -48,29 +90,12 @@ export function useOverview(): Overview {
     let live = true;
     const delay = first.current ? 0 : SETTLE_MS;
     first.current = false;
-    const timer = setTimeout(
-      () => {
-        const since = Date.now();
-        const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-        const settle = <T,>(p: Promise<T>): Promise<Loaded<T>> =>
-          p.then(
-            (value) => ({ status: "ok", value }),
-            (error: unknown) => ({ status: "error", error }),
-          );
-        void Promise.all([settle(api.runStats(STATS_DAYS, zone)), settle(api.upcomingFires(UPCOMING_HOURS))]).then(
-          ([stats, upcoming]) => {
-            // A failed refresh keeps the figures shown; only the first load shows the error.
-            if (live)
-              setState((s) => ({
-                stats: stats.status === "ok" || s.stats.status !== "ok" ? stats : s.stats,
-                upcoming: upcoming.status === "ok" || s.upcoming.status !== "ok" ? upcoming : s.upcoming,
-                since: upcoming.status === "ok" ? since : s.since,
-              }));
-          },
-        );
-      },
-      delay,
-    );
+    const timer = setTimeout(() => {
+      void load(lastLoaded).then((loaded) => {
+        lastLoaded = loaded;
+        if (live) setState(loaded);
+      });
+    }, delay);
     return () => {
       live = false;
       clearTimeout(timer);
