@@ -1,4 +1,5 @@
 import { observeElementRect, type Virtualizer } from "@tanstack/react-virtual";
+import { useLayoutEffect, useState, type RefObject } from "react";
 
 /** Like the virtualizer's own, except that a scroller not laid out yet (0 high) counts as the window. */
 export const observeRect = (
@@ -28,4 +29,27 @@ export function revealInScroller(el: HTMLElement): void {
   const below = box.bottom - (top + sc.clientHeight);
   if (below > 0) sc.scrollTop += Math.min(below, above);
   else if (above < 0) sc.scrollTop += above;
+}
+
+/**
+ * Where `list` starts inside its scroll parent, for a virtualizer's `scrollMargin`: kept
+ * current as what is above the list grows and shrinks (a header wrapping as the window
+ * narrows, an error shown, answered rows leaving).
+ */
+export function useScrollMargin(list: RefObject<HTMLElement | null>): number {
+  const [margin, setMargin] = useState(0);
+  useLayoutEffect(() => {
+    const el = list.current;
+    const sc = scrollParent(el);
+    if (!sc || !el) return;
+    const measure = () => {
+      const top = el.getBoundingClientRect().top - sc.getBoundingClientRect().top + sc.scrollTop;
+      setMargin((m) => (Math.abs(m - top) < 1 ? m : top));
+    };
+    measure();
+    const resized = typeof ResizeObserver === "undefined" ? null : new ResizeObserver(measure);
+    for (const child of Array.from(sc.children)) resized?.observe(child);
+    return () => resized?.disconnect();
+  }, [list]);
+  return margin;
 }

@@ -1,7 +1,7 @@
 import { defaultRangeExtractor, useVirtualizer } from "@tanstack/react-virtual";
-import { useEffect, useLayoutEffect, useRef, useState } from "react";
+import { useEffect, useRef } from "react";
 import type { Automation } from "../../api";
-import { observeRect, scrollParent } from "../../components/scrolling";
+import { observeRect, scrollParent, useScrollMargin } from "../../components/scrolling";
 import { useMediaQuery } from "../../components/useMediaQuery";
 import type { ListKeys } from "../../keyboard/useListKeys";
 import { AutomationRow } from "./AutomationRow";
@@ -57,7 +57,7 @@ function VirtualRows({ automations, histories, list }: Props) {
   const scroller = useRef<HTMLElement | null>(null);
   const scrollElement = () => (scroller.current ??= scrollParent(ul.current));
   // Where the list starts in the scroller (the view's header is above it).
-  const [margin, setMargin] = useState(0);
+  const margin = useScrollMargin(ul);
   const estimate = useMediaQuery(NARROW_ROWS) ? TWO_LINE_HEIGHT : BAND_HEIGHT;
   const pinned = list.index;
 
@@ -89,20 +89,6 @@ function VirtualRows({ automations, histories, list }: Props) {
     if (pinned >= 0 && pinned !== pointed.current) virtualizer.scrollToIndex(pinned);
   }, [pinned, virtualizer]);
 
-  useLayoutEffect(() => {
-    const sc = scrollElement();
-    const el = ul.current;
-    if (!sc || !el) return;
-    const measure = () => {
-      const top = el.getBoundingClientRect().top - sc.getBoundingClientRect().top + sc.scrollTop;
-      setMargin((m) => (Math.abs(m - top) < 1 ? m : top));
-    };
-    measure();
-    // The header above the list wraps to more lines as the window narrows.
-    const resized = typeof ResizeObserver === "undefined" ? null : new ResizeObserver(measure);
-    for (const child of Array.from(sc.children)) resized?.observe(child);
-    return () => resized?.disconnect();
-  }, []);
 
   const last = automations.length - 1;
   return (

@@ -1,6 +1,6 @@
 import { defaultRangeExtractor, useVirtualizer } from "@tanstack/react-virtual";
-import { observeRect, scrollParent } from "../../components/scrolling";
-import { useLayoutEffect, useRef, useState, type CSSProperties, type ReactNode } from "react";
+import { observeRect, scrollParent, useScrollMargin } from "../../components/scrolling";
+import { useRef, type CSSProperties, type ReactNode } from "react";
 import type { Shown } from "./lines";
 
 /** Above this many lines only the ones on screen are rendered. */
@@ -49,7 +49,7 @@ function VirtualRows({ lines, offset, selected, label, render }: Props) {
   const scroller = useRef<HTMLElement | null>(null);
   const scrollElement = () => (scroller.current ??= scrollParent(list.current));
   // Where the list starts in the scroller (the header, tabs and waiting runs are above).
-  const [margin, setMargin] = useState(0);
+  const margin = useScrollMargin(list);
   const pinned = selected - offset;
 
   // eslint-disable-next-line react-hooks/incompatible-library -- the virtualizer is read in render by design
@@ -69,20 +69,6 @@ function VirtualRows({ lines, offset, selected, label, render }: Props) {
     },
   });
 
-  useLayoutEffect(() => {
-    const sc = scrollElement();
-    const el = list.current;
-    if (!sc || !el) return;
-    const measure = () => {
-      const top = el.getBoundingClientRect().top - sc.getBoundingClientRect().top + sc.scrollTop;
-      setMargin((m) => (Math.abs(m - top) < 1 ? m : top));
-    };
-    measure();
-    // What is above the list (answered waiting runs leave, an error shows) grows and shrinks.
-    const resized = typeof ResizeObserver === "undefined" ? null : new ResizeObserver(measure);
-    for (const child of Array.from(sc.children)) resized?.observe(child);
-    return () => resized?.disconnect();
-  }, []);
 
   return (
     <ul
