@@ -320,12 +320,11 @@ impl Turns {
         mut writer: MessageWriter,
     ) -> Result<(provider::ChatResponse, Option<MessageWriter>), Outcome> {
         let spec = &ctx.automation.spec;
-        let specs = tools::specs();
         let request = ChatRequest {
             model: &spec.model.model_id,
             system: &self.system,
             messages: &self.messages,
-            tools: &specs,
+            tools: tools::specs(),
             variant: spec.variant,
             max_tokens: MAX_TOKENS,
         };

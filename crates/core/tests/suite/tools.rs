@@ -816,7 +816,7 @@ fn specs_describe_every_tool_with_an_object_schema() {
     let specs = specs();
     let names: Vec<_> = specs.iter().map(|s| s.name).collect();
     assert_eq!(names, TOOL_NAMES);
-    for spec in &specs {
+    for spec in specs {
         assert_eq!(spec.parameters["type"], "object", "{}", spec.name);
         assert!(!spec.description.is_empty());
     }

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::exchange::{stream_call, StreamParser};
 use super::usage::TokenCounts;
@@ -24,9 +25,16 @@ impl Provider for OpenAi {
     ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>> {
         Box::pin(async move {
             let url = format!("{}/chat/completions", self.base_url);
-            let body = request_body(&request);
+            let body = request_body(&request).map_err(|e| ProviderError::Connection {
+                url: url.clone(),
+                message: format!("the request could not be encoded: {e}"),
+            })?;
             let build = || {
-                let builder = self.http.post(&url).json(&body);
+                let builder = self
+                    .http
+                    .post(&url)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone());
                 match &self.api_key {
                     Some(key) => builder.bearer_auth(key),
                     None => builder,
@@ -37,61 +45,126 @@ impl Provider for OpenAi {
     }
 }
 
-fn request_body(request: &ChatRequest<'_>) -> Value {
-    let mut messages = vec![json!({"role": "system", "content": request.system})];
+/// The request's JSON, written straight from the conversation: it grows with every step and
+/// goes whole with every call, so no intermediate tree of it is built.
+fn request_body(request: &ChatRequest<'_>) -> serde_json::Result<Vec<u8>> {
+    let mut messages = Vec::with_capacity(request.messages.len() + 1);
+    messages.push(WireMessage::System {
+        content: request.system,
+    });
     for message in request.messages {
         match message {
-            ChatMessage::User(text) => messages.push(json!({"role": "user", "content": text})),
-            ChatMessage::Assistant { text, tool_calls } => {
-                let mut entry = json!({"role": "assistant", "content": text});
-                if !tool_calls.is_empty() {
-                    entry["tool_calls"] = tool_calls
-                        .iter()
-                        .map(|call| {
-                            json!({
-                                "id": call.id,
-                                "type": "function",
-                                "function": {"name": call.name, "arguments": call.arguments.to_string()},
-                            })
-                        })
-                        .collect();
-                }
-                messages.push(entry);
-            }
+            ChatMessage::User(text) => messages.push(WireMessage::User { content: text }),
+            ChatMessage::Assistant { text, tool_calls } => messages.push(WireMessage::Assistant {
+                content: text,
+                tool_calls: tool_calls
+                    .iter()
+                    .map(|call| WireToolCall {
+                        id: &call.id,
+                        kind: "function",
+                        function: WireFunction {
+                            name: &call.name,
+                            arguments: call.arguments.to_string(),
+                        },
+                    })
+                    .collect(),
+            }),
             ChatMessage::ToolResults(results) => {
-                for result in results {
-                    messages.push(json!({
-                        "role": "tool",
-                        "tool_call_id": result.tool_call_id,
-                        "content": result.content,
-                    }));
-                }
+                messages.extend(results.iter().map(|result| WireMessage::Tool {
+                    tool_call_id: &result.tool_call_id,
+                    content: &result.content,
+                }))
             }
         }
     }
-    let tools: Vec<Value> = request
-        .tools
-        .iter()
-        .map(|tool| {
-            json!({
-                "type": "function",
-                "function": {"name": tool.name, "description": tool.description, "parameters": tool.parameters},
+    let body = WireRequest {
+        model: request.model,
+        messages,
+        stream: true,
+        stream_options: StreamOptions {
+            include_usage: true,
+        },
+        tools: request
+            .tools
+            .iter()
+            .map(|tool| WireTool {
+                kind: "function",
+                function: WireToolFunction {
+                    name: tool.name,
+                    description: tool.description,
+                    parameters: &tool.parameters,
+                },
             })
-        })
-        .collect();
-    let mut body = json!({
-        "model": request.model,
-        "messages": messages,
-        "stream": true,
-        "stream_options": {"include_usage": true},
-    });
-    if !tools.is_empty() {
-        body["tools"] = Value::Array(tools);
-    }
-    if let Some(variant) = request.variant {
-        body["reasoning_effort"] = json!(variant.as_str());
-    }
-    body
+            .collect(),
+        reasoning_effort: request.variant.map(Variant::as_str),
+    };
+    serde_json::to_vec(&body)
+}
+
+#[derive(Serialize)]
+struct WireRequest<'a> {
+    model: &'a str,
+    messages: Vec<WireMessage<'a>>,
+    stream: bool,
+    stream_options: StreamOptions,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<WireTool<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_effort: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct StreamOptions {
+    include_usage: bool,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "role", rename_all = "snake_case")]
+enum WireMessage<'a> {
+    System {
+        content: &'a str,
+    },
+    User {
+        content: &'a str,
+    },
+    Assistant {
+        content: &'a str,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        tool_calls: Vec<WireToolCall<'a>>,
+    },
+    Tool {
+        tool_call_id: &'a str,
+        content: &'a str,
+    },
+}
+
+#[derive(Serialize)]
+struct WireToolCall<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: WireFunction<'a>,
+}
+
+#[derive(Serialize)]
+struct WireFunction<'a> {
+    name: &'a str,
+    /// The arguments as JSON text, as the API takes them.
+    arguments: String,
+}
+
+#[derive(Serialize)]
+struct WireTool<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: WireToolFunction<'a>,
+}
+
+#[derive(Serialize)]
+struct WireToolFunction<'a> {
+    name: &'a str,
+    description: &'a str,
+    parameters: &'a Value,
 }
 
 #[derive(Default)]
@@ -205,5 +278,89 @@ impl StreamParser for StreamState {
             });
         }
         complete_answer(self.response, calls, truncated, self.counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+    use serde_json::json;
+
+    #[test]
+    fn the_request_body_has_the_chat_completions_shape() {
+        let messages = [
+            ChatMessage::User("Fix the test.".into()),
+            ChatMessage::Assistant {
+                text: String::new(),
+                tool_calls: vec![ModelToolCall {
+                    id: "call_1".into(),
+                    name: "read".into(),
+                    arguments: json!({"path": "a.rs"}),
+                }],
+            },
+            ChatMessage::ToolResults(vec![ToolResultMessage {
+                tool_call_id: "call_1".into(),
+                content: "fn a() {}\n\t\"quoted\"".into(),
+                is_error: false,
+            }]),
+            ChatMessage::Assistant {
+                text: "Done.".into(),
+                tool_calls: Vec::new(),
+            },
+        ];
+        let tools = [ToolSpec {
+            name: "read",
+            description: "Read a file.",
+            parameters: json!({"type": "object", "properties": {}}),
+        }];
+        let request = ChatRequest {
+            model: "gpt-x",
+            system: "Be brief.",
+            messages: &messages,
+            tools: &tools,
+            variant: Some(Variant::High),
+            max_tokens: 100,
+        };
+        let body: Value = serde_json::from_slice(&request_body(&request).unwrap()).unwrap();
+        assert_eq!(
+            body,
+            json!({
+                "model": "gpt-x",
+                "messages": [
+                    {"role": "system", "content": "Be brief."},
+                    {"role": "user", "content": "Fix the test."},
+                    {"role": "assistant", "content": "", "tool_calls": [
+                        {"id": "call_1", "type": "function",
+                         "function": {"name": "read", "arguments": "{\"path\":\"a.rs\"}"}}
+                    ]},
+                    {"role": "tool", "tool_call_id": "call_1", "content": "fn a() {}\n\t\"quoted\""},
+                    {"role": "assistant", "content": "Done."},
+                ],
+                "stream": true,
+                "stream_options": {"include_usage": true},
+                "tools": [{"type": "function", "function": {
+                    "name": "read", "description": "Read a file.",
+                    "parameters": {"type": "object", "properties": {}}
+                }}],
+                "reasoning_effort": "high",
+            })
+        );
+    }
+
+    #[test]
+    fn a_request_without_tools_or_variant_leaves_them_out() {
+        let messages = [ChatMessage::User("Hi.".into())];
+        let request = ChatRequest {
+            model: "gpt-x",
+            system: "",
+            messages: &messages,
+            tools: &[],
+            variant: None,
+            max_tokens: 100,
+        };
+        let body: Value = serde_json::from_slice(&request_body(&request).unwrap()).unwrap();
+        assert_eq!(body.get("tools"), None);
+        assert_eq!(body.get("reasoning_effort"), None);
     }
 }
