@@ -1,12 +1,15 @@
 //! Anthropic Messages with streaming.
 
 use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::exchange::{stream_call, StreamParser};
 use super::usage::TokenCounts;
+use super::wire::{raw, Encoded};
 use super::*;
 
 const API_VERSION: &str = "2023-06-01";
@@ -16,6 +19,8 @@ pub(super) struct Anthropic {
     pub api_key: Option<String>,
     pub http: reqwest::Client,
     pub policy: HttpPolicy,
+    /// The role and blocks of each conversation message, kept across the run's calls.
+    pub encoded: Mutex<Encoded<EncodedMessage>>,
 }
 
 impl Provider for Anthropic {
@@ -27,7 +32,11 @@ impl Provider for Anthropic {
         Box::pin(async move {
             let base = self.base_url.trim_end_matches("/v1");
             let url = format!("{base}/v1/messages");
-            let body = request_body(&request).map_err(|e| ProviderError::Connection {
+            let body = {
+                let mut encoded = self.encoded.lock().unwrap_or_else(PoisonError::into_inner);
+                request_body(&request, &mut encoded)
+            };
+            let body = body.map_err(|e| ProviderError::Connection {
                 url: url.clone(),
                 message: format!("the request could not be encoded: {e}"),
             })?;
@@ -57,46 +66,27 @@ fn thinking_budget(variant: Variant) -> u32 {
     }
 }
 
-/// The request's JSON, written straight from the conversation: it grows with every step and
-/// goes whole with every call, so no intermediate tree of it is built.
-fn request_body(request: &ChatRequest<'_>) -> serde_json::Result<Vec<u8>> {
+/// One conversation message as Anthropic takes it: its role and its content blocks.
+type EncodedMessage = (&'static str, Vec<Box<RawValue>>);
+
+/// The request's JSON, written straight from the conversation (no intermediate tree of it),
+/// each message from its kept encoding once it has one.
+fn request_body(
+    request: &ChatRequest<'_>,
+    encoded: &mut Encoded<EncodedMessage>,
+) -> serde_json::Result<Vec<u8>> {
     // Anthropic wants strictly alternating roles: merge neighbours of the same role.
     let mut messages: Vec<WireMessage<'_>> = Vec::new();
-    for message in request.messages {
-        let (role, blocks) = match message {
-            ChatMessage::User(text) => ("user", vec![WireBlock::Text { text }]),
-            ChatMessage::Assistant { text, tool_calls } => {
-                let mut blocks = Vec::with_capacity(tool_calls.len() + 1);
-                if !text.is_empty() {
-                    blocks.push(WireBlock::Text { text });
-                }
-                blocks.extend(tool_calls.iter().map(|call| WireBlock::ToolUse {
-                    id: &call.id,
-                    name: &call.name,
-                    input: &call.arguments,
-                }));
-                ("assistant", blocks)
-            }
-            ChatMessage::ToolResults(results) => (
-                "user",
-                results
-                    .iter()
-                    .map(|r| WireBlock::ToolResult {
-                        tool_use_id: &r.tool_call_id,
-                        content: &r.content,
-                        is_error: r.is_error,
-                    })
-                    .collect(),
-            ),
-        };
+    for (role, blocks) in encoded.update(request.messages, encode_message)? {
         if blocks.is_empty() {
             continue;
         }
+        let blocks = blocks.iter().map(|block| &**block);
         match messages.last_mut() {
-            Some(last) if last.role == role => last.content.extend(blocks),
+            Some(last) if last.role == *role => last.content.extend(blocks),
             _ => messages.push(WireMessage {
                 role,
-                content: blocks,
+                content: blocks.collect(),
             }),
         }
     }
@@ -129,6 +119,39 @@ fn request_body(request: &ChatRequest<'_>) -> serde_json::Result<Vec<u8>> {
     serde_json::to_vec(&body)
 }
 
+fn encode_message(message: &ChatMessage) -> serde_json::Result<EncodedMessage> {
+    match message {
+        ChatMessage::User(text) => Ok(("user", vec![raw(&WireBlock::Text { text })?])),
+        ChatMessage::Assistant { text, tool_calls } => {
+            let mut blocks = Vec::with_capacity(tool_calls.len() + 1);
+            if !text.is_empty() {
+                blocks.push(raw(&WireBlock::Text { text })?);
+            }
+            for call in tool_calls {
+                blocks.push(raw(&WireBlock::ToolUse {
+                    id: &call.id,
+                    name: &call.name,
+                    input: &call.arguments,
+                })?);
+            }
+            Ok(("assistant", blocks))
+        }
+        ChatMessage::ToolResults(results) => Ok((
+            "user",
+            results
+                .iter()
+                .map(|r| {
+                    raw(&WireBlock::ToolResult {
+                        tool_use_id: &r.tool_call_id,
+                        content: &r.content,
+                        is_error: r.is_error,
+                    })
+                })
+                .collect::<serde_json::Result<_>>()?,
+        )),
+    }
+}
+
 #[derive(Serialize)]
 struct WireRequest<'a> {
     model: &'a str,
@@ -145,7 +168,7 @@ struct WireRequest<'a> {
 #[derive(Serialize)]
 struct WireMessage<'a> {
     role: &'static str,
-    content: Vec<WireBlock<'a>>,
+    content: Vec<&'a RawValue>,
 }
 
 #[derive(Serialize)]
@@ -363,7 +386,8 @@ mod tests {
             variant: Some(Variant::Low),
             max_tokens: 1_000,
         };
-        let body: Value = serde_json::from_slice(&request_body(&request).unwrap()).unwrap();
+        let body = request_body(&request, &mut Encoded::default()).unwrap();
+        let body: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(
             body,
             json!({
@@ -386,5 +410,39 @@ mod tests {
                 "max_tokens": 6_144,
             })
         );
+    }
+
+    #[test]
+    fn a_kept_encoding_gives_the_body_a_fresh_one_would() {
+        let mut messages = vec![ChatMessage::User("Fix it.".into())];
+        let mut kept = Encoded::default();
+        for step in 0..3 {
+            messages.push(ChatMessage::Assistant {
+                text: String::new(),
+                tool_calls: vec![ModelToolCall {
+                    id: format!("toolu_{step}"),
+                    name: "read".into(),
+                    arguments: json!({"path": "a.rs"}),
+                }],
+            });
+            messages.push(ChatMessage::ToolResults(vec![ToolResultMessage {
+                tool_call_id: format!("toolu_{step}"),
+                content: format!("line {step}"),
+                is_error: false,
+            }]));
+            let request = ChatRequest {
+                model: "claude-x",
+                system: "Be brief.",
+                messages: &messages,
+                tools: &[],
+                variant: None,
+                max_tokens: 1_000,
+            };
+            assert_eq!(
+                request_body(&request, &mut kept).unwrap(),
+                request_body(&request, &mut Encoded::default()).unwrap(),
+                "step {step}"
+            );
+        }
     }
 }

@@ -2,12 +2,15 @@
 //! vLLM and the like, by base URL.
 
 use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::exchange::{stream_call, StreamParser};
 use super::usage::TokenCounts;
+use super::wire::{raw, Encoded};
 use super::*;
 
 pub(super) struct OpenAi {
@@ -15,6 +18,8 @@ pub(super) struct OpenAi {
     pub api_key: Option<String>,
     pub http: reqwest::Client,
     pub policy: HttpPolicy,
+    /// The wire messages of each conversation message, kept across the run's calls.
+    pub encoded: Mutex<Encoded<Vec<Box<RawValue>>>>,
 }
 
 impl Provider for OpenAi {
@@ -25,7 +30,11 @@ impl Provider for OpenAi {
     ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>> {
         Box::pin(async move {
             let url = format!("{}/chat/completions", self.base_url);
-            let body = request_body(&request).map_err(|e| ProviderError::Connection {
+            let body = {
+                let mut encoded = self.encoded.lock().unwrap_or_else(PoisonError::into_inner);
+                request_body(&request, &mut encoded)
+            };
+            let body = body.map_err(|e| ProviderError::Connection {
                 url: url.clone(),
                 message: format!("the request could not be encoded: {e}"),
             })?;
@@ -45,38 +54,23 @@ impl Provider for OpenAi {
     }
 }
 
-/// The request's JSON, written straight from the conversation: it grows with every step and
-/// goes whole with every call, so no intermediate tree of it is built.
-fn request_body(request: &ChatRequest<'_>) -> serde_json::Result<Vec<u8>> {
-    let mut messages = Vec::with_capacity(request.messages.len() + 1);
-    messages.push(WireMessage::System {
+/// The request's JSON, written straight from the conversation (no intermediate tree of it),
+/// each message from its kept encoding once it has one.
+fn request_body(
+    request: &ChatRequest<'_>,
+    encoded: &mut Encoded<Vec<Box<RawValue>>>,
+) -> serde_json::Result<Vec<u8>> {
+    let system = raw(&WireMessage::System {
         content: request.system,
-    });
-    for message in request.messages {
-        match message {
-            ChatMessage::User(text) => messages.push(WireMessage::User { content: text }),
-            ChatMessage::Assistant { text, tool_calls } => messages.push(WireMessage::Assistant {
-                content: text,
-                tool_calls: tool_calls
-                    .iter()
-                    .map(|call| WireToolCall {
-                        id: &call.id,
-                        kind: "function",
-                        function: WireFunction {
-                            name: &call.name,
-                            arguments: call.arguments.to_string(),
-                        },
-                    })
-                    .collect(),
-            }),
-            ChatMessage::ToolResults(results) => {
-                messages.extend(results.iter().map(|result| WireMessage::Tool {
-                    tool_call_id: &result.tool_call_id,
-                    content: &result.content,
-                }))
-            }
-        }
-    }
+    })?;
+    let mut messages: Vec<&RawValue> = Vec::with_capacity(request.messages.len() + 1);
+    messages.push(&system);
+    messages.extend(
+        encoded
+            .update(request.messages, encode_message)?
+            .flatten()
+            .map(|message| &**message),
+    );
     let body = WireRequest {
         model: request.model,
         messages,
@@ -101,10 +95,40 @@ fn request_body(request: &ChatRequest<'_>) -> serde_json::Result<Vec<u8>> {
     serde_json::to_vec(&body)
 }
 
+/// The wire messages of one conversation message (tool results are one message each).
+fn encode_message(message: &ChatMessage) -> serde_json::Result<Vec<Box<RawValue>>> {
+    match message {
+        ChatMessage::User(text) => Ok(vec![raw(&WireMessage::User { content: text })?]),
+        ChatMessage::Assistant { text, tool_calls } => Ok(vec![raw(&WireMessage::Assistant {
+            content: text,
+            tool_calls: tool_calls
+                .iter()
+                .map(|call| WireToolCall {
+                    id: &call.id,
+                    kind: "function",
+                    function: WireFunction {
+                        name: &call.name,
+                        arguments: call.arguments.to_string(),
+                    },
+                })
+                .collect(),
+        })?]),
+        ChatMessage::ToolResults(results) => results
+            .iter()
+            .map(|result| {
+                raw(&WireMessage::Tool {
+                    tool_call_id: &result.tool_call_id,
+                    content: &result.content,
+                })
+            })
+            .collect(),
+    }
+}
+
 #[derive(Serialize)]
 struct WireRequest<'a> {
     model: &'a str,
-    messages: Vec<WireMessage<'a>>,
+    messages: Vec<&'a RawValue>,
     stream: bool,
     stream_options: StreamOptions,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -322,7 +346,8 @@ mod tests {
             variant: Some(Variant::High),
             max_tokens: 100,
         };
-        let body: Value = serde_json::from_slice(&request_body(&request).unwrap()).unwrap();
+        let body = request_body(&request, &mut Encoded::default()).unwrap();
+        let body: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(
             body,
             json!({
@@ -359,8 +384,43 @@ mod tests {
             variant: None,
             max_tokens: 100,
         };
-        let body: Value = serde_json::from_slice(&request_body(&request).unwrap()).unwrap();
+        let body = request_body(&request, &mut Encoded::default()).unwrap();
+        let body: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(body.get("tools"), None);
         assert_eq!(body.get("reasoning_effort"), None);
+    }
+
+    #[test]
+    fn a_kept_encoding_gives_the_body_a_fresh_one_would() {
+        let mut messages = vec![ChatMessage::User("Fix it.".into())];
+        let mut kept = Encoded::default();
+        for step in 0..3 {
+            messages.push(ChatMessage::Assistant {
+                text: String::new(),
+                tool_calls: vec![ModelToolCall {
+                    id: format!("call_{step}"),
+                    name: "read".into(),
+                    arguments: json!({"path": "a.rs"}),
+                }],
+            });
+            messages.push(ChatMessage::ToolResults(vec![ToolResultMessage {
+                tool_call_id: format!("call_{step}"),
+                content: format!("line {step}"),
+                is_error: false,
+            }]));
+            let request = ChatRequest {
+                model: "gpt-x",
+                system: "Be brief.",
+                messages: &messages,
+                tools: &[],
+                variant: None,
+                max_tokens: 100,
+            };
+            assert_eq!(
+                request_body(&request, &mut kept).unwrap(),
+                request_body(&request, &mut Encoded::default()).unwrap(),
+                "step {step}"
+            );
+        }
     }
 }
