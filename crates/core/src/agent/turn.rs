@@ -7,14 +7,14 @@ use std::sync::Arc;
 use chrono::{Local, TimeZone, Utc};
 
 use super::containment::{self, RunTempDir};
-use super::permissions;
+use super::permissions::{self, Rules};
 use super::provider::{
     self, ChatMessage, ChatRequest, Delta, ModelToolCall, ProviderSettings, ToolResultMessage,
 };
 use super::session::{MessageWriter, SessionWriter};
 use super::tools::{self, ToolCall, ToolContext};
 use super::Agent;
-use crate::definition::{ContextMode, PermissionAction, PermissionRule};
+use crate::definition::{ContextMode, PermissionAction};
 use crate::executor::{BlockError, Outcome, RunContext};
 use crate::ids::BlockerId;
 use crate::ledger::{Attendance, Blocker, BlockerReply, ErrorCode, PermissionDecision, Run, Usage};
@@ -55,7 +55,7 @@ struct Turns {
     /// it, so no step reads the run back.
     run: Run,
     messages: Vec<ChatMessage>,
-    rules: Vec<PermissionRule>,
+    /// Holds the permission rules, compiled once for the run (`tool_ctx.rules`).
     tool_ctx: ToolContext,
     system: String,
     /// Whether a call may have changed the work area (a write or edit that went through,
@@ -138,7 +138,7 @@ impl Turns {
         tool_ctx.containment = contained.containment;
         tool_ctx.temp_dir = Some(temp_dir.path().to_path_buf());
         tool_ctx.env = spec.sandbox.env.clone();
-        tool_ctx.rules = Arc::from(spec.permissions.clone());
+        tool_ctx.rules = Arc::new(Rules::new(spec.permissions.clone()));
         let mut system = system_prompt(ctx);
         if !contained.for_model.is_empty() {
             system.push('\n');
@@ -149,7 +149,6 @@ impl Turns {
             session,
             run,
             messages,
-            rules: spec.permissions.clone(),
             tool_ctx,
             system,
             changed: false,
@@ -456,12 +455,12 @@ impl Turns {
     ) -> Result<(String, bool), Outcome> {
         let subject = tool.subject();
         let bash = match &tool {
-            ToolCall::Bash { command, .. } => Some(permissions::decide_bash(&self.rules, command)),
+            ToolCall::Bash { command, .. } => Some(self.tool_ctx.rules.decide_bash(command)),
             _ => None,
         };
         let action = match &bash {
             Some(decision) => decision.action,
-            None => permissions::resolve(&self.rules, tool.name(), &subject),
+            None => self.tool_ctx.rules.resolve(tool.name(), &subject),
         };
         match action {
             PermissionAction::Allow => {}
@@ -502,8 +501,7 @@ impl Turns {
                                 .get(always_choice.unwrap_or(0) as usize)
                                 .map_or_else(Vec::new, |o| o.rules.clone());
                             for rule in chosen {
-                                self.rules.push(rule.clone());
-                                self.tool_ctx.rules = Arc::from(self.rules.clone());
+                                Arc::make_mut(&mut self.tool_ctx.rules).push(rule.clone());
                                 match ctx.add_permission_rule(rule).await {
                                     Ok(_) => {}
                                     // A rule the definition cannot hold (say, a very long
