@@ -67,6 +67,9 @@ impl Store {
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)
+            // A SQLite connection lives in this process and cannot drop away like a server's:
+            // the ping before each acquire would only add a round trip to its worker thread.
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
@@ -78,6 +81,7 @@ impl Store {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            .test_before_acquire(false)
             .acquire_timeout(BUSY_TIMEOUT * 2)
             .connect_with(options)
             .await?;

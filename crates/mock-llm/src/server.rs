@@ -153,7 +153,7 @@ async fn handle(
     let path = uri.path().to_owned();
     let protocol = Protocol::for_path(&path);
     let (body, parse_error) = parse_body(&raw);
-    let (answer, delay_ms, record) = shared.progress(|progress| {
+    let (answer, delay_ms, status, protocol_error, error) = shared.progress(|progress| {
         let decided = decide::decide(
             &shared.script,
             progress,
@@ -181,18 +181,27 @@ async fn handle(
             protocol_error: decided.protocol_error,
             error: decided.error,
         };
-        progress.requests.push(record.clone());
-        (decided.answer, decided.delay_ms, record)
+        // Only what the log line needs is copied: the body can be a whole conversation.
+        let (status, protocol_error, error) = (
+            record.response_status,
+            record.protocol_error.clone(),
+            record.error.clone(),
+        );
+        progress.requests.push(record);
+        (
+            decided.answer,
+            decided.delay_ms,
+            status,
+            protocol_error,
+            error,
+        )
     });
-    match (&record.protocol_error, &record.error) {
-        (Some(problem), _) => tracing::warn!(
-            "{method} {path} -> {} (protocol error: {problem})",
-            record.response_status
-        ),
-        (None, Some(error)) => {
-            tracing::info!("{method} {path} -> {} ({error})", record.response_status)
+    match (protocol_error, error) {
+        (Some(problem), _) => {
+            tracing::warn!("{method} {path} -> {status} (protocol error: {problem})")
         }
-        (None, None) => tracing::info!("{method} {path} -> {}", record.response_status),
+        (None, Some(error)) => tracing::info!("{method} {path} -> {status} ({error})"),
+        (None, None) => tracing::info!("{method} {path} -> {status}"),
     }
     answer.send(delay_ms, protocol, shared.stop.clone()).await
 }

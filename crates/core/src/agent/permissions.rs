@@ -27,19 +27,48 @@ use serde::Serialize;
 use super::shell::{self, Script};
 use crate::definition::{PermissionAction, PermissionRule};
 
+mod rules;
+
+pub use rules::Rules;
+
+/// Whether the pattern of rule `index` matches a text: how the compiled [`Rules`] and the
+/// functions on plain rules share one decision.
+type Matcher<'a> = &'a dyn Fn(usize, &str) -> bool;
+
+/// Matches rules' patterns through the process-wide cache of compiled patterns.
+fn cached(rules: &[PermissionRule]) -> impl Fn(usize, &str) -> bool + '_ {
+    |index, text| {
+        rules[index]
+            .pattern
+            .as_deref()
+            .is_some_and(|pattern| matches(pattern, text))
+    }
+}
+
 /// The action for a file-tool call: the last rule whose tool (`*` or the tool's name) and
 /// pattern match the subject, or [`default_action`] when none does. bash calls go through
-/// [`decide_bash`] instead.
+/// [`decide_bash`] instead. A run decides through its compiled [`Rules`].
 pub fn resolve(rules: &[PermissionRule], tool: &str, subject: &str) -> PermissionAction {
+    resolve_with(rules, tool, subject, &cached(rules))
+}
+
+fn resolve_with(
+    rules: &[PermissionRule],
+    tool: &str,
+    subject: &str,
+    matcher: Matcher<'_>,
+) -> PermissionAction {
     rules
         .iter()
+        .enumerate()
         .rev()
-        .find(|rule| {
+        .find(|(index, rule)| {
             (rule.tool == "*" || rule.tool == tool)
                 && rule.command.is_none()
-                && rule.pattern.as_deref().is_some_and(|p| matches(p, subject))
+                && rule.pattern.is_some()
+                && matcher(*index, subject)
         })
-        .map(|rule| rule.action)
+        .map(|(_, rule)| rule.action)
         .unwrap_or_else(|| default_action(tool))
 }
 
@@ -147,6 +176,15 @@ pub fn decide_bash(rules: &[PermissionRule], command: &str) -> BashDecision {
 
 /// Decides an already parsed script (`text` is what was parsed).
 pub fn decide_script(rules: &[PermissionRule], text: &str, script: &Script) -> BashDecision {
+    decide_script_with(rules, text, script, &cached(rules))
+}
+
+fn decide_script_with(
+    rules: &[PermissionRule],
+    text: &str,
+    script: &Script,
+    matcher: Matcher<'_>,
+) -> BashDecision {
     let commands: Vec<CommandDecision> = script
         .commands
         .iter()
@@ -164,10 +202,8 @@ pub fn decide_script(rules: &[PermissionRule], text: &str, script: &Script) -> B
         .iter()
         .enumerate()
         .filter(|(_, rule)| rule.tool == "*" && rule.action != PermissionAction::Allow)
-        .filter(|(_, rule)| {
-            rule.pattern
-                .as_deref()
-                .is_some_and(|p| p != "*" && matches(p, text))
+        .filter(|(index, rule)| {
+            rule.pattern.as_deref().is_some_and(|p| p != "*") && matcher(*index, text)
         })
         .map(|(index, rule)| (rule.action, rule_ref(index, rule)))
         .collect();

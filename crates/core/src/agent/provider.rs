@@ -13,6 +13,7 @@ pub mod settings;
 mod sse;
 pub mod status;
 mod usage;
+mod wire;
 
 use std::time::Duration;
 
@@ -241,12 +242,14 @@ pub async fn connect(
             api_key,
             http,
             policy,
+            encoded: Default::default(),
         }),
         ProviderKind::Anthropic => Box::new(anthropic::Anthropic {
             base_url,
             api_key,
             http,
             policy,
+            encoded: Default::default(),
         }),
     })
 }

@@ -1,13 +1,22 @@
 //! Writing a run's transcript: messages and parts are stored as they complete, and every
 //! change is published as a `session.part` event (streamed deltas in this process only).
+//!
+//! Each write is one transaction: a model's answer together with the step's accounting,
+//! each tool result on its own (so a crash loses at most the part in flight). A message's
+//! row goes with the write before it (a step's message with the last write before the model
+//! call) rather than in a commit of its own.
 
 use std::sync::Arc;
 use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::{Sqlite, Transaction};
 
 use crate::engine::Shared;
 use crate::error::Result;
 use crate::events::{Event, EventRecord};
 use crate::ids::{AutomationId, RunId, SessionId};
+use crate::ledger::{Run, Transition, Usage};
 use crate::secrets;
 use crate::store;
 use crate::transcript::{Message, Part, PartChange, PartUpdate, Role};
@@ -55,29 +64,22 @@ impl SessionWriter {
         store::transcripts::session_messages(&mut conn, &self.session_id).await
     }
 
-    /// Starts a message; its parts follow.
-    pub async fn message(&mut self, role: Role) -> Result<MessageWriter> {
-        let id = format!("msg_{}", uuid::Uuid::now_v7().simple());
-        let mut conn = self.shared.store.pool().acquire().await?;
-        store::transcripts::insert_message(
-            &mut conn,
-            &id,
-            &self.session_id,
-            &self.run_id,
-            self.next_seq,
-            role,
-            self.shared.clock.now(),
-        )
-        .await?;
-        self.next_seq += 1;
-        Ok(MessageWriter {
+    /// Starts a message. Its row is stored with the first write that needs it: its first
+    /// parts, or the write before it that opens it ([`MessageWriter::parts_then`]).
+    pub fn message(&mut self, role: Role) -> MessageWriter {
+        let writer = MessageWriter {
             shared: self.shared.clone(),
             run_id: self.run_id.clone(),
             session_id: self.session_id.clone(),
-            message_id: id,
+            message_id: format!("msg_{}", uuid::Uuid::now_v7().simple()),
             role,
+            seq: self.next_seq,
+            created_at: self.shared.clock.now(),
+            stored: false,
             next_part: 0,
-        })
+        };
+        self.next_seq += 1;
+        writer
     }
 }
 
@@ -87,6 +89,11 @@ pub(crate) struct MessageWriter {
     session_id: SessionId,
     message_id: String,
     role: Role,
+    seq: u32,
+    /// When the message started (a model call's start, not its end).
+    created_at: DateTime<Utc>,
+    /// Whether the message's row is in the store.
+    stored: bool,
     next_part: u32,
 }
 
@@ -139,21 +146,129 @@ impl MessageWriter {
     }
 
     /// Stores a finished part and publishes it.
-    pub async fn part(&mut self, mut part: Part) -> Result<()> {
-        redact_part(&mut part);
-        let index = self.next_part;
-        self.next_part += 1;
+    pub async fn part(&mut self, part: Part) -> Result<()> {
+        self.write(vec![part], None).await
+    }
+
+    /// Stores parts finished together, in one transaction, and publishes them.
+    pub async fn parts(&mut self, parts: Vec<Part>) -> Result<()> {
+        self.write(parts, None).await
+    }
+
+    /// [`MessageWriter::parts`], storing the (still empty) message `next` in the same
+    /// transaction: the write before a model call opens the call's message, so the step
+    /// shows from its start without a commit of its own.
+    pub async fn parts_then(&mut self, parts: Vec<Part>, next: &mut MessageWriter) -> Result<()> {
+        self.write(parts, Some(next)).await
+    }
+
+    /// Stores a model call's answer and accounts for the call (`usage`) in one transaction,
+    /// opening the message `next` (the tool results) when the answer called tools; then
+    /// publishes the run's update and the parts. The answer lands whole or not at all.
+    /// Returns the run as updated.
+    pub async fn answer(
+        &mut self,
+        parts: Vec<Part>,
+        usage: Usage,
+        mut next: Option<&mut MessageWriter>,
+    ) -> Result<Run> {
         let mut tx = self.shared.store.begin_write().await?;
-        store::transcripts::insert_part(
-            &mut tx,
+        let mut events = Vec::with_capacity(parts.len() + 1);
+        let (run, _) = self
+            .shared
+            .recorder
+            .apply_in(
+                &mut tx,
+                &self.run_id,
+                Transition::Account(usage),
+                self.shared.clock.now(),
+                &mut events,
+            )
+            .await?;
+        self.stage(&mut tx, parts, next.as_deref_mut(), &mut events)
+            .await?;
+        self.commit(tx, events, next).await?;
+        Ok(run)
+    }
+
+    async fn write(
+        &mut self,
+        parts: Vec<Part>,
+        mut next: Option<&mut MessageWriter>,
+    ) -> Result<()> {
+        let mut tx = self.shared.store.begin_write().await?;
+        let mut events = Vec::with_capacity(parts.len());
+        self.stage(&mut tx, parts, next.as_deref_mut(), &mut events)
+            .await?;
+        self.commit(tx, events, next).await
+    }
+
+    /// Inserts the message (unless stored), `parts` and the message `next` inside `tx`, and
+    /// adds the parts' events to `events`.
+    async fn stage(
+        &mut self,
+        tx: &mut Transaction<'static, Sqlite>,
+        mut parts: Vec<Part>,
+        next: Option<&mut MessageWriter>,
+        events: &mut Vec<Event>,
+    ) -> Result<()> {
+        self.insert_row(tx).await?;
+        parts.iter_mut().for_each(redact_part);
+        let first = self.next_part;
+        store::transcripts::insert_parts(
+            tx,
             &self.message_id,
-            index,
-            &part,
+            first,
+            &parts,
             self.shared.clock.now(),
         )
         .await?;
-        let event = self.update(index, PartChange::Complete { part });
-        self.shared.recorder.commit(tx, vec![event]).await
+        self.next_part += u32::try_from(parts.len()).unwrap_or(u32::MAX);
+        events.extend(
+            (first..)
+                .zip(parts)
+                .map(|(index, part)| self.update(index, PartChange::Complete { part })),
+        );
+        if let Some(next) = next {
+            next.insert_row(tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Commits, then publishes `events`; from then on this message and `next` are stored.
+    async fn commit(
+        &mut self,
+        tx: Transaction<'static, Sqlite>,
+        events: Vec<Event>,
+        next: Option<&mut MessageWriter>,
+    ) -> Result<()> {
+        // Neither parts nor a run's usage change a schedule.
+        self.shared
+            .recorder
+            .commit_schedule_unchanged(tx, events)
+            .await?;
+        self.stored = true;
+        if let Some(next) = next {
+            next.stored = true;
+        }
+        Ok(())
+    }
+
+    /// Inserts the message's row inside `tx`, unless it is stored.
+    async fn insert_row(&self, tx: &mut Transaction<'static, Sqlite>) -> Result<()> {
+        if self.stored {
+            return Ok(());
+        }
+        store::transcripts::insert_message(
+            tx,
+            &self.message_id,
+            &self.session_id,
+            &self.run_id,
+            self.seq,
+            self.role,
+            self.created_at,
+        )
+        .await
     }
 }
 

@@ -24,8 +24,9 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::containment::Containment;
+use super::permissions::Rules;
 use crate::changes::ChangeLog;
-use crate::definition::{PermissionRule, TOOL_NAMES};
+use crate::definition::TOOL_NAMES;
 use crate::ledger::Question;
 
 use args::Args;
@@ -58,7 +59,7 @@ pub struct ToolContext {
     /// More variables commands may see beyond the allow-list (`sandbox.env`).
     pub env: Vec<String>,
     /// The automation's permission rules: glob and grep skip files they deny.
-    pub rules: Arc<[PermissionRule]>,
+    pub rules: Arc<Rules>,
 }
 
 impl ToolContext {
@@ -76,7 +77,7 @@ impl ToolContext {
             containment: Containment::Unsandboxed,
             temp_dir: None,
             env: Vec::new(),
-            rules: Arc::from(Vec::new()),
+            rules: Arc::default(),
         }
     }
 }

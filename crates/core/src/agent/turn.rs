@@ -7,17 +7,17 @@ use std::sync::Arc;
 use chrono::{Local, TimeZone, Utc};
 
 use super::containment::{self, RunTempDir};
-use super::permissions;
+use super::permissions::{self, Rules};
 use super::provider::{
     self, ChatMessage, ChatRequest, Delta, ModelToolCall, ProviderSettings, ToolResultMessage,
 };
 use super::session::{MessageWriter, SessionWriter};
 use super::tools::{self, ToolCall, ToolContext};
 use super::Agent;
-use crate::definition::{ContextMode, PermissionAction, PermissionRule};
+use crate::definition::{ContextMode, PermissionAction};
 use crate::executor::{BlockError, Outcome, RunContext};
 use crate::ids::BlockerId;
-use crate::ledger::{Attendance, Blocker, BlockerReply, ErrorCode, PermissionDecision, Usage};
+use crate::ledger::{Attendance, Blocker, BlockerReply, ErrorCode, PermissionDecision, Run, Usage};
 use crate::secrets;
 use crate::transcript::{Message, Part, Role};
 
@@ -51,8 +51,11 @@ pub(super) async fn run(agent: Agent, ctx: RunContext) -> Outcome {
 struct Turns {
     provider: Box<dyn provider::Provider>,
     session: SessionWriter,
+    /// The run as of its last accounting: the step cap and the budget are checked against
+    /// it, so no step reads the run back.
+    run: Run,
     messages: Vec<ChatMessage>,
-    rules: Vec<PermissionRule>,
+    /// Holds the permission rules, compiled once for the run (`tool_ctx.rules`).
     tool_ctx: ToolContext,
     system: String,
     /// Whether a call may have changed the work area (a write or edit that went through,
@@ -101,7 +104,8 @@ impl Turns {
         )
         .await
         .map_err(engine_failure)?;
-        ctx.attach_session(session_id.clone())
+        let run = ctx
+            .attach_session(session_id.clone())
             .await
             .map_err(engine_failure)?;
         if spec.context == ContextMode::Continue && continued.is_none() {
@@ -134,7 +138,7 @@ impl Turns {
         tool_ctx.containment = contained.containment;
         tool_ctx.temp_dir = Some(temp_dir.path().to_path_buf());
         tool_ctx.env = spec.sandbox.env.clone();
-        tool_ctx.rules = Arc::from(spec.permissions.clone());
+        tool_ctx.rules = Arc::new(Rules::new(spec.permissions.clone()));
         let mut system = system_prompt(ctx);
         if !contained.for_model.is_empty() {
             system.push('\n');
@@ -143,8 +147,8 @@ impl Turns {
         let mut turns = Self {
             provider,
             session,
+            run,
             messages,
-            rules: spec.permissions.clone(),
             tool_ctx,
             system,
             changed: false,
@@ -163,27 +167,21 @@ impl Turns {
 
     async fn drive(&mut self, ctx: &RunContext) -> Outcome {
         let prompt = ctx.automation.spec.prompt.clone();
-        if let Err(e) = self
-            .store_message(
-                Role::User,
-                vec![Part::Text {
-                    text: prompt.clone(),
-                }],
-            )
-            .await
-        {
-            return engine_failure(e);
-        }
+        let mut user = self.session.message(Role::User);
+        let parts = vec![Part::Text {
+            text: prompt.clone(),
+        }];
+        let mut writer = match self.store_before_call(ctx, &mut user, parts).await {
+            Ok(writer) => writer,
+            Err(outcome) => return outcome,
+        };
         self.messages.push(ChatMessage::User(prompt));
         loop {
-            if let Some(stop) = self.limits(ctx).await {
-                return stop;
-            }
-            let response = match self.call_model(ctx).await {
-                Ok(response) => response,
+            let (response, tools) = match self.call_model(ctx, writer).await {
+                Ok(answer) => answer,
                 Err(outcome) => return outcome,
             };
-            if response.tool_calls.is_empty() {
+            let Some(mut tools) = tools else {
                 if ctx.run.attendance == Attendance::Unattended && !self.changed {
                     if let Err(e) = ctx.file_as_read().await {
                         tracing::warn!(error = %e, "could not file a quiet run as read");
@@ -192,48 +190,86 @@ impl Turns {
                 return Outcome::Succeeded {
                     result: response.text,
                 };
-            }
+            };
             let calls = response.tool_calls.clone();
             self.messages.push(ChatMessage::Assistant {
                 text: response.text,
                 tool_calls: calls.clone(),
             });
-            let mut results = Vec::new();
-            let mut writer = match self.session.message(Role::Tool).await {
-                Ok(writer) => writer,
-                Err(e) => return engine_failure(e),
-            };
+            let mut results = Vec::with_capacity(calls.len());
+            // Each result is stored as soon as the next call is to run; the last one with
+            // the next model call's opening.
+            let mut last: Option<Part> = None;
             for (index, call) in calls.iter().enumerate() {
-                match self.tool_call(ctx, call, &mut writer).await {
-                    Ok(result) => results.push(result),
+                if let Some(part) = last.take() {
+                    if let Err(e) = tools.part(part).await {
+                        return engine_failure(e);
+                    }
+                }
+                let ran = match self.tool_call(ctx, call).await {
+                    Ok(ran) => ran,
                     Err(outcome) => {
                         // Answer the calls that will not run, so the session stays valid
                         // for `continue`.
-                        for skipped in &calls[index + 1..] {
-                            let _ = writer
-                                .part(Part::ToolResult {
-                                    tool_call_id: skipped.id.clone(),
-                                    tool_name: skipped.name.clone(),
-                                    content: "not run: the run ended first".into(),
-                                    is_error: true,
-                                })
-                                .await;
+                        let skipped = calls[index + 1..]
+                            .iter()
+                            .map(|skipped| Part::ToolResult {
+                                tool_call_id: skipped.id.clone(),
+                                tool_name: skipped.name.clone(),
+                                content: "not run: the run ended first".into(),
+                                is_error: true,
+                            })
+                            .collect::<Vec<_>>();
+                        if !skipped.is_empty() {
+                            let _ = tools.parts(skipped).await;
                         }
                         return outcome;
                     }
+                };
+                if let Some(stuck) = ran.stuck {
+                    if let Err(e) = tools.part(ran.part).await {
+                        return engine_failure(e);
+                    }
+                    return stuck;
                 }
+                results.push(ran.result);
+                last = Some(ran.part);
             }
             self.messages.push(ChatMessage::ToolResults(results));
+            let last = last.into_iter().collect();
+            writer = match self.store_before_call(ctx, &mut tools, last).await {
+                Ok(writer) => writer,
+                Err(outcome) => return outcome,
+            };
         }
     }
 
-    /// The step cap and the budgets, checked before each model call.
+    /// Stores `parts`, the last write before a model call, after checking the limits: when
+    /// the call is to happen, its assistant message is opened in the same transaction and
+    /// returned; otherwise the outcome that ends the run.
+    async fn store_before_call(
+        &mut self,
+        ctx: &RunContext,
+        writer: &mut MessageWriter,
+        parts: Vec<Part>,
+    ) -> Result<MessageWriter, Outcome> {
+        if let Some(stop) = self.limits(ctx).await {
+            writer.parts(parts).await.map_err(engine_failure)?;
+            return Err(stop);
+        }
+        let mut call = self.session.message(Role::Assistant);
+        writer
+            .parts_then(parts, &mut call)
+            .await
+            .map_err(engine_failure)?;
+        Ok(call)
+    }
+
+    /// The step cap and the budgets, checked before each model call (against the run as of
+    /// its last accounting: nothing else changes its steps or cost).
     async fn limits(&self, ctx: &RunContext) -> Option<Outcome> {
         let spec = &ctx.automation.spec;
-        let run = match ctx.current_run().await {
-            Ok(run) => run,
-            Err(e) => return Some(engine_failure(e)),
-        };
+        let run = &self.run;
         if run.steps >= spec.step_cap {
             return Some(failed(
                 ErrorCode::StepCap,
@@ -275,19 +311,19 @@ impl Turns {
         None
     }
 
-    async fn call_model(&mut self, ctx: &RunContext) -> Result<provider::ChatResponse, Outcome> {
+    /// One model call, written by `writer`. Returns the answer, and the message for its tool
+    /// results when it called tools.
+    async fn call_model(
+        &mut self,
+        ctx: &RunContext,
+        mut writer: MessageWriter,
+    ) -> Result<(provider::ChatResponse, Option<MessageWriter>), Outcome> {
         let spec = &ctx.automation.spec;
-        let mut writer = self
-            .session
-            .message(Role::Assistant)
-            .await
-            .map_err(engine_failure)?;
-        let specs = tools::specs();
         let request = ChatRequest {
             model: &spec.model.model_id,
             system: &self.system,
             messages: &self.messages,
-            tools: &specs,
+            tools: tools::specs(),
             variant: spec.variant,
             max_tokens: MAX_TOKENS,
         };
@@ -319,14 +355,12 @@ impl Turns {
             .catalog()
             .find(&spec.model.provider_id, &spec.model.model_id)
             .map_or(0.0, |m| m.cost_usd(response.tokens_in, response.tokens_out));
-        ctx.record_usage(Usage {
+        let usage = Usage {
             tokens_in: response.tokens_in,
             tokens_out: response.tokens_out,
             cost_usd: cost,
             steps: 1,
-        })
-        .await
-        .map_err(engine_failure)?;
+        };
         let mut parts = Vec::new();
         if let Some(note) = &response.usage_note {
             parts.push(Part::Notice { text: note.clone() });
@@ -348,20 +382,17 @@ impl Turns {
                 arguments: call.arguments.clone(),
             });
         }
-        for part in parts {
-            writer.part(part).await.map_err(engine_failure)?;
-        }
-        Ok(response)
+        let mut tools = (!response.tool_calls.is_empty()).then(|| self.session.message(Role::Tool));
+        self.run = writer
+            .answer(parts, usage, tools.as_mut())
+            .await
+            .map_err(engine_failure)?;
+        Ok((response, tools))
     }
 
-    /// Runs one tool call: loop gate, permission, the tool itself. The result goes to the
-    /// transcript and back to the model; an outcome ends the run.
-    async fn tool_call(
-        &mut self,
-        ctx: &RunContext,
-        call: &ModelToolCall,
-        writer: &mut MessageWriter,
-    ) -> Result<ToolResultMessage, Outcome> {
+    /// Runs one tool call: loop gate, permission, the tool itself. The result is for the
+    /// transcript and the model; an outcome ends the run.
+    async fn tool_call(&mut self, ctx: &RunContext, call: &ModelToolCall) -> Result<Ran, Outcome> {
         let signature = format!("{}:{}", call.name, call.arguments);
         let in_a_row = match &self.repeated {
             Some((last, count)) if *last == signature => count + 1,
@@ -386,20 +417,12 @@ impl Turns {
         };
         // What goes back to the model is what the transcript keeps: no known secret.
         let content = secrets::redact(&content).into_owned();
-        writer
-            .part(Part::ToolResult {
-                tool_call_id: call.id.clone(),
-                tool_name: call.name.clone(),
-                content: content.clone(),
-                is_error,
-            })
-            .await
-            .map_err(engine_failure)?;
+        let mut stuck = None;
         if is_error {
             let failures = self.failures.entry(signature).or_insert(0);
             *failures += 1;
             if *failures >= LOOP_GATE {
-                return Err(failed(
+                stuck = Some(failed(
                     ErrorCode::LoopGate,
                     format!(
                         "the same `{}` call failed {LOOP_GATE} times: {content}",
@@ -408,10 +431,19 @@ impl Turns {
                 ));
             }
         }
-        Ok(ToolResultMessage {
-            tool_call_id: call.id.clone(),
-            content,
-            is_error,
+        Ok(Ran {
+            part: Part::ToolResult {
+                tool_call_id: call.id.clone(),
+                tool_name: call.name.clone(),
+                content: content.clone(),
+                is_error,
+            },
+            result: ToolResultMessage {
+                tool_call_id: call.id.clone(),
+                content,
+                is_error,
+            },
+            stuck,
         })
     }
 
@@ -423,12 +455,12 @@ impl Turns {
     ) -> Result<(String, bool), Outcome> {
         let subject = tool.subject();
         let bash = match &tool {
-            ToolCall::Bash { command, .. } => Some(permissions::decide_bash(&self.rules, command)),
+            ToolCall::Bash { command, .. } => Some(self.tool_ctx.rules.decide_bash(command)),
             _ => None,
         };
         let action = match &bash {
             Some(decision) => decision.action,
-            None => permissions::resolve(&self.rules, tool.name(), &subject),
+            None => self.tool_ctx.rules.resolve(tool.name(), &subject),
         };
         match action {
             PermissionAction::Allow => {}
@@ -469,8 +501,7 @@ impl Turns {
                                 .get(always_choice.unwrap_or(0) as usize)
                                 .map_or_else(Vec::new, |o| o.rules.clone());
                             for rule in chosen {
-                                self.rules.push(rule.clone());
-                                self.tool_ctx.rules = Arc::from(self.rules.clone());
+                                Arc::make_mut(&mut self.tool_ctx.rules).push(rule.clone());
                                 match ctx.add_permission_rule(rule).await {
                                     Ok(_) => {}
                                     // A rule the definition cannot hold (say, a very long
@@ -551,9 +582,11 @@ impl Turns {
                 let text = format!(
                     "needs user input: {wanted} (the run was unattended, so nobody could answer)"
                 );
-                if let Ok(mut writer) = self.session.message(Role::Assistant).await {
-                    let _ = writer.part(Part::Error { text: text.clone() }).await;
-                }
+                let _ = self
+                    .session
+                    .message(Role::Assistant)
+                    .part(Part::Error { text: text.clone() })
+                    .await;
                 failed(ErrorCode::NeedsUserInput, text)
             }
             BlockError::Ended => failed(
@@ -565,12 +598,18 @@ impl Turns {
     }
 
     async fn store_message(&mut self, role: Role, parts: Vec<Part>) -> crate::error::Result<()> {
-        let mut writer = self.session.message(role).await?;
-        for part in parts {
-            writer.part(part).await?;
-        }
-        Ok(())
+        self.session.message(role).parts(parts).await
     }
+}
+
+/// A tool call that ran (or was refused).
+struct Ran {
+    /// For the transcript.
+    part: Part,
+    /// For the model.
+    result: ToolResultMessage,
+    /// Ends the run once the result is stored: the same call failed too often.
+    stuck: Option<Outcome>,
 }
 
 fn system_prompt(ctx: &RunContext) -> String {

@@ -51,10 +51,7 @@ impl Recorder {
         wake_scheduler: bool,
     ) -> Result<()> {
         let now = self.clock.now();
-        let mut records = Vec::with_capacity(events.len());
-        for event in events {
-            records.push(store::events::append(&mut tx, &self.origin, event, now).await?);
-        }
+        let records = store::events::append(&mut tx, &self.origin, events, now).await?;
         tx.commit().await?;
         if wake_scheduler
             && records.iter().any(|r| {

@@ -1,38 +1,76 @@
 //! The event outbox.
 
 use chrono::{DateTime, Utc};
-use sqlx::SqliteConnection;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::clock::{from_millis, to_millis};
 use crate::error::{Error, Result};
 use crate::events::{Event, EventRecord};
 use crate::ids::InstanceId;
 
-/// Appends an event; returns its record (with its sequence number).
+/// Events per `INSERT`: five bound values each keeps a statement well inside SQLite's
+/// limit on bound values (32766), even for a scheduler pass that records many missed fires.
+const APPEND_BATCH: usize = 1000;
+
+/// Appends events, a batch per statement; returns their records (with their sequence
+/// numbers), in order.
 pub(crate) async fn append(
     conn: &mut SqliteConnection,
     origin: &InstanceId,
-    event: Event,
+    events: Vec<Event>,
     now: DateTime<Utc>,
-) -> Result<EventRecord> {
-    let payload = serde_json::to_string(&event)
-        .map_err(|e| Error::Corrupt(format!("event is not serializable: {e}")))?;
-    let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO events (origin, kind, subject_id, payload, created_at)
-         VALUES (?, ?, ?, ?, ?) RETURNING seq",
-    )
-    .bind(origin.as_str())
-    .bind(event.kind())
-    .bind(event.subject_id())
-    .bind(payload)
-    .bind(to_millis(now))
-    .fetch_one(conn)
-    .await?;
-    Ok(EventRecord {
-        seq,
-        at: now,
-        event,
-    })
+) -> Result<Vec<EventRecord>> {
+    let mut seqs = Vec::with_capacity(events.len());
+    for batch in events.chunks(APPEND_BATCH) {
+        seqs.extend(append_batch(conn, origin, batch, now).await?);
+    }
+    Ok(seqs
+        .into_iter()
+        .zip(events)
+        .map(|(seq, event)| EventRecord {
+            seq,
+            at: now,
+            event,
+        })
+        .collect())
+}
+
+/// Inserts one batch; returns the sequence numbers it took, in the batch's order.
+async fn append_batch(
+    conn: &mut SqliteConnection,
+    origin: &InstanceId,
+    events: &[Event],
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>> {
+    let payloads = events
+        .iter()
+        .map(|event| {
+            serde_json::to_string(event)
+                .map_err(|e| Error::Corrupt(format!("event is not serializable: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut sql: QueryBuilder<'_, Sqlite> =
+        QueryBuilder::new("INSERT INTO events (origin, kind, subject_id, payload, created_at) ");
+    sql.push_values(events.iter().zip(&payloads), |mut row, (event, payload)| {
+        row.push_bind(origin.as_str())
+            .push_bind(event.kind())
+            .push_bind(event.subject_id())
+            .push_bind(payload.as_str())
+            .push_bind(to_millis(now));
+    });
+    sql.push(" RETURNING seq");
+    let mut seqs: Vec<i64> = sql.build_query_scalar().fetch_all(conn).await?;
+    if seqs.len() != events.len() {
+        return Err(Error::Corrupt(format!(
+            "{} events were appended but {} sequence numbers came back",
+            events.len(),
+            seqs.len()
+        )));
+    }
+    // The rows take their numbers in the order they are listed; RETURNING hands them back
+    // in no promised order.
+    seqs.sort_unstable();
+    Ok(seqs)
 }
 
 /// An outbox row read back, with the process that wrote it.

@@ -1,7 +1,7 @@
 //! Sessions, messages and parts.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::clock::{from_millis, to_millis};
 use crate::error::{Error, Result};
@@ -55,59 +55,65 @@ pub(crate) async fn insert_message(
     Ok(())
 }
 
-pub(crate) async fn insert_part(
+/// Stores the parts of a message, numbered from `first_index`, in one statement.
+pub(crate) async fn insert_parts<'a>(
     conn: &mut SqliteConnection,
-    message_id: &str,
-    index: u32,
-    part: &Part,
+    message_id: &'a str,
+    first_index: u32,
+    parts: &'a [Part],
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let (text, call_id, tool_name, arguments, is_error) = match part {
-        Part::Text { text }
-        | Part::Reasoning { text }
-        | Part::Error { text }
-        | Part::Notice { text } => (text.as_str(), None, None, None, false),
-        Part::ToolCall {
-            tool_call_id,
-            tool_name,
-            arguments,
-        } => (
-            "",
-            Some(tool_call_id.as_str()),
-            Some(tool_name.as_str()),
-            Some(arguments.to_string()),
-            false,
-        ),
-        Part::ToolResult {
-            tool_call_id,
-            tool_name,
-            content,
-            is_error,
-        } => (
-            content.as_str(),
-            Some(tool_call_id.as_str()),
-            Some(tool_name.as_str()),
-            None,
-            *is_error,
-        ),
-    };
-    sqlx::query(
-        "INSERT INTO parts (id, message_id, seq, kind, text, tool_call_id, tool_name, tool_arguments,
-            is_error, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(format!("prt_{}", uuid::Uuid::now_v7().simple()))
-    .bind(message_id)
-    .bind(i64::from(index))
-    .bind(part.kind())
-    .bind(text)
-    .bind(call_id)
-    .bind(tool_name)
-    .bind(arguments)
-    .bind(is_error)
-    .bind(to_millis(now))
-    .execute(conn)
-    .await?;
+    if parts.is_empty() {
+        return Ok(());
+    }
+    let mut sql: QueryBuilder<'a, Sqlite> = QueryBuilder::new(
+        "INSERT INTO parts (id, message_id, seq, kind, text, tool_call_id, tool_name,
+            tool_arguments, is_error, created_at) ",
+    );
+    let mut index = first_index;
+    sql.push_values(parts, |mut row, part| {
+        let (text, call_id, tool_name, arguments, is_error) = match part {
+            Part::Text { text }
+            | Part::Reasoning { text }
+            | Part::Error { text }
+            | Part::Notice { text } => (text.as_str(), None, None, None, false),
+            Part::ToolCall {
+                tool_call_id,
+                tool_name,
+                arguments,
+            } => (
+                "",
+                Some(tool_call_id.as_str()),
+                Some(tool_name.as_str()),
+                Some(arguments.to_string()),
+                false,
+            ),
+            Part::ToolResult {
+                tool_call_id,
+                tool_name,
+                content,
+                is_error,
+            } => (
+                content.as_str(),
+                Some(tool_call_id.as_str()),
+                Some(tool_name.as_str()),
+                None,
+                *is_error,
+            ),
+        };
+        row.push_bind(format!("prt_{}", uuid::Uuid::now_v7().simple()))
+            .push_bind(message_id)
+            .push_bind(i64::from(index))
+            .push_bind(part.kind())
+            .push_bind(text)
+            .push_bind(call_id)
+            .push_bind(tool_name)
+            .push_bind(arguments)
+            .push_bind(is_error)
+            .push_bind(to_millis(now));
+        index += 1;
+    });
+    sql.build().execute(conn).await?;
     Ok(())
 }
 

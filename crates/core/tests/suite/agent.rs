@@ -609,6 +609,17 @@ async fn cancel_during_the_model_stream_stops_the_run() {
     }
     let stopped = t.env.engine.cancel_run(&run.id).await.unwrap();
     assert_eq!(stopped.stop_reason, Some(StopReason::Cancelled));
+    let transcript = t.env.engine.run_transcript(&run.id).await.unwrap();
+    let from_prompt: Vec<(Role, usize)> = transcript
+        .iter()
+        .skip_while(|m| m.role != Role::User)
+        .map(|m| (m.role, m.parts.len()))
+        .collect();
+    assert_eq!(
+        from_prompt,
+        vec![(Role::User, 1), (Role::Assistant, 0)],
+        "the step the cancel cut off still shows, with nothing in it"
+    );
 }
 
 #[tokio::test]

@@ -816,7 +816,7 @@ fn specs_describe_every_tool_with_an_object_schema() {
     let specs = specs();
     let names: Vec<_> = specs.iter().map(|s| s.name).collect();
     assert_eq!(names, TOOL_NAMES);
-    for spec in &specs {
+    for spec in specs {
         assert_eq!(spec.parameters["type"], "object", "{}", spec.name);
         assert!(!spec.description.is_empty());
     }
@@ -863,10 +863,10 @@ async fn grep_and_glob_skip_files_a_rule_denies_and_say_so() {
     ws.file("src/main.rs", "let token = load();\n");
     ws.file("private/key.txt", "token = hunter2\n");
     ws.file("prod.env", "TOKEN=abc\n");
-    ws.ctx.rules = std::sync::Arc::from(vec![
+    ws.ctx.rules = std::sync::Arc::new(autowork_core::agent::permissions::Rules::new(vec![
         PermissionRule::path("*", "private/*", PermissionAction::Deny),
         PermissionRule::path("read", "*.env", PermissionAction::Deny),
-    ]);
+    ]));
     let grep = ws
         .run("grep", json!({"pattern": "(?i)token", "path": "."}))
         .await;

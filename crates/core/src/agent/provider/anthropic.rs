@@ -1,11 +1,15 @@
 //! Anthropic Messages with streaming.
 
 use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
 
 use super::exchange::{stream_call, StreamParser};
 use super::usage::TokenCounts;
+use super::wire::{raw, Encoded};
 use super::*;
 
 const API_VERSION: &str = "2023-06-01";
@@ -15,6 +19,8 @@ pub(super) struct Anthropic {
     pub api_key: Option<String>,
     pub http: reqwest::Client,
     pub policy: HttpPolicy,
+    /// The role and blocks of each conversation message, kept across the run's calls.
+    pub encoded: Mutex<Encoded<EncodedMessage>>,
 }
 
 impl Provider for Anthropic {
@@ -26,13 +32,21 @@ impl Provider for Anthropic {
         Box::pin(async move {
             let base = self.base_url.trim_end_matches("/v1");
             let url = format!("{base}/v1/messages");
-            let body = request_body(&request);
+            let body = {
+                let mut encoded = self.encoded.lock().unwrap_or_else(PoisonError::into_inner);
+                request_body(&request, &mut encoded)
+            };
+            let body = body.map_err(|e| ProviderError::Connection {
+                url: url.clone(),
+                message: format!("the request could not be encoded: {e}"),
+            })?;
             let build = || {
                 let builder = self
                     .http
                     .post(&url)
                     .header("anthropic-version", API_VERSION)
-                    .json(&body);
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone());
                 match &self.api_key {
                     Some(key) => builder.header("x-api-key", key),
                     None => builder,
@@ -52,68 +66,141 @@ fn thinking_budget(variant: Variant) -> u32 {
     }
 }
 
-fn request_body(request: &ChatRequest<'_>) -> Value {
+/// One conversation message as Anthropic takes it: its role and its content blocks.
+type EncodedMessage = (&'static str, Vec<Box<RawValue>>);
+
+/// The request's JSON, written straight from the conversation (no intermediate tree of it),
+/// each message from its kept encoding once it has one.
+fn request_body(
+    request: &ChatRequest<'_>,
+    encoded: &mut Encoded<EncodedMessage>,
+) -> serde_json::Result<Vec<u8>> {
     // Anthropic wants strictly alternating roles: merge neighbours of the same role.
-    let mut messages: Vec<(&str, Vec<Value>)> = Vec::new();
-    for message in request.messages {
-        let (role, blocks) = match message {
-            ChatMessage::User(text) => ("user", vec![json!({"type": "text", "text": text})]),
-            ChatMessage::Assistant { text, tool_calls } => {
-                let mut blocks = Vec::new();
-                if !text.is_empty() {
-                    blocks.push(json!({"type": "text", "text": text}));
-                }
-                for call in tool_calls {
-                    blocks.push(json!({"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}));
-                }
-                ("assistant", blocks)
-            }
-            ChatMessage::ToolResults(results) => (
-                "user",
-                results
-                    .iter()
-                    .map(|r| {
-                        json!({"type": "tool_result", "tool_use_id": r.tool_call_id, "content": r.content, "is_error": r.is_error})
-                    })
-                    .collect(),
-            ),
-        };
+    let mut messages: Vec<WireMessage<'_>> = Vec::new();
+    for (role, blocks) in encoded.update(request.messages, encode_message)? {
         if blocks.is_empty() {
             continue;
         }
+        let blocks = blocks.iter().map(|block| &**block);
         match messages.last_mut() {
-            Some((last_role, last_blocks)) if *last_role == role => last_blocks.extend(blocks),
-            _ => messages.push((role, blocks)),
+            Some(last) if last.role == *role => last.content.extend(blocks),
+            _ => messages.push(WireMessage {
+                role,
+                content: blocks.collect(),
+            }),
         }
     }
-    let messages: Vec<Value> = messages
-        .into_iter()
-        .map(|(role, content)| json!({"role": role, "content": content}))
-        .collect();
-    let tools: Vec<Value> = request
-        .tools
-        .iter()
-        .map(
-            |t| json!({"name": t.name, "description": t.description, "input_schema": t.parameters}),
-        )
-        .collect();
     let mut max_tokens = request.max_tokens;
-    let mut body = json!({
-        "model": request.model,
-        "system": request.system,
-        "messages": messages,
-        "stream": true,
-    });
-    if !tools.is_empty() {
-        body["tools"] = Value::Array(tools);
-    }
-    if let Some(variant) = request.variant {
+    let thinking = request.variant.map(|variant| {
         let budget = thinking_budget(variant);
         max_tokens = max_tokens.max(budget + 4_096);
-        body["thinking"] = json!({"type": "enabled", "budget_tokens": budget});
+        Thinking {
+            kind: "enabled",
+            budget_tokens: budget,
+        }
+    });
+    let body = WireRequest {
+        model: request.model,
+        system: request.system,
+        messages,
+        stream: true,
+        tools: request
+            .tools
+            .iter()
+            .map(|t| WireTool {
+                name: t.name,
+                description: t.description,
+                input_schema: &t.parameters,
+            })
+            .collect(),
+        thinking,
+        max_tokens,
+    };
+    serde_json::to_vec(&body)
+}
+
+fn encode_message(message: &ChatMessage) -> serde_json::Result<EncodedMessage> {
+    match message {
+        ChatMessage::User(text) => Ok(("user", vec![raw(&WireBlock::Text { text })?])),
+        ChatMessage::Assistant { text, tool_calls } => {
+            let mut blocks = Vec::with_capacity(tool_calls.len() + 1);
+            if !text.is_empty() {
+                blocks.push(raw(&WireBlock::Text { text })?);
+            }
+            for call in tool_calls {
+                blocks.push(raw(&WireBlock::ToolUse {
+                    id: &call.id,
+                    name: &call.name,
+                    input: &call.arguments,
+                })?);
+            }
+            Ok(("assistant", blocks))
+        }
+        ChatMessage::ToolResults(results) => Ok((
+            "user",
+            results
+                .iter()
+                .map(|r| {
+                    raw(&WireBlock::ToolResult {
+                        tool_use_id: &r.tool_call_id,
+                        content: &r.content,
+                        is_error: r.is_error,
+                    })
+                })
+                .collect::<serde_json::Result<_>>()?,
+        )),
     }
-    body["max_tokens"] = json!(max_tokens);
-    body
+}
+
+#[derive(Serialize)]
+struct WireRequest<'a> {
+    model: &'a str,
+    system: &'a str,
+    messages: Vec<WireMessage<'a>>,
+    stream: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<WireTool<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thinking: Option<Thinking>,
+    max_tokens: u32,
+}
+
+#[derive(Serialize)]
+struct WireMessage<'a> {
+    role: &'static str,
+    content: Vec<&'a RawValue>,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum WireBlock<'a> {
+    Text {
+        text: &'a str,
+    },
+    ToolUse {
+        id: &'a str,
+        name: &'a str,
+        input: &'a Value,
+    },
+    ToolResult {
+        tool_use_id: &'a str,
+        content: &'a str,
+        is_error: bool,
+    },
+}
+
+#[derive(Serialize)]
+struct WireTool<'a> {
+    name: &'a str,
+    description: &'a str,
+    input_schema: &'a Value,
+}
+
+#[derive(Serialize)]
+struct Thinking {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    budget_tokens: u32,
 }
 
 enum Block {
@@ -252,5 +339,110 @@ impl StreamParser for StreamState {
             })
             .collect();
         complete_answer(self.response, calls, truncated, self.counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+    use serde_json::json;
+
+    #[test]
+    fn the_request_body_has_the_messages_shape_with_neighbours_merged() {
+        let messages = [
+            ChatMessage::User("Fix the test.".into()),
+            ChatMessage::Assistant {
+                text: "Looking.".into(),
+                tool_calls: vec![ModelToolCall {
+                    id: "toolu_1".into(),
+                    name: "read".into(),
+                    arguments: json!({"path": "a.rs"}),
+                }],
+            },
+            ChatMessage::ToolResults(vec![ToolResultMessage {
+                tool_call_id: "toolu_1".into(),
+                content: "no such file".into(),
+                is_error: true,
+            }]),
+            // Same role as the results before it: merged into one user message.
+            ChatMessage::User("Go on.".into()),
+            // Nothing to send: left out.
+            ChatMessage::Assistant {
+                text: String::new(),
+                tool_calls: Vec::new(),
+            },
+        ];
+        let tools = [ToolSpec {
+            name: "read",
+            description: "Read a file.",
+            parameters: json!({"type": "object"}),
+        }];
+        let request = ChatRequest {
+            model: "claude-x",
+            system: "Be brief.",
+            messages: &messages,
+            tools: &tools,
+            variant: Some(Variant::Low),
+            max_tokens: 1_000,
+        };
+        let body = request_body(&request, &mut Encoded::default()).unwrap();
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            body,
+            json!({
+                "model": "claude-x",
+                "system": "Be brief.",
+                "messages": [
+                    {"role": "user", "content": [{"type": "text", "text": "Fix the test."}]},
+                    {"role": "assistant", "content": [
+                        {"type": "text", "text": "Looking."},
+                        {"type": "tool_use", "id": "toolu_1", "name": "read", "input": {"path": "a.rs"}},
+                    ]},
+                    {"role": "user", "content": [
+                        {"type": "tool_result", "tool_use_id": "toolu_1", "content": "no such file", "is_error": true},
+                        {"type": "text", "text": "Go on."},
+                    ]},
+                ],
+                "stream": true,
+                "tools": [{"name": "read", "description": "Read a file.", "input_schema": {"type": "object"}}],
+                "thinking": {"type": "enabled", "budget_tokens": 2_048},
+                "max_tokens": 6_144,
+            })
+        );
+    }
+
+    #[test]
+    fn a_kept_encoding_gives_the_body_a_fresh_one_would() {
+        let mut messages = vec![ChatMessage::User("Fix it.".into())];
+        let mut kept = Encoded::default();
+        for step in 0..3 {
+            messages.push(ChatMessage::Assistant {
+                text: String::new(),
+                tool_calls: vec![ModelToolCall {
+                    id: format!("toolu_{step}"),
+                    name: "read".into(),
+                    arguments: json!({"path": "a.rs"}),
+                }],
+            });
+            messages.push(ChatMessage::ToolResults(vec![ToolResultMessage {
+                tool_call_id: format!("toolu_{step}"),
+                content: format!("line {step}"),
+                is_error: false,
+            }]));
+            let request = ChatRequest {
+                model: "claude-x",
+                system: "Be brief.",
+                messages: &messages,
+                tools: &[],
+                variant: None,
+                max_tokens: 1_000,
+            };
+            assert_eq!(
+                request_body(&request, &mut kept).unwrap(),
+                request_body(&request, &mut Encoded::default()).unwrap(),
+                "step {step}"
+            );
+        }
     }
 }

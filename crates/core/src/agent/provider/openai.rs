@@ -2,11 +2,15 @@
 //! vLLM and the like, by base URL.
 
 use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
 
 use super::exchange::{stream_call, StreamParser};
 use super::usage::TokenCounts;
+use super::wire::{raw, Encoded};
 use super::*;
 
 pub(super) struct OpenAi {
@@ -14,6 +18,8 @@ pub(super) struct OpenAi {
     pub api_key: Option<String>,
     pub http: reqwest::Client,
     pub policy: HttpPolicy,
+    /// The wire messages of each conversation message, kept across the run's calls.
+    pub encoded: Mutex<Encoded<Vec<Box<RawValue>>>>,
 }
 
 impl Provider for OpenAi {
@@ -24,9 +30,20 @@ impl Provider for OpenAi {
     ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>> {
         Box::pin(async move {
             let url = format!("{}/chat/completions", self.base_url);
-            let body = request_body(&request);
+            let body = {
+                let mut encoded = self.encoded.lock().unwrap_or_else(PoisonError::into_inner);
+                request_body(&request, &mut encoded)
+            };
+            let body = body.map_err(|e| ProviderError::Connection {
+                url: url.clone(),
+                message: format!("the request could not be encoded: {e}"),
+            })?;
             let build = || {
-                let builder = self.http.post(&url).json(&body);
+                let builder = self
+                    .http
+                    .post(&url)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone());
                 match &self.api_key {
                     Some(key) => builder.bearer_auth(key),
                     None => builder,
@@ -37,61 +54,141 @@ impl Provider for OpenAi {
     }
 }
 
-fn request_body(request: &ChatRequest<'_>) -> Value {
-    let mut messages = vec![json!({"role": "system", "content": request.system})];
-    for message in request.messages {
-        match message {
-            ChatMessage::User(text) => messages.push(json!({"role": "user", "content": text})),
-            ChatMessage::Assistant { text, tool_calls } => {
-                let mut entry = json!({"role": "assistant", "content": text});
-                if !tool_calls.is_empty() {
-                    entry["tool_calls"] = tool_calls
-                        .iter()
-                        .map(|call| {
-                            json!({
-                                "id": call.id,
-                                "type": "function",
-                                "function": {"name": call.name, "arguments": call.arguments.to_string()},
-                            })
-                        })
-                        .collect();
-                }
-                messages.push(entry);
-            }
-            ChatMessage::ToolResults(results) => {
-                for result in results {
-                    messages.push(json!({
-                        "role": "tool",
-                        "tool_call_id": result.tool_call_id,
-                        "content": result.content,
-                    }));
-                }
-            }
-        }
-    }
-    let tools: Vec<Value> = request
-        .tools
-        .iter()
-        .map(|tool| {
-            json!({
-                "type": "function",
-                "function": {"name": tool.name, "description": tool.description, "parameters": tool.parameters},
+/// The request's JSON, written straight from the conversation (no intermediate tree of it),
+/// each message from its kept encoding once it has one.
+fn request_body(
+    request: &ChatRequest<'_>,
+    encoded: &mut Encoded<Vec<Box<RawValue>>>,
+) -> serde_json::Result<Vec<u8>> {
+    let system = raw(&WireMessage::System {
+        content: request.system,
+    })?;
+    let mut messages: Vec<&RawValue> = Vec::with_capacity(request.messages.len() + 1);
+    messages.push(&system);
+    messages.extend(
+        encoded
+            .update(request.messages, encode_message)?
+            .flatten()
+            .map(|message| &**message),
+    );
+    let body = WireRequest {
+        model: request.model,
+        messages,
+        stream: true,
+        stream_options: StreamOptions {
+            include_usage: true,
+        },
+        tools: request
+            .tools
+            .iter()
+            .map(|tool| WireTool {
+                kind: "function",
+                function: WireToolFunction {
+                    name: tool.name,
+                    description: tool.description,
+                    parameters: &tool.parameters,
+                },
             })
-        })
-        .collect();
-    let mut body = json!({
-        "model": request.model,
-        "messages": messages,
-        "stream": true,
-        "stream_options": {"include_usage": true},
-    });
-    if !tools.is_empty() {
-        body["tools"] = Value::Array(tools);
+            .collect(),
+        reasoning_effort: request.variant.map(Variant::as_str),
+    };
+    serde_json::to_vec(&body)
+}
+
+/// The wire messages of one conversation message (tool results are one message each).
+fn encode_message(message: &ChatMessage) -> serde_json::Result<Vec<Box<RawValue>>> {
+    match message {
+        ChatMessage::User(text) => Ok(vec![raw(&WireMessage::User { content: text })?]),
+        ChatMessage::Assistant { text, tool_calls } => Ok(vec![raw(&WireMessage::Assistant {
+            content: text,
+            tool_calls: tool_calls
+                .iter()
+                .map(|call| WireToolCall {
+                    id: &call.id,
+                    kind: "function",
+                    function: WireFunction {
+                        name: &call.name,
+                        arguments: call.arguments.to_string(),
+                    },
+                })
+                .collect(),
+        })?]),
+        ChatMessage::ToolResults(results) => results
+            .iter()
+            .map(|result| {
+                raw(&WireMessage::Tool {
+                    tool_call_id: &result.tool_call_id,
+                    content: &result.content,
+                })
+            })
+            .collect(),
     }
-    if let Some(variant) = request.variant {
-        body["reasoning_effort"] = json!(variant.as_str());
-    }
-    body
+}
+
+#[derive(Serialize)]
+struct WireRequest<'a> {
+    model: &'a str,
+    messages: Vec<&'a RawValue>,
+    stream: bool,
+    stream_options: StreamOptions,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<WireTool<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_effort: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct StreamOptions {
+    include_usage: bool,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "role", rename_all = "snake_case")]
+enum WireMessage<'a> {
+    System {
+        content: &'a str,
+    },
+    User {
+        content: &'a str,
+    },
+    Assistant {
+        content: &'a str,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        tool_calls: Vec<WireToolCall<'a>>,
+    },
+    Tool {
+        tool_call_id: &'a str,
+        content: &'a str,
+    },
+}
+
+#[derive(Serialize)]
+struct WireToolCall<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: WireFunction<'a>,
+}
+
+#[derive(Serialize)]
+struct WireFunction<'a> {
+    name: &'a str,
+    /// The arguments as JSON text, as the API takes them.
+    arguments: String,
+}
+
+#[derive(Serialize)]
+struct WireTool<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: WireToolFunction<'a>,
+}
+
+#[derive(Serialize)]
+struct WireToolFunction<'a> {
+    name: &'a str,
+    description: &'a str,
+    parameters: &'a Value,
 }
 
 #[derive(Default)]
@@ -205,5 +302,125 @@ impl StreamParser for StreamState {
             });
         }
         complete_answer(self.response, calls, truncated, self.counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+    use serde_json::json;
+
+    #[test]
+    fn the_request_body_has_the_chat_completions_shape() {
+        let messages = [
+            ChatMessage::User("Fix the test.".into()),
+            ChatMessage::Assistant {
+                text: String::new(),
+                tool_calls: vec![ModelToolCall {
+                    id: "call_1".into(),
+                    name: "read".into(),
+                    arguments: json!({"path": "a.rs"}),
+                }],
+            },
+            ChatMessage::ToolResults(vec![ToolResultMessage {
+                tool_call_id: "call_1".into(),
+                content: "fn a() {}\n\t\"quoted\"".into(),
+                is_error: false,
+            }]),
+            ChatMessage::Assistant {
+                text: "Done.".into(),
+                tool_calls: Vec::new(),
+            },
+        ];
+        let tools = [ToolSpec {
+            name: "read",
+            description: "Read a file.",
+            parameters: json!({"type": "object", "properties": {}}),
+        }];
+        let request = ChatRequest {
+            model: "gpt-x",
+            system: "Be brief.",
+            messages: &messages,
+            tools: &tools,
+            variant: Some(Variant::High),
+            max_tokens: 100,
+        };
+        let body = request_body(&request, &mut Encoded::default()).unwrap();
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            body,
+            json!({
+                "model": "gpt-x",
+                "messages": [
+                    {"role": "system", "content": "Be brief."},
+                    {"role": "user", "content": "Fix the test."},
+                    {"role": "assistant", "content": "", "tool_calls": [
+                        {"id": "call_1", "type": "function",
+                         "function": {"name": "read", "arguments": "{\"path\":\"a.rs\"}"}}
+                    ]},
+                    {"role": "tool", "tool_call_id": "call_1", "content": "fn a() {}\n\t\"quoted\""},
+                    {"role": "assistant", "content": "Done."},
+                ],
+                "stream": true,
+                "stream_options": {"include_usage": true},
+                "tools": [{"type": "function", "function": {
+                    "name": "read", "description": "Read a file.",
+                    "parameters": {"type": "object", "properties": {}}
+                }}],
+                "reasoning_effort": "high",
+            })
+        );
+    }
+
+    #[test]
+    fn a_request_without_tools_or_variant_leaves_them_out() {
+        let messages = [ChatMessage::User("Hi.".into())];
+        let request = ChatRequest {
+            model: "gpt-x",
+            system: "",
+            messages: &messages,
+            tools: &[],
+            variant: None,
+            max_tokens: 100,
+        };
+        let body = request_body(&request, &mut Encoded::default()).unwrap();
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body.get("tools"), None);
+        assert_eq!(body.get("reasoning_effort"), None);
+    }
+
+    #[test]
+    fn a_kept_encoding_gives_the_body_a_fresh_one_would() {
+        let mut messages = vec![ChatMessage::User("Fix it.".into())];
+        let mut kept = Encoded::default();
+        for step in 0..3 {
+            messages.push(ChatMessage::Assistant {
+                text: String::new(),
+                tool_calls: vec![ModelToolCall {
+                    id: format!("call_{step}"),
+                    name: "read".into(),
+                    arguments: json!({"path": "a.rs"}),
+                }],
+            });
+            messages.push(ChatMessage::ToolResults(vec![ToolResultMessage {
+                tool_call_id: format!("call_{step}"),
+                content: format!("line {step}"),
+                is_error: false,
+            }]));
+            let request = ChatRequest {
+                model: "gpt-x",
+                system: "Be brief.",
+                messages: &messages,
+                tools: &[],
+                variant: None,
+                max_tokens: 100,
+            };
+            assert_eq!(
+                request_body(&request, &mut kept).unwrap(),
+                request_body(&request, &mut Encoded::default()).unwrap(),
+                "step {step}"
+            );
+        }
     }
 }

@@ -12,17 +12,17 @@ use ignore::WalkBuilder;
 use regex::{Regex, RegexBuilder};
 
 use super::{paths, truncate_output, ToolContext, ToolError};
-use crate::agent::permissions;
-use crate::definition::{PermissionAction, PermissionRule};
+use crate::agent::permissions::Rules;
+use crate::definition::PermissionAction;
 
 /// Whether a rule denies `tool`, or reading, on the workspace-relative `path`: such files
 /// are left out of glob and grep results (counted, so the model knows), as `read` would
 /// refuse them.
-fn denied(rules: &[PermissionRule], tool: &str, path: &str) -> bool {
-    !rules.is_empty()
+fn denied(rules: &Rules, tool: &str, path: &str) -> bool {
+    !rules.as_slice().is_empty()
         && [tool, "read"]
             .iter()
-            .any(|t| permissions::resolve(rules, t, path) == PermissionAction::Deny)
+            .any(|t| rules.resolve(t, path) == PermissionAction::Deny)
 }
 
 fn skipped_note(skipped: usize) -> String {

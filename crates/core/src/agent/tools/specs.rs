@@ -1,11 +1,19 @@
 //! The tools as the model sees them: names, descriptions and argument schemas.
 
+use std::sync::LazyLock;
+
 use serde_json::json;
 
 use super::ToolSpec;
 
-/// Every tool, in the order of [`crate::definition::TOOL_NAMES`].
-pub fn specs() -> Vec<ToolSpec> {
+/// Every tool, in the order of [`crate::definition::TOOL_NAMES`]. Built once: every model
+/// call sends them.
+pub fn specs() -> &'static [ToolSpec] {
+    static SPECS: LazyLock<Vec<ToolSpec>> = LazyLock::new(build);
+    &SPECS
+}
+
+fn build() -> Vec<ToolSpec> {
     vec![
         ToolSpec {
             name: "read",
