@@ -219,8 +219,10 @@ impl Engine {
         let bus = Arc::new(EventBus::new(1024));
         let instance = InstanceId::new();
         let schedule_changed = Arc::new(Notify::new());
+        let queue = queue::RunQueue::default();
         let recorder = Recorder {
             schedule_changed: schedule_changed.clone(),
+            slots_changed: queue.waker(),
             store: store.clone(),
             bus: bus.clone(),
             clock: config.clock.clone(),
@@ -238,7 +240,7 @@ impl Engine {
             active: Mutex::new(HashMap::new()),
             schedule_changed,
             data_dir: config.data_dir.clone(),
-            queue: queue::RunQueue::default(),
+            queue,
         });
         let runs = TaskTracker::new();
         let shutdown = CancellationToken::new();
