@@ -290,6 +290,10 @@ impl Engine {
                 engine.shutdown.clone(),
             ));
         }
+        engine.background.spawn(keep_checkpointed(
+            engine.shared.store.clone(),
+            engine.shutdown.clone(),
+        ));
         engine.background.spawn(lease::follow(
             engine.shared.clone(),
             follow_from,
@@ -354,5 +358,19 @@ impl Engine {
             tracing::warn!(error = %e, "could not release the lease");
         }
         self.shared.store.close().await;
+    }
+}
+
+/// Checkpoints the write-ahead log in the background whenever enough was written, so the
+/// commits of runs do not stall on it (see [`Store::checkpoint`]).
+async fn keep_checkpointed(store: Store, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = store.checkpoint_due() => {}
+        }
+        if let Err(e) = store.checkpoint().await {
+            tracing::warn!(error = %e, "could not checkpoint the database");
+        }
     }
 }
