@@ -117,6 +117,29 @@ async fn model_round_trip(samples: usize) -> Duration {
     start.elapsed() / samples as u32
 }
 
+/// The model round trip of the requests a run made, sent again to a fresh mock: what the
+/// model side takes for the growing conversation (the mock parses and checks each body),
+/// which the bare round trip leaves out.
+async fn replayed_round_trip(bodies: &[Vec<u8>], turns: Vec<Value>) -> Duration {
+    let mock = MockServer::start(Script::from_value(json!({"turns": turns})).unwrap())
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("{}/v1/chat/completions", mock.base_url());
+    let start = Instant::now();
+    for body in bodies {
+        let response = http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        response.bytes().await.unwrap();
+    }
+    start.elapsed() / bodies.len() as u32
+}
+
 fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e3
 }
@@ -142,14 +165,13 @@ async fn timed_runs() {
     std::fs::create_dir_all(&workspace).unwrap();
     std::fs::write(workspace.join("notes.txt"), "a line\n".repeat(100)).unwrap();
 
-    let turns: Vec<Value> = (0..TIMED_RUNS)
-        .flat_map(|_| {
-            let mut turns = reads(STEPS - 1);
-            turns.push(json!({"text": "done"}));
-            turns
-        })
-        .collect();
-    let (engine, _mock) = engine_with(turns, dir.path()).await;
+    let run_turns = || {
+        let mut turns = reads(STEPS - 1);
+        turns.push(json!({"text": "done"}));
+        turns
+    };
+    let turns: Vec<Value> = (0..TIMED_RUNS).flat_map(|_| run_turns()).collect();
+    let (engine, mock) = engine_with(turns, dir.path()).await;
     let automation = engine
         .create_automation(&definition(&workspace))
         .await
@@ -172,6 +194,11 @@ async fn timed_runs() {
     let per_step = wall / STEPS as u32;
     let model = model_round_trip(50).await;
     let overhead = per_step.saturating_sub(model);
+    let last_run: Vec<Vec<u8>> = mock.requests()[(TIMED_RUNS - 1) * STEPS..]
+        .iter()
+        .map(|request| serde_json::to_vec(&request.body).unwrap())
+        .collect();
+    let replayed = replayed_round_trip(&last_run, run_turns()).await;
     println!(
         "{:<48} {:>9.1} ms   {}   range {:.1}-{:.1} ms",
         format!("{STEPS}-step run, wall time (median of {TIMED_RUNS})"),
@@ -191,10 +218,20 @@ async fn timed_runs() {
         ms(model)
     );
     println!(
+        "{:<48} {:>9.2} ms",
+        "  with a run's own requests, replayed",
+        ms(replayed)
+    );
+    println!(
         "{:<48} {:>9.2} ms   {}",
         "loop overhead per step",
         ms(overhead),
         against(overhead, TARGET_OVERHEAD)
+    );
+    println!(
+        "{:<48} {:>9.2} ms",
+        "  beside the replayed round trip",
+        ms(per_step.saturating_sub(replayed))
     );
     engine.shutdown().await;
 }
