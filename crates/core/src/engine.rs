@@ -222,8 +222,10 @@ impl Engine {
         let bus = Arc::new(EventBus::new(1024));
         let instance = InstanceId::new();
         let schedule_changed = Arc::new(Notify::new());
+        let queue = queue::RunQueue::default();
         let recorder = Recorder {
             schedule_changed: schedule_changed.clone(),
+            slots_changed: queue.waker(),
             store: store.clone(),
             bus: bus.clone(),
             clock: config.clock.clone(),
@@ -241,7 +243,7 @@ impl Engine {
             active: Mutex::new(HashMap::new()),
             schedule_changed,
             data_dir: config.data_dir.clone(),
-            queue: queue::RunQueue::default(),
+            queue,
             listing: Default::default(),
         });
         let runs = TaskTracker::new();
@@ -292,6 +294,10 @@ impl Engine {
                 engine.shutdown.clone(),
             ));
         }
+        engine.background.spawn(keep_checkpointed(
+            engine.shared.store.clone(),
+            engine.shutdown.clone(),
+        ));
         engine.background.spawn(lease::follow(
             engine.shared.clone(),
             follow_from,
@@ -356,5 +362,19 @@ impl Engine {
             tracing::warn!(error = %e, "could not release the lease");
         }
         self.shared.store.close().await;
+    }
+}
+
+/// Checkpoints the write-ahead log in the background whenever enough was written, so the
+/// commits of runs do not stall on it (see [`Store::checkpoint`]).
+async fn keep_checkpointed(store: Store, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = store.checkpoint_due() => {}
+        }
+        if let Err(e) = store.checkpoint().await {
+            tracing::warn!(error = %e, "could not checkpoint the database");
+        }
     }
 }

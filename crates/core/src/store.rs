@@ -17,6 +17,8 @@ pub(crate) mod transcripts;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use nix::errno::Errno;
@@ -26,6 +28,7 @@ use sqlx::sqlite::{
     SqliteAutoVacuum, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Sqlite, SqlitePool, Transaction};
+use tokio::sync::Notify;
 
 use crate::error::{Error, Result};
 
@@ -34,11 +37,25 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// How long a statement waits for another process's write lock before it gives up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// Write transactions between two checkpoints of the write-ahead log, which the engine runs
+/// in the background ([`Store::checkpoint`]): about SQLite's own cadence (1000 pages) for an
+/// agent's steps.
+const CHECKPOINT_EVERY_WRITES: u64 = 64;
+/// Pages the write-ahead log may hold before a commit checkpoints it itself, as SQLite does
+/// by default at 1000. A checkpoint syncs both files, milliseconds that the commit (and the
+/// run behind it) would wait for; this is the safety net for when the background
+/// checkpoints fall behind.
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 4_000;
+
 /// The database handle. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
     writer: SqlitePool,
+    /// Write transactions begun by this process.
+    writes: Arc<AtomicU64>,
+    /// Notified every [`CHECKPOINT_EVERY_WRITES`] write transactions.
+    checkpoint_due: Arc<Notify>,
 }
 
 impl Store {
@@ -63,7 +80,8 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
+            .busy_timeout(BUSY_TIMEOUT)
+            .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string());
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)
@@ -85,7 +103,12 @@ impl Store {
             .acquire_timeout(BUSY_TIMEOUT * 2)
             .connect_with(options)
             .await?;
-        Ok(Self { pool, writer })
+        Ok(Self {
+            pool,
+            writer,
+            writes: Arc::default(),
+            checkpoint_due: Arc::default(),
+        })
     }
 
     pub(crate) fn pool(&self) -> &SqlitePool {
@@ -95,7 +118,26 @@ impl Store {
     /// A write transaction that holds SQLite's write lock from its first statement, so two
     /// processes never deadlock upgrading a read to a write.
     pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
+        let writes = self.writes.fetch_add(1, Ordering::Relaxed) + 1;
+        if writes % CHECKPOINT_EVERY_WRITES == 0 {
+            self.checkpoint_due.notify_one();
+        }
         Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Returns once enough was written since the last time for a checkpoint to be due.
+    pub(crate) async fn checkpoint_due(&self) {
+        self.checkpoint_due.notified().await;
+    }
+
+    /// Copies the write-ahead log back into the database file (SQLite's PASSIVE checkpoint:
+    /// it waits for no reader or writer), on a connection of its own, so that no commit has
+    /// to.
+    pub(crate) async fn checkpoint(&self) -> Result<()> {
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// The writer's connection outside any transaction, for statements that cannot run in
@@ -167,4 +209,48 @@ pub(crate) fn to_u64(column: &str, value: i64) -> Result<u64> {
 
 pub(crate) fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_checkpoint_falls_due_every_so_many_writes_and_leaves_the_log_written_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("autowork.db")).await.unwrap();
+        let write = || async {
+            let mut tx = store.begin_write().await.unwrap();
+            sqlx::query("INSERT INTO engine_settings (key, value) VALUES ('k', 'v') ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        };
+        for _ in 1..CHECKPOINT_EVERY_WRITES {
+            write().await;
+        }
+        let soon = Duration::from_millis(20);
+        assert!(
+            tokio::time::timeout(soon, store.checkpoint_due())
+                .await
+                .is_err(),
+            "not due before {CHECKPOINT_EVERY_WRITES} writes"
+        );
+        write().await;
+        tokio::time::timeout(soon, store.checkpoint_due())
+            .await
+            .expect("due at the last of them");
+        store.checkpoint().await.unwrap();
+        let (busy, log, written_back): (i64, i64, i64) =
+            sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(&store.pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            (busy, log),
+            (0, written_back),
+            "everything was written back"
+        );
+    }
 }

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::{EngineConfig, Shared};
 use crate::error::{Error, Result};
 use crate::events::Event;
+use crate::ledger::recorder::changes_slots;
 use crate::ledger::{RunState, StopReason, Transition};
 use crate::{changes, store};
 
@@ -348,6 +349,9 @@ pub(super) async fn follow(
                     }
                 }
                 _ => {}
+            }
+            if changes_slots(&stored.record.event) {
+                shared.queue.wake();
             }
             shared.bus.publish(stored.record);
         }

@@ -8,13 +8,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{broadcast, oneshot, Notify};
+use tokio::sync::{oneshot, Notify};
 use tokio_util::sync::CancellationToken;
 
 use super::{Engine, Shared};
 use crate::definition::{Automation, Overlap};
 use crate::error::Result;
-use crate::events::{Event, EventRecord};
+use crate::events::Event;
 use crate::ids::RunId;
 use crate::ledger::{Run, RunState, StopReason, Transition};
 use crate::queue::{ProviderSlots, QueueLimits, QueuePlace, QueueView};
@@ -38,7 +38,9 @@ enum Admission {
 #[derive(Default)]
 pub(crate) struct RunQueue {
     waiting: Mutex<HashMap<RunId, Waiter>>,
-    wake: Notify,
+    /// Also notified by the recorder and the outbox follower when a run is queued or ends
+    /// (see [`crate::ledger::recorder::changes_slots`]).
+    wake: Arc<Notify>,
 }
 
 struct Waiter {
@@ -68,6 +70,11 @@ impl RunQueue {
     /// Asks the dispatcher to look again (limits changed, a run was queued).
     pub fn wake(&self) {
         self.wake.notify_one();
+    }
+
+    /// What wakes the dispatcher, for those who learn of runs queued or ended.
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
     }
 
     /// Waits until the dispatcher starts the run (`Some`, now `running`) or ends it
@@ -107,7 +114,6 @@ impl RunQueue {
 
 /// Runs until `stop`: starts this process's queued runs as slots free up.
 pub(crate) async fn dispatch(shared: Arc<Shared>, stop: CancellationToken) {
-    let mut events = shared.bus.subscribe();
     loop {
         if shared.queue.has_waiting() {
             if let Err(e) = dispatch_once(&shared).await {
@@ -119,30 +125,14 @@ pub(crate) async fn dispatch(shared: Arc<Shared>, stop: CancellationToken) {
         } else {
             Duration::from_secs(3600)
         };
+        // Woken when a run is queued or ends, here or (through the outbox) in another
+        // process; a burst of them is one look, as a notification holds one permit. Not
+        // subscribed to the event bus: that would wake the dispatcher for every transcript
+        // part of every run.
         tokio::select! {
             _ = stop.cancelled() => break,
             _ = shared.queue.wake.notified() => {}
-            _ = slot_freed(&mut events) => {}
             _ = tokio::time::sleep(recheck) => {}
-        }
-        // A burst of ends (or of missed-fire records) is one look, not one per event.
-        while events.try_recv().is_ok() {}
-    }
-}
-
-/// Returns when a run ends here or (through the outbox) in another process.
-async fn slot_freed(events: &mut broadcast::Receiver<EventRecord>) {
-    loop {
-        match events.recv().await {
-            Ok(record) => {
-                if let Event::RunUpdated(run) = record.event {
-                    if run.state.is_terminal() || run.state == RunState::Queued {
-                        return;
-                    }
-                }
-            }
-            Err(broadcast::error::RecvError::Lagged(_)) => return,
-            Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
         }
     }
 }

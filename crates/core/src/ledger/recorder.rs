@@ -24,6 +24,8 @@ pub(crate) struct Recorder {
     pub notifier: Arc<dyn Notifier>,
     /// Told about automation changes (the scheduler re-plans).
     pub schedule_changed: Arc<tokio::sync::Notify>,
+    /// Told when a run is queued or ends (the run queue's dispatcher looks again).
+    pub slots_changed: Arc<tokio::sync::Notify>,
 }
 
 impl Recorder {
@@ -62,6 +64,9 @@ impl Recorder {
             })
         {
             self.schedule_changed.notify_one();
+        }
+        if records.iter().any(|r| changes_slots(&r.event)) {
+            self.slots_changed.notify_one();
         }
         for record in records {
             self.bus.publish(record);
@@ -224,4 +229,10 @@ impl Recorder {
             Err(e) => e,
         }
     }
+}
+
+/// Whether `event` may change what the run queue can start: a run queued, or a run that
+/// ended and freed its slot.
+pub(crate) fn changes_slots(event: &Event) -> bool {
+    matches!(event, Event::RunUpdated(run) if run.state.is_terminal() || run.state == RunState::Queued)
 }
