@@ -228,6 +228,15 @@ async fn main() {
         "when the run's queued record committed (outbox time); started_at is the run's start."
     );
 
+    if std::env::var_os("BENCH_BURST_ONLY").is_some() {
+        // For profiling a burst: only the 10k case, then stop.
+        same_minute(10_000, "10k due in one minute")
+            .await
+            .1
+            .shutdown()
+            .await;
+        return;
+    }
     // A lone fire with nothing else planned: the fixed cost around a planning pass.
     let dir = tempfile::tempdir().unwrap();
     let engine = open(&dir.path().join("data"), true).await;

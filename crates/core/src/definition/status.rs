@@ -89,6 +89,40 @@ pub(crate) struct RunSummary {
     pub recent_runs: Vec<RunMark>,
 }
 
+impl RunSummary {
+    /// The summary once `run`, just inserted `queued` or `stopped`, is in the ledger too, as
+    /// the status queries would read it (`store::status::run_summaries`): the newest run by
+    /// id is the last, the newest [`RECENT_RUNS`] by id are the strip. Neither state counts
+    /// toward or breaks a failure streak, nor is a finished run for `after_runs`.
+    pub(crate) fn add_inserted(&mut self, run: &crate::ledger::Run) {
+        debug_assert!(matches!(run.state, RunState::Queued | RunState::Stopped));
+        if self
+            .last_run
+            .as_ref()
+            .is_none_or(|last| run.id > last.run_id)
+        {
+            self.last_run = Some(LastRun {
+                run_id: run.id.clone(),
+                state: run.state,
+                finished_at: run.finished_at,
+                cost_usd: run.cost_usd,
+            });
+        }
+        let at = self
+            .recent_runs
+            .partition_point(|mark| mark.run_id > run.id);
+        self.recent_runs.insert(
+            at,
+            RunMark {
+                run_id: run.id.clone(),
+                state: run.state,
+                queued_at: run.queued_at,
+            },
+        );
+        self.recent_runs.truncate(RECENT_RUNS as usize);
+    }
+}
+
 /// How many fires `next_fires` lists when one automation is read.
 const NEXT_FIRES: usize = 5;
 

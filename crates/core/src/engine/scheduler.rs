@@ -2,15 +2,19 @@
 //! automation changes, and fires due automations as unattended runs. Only the process holding
 //! the database's scheduler lease fires, so two processes never fire the same schedule.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use sqlx::SqliteConnection;
 use tokio_util::sync::CancellationToken;
 
 use super::runs::{queued_run, Launcher, Pending};
-use crate::definition::status::Upcoming;
-use crate::definition::{Automation, CatchUp, StopCondition};
-use crate::error::Result;
+use super::Shared;
+
+use crate::definition::status::{RunSummary, Upcoming};
+use crate::definition::{Automation, AutomationStatus, CatchUp, StopCondition};
+use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::ids::AutomationId;
 use crate::ledger::{Attendance, Run, RunState, RunTrigger, StopReason};
@@ -96,6 +100,9 @@ const FIRE_BATCH: usize = 256;
 const DUE_MAX: u32 = 100_000;
 
 /// Fires what is due, earliest first, in batches; returns the earliest fire still to come.
+/// Each batch is read on a read connection while the one before it is written, and the runs
+/// queued are started once every batch is recorded: a burst is recorded at once, then
+/// drains through the run queue, instead of its first runs' writes slowing the rest.
 async fn pass(launcher: &Launcher) -> Result<Option<DateTime<Utc>>> {
     let shared = &launcher.shared;
     let now = shared.clock.now();
@@ -104,12 +111,29 @@ async fn pass(launcher: &Launcher) -> Result<Option<DateTime<Utc>>> {
         store::automations::due(&mut conn, now, DUE_MAX).await?
     };
     let mut retry: Option<DateTime<Utc>> = None;
-    for batch in due.chunks(FIRE_BATCH) {
-        if let Err(e) = fire_batch(launcher, batch).await {
+    let mut launches: Vec<Launch> = Vec::new();
+    let mut batches = due.chunks(FIRE_BATCH);
+    let mut next = match batches.next() {
+        Some(first) => Some((first, read_ahead(shared, first).await)),
+        None => None,
+    };
+    while let Some((batch, ahead)) = next.take() {
+        let following = batches.next();
+        let (fired, read) =
+            tokio::join!(fire_batch(launcher, batch, ahead, &mut launches), async {
+                match following {
+                    Some(ids) => Some((ids, read_ahead(shared, ids).await)),
+                    None => None,
+                }
+            });
+        next = read;
+        if let Err(e) = fired {
             tracing::warn!(error = %e, fires = batch.len(), "could not fire a batch; firing one by one");
             // One by one, so one automation that cannot fire does not hold back the rest.
             for id in batch {
-                if let Err(e) = fire_batch(launcher, std::slice::from_ref(id)).await {
+                let one = std::slice::from_ref(id);
+                if let Err(e) = fire_batch(launcher, one, ReadAhead::default(), &mut launches).await
+                {
                     tracing::warn!(automation = %id, error = %e, "could not fire an automation");
                     // Try again on the next pass rather than forget it.
                     let at = shared.clock.now() + TimeDelta::seconds(5);
@@ -117,6 +141,10 @@ async fn pass(launcher: &Launcher) -> Result<Option<DateTime<Utc>>> {
                 }
             }
         }
+    }
+    for (pending, run, automation) in launches {
+        tracing::info!(automation = %automation.id, run = %run.id, trigger = %run.trigger, "fired");
+        launcher.launch(pending, run, automation);
     }
     let earliest = {
         let mut conn = shared.store.pool().acquire().await?;
@@ -132,6 +160,63 @@ async fn pass(launcher: &Launcher) -> Result<Option<DateTime<Utc>>> {
     })
 }
 
+/// Due automations read ahead of their write transaction, each with what its status derives
+/// from and the listing version it was read at: every change to either moves that version
+/// (see the `listing_version` migration), so under the write lock one small read tells which
+/// are still current.
+#[derive(Default)]
+struct ReadAhead {
+    entries: HashMap<String, Ahead>,
+}
+
+struct Ahead {
+    version: i64,
+    automation: Automation,
+    runs: RunSummary,
+}
+
+impl ReadAhead {
+    /// Reads `ids` (the live ones) in one snapshot of `conn`.
+    async fn read(conn: &mut SqliteConnection, ids: &[AutomationId]) -> Result<Self> {
+        let mut versions = store::automations::listed_versions(conn, ids).await?;
+        let automations = store::automations::get_many(conn, ids).await?;
+        let mut summaries = store::status::run_summaries(conn, Selection::Only(ids)).await?;
+        let entries = automations
+            .into_iter()
+            .filter_map(|automation| {
+                let id = automation.id.as_str();
+                let version = versions.remove(id)?;
+                let runs = summaries.remove(id).unwrap_or_default();
+                Some((
+                    id.to_owned(),
+                    Ahead {
+                        version,
+                        automation,
+                        runs,
+                    },
+                ))
+            })
+            .collect();
+        Ok(Self { entries })
+    }
+}
+
+/// Reads `ids` ahead on a read connection; on failure nothing is read ahead, and the write
+/// transaction reads them itself.
+async fn read_ahead(shared: &Shared, ids: &[AutomationId]) -> ReadAhead {
+    let read = async {
+        // One read transaction: one snapshot for the versions and what they stamp.
+        let mut tx = shared.store.pool().begin().await?;
+        let ahead = ReadAhead::read(&mut tx, ids).await?;
+        tx.commit().await?;
+        Ok::<_, Error>(ahead)
+    };
+    read.await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "could not read due automations ahead");
+        ReadAhead::default()
+    })
+}
+
 async fn take_lease(
     launcher: &Launcher,
     now: DateTime<Utc>,
@@ -142,73 +227,94 @@ async fn take_lease(
     store::schedule::take_lease(&mut conn, &shared.instance, now, expires).await
 }
 
-/// A run queued by a fire, started once its transaction commits.
+/// A run queued by a fire, started once its pass has recorded every fire.
 type Launch = (Pending, Run, Automation);
 
 /// What one fire changed: the automation with its anchor moved (its status still to be
-/// derived) and the run it queued, if any.
+/// derived), its runs' summary with the runs it recorded, and the run it queued, if any.
 struct Fired {
     moved: Automation,
     previous_revision: u64,
+    runs: RunSummary,
     queued: Option<(Pending, Run)>,
 }
 
-/// Fires `ids` in one write transaction, then starts the runs it queued. The automations
-/// are read, and their status derived, a batch at a time: per fire they cost most of a
-/// burst's time.
-async fn fire_batch(launcher: &Launcher, ids: &[AutomationId]) -> Result<()> {
+/// Fires `ids` in one write transaction, from `ahead` where it is still current, and adds the
+/// runs it queued to `launches` once it commits.
+async fn fire_batch(
+    launcher: &Launcher,
+    ids: &[AutomationId],
+    ahead: ReadAhead,
+    launches: &mut Vec<Launch>,
+) -> Result<()> {
     let shared = &launcher.shared;
     let mut tx = shared.store.begin_write().await?;
     // The time of the fires is when they hold the write lock, not when the pass began.
     let now = shared.clock.now();
     let mut events = Vec::new();
     let mut fired: Vec<Fired> = Vec::new();
-    let mut launches: Vec<Launch> = Vec::new();
-    let recorded = record_fires(launcher, &mut tx, ids, now, &mut events, &mut fired).await;
+    let mut queued: Vec<Launch> = Vec::new();
+    let recorded = record_fires(launcher, &mut tx, ids, ahead, now, &mut events, &mut fired).await;
     let recorded = match recorded {
-        Ok(()) => moved_with_status(&mut tx, now, &mut events, &mut fired, &mut launches).await,
+        Ok(()) => write_moved(&mut tx, now, &mut events, &mut fired, &mut queued).await,
         Err(e) => Err(e),
     };
     if let Err(e) = recorded {
         // Registered runs whose inserts will not commit.
-        let queued = fired
+        let runs = fired
             .iter()
             .filter_map(|f| f.queued.as_ref().map(|(_, run)| run));
-        for run in queued.chain(launches.iter().map(|(_, run, _)| run)) {
+        for run in runs.chain(queued.iter().map(|(_, run, _)| run)) {
             launcher.abandon(run);
         }
         return Err(e);
     }
     // The scheduler plans from the column just written: no need to wake it.
     if let Err(e) = shared.recorder.commit_schedule_unchanged(tx, events).await {
-        for (_, run, _) in &launches {
+        for (_, run, _) in &queued {
             launcher.abandon(run);
         }
         return Err(e);
     }
-    for (pending, run, automation) in launches {
-        tracing::info!(automation = %automation.id, run = %run.id, trigger = %run.trigger, "fired");
-        launcher.launch(pending, run, automation);
-    }
+    launches.append(&mut queued);
     Ok(())
 }
 
 /// Records the fires of `ids` in `tx`: their missed fires and queued runs, and each
-/// automation with its anchor moved in `fired`. Read again under the write lock: another
-/// process may have fired them, or they changed (a deleted one is not returned).
+/// automation with its anchor moved in `fired`. Each is taken from `ahead` when its listing
+/// version shows it unchanged since, and read again under the write lock otherwise: another
+/// process may have fired it, or it changed (a deleted one is not fired).
 async fn record_fires(
     launcher: &Launcher,
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     ids: &[AutomationId],
+    mut ahead: ReadAhead,
     now: DateTime<Utc>,
     events: &mut Vec<Event>,
     fired: &mut Vec<Fired>,
 ) -> Result<()> {
-    let automations = store::automations::get_many(tx, ids).await?;
-    let mut runs_done = store::status::runs_done(tx, Selection::Only(ids)).await?;
-    for current in automations {
-        let done = runs_done.remove(current.id.as_str()).unwrap_or(0);
-        if let Some(one) = fire(launcher, tx, current, done, now, events).await? {
+    let versions = store::automations::listed_versions(tx, ids).await?;
+    let stale: Vec<AutomationId> = ids
+        .iter()
+        .filter(|id| {
+            let read = ahead.entries.get(id.as_str()).map(|a| a.version);
+            versions.get(id.as_str()).is_some_and(|v| read != Some(*v))
+        })
+        .cloned()
+        .collect();
+    if !stale.is_empty() {
+        ahead
+            .entries
+            .extend(ReadAhead::read(tx, &stale).await?.entries);
+    }
+    for id in ids {
+        if !versions.contains_key(id.as_str()) {
+            continue; // deleted meanwhile
+        }
+        let Some(current) = ahead.entries.remove(id.as_str()) else {
+            continue;
+        };
+        if let Some(one) = fire(launcher, tx, current, now, events).await? {
             fired.push(one);
         }
     }
@@ -220,24 +326,41 @@ async fn record_fires(
     Ok(())
 }
 
-/// Writes the moved automations of `fired` with their status (one read for the batch) and
-/// moves their queued runs to `launches`, to start once `tx` commits.
-async fn moved_with_status(
+/// Writes the moved automations of `fired`, in one statement, with their status derived
+/// from their runs' summaries, and moves their queued runs to `launches`, to start once `tx`
+/// commits.
+async fn write_moved(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     now: DateTime<Utc>,
     events: &mut Vec<Event>,
     fired: &mut Vec<Fired>,
     launches: &mut Vec<Launch>,
 ) -> Result<()> {
-    let mut moved: Vec<Automation> = fired.iter().map(|f| f.moved.clone()).collect();
-    store::status::fill(tx, &mut moved, now, Upcoming::Next).await?;
-    for (moved, one) in moved.into_iter().zip(fired.drain(..)) {
+    let mut moved: Vec<(Automation, u64)> = Vec::with_capacity(fired.len());
+    for one in fired.drain(..) {
+        let mut automation = one.moved;
+        automation.status =
+            AutomationStatus::derive(&automation, one.runs, now, Upcoming::Next.at(0));
         if let Some((pending, run)) = one.queued {
-            launches.push((pending, run, moved.clone()));
+            launches.push((pending, run, automation.clone()));
         }
-        store::automations::update_engine_owned(tx, &moved, one.previous_revision).await?;
-        events.push(Event::AutomationUpdated(moved));
+        moved.push((automation, one.previous_revision));
     }
+    let written: Vec<(&Automation, u64)> = moved.iter().map(|(a, r)| (a, *r)).collect();
+    let changed = store::automations::update_engine_owned_many(tx, &written).await?;
+    if changed != written.len() as u64 {
+        // Read under this write lock, they cannot have changed: the database says otherwise.
+        return Err(Error::Corrupt(format!(
+            "{} of {} fired automations could not be moved",
+            written.len() as u64 - changed,
+            written.len()
+        )));
+    }
+    events.extend(
+        moved
+            .into_iter()
+            .map(|(automation, _)| Event::AutomationUpdated(automation)),
+    );
     Ok(())
 }
 
@@ -249,11 +372,16 @@ async fn moved_with_status(
 async fn fire(
     launcher: &Launcher,
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    current: Automation,
-    runs_done: u32,
+    current: Ahead,
     now: DateTime<Utc>,
     events: &mut Vec<Event>,
 ) -> Result<Option<Fired>> {
+    let Ahead {
+        automation: current,
+        mut runs,
+        ..
+    } = current;
+    let runs_done = runs.runs_done;
     let id = &current.id;
     match Schedule::of(&current).next_fire(runs_done) {
         Some(at) if at <= now => {}
@@ -308,6 +436,7 @@ async fn fire(
             )
         };
         store::schedule::insert_missed(tx, &missed).await?;
+        runs.add_inserted(&missed);
         events.push(Event::RunUpdated(missed));
     }
     let mut queued = None;
@@ -321,6 +450,7 @@ async fn fire(
         // abandoned if the batch does not commit.
         let run = queued_run(&current, trigger, Attendance::Unattended, now);
         let pending = launcher.register(&run, &current)?;
+        runs.add_inserted(&run);
         events.push(Event::RunUpdated(run.clone()));
         queued = Some((pending, run));
     }
@@ -333,6 +463,7 @@ async fn fire(
             updated_at: now,
             ..current
         },
+        runs,
         queued,
     }))
 }

@@ -552,6 +552,68 @@ pub(crate) async fn update_engine_owned(
     Ok(done.rows_affected() == 1)
 }
 
+/// Writes what the engine owns of each `(automation, expected_revision)` in one statement
+/// (a fire burst moved hundreds of anchors one statement each); returns how many rows
+/// changed, which is fewer than given when one changed or was deleted meanwhile.
+pub(crate) async fn update_engine_owned_many(
+    conn: &mut SqliteConnection,
+    moved: &[(&Automation, u64)],
+) -> Result<u64> {
+    let rows: Vec<serde_json::Value> = moved
+        .iter()
+        .map(|(automation, expected_revision)| {
+            serde_json::json!([
+                automation.id.as_str(),
+                automation.schedule_anchor.map(to_millis),
+                automation.spec.paused,
+                stored_reason(automation.status.paused_reason),
+                automation.status.paused_reason == Some(PausedReason::AllPaused),
+                to_i64(automation.revision),
+                to_millis(automation.updated_at),
+                planned_fire(automation),
+                to_i64(*expected_revision),
+            ])
+        })
+        .collect();
+    let done = sqlx::query(
+        "UPDATE automations
+         SET schedule_anchor = u.anchor, paused = u.paused, paused_reason = u.reason,
+             paused_by_all = u.by_all, revision = u.revision, updated_at = u.updated_at,
+             next_fire_at = u.next_fire
+         FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS anchor,
+                      json_extract(value, '$[2]') AS paused, json_extract(value, '$[3]') AS reason,
+                      json_extract(value, '$[4]') AS by_all,
+                      json_extract(value, '$[5]') AS revision,
+                      json_extract(value, '$[6]') AS updated_at,
+                      json_extract(value, '$[7]') AS next_fire,
+                      json_extract(value, '$[8]') AS expected
+               FROM json_each(?)) AS u
+         WHERE automations.id = u.id AND automations.revision = u.expected
+           AND automations.deleted_at IS NULL",
+    )
+    .bind(serde_json::Value::Array(rows).to_string())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// The listing version of each of `ids` still live, by id: what a read of them was as of.
+pub(crate) async fn listed_versions(
+    conn: &mut SqliteConnection,
+    ids: &[AutomationId],
+) -> Result<std::collections::HashMap<String, i64>> {
+    let ids_json =
+        serde_json::json!(ids.iter().map(AutomationId::as_str).collect::<Vec<_>>()).to_string();
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT id, listed_version FROM automations
+         WHERE id IN (SELECT value FROM json_each(?)) AND deleted_at IS NULL",
+    )
+    .bind(ids_json)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
 impl Schedule {
     /// Its next fire after its anchor (due when in the past), if any: none when paused,
     /// manual, past its `until`, or done after `runs_done` finished runs.

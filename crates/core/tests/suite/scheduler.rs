@@ -559,3 +559,86 @@ async fn automations_from_before_the_planned_fire_column_fire_only_when_really_d
     assert_eq!(after.status.next_fire_at, Some(at("2027-03-02T09:00:00Z")));
     engine.shutdown().await;
 }
+
+/// A fire's event carries the automation's status derived from the runs it read ahead and
+/// the ones it recorded: the same as a read of the ledger then says.
+#[tokio::test]
+async fn the_status_a_fire_announces_is_the_one_the_ledger_says() {
+    let s = Scheduled::new("2027-03-01T10:00:00Z").await;
+    let automation = s
+        .automation(json!({"trigger": {"kind": "interval", "every_ms": 60_000}}))
+        .await;
+    let executor = ScriptedExecutor::new();
+    executor.script(|_, _| async {
+        Outcome::Failed {
+            code: autowork_core::ledger::ErrorCode::ExecutionFailed,
+            message: "broke".into(),
+        }
+    });
+    let engine = s.scheduler(executor.clone()).await;
+    s.advance_to("2027-03-01T10:01:00Z");
+    wait_runs(&engine, &automation, 1).await;
+    // Away long enough for a catch-up with missed fires recorded before it; the run waits.
+    hold_until_released(&executor);
+    let mut events = engine.subscribe();
+    s.advance_to("2027-03-01T10:07:00Z");
+    executor.checkpoints.reached("working").await;
+    let announced = loop {
+        let record = events.recv().await.unwrap();
+        if let autowork_core::events::Event::AutomationUpdated(a) = record.event {
+            if a.id == automation.id
+                && a.status
+                    .last_run
+                    .as_ref()
+                    .is_some_and(|r| r.state == RunState::Queued)
+            {
+                break a.status;
+            }
+        }
+    };
+    let read = engine.get_automation(&automation.id).await.unwrap().status;
+    // The run has started since: the same run, one state on.
+    let last = announced.last_run.clone().unwrap();
+    assert_eq!(
+        Some(&last.run_id),
+        read.last_run.as_ref().map(|r| &r.run_id)
+    );
+    assert_eq!(
+        read.last_run.as_ref().map(|r| r.state),
+        Some(RunState::Running)
+    );
+    let marks = |status: &autowork_core::definition::AutomationStatus| {
+        status
+            .recent_runs
+            .iter()
+            .skip(1)
+            .map(|m| (m.run_id.clone(), m.state, m.queued_at))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(marks(&announced), marks(&read));
+    assert_eq!(
+        announced.recent_runs.len(),
+        7,
+        "one failed, five missed, the catch-up"
+    );
+    assert_eq!(
+        (
+            announced.failure_streak,
+            announced.next_fire_at,
+            &announced.finished,
+            announced.paused_reason
+        ),
+        (
+            read.failure_streak,
+            read.next_fire_at,
+            &read.finished,
+            read.paused_reason
+        )
+    );
+    assert_eq!(
+        announced.failure_streak, 1,
+        "missed fires do not break a streak"
+    );
+    executor.checkpoints.release();
+    engine.shutdown().await;
+}
