@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::ids::AutomationId;
 use crate::ledger::{Attendance, Run, RunState, RunTrigger, StopReason};
-use crate::store::automations::Schedule;
+use crate::store::automations::{Moved, Schedule};
 use crate::store::status::Selection;
 use crate::{schedule, store};
 
@@ -336,17 +336,31 @@ async fn write_moved(
     fired: &mut Vec<Fired>,
     launches: &mut Vec<Launch>,
 ) -> Result<()> {
-    let mut moved: Vec<(Automation, u64)> = Vec::with_capacity(fired.len());
+    let mut moved: Vec<(Automation, u64, Option<DateTime<Utc>>)> = Vec::with_capacity(fired.len());
     for one in fired.drain(..) {
         let mut automation = one.moved;
-        automation.status =
-            AutomationStatus::derive(&automation, one.runs, now, Upcoming::Next.at(0));
+        // Its next fire, computed once: the status shows it while it is ahead, as a list
+        // does from the stored plan, and the column stores it.
+        let planned = Schedule::of(&automation).next_fire(0);
+        automation.status = AutomationStatus::derive(
+            &automation,
+            one.runs,
+            now,
+            Upcoming::AllPlanned(&[planned]).at(0),
+        );
         if let Some((pending, run)) = one.queued {
             launches.push((pending, run, automation.clone()));
         }
-        moved.push((automation, one.previous_revision));
+        moved.push((automation, one.previous_revision, planned));
     }
-    let written: Vec<(&Automation, u64)> = moved.iter().map(|(a, r)| (a, *r)).collect();
+    let written: Vec<Moved<'_>> = moved
+        .iter()
+        .map(|(automation, expected_revision, planned)| Moved {
+            automation,
+            expected_revision: *expected_revision,
+            planned: *planned,
+        })
+        .collect();
     let changed = store::automations::update_engine_owned_many(tx, &written).await?;
     if changed != written.len() as u64 {
         // Read under this write lock, they cannot have changed: the database says otherwise.
@@ -356,10 +370,11 @@ async fn write_moved(
             written.len()
         )));
     }
+    drop(written);
     events.extend(
         moved
             .into_iter()
-            .map(|(automation, _)| Event::AutomationUpdated(automation)),
+            .map(|(automation, _, _)| Event::AutomationUpdated(automation)),
     );
     Ok(())
 }

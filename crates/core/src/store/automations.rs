@@ -552,34 +552,51 @@ pub(crate) async fn update_engine_owned(
     Ok(done.rows_affected() == 1)
 }
 
-/// Writes what the engine owns of each `(automation, expected_revision)` in one statement
+/// An automation whose engine-owned columns are to be written, if still at
+/// `expected_revision`, with its planned fire ([`Schedule::next_fire`] of no runs done).
+pub(crate) struct Moved<'a> {
+    pub automation: &'a Automation,
+    pub expected_revision: u64,
+    pub planned: Option<DateTime<Utc>>,
+}
+
+/// Writes what the engine owns of each of `moved` in one statement
 /// (a fire burst moved hundreds of anchors one statement each); returns how many rows
-/// changed, which is fewer than given when one changed or was deleted meanwhile.
+/// changed, which is fewer than given when one changed or was deleted meanwhile. It stamps
+/// them with the next listing version itself (one for all: a list only asks what changed
+/// after the version it has), which spares the trigger's second write of each row.
 pub(crate) async fn update_engine_owned_many(
     conn: &mut SqliteConnection,
-    moved: &[(&Automation, u64)],
+    moved: &[Moved<'_>],
 ) -> Result<u64> {
     let rows: Vec<serde_json::Value> = moved
         .iter()
-        .map(|(automation, expected_revision)| {
-            serde_json::json!([
-                automation.id.as_str(),
-                automation.schedule_anchor.map(to_millis),
-                automation.spec.paused,
-                stored_reason(automation.status.paused_reason),
-                automation.status.paused_reason == Some(PausedReason::AllPaused),
-                to_i64(automation.revision),
-                to_millis(automation.updated_at),
-                planned_fire(automation),
-                to_i64(*expected_revision),
-            ])
-        })
+        .map(
+            |Moved {
+                 automation,
+                 expected_revision,
+                 planned,
+             }| {
+                serde_json::json!([
+                    automation.id.as_str(),
+                    automation.schedule_anchor.map(to_millis),
+                    automation.spec.paused,
+                    stored_reason(automation.status.paused_reason),
+                    automation.status.paused_reason == Some(PausedReason::AllPaused),
+                    to_i64(automation.revision),
+                    to_millis(automation.updated_at),
+                    planned.map(to_millis),
+                    to_i64(*expected_revision),
+                ])
+            },
+        )
         .collect();
     let done = sqlx::query(
         "UPDATE automations
          SET schedule_anchor = u.anchor, paused = u.paused, paused_reason = u.reason,
              paused_by_all = u.by_all, revision = u.revision, updated_at = u.updated_at,
-             next_fire_at = u.next_fire
+             next_fire_at = u.next_fire,
+             listed_version = (SELECT MAX(listed_version) + 1 FROM automations)
          FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS anchor,
                       json_extract(value, '$[2]') AS paused, json_extract(value, '$[3]') AS reason,
                       json_extract(value, '$[4]') AS by_all,
