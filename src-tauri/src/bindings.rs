@@ -48,6 +48,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             restore_run_originals,
             get_work_area_holder,
             run_now,
+            follow_up_run,
             cancel_run,
             list_runs,
             query_runs,

@@ -160,6 +160,24 @@ pub async fn run_now(state: State<'_, AppState>, id: String) -> Reply<Run> {
         .await?)
 }
 
+/// Follow up: continue a finished run's conversation with `message`, attended.
+#[tauri::command]
+#[specta::specta]
+pub async fn follow_up_run(
+    state: State<'_, AppState>,
+    run_id: String,
+    message: String,
+) -> Reply<Run> {
+    Ok(state
+        .engine
+        .follow_up(
+            &RunId::from(run_id.as_str()),
+            &message,
+            Attendance::Attended,
+        )
+        .await?)
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn cancel_run(state: State<'_, AppState>, run_id: String) -> Reply<Run> {

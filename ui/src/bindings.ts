@@ -139,6 +139,17 @@ async runNow(id: string) : Promise<Result<Run, ApiError>> {
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * Follow up: continue a finished run's conversation with `message`, attended.
+ */
+async followUpRun(runId: string, message: string) : Promise<Result<Run, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("follow_up_run", { runId, message }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async cancelRun(runId: string) : Promise<Result<Run, ApiError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("cancel_run", { runId }) };
@@ -943,6 +954,15 @@ path: string; exists: boolean; is_dir: boolean;
  */
 git_root: string | null }
 /**
+ * What a follow-up run continues: a finished run's conversation, with a new message from
+ * the user (stored with known secrets redacted, as the transcript stores it).
+ */
+export type FollowUp = { 
+/**
+ * The run followed up (which may itself be a follow-up: a thread).
+ */
+of: RunId; message: string }
+/**
  * What a clean-up removed (or, for a dry run, would remove).
  */
 export type GcRemoval = { 
@@ -1459,7 +1479,11 @@ error: RunError | null;
 /**
  * Only when `stopped`.
  */
-stop_reason: StopReason | null; session_id: SessionId | null; cost_usd: number; tokens_in: number; tokens_out: number; steps: number; queued_at: string; started_at: string | null; finished_at: string | null }
+stop_reason: StopReason | null; session_id: SessionId | null; cost_usd: number; tokens_in: number; tokens_out: number; steps: number; queued_at: string; started_at: string | null; finished_at: string | null; 
+/**
+ * Set when the run continues an earlier run's conversation.
+ */
+follow_up?: FollowUp | null }
 /**
  * What a run changed, recorded when it ended.
  */

@@ -434,6 +434,27 @@ pub enum RunCommand {
     /// Put back the files a crashed run changed, as they were before it (`run show` lists
     /// them as `originals`)
     Restore { id: String },
+    /// Continue a finished run's conversation with a new message: a new run of the same
+    /// automation, in the same work area with the same permissions and limits, driven and
+    /// followed here as `run-now` does
+    FollowUp(FollowUpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FollowUpArgs {
+    /// The finished run to follow up
+    pub id: String,
+    /// What to say to it, e.g. "now also fix the lint warning"
+    pub message: String,
+    /// Ask on this terminal when the run needs a permission or an answer [default when
+    /// stdin is a terminal]
+    #[arg(long, conflicts_with = "unattended")]
+    pub attended: bool,
+    /// Do not wait for input: a permission to ask for or a question fails the run
+    /// (`needs_user_input`) unless the automation allows waiting [default when stdin is
+    /// not a terminal]
+    #[arg(long)]
+    pub unattended: bool,
 }
 
 #[derive(Debug, Args)]

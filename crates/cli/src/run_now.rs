@@ -14,7 +14,7 @@ use autowork_core::ledger::{Attendance, Blocker, PermissionDecision, Question, R
 use autowork_core::{ApiError, Engine, Error};
 use tokio::sync::{broadcast, mpsc};
 
-use crate::args::RunNowArgs;
+use crate::args::{FollowUpArgs, RunNowArgs};
 use crate::output::{clip, emit, emit_json, Failure, Outcome};
 use crate::runs;
 use crate::transcript::more_lines;
@@ -28,14 +28,47 @@ const PREVIEW_LINES: usize = 40;
 const INTERRUPTED: u8 = 130;
 
 pub async fn run(engine: &Engine, args: RunNowArgs, json: bool) -> Outcome {
-    // `--wait` changes nothing: the run executes in this process, so it always waits.
-    let attended = if args.attended {
+    let id = AutomationId::from(args.id.as_str());
+    drive(
+        engine,
+        json,
+        attended(args.attended, args.unattended),
+        |attendance| engine.run_now(&id, attendance),
+    )
+    .await
+}
+
+/// `autowork run follow-up`: queues a run that continues another's conversation, and follows
+/// it as `run-now` does.
+pub async fn follow_up(engine: &Engine, args: FollowUpArgs, json: bool) -> Outcome {
+    let parent = RunId::from(args.id.as_str());
+    drive(
+        engine,
+        json,
+        attended(args.attended, args.unattended),
+        |attendance| engine.follow_up(&parent, &args.message, attendance),
+    )
+    .await
+}
+
+/// Attended when asked, or by default when stdin is a terminal to ask on.
+fn attended(attended: bool, unattended: bool) -> bool {
+    if attended {
         true
-    } else if args.unattended {
+    } else if unattended {
         false
     } else {
         io::stdin().is_terminal()
-    };
+    }
+}
+
+/// Queues a run with `start`, drives it in this process and follows it to its end.
+async fn drive<F, Fut>(engine: &Engine, json: bool, attended: bool, start: F) -> Outcome
+where
+    F: FnOnce(Attendance) -> Fut,
+    Fut: std::future::Future<Output = Result<Run, Error>>,
+{
+    // `--wait` changes nothing: the run executes in this process, so it always waits.
     let attendance = if attended {
         Attendance::Attended
     } else {
@@ -58,9 +91,7 @@ pub async fn run(engine: &Engine, args: RunNowArgs, json: bool) -> Outcome {
 
     // Subscribed before the run exists, so none of its events is missed.
     let mut events = engine.subscribe();
-    let run = engine
-        .run_now(&AutomationId::from(args.id.as_str()), attendance)
-        .await?;
+    let run = start(attendance).await?;
     let mut follow = Follow {
         engine,
         run_id: run.id.clone(),
@@ -71,8 +102,12 @@ pub async fn run(engine: &Engine, args: RunNowArgs, json: bool) -> Outcome {
         seen_blockers: HashSet::new(),
         prompt: None,
     };
+    let following = match &run.follow_up {
+        Some(follow_up) => format!(", following up {}", follow_up.of),
+        None => String::new(),
+    };
     follow.printer.block(&format!(
-        "run {} of {} queued ({}); it runs as long as this command, Ctrl-C cancels it\n",
+        "run {} of {} queued ({}{following}); it runs as long as this command, Ctrl-C cancels it\n",
         run.id, run.automation_id, run.attendance
     ));
     if let Ok(Some(place)) = engine.queue_place(&run.id).await {

@@ -78,6 +78,7 @@ pub async fn run(engine: &Engine, command: RunCommand, json: bool) -> Outcome {
                 }
             }
         }
+        RunCommand::FollowUp(args) => crate::run_now::follow_up(engine, args, json).await,
         RunCommand::Restore { id } => {
             let restored = engine.restore_originals(&RunId::from(id.as_str())).await?;
             emit_either(json, &restored, |restored| {
@@ -310,6 +311,10 @@ pub fn view_with(run: &Run, changes: Option<&RunChanges>, busy: Option<&str>) ->
                 .map_or("-".into(), |s| s.to_string()),
         ),
     ];
+    if let Some(follow_up) = &run.follow_up {
+        pairs.push(("follow_up_of", follow_up.of.to_string()));
+        pairs.push(("message", follow_up.message.clone()));
+    }
     if let Some(blocker) = &run.blocker {
         pairs.push(("waiting_for", blocker_line(blocker)));
     }

@@ -912,6 +912,50 @@ fn finish(mut child: Child) -> Outcome {
 }
 
 #[test]
+fn run_follow_up_continues_a_finished_run_and_shows_the_link() {
+    let sandbox = Sandbox::new();
+    let mock = Mock::start(json!({ "turns": [
+        { "text": "First answer." },
+        { "expect": { "last_user_contains": "now the second part" }, "text": "Second answer." },
+    ]}));
+    let id = sandbox.mock_automation(&mock);
+    let parent = sandbox.run(&format!("run-now {id} --json")).json();
+    assert_eq!(parent["state"], "succeeded");
+
+    let outcome = sandbox.run(&format!(
+        "run follow-up {} 'now the second part' --json",
+        id_of(&parent)
+    ));
+
+    assert_eq!(outcome.code, 0, "stderr: {}", outcome.stderr);
+    let run = outcome.json();
+    assert_eq!(run["state"], "succeeded");
+    assert_eq!(run["result"], "Second answer.");
+    assert_eq!(run["follow_up"]["of"], parent["id"]);
+    assert_eq!(run["follow_up"]["message"], "now the second part");
+    assert_eq!(run["session_id"], parent["session_id"]);
+    assert!(
+        outcome
+            .stderr
+            .contains(&format!("following up {}", id_of(&parent))),
+        "{}",
+        outcome.stderr
+    );
+    mock.assert_clean();
+    let shown = sandbox.run(&format!("run show {}", id_of(&run)));
+    assert!(
+        shown.stdout.contains("follow_up_of") && shown.stdout.contains(&id_of(&parent)),
+        "{}",
+        shown.stdout
+    );
+
+    let blank = sandbox.run(&format!("run follow-up {} '  ' --json", id_of(&parent)));
+    assert_eq!(blank.code, 2, "stderr: {}", blank.stderr);
+    let error = blank.json();
+    assert_eq!(error["details"][0]["field"], "message", "{error}");
+}
+
+#[test]
 fn run_now_json_streams_to_stderr_and_prints_only_the_final_run_on_stdout() {
     let sandbox = Sandbox::new();
     let mock = Mock::start(json!({ "turns": [

@@ -271,6 +271,19 @@ pub struct Run {
     pub queued_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// Set when the run continues an earlier run's conversation.
+    #[serde(default)]
+    pub follow_up: Option<FollowUp>,
+}
+
+/// What a follow-up run continues: a finished run's conversation, with a new message from
+/// the user (stored with known secrets redacted, as the transcript stores it).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FollowUp {
+    /// The run followed up (which may itself be a follow-up: a thread).
+    pub of: RunId,
+    pub message: String,
 }
 
 /// A change to a run. [`Transition::check`] says whether it may follow a state.

@@ -149,6 +149,9 @@ pub struct Expect {
     /// The last tool result in the conversation contains this text.
     #[serde(default)]
     pub last_tool_result_contains: Option<String>,
+    /// The last message the user wrote (not a tool result) contains this text.
+    #[serde(default)]
+    pub last_user_contains: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

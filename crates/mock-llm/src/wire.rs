@@ -76,6 +76,18 @@ pub(crate) fn describe(value: &Value) -> String {
 }
 
 /// The text of message content: a string, or the `text` of each block joined.
+/// The text of the last message the user wrote (a message of tool results only is not one),
+/// in either protocol.
+pub(crate) fn last_user_text(body: &Value) -> Option<String> {
+    body.get("messages")?
+        .as_array()?
+        .iter()
+        .rev()
+        .filter(|m| m.get("role").and_then(Value::as_str) == Some("user"))
+        .map(|m| m.get("content").map(text_of).unwrap_or_default())
+        .find(|text| !text.is_empty())
+}
+
 pub(crate) fn text_of(content: &Value) -> String {
     match content {
         Value::String(text) => text.clone(),

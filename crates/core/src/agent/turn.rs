@@ -90,8 +90,10 @@ impl Turns {
             .await
             .map_err(|e| failed(ErrorCode::ExecutionFailed, e.to_string()))?;
 
-        let continued = match (spec.context, &ctx.automation.session_id) {
-            (ContextMode::Continue, Some(session)) => Some(session.clone()),
+        let continued = match (&ctx.run.follow_up, spec.context, &ctx.automation.session_id) {
+            // A follow-up goes on with the conversation of the run it follows up.
+            (Some(_), _, _) => ctx.run.session_id.clone(),
+            (None, ContextMode::Continue, Some(session)) => Some(session.clone()),
             _ => None,
         };
         let session_id = continued.clone().unwrap_or_default();
@@ -166,7 +168,10 @@ impl Turns {
     }
 
     async fn drive(&mut self, ctx: &RunContext) -> Outcome {
-        let prompt = ctx.automation.spec.prompt.clone();
+        let prompt = match &ctx.run.follow_up {
+            Some(follow_up) => follow_up.message.clone(),
+            None => ctx.automation.spec.prompt.clone(),
+        };
         let mut user = self.session.message(Role::User);
         let parts = vec![Part::Text {
             text: prompt.clone(),

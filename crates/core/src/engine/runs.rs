@@ -110,6 +110,95 @@ impl Engine {
         Ok(run)
     }
 
+    /// Queues a run of `parent`'s automation that continues `parent`'s conversation with
+    /// `message` (the transcript so far, then the message as the user's next turn), in the
+    /// same work area with the automation's permissions and limits, linked to `parent`, and
+    /// starts driving it. `parent` must have ended and have talked to the model. The app's
+    /// follow-ups are attended: someone is there to answer.
+    pub async fn follow_up(
+        &self,
+        parent: &RunId,
+        message: &str,
+        attendance: Attendance,
+    ) -> Result<Run> {
+        let message = message.trim();
+        if message.is_empty() {
+            return Err(Error::InvalidInput(vec![ValidationDetail::new(
+                "message",
+                "is empty; say what the run should do next",
+            )]));
+        }
+        const MESSAGE_MAX: usize = 100_000;
+        if message.len() > MESSAGE_MAX {
+            return Err(Error::InvalidInput(vec![ValidationDetail::new(
+                "message",
+                format!("is {} bytes; at most {MESSAGE_MAX}", message.len()),
+            )]));
+        }
+        let launcher = &self.launcher;
+        launcher.executor()?;
+        let mut tx = self.shared.store.begin_write().await?;
+        let earlier = store::runs::get(&mut tx, parent)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                entity: "run",
+                id: parent.to_string(),
+            })?;
+        if !earlier.state.is_terminal() {
+            return Err(Error::InvalidInput(vec![ValidationDetail::new(
+                "run_id",
+                format!(
+                    "run {parent} is {}; follow up once it has ended",
+                    earlier.state.as_str()
+                ),
+            )]));
+        }
+        let Some(session) = earlier.session_id.clone() else {
+            return Err(Error::InvalidInput(vec![ValidationDetail::new(
+                "run_id",
+                format!("run {parent} ended before it talked to the model: there is no conversation to continue"),
+            )
+            .with_hint("Run the automation again instead.")]));
+        };
+        let automation = store::automations::get(&mut tx, &earlier.automation_id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                entity: "automation",
+                id: earlier.automation_id.to_string(),
+            })?;
+        if let crate::definition::Placement::Worktree { .. } = automation.spec.placement {
+            // A fresh worktree would not hold the parent's unapplied changes.
+            return Err(Error::InvalidInput(vec![ValidationDetail::new(
+                "run_id",
+                format!("run {parent} worked in a worktree; following up a worktree run is not supported yet"),
+            )
+            .with_hint("Apply or discard its changes, then run the automation again.")]));
+        }
+        let run = Run {
+            session_id: Some(session),
+            follow_up: Some(FollowUp {
+                of: parent.clone(),
+                message: crate::secrets::redact(message).into_owned(),
+            }),
+            ..queued_run(
+                &automation,
+                RunTrigger::Manual,
+                attendance,
+                self.shared.clock.now(),
+            )
+        };
+        let pending = launcher.register(&run, &automation)?;
+        let run = match self.shared.recorder.insert_queued(tx, run.clone()).await {
+            Ok(run) => run,
+            Err(e) => {
+                forget(&self.shared, &run.id);
+                return Err(e);
+            }
+        };
+        launcher.launch(pending, run.clone(), automation);
+        Ok(run)
+    }
+
     /// Cancels an active run: it ends `stopped`/`cancelled` wherever it was (queued,
     /// running, waiting for input), in this process or another.
     pub async fn cancel_run(&self, id: &RunId) -> Result<Run> {
@@ -362,6 +451,7 @@ pub(crate) fn queued_run(
         queued_at: now,
         started_at: None,
         finished_at: None,
+        follow_up: None,
     }
 }
 

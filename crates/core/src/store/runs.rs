@@ -32,12 +32,15 @@ pub(super) struct RunRow {
     queued_at: i64,
     started_at: Option<i64>,
     finished_at: Option<i64>,
+    follow_up_of: Option<String>,
+    follow_up_message: Option<String>,
 }
 
 pub(super) const COLUMNS: &str =
     "id, automation_id, definition_revision, revision, trigger, attendance,
     writer_key, state, blocker, result, error_code, error_message, stop_reason, session_id,
-    cost_usd, tokens_in, tokens_out, steps, queued_at, started_at, finished_at";
+    cost_usd, tokens_in, tokens_out, steps, queued_at, started_at, finished_at, follow_up_of,
+    follow_up_message";
 
 impl RunRow {
     pub(super) fn into_run(self) -> Result<Run> {
@@ -81,6 +84,13 @@ impl RunRow {
             queued_at: from_millis(self.queued_at),
             started_at: self.started_at.map(from_millis),
             finished_at: self.finished_at.map(from_millis),
+            follow_up: match (self.follow_up_of, self.follow_up_message) {
+                (Some(of), Some(message)) => Some(FollowUp {
+                    of: RunId::from_string(of),
+                    message,
+                }),
+                _ => None,
+            },
         })
     }
 }
@@ -100,11 +110,12 @@ pub(crate) async fn insert_many(
     runs: &[&Run],
     owner: &InstanceId,
 ) -> Result<()> {
-    // Ten binds a row, under SQLite's limit of 32 766 a statement.
+    // Thirteen binds a row, under SQLite's limit of 32 766 a statement.
     for chunk in runs.chunks(1000) {
         let mut sql = sqlx::QueryBuilder::new(
             "INSERT INTO runs (id, automation_id, definition_revision, revision, trigger,
-                attendance, writer_key, state, queued_at, owner_id) ",
+                attendance, writer_key, state, queued_at, owner_id, session_id, follow_up_of,
+                follow_up_message) ",
         );
         sql.push_values(chunk, |mut row, run| {
             row.push_bind(run.id.as_str())
@@ -116,7 +127,10 @@ pub(crate) async fn insert_many(
                 .push_bind(run.writer_key.as_str())
                 .push_bind(run.state.as_str())
                 .push_bind(to_millis(run.queued_at))
-                .push_bind(owner.as_str());
+                .push_bind(owner.as_str())
+                .push_bind(run.session_id.as_ref().map(SessionId::as_str))
+                .push_bind(run.follow_up.as_ref().map(|f| f.of.as_str()))
+                .push_bind(run.follow_up.as_ref().map(|f| f.message.as_str()));
         });
         sql.build().execute(&mut *conn).await?;
     }

@@ -8,7 +8,7 @@ use autowork_core::agent::{Agent, HttpPolicy};
 use autowork_core::definition::{Automation, PermissionAction, PermissionRule};
 use autowork_core::executor::Executor;
 use autowork_core::ledger::{
-    Attendance, Blocker, ErrorCode, PermissionDecision, Run, RunState, StopReason,
+    Attendance, Blocker, ErrorCode, PermissionDecision, Run, RunState, RunTrigger, StopReason,
 };
 use autowork_core::transcript::{Part, Role};
 use autowork_mock_llm::{MockServer, Script};
@@ -1134,4 +1134,131 @@ async fn a_provider_error_quoting_the_key_is_stored_redacted() {
     let events =
         serde_json::to_string(&t.env.engine.events_since(0, 10_000).await.unwrap()).unwrap();
     assert!(!events.contains(key), "an event holds the quoted key");
+}
+
+#[tokio::test]
+async fn a_follow_up_carries_the_conversation_and_links_its_parent() {
+    let t = AgentEnv::new(
+        "anthropic",
+        json!([
+            {"tool_calls": [{"name": "read", "arguments": {"path": "README.md"}}]},
+            {"text": "The README says hello."},
+            {"text": "Also fixed the lint warning."}
+        ]),
+    )
+    .await;
+    std::fs::write(t.env.workspace.join("README.md"), "hello\n").unwrap();
+    let automation = t.automation(allow_all()).await;
+    let parent = t
+        .finish(&t.run(&automation, Attendance::Unattended).await)
+        .await;
+    assert_eq!(parent.state, RunState::Succeeded, "{parent:?}");
+
+    let engine = &t.env.engine;
+    let follow_up = engine
+        .follow_up(
+            &parent.id,
+            "  now also fix the lint warning ",
+            Attendance::Attended,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        follow_up.follow_up,
+        Some(autowork_core::ledger::FollowUp {
+            of: parent.id.clone(),
+            message: "now also fix the lint warning".into(),
+        })
+    );
+    assert_eq!(
+        (follow_up.attendance, follow_up.trigger),
+        (Attendance::Attended, RunTrigger::Manual)
+    );
+    let done = t.finish(&follow_up).await;
+    assert_eq!(done.state, RunState::Succeeded, "{done:?}");
+    assert_eq!(done.result.as_deref(), Some("Also fixed the lint warning."));
+    assert_eq!(done.session_id, parent.session_id, "one conversation");
+    assert_eq!(
+        engine.get_run(&done.id).await.unwrap().follow_up,
+        done.follow_up
+    );
+
+    // The model saw the parent's whole conversation, then the new message.
+    let request = &t.mock.requests()[2].body;
+    let messages = request["messages"].as_array().unwrap();
+    let roles: Vec<&str> = messages
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        roles,
+        ["user", "assistant", "user", "assistant", "user"],
+        "prompt, tool call, tool result, answer, follow-up: {messages:?}"
+    );
+    let text = serde_json::to_string(messages).unwrap();
+    assert!(text.contains(&automation.spec.prompt), "{text}");
+    assert!(text.contains("hello"), "the tool result: {text}");
+    assert_eq!(
+        messages[4]["content"]
+            .to_string()
+            .contains("now also fix the lint warning"),
+        true,
+        "{messages:?}"
+    );
+    // The follow-up's transcript holds its own turn; the parent's stays as it was.
+    let own = engine.run_transcript(&done.id).await.unwrap();
+    assert_eq!(own.len(), 2, "the message and the answer: {own:?}");
+    t.assert_protocol_clean();
+}
+
+#[tokio::test]
+async fn a_follow_up_needs_an_ended_run_that_talked_to_the_model_and_words() {
+    use autowork_core::Error;
+    let t = AgentEnv::new("anthropic", json!([{"text": "Done."}])).await;
+    let automation = t.automation(json!({})).await;
+    let engine = &t.env.engine;
+    let field = |e: Error| match e {
+        Error::InvalidInput(details) => details[0].field.clone(),
+        other => panic!("not invalid input: {other:?}"),
+    };
+
+    let missing = autowork_core::ids::RunId::from("run_missing");
+    assert!(matches!(
+        engine
+            .follow_up(&missing, "more", Attendance::Attended)
+            .await,
+        Err(Error::NotFound { entity: "run", .. })
+    ));
+
+    // Holds the run in its executor: not ended yet.
+    hold_until_released(&t.env.executor);
+    let active = t.run(&automation, Attendance::Attended).await;
+    t.env.executor.checkpoints.reached("working").await;
+    let err = engine
+        .follow_up(&active.id, "more", Attendance::Attended)
+        .await
+        .unwrap_err();
+    assert_eq!(field(err), "run_id");
+    t.env.executor.checkpoints.release();
+    let ended = t.finish(&active).await;
+    assert_eq!(
+        ended.session_id, None,
+        "the scripted executor never talked to a model"
+    );
+    let err = engine
+        .follow_up(&ended.id, "more", Attendance::Attended)
+        .await
+        .unwrap_err();
+    assert_eq!(field(err), "run_id");
+    let err = engine
+        .follow_up(&ended.id, " \n ", Attendance::Attended)
+        .await
+        .unwrap_err();
+    assert_eq!(field(err), "message");
+    let runs = engine
+        .list_runs(&Default::default(), None, None)
+        .await
+        .unwrap()
+        .runs;
+    assert_eq!(runs.len(), 1, "nothing was queued: {runs:?}");
 }

@@ -228,6 +228,21 @@ fn check_expectation(expect: &Expect, protocol: Protocol, body: &Value) -> Resul
             Some(_) => {}
         }
     }
+    if let Some(wanted) = &expect.last_user_contains {
+        match crate::wire::last_user_text(body) {
+            Some(text) if text.contains(wanted.as_str()) => {}
+            Some(text) => {
+                return Err(format!(
+                    "expected the user's last message to contain {wanted:?}, but it was {text:?}"
+                ))
+            }
+            None => {
+                return Err(format!(
+                "expected the user's last message to contain {wanted:?}, but the user said nothing"
+            ))
+            }
+        }
+    }
     Ok(())
 }
 
@@ -263,7 +278,36 @@ mod tests {
     fn expect(text: &str) -> Expect {
         Expect {
             last_tool_result_contains: Some(text.to_owned()),
+            ..Expect::default()
         }
+    }
+
+    #[test]
+    fn the_users_last_words_skip_tool_results_in_both_protocols() {
+        let wanted = Expect {
+            last_user_contains: Some("lint".into()),
+            ..Expect::default()
+        };
+        let anthropic = json!({"messages": [
+            {"role": "user", "content": "fix the tests"},
+            {"role": "assistant", "content": [{"type": "text", "text": "done"}]},
+            {"role": "user", "content": [{"type": "text", "text": "now the lint warning"}]},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "a", "name": "read", "input": {}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "a", "content": "x"}]},
+        ]});
+        assert_eq!(
+            check_expectation(&wanted, Protocol::Anthropic, &anthropic),
+            Ok(())
+        );
+        let openai = json!({"messages": [
+            {"role": "user", "content": "fix the tests"},
+            {"role": "tool", "tool_call_id": "a", "content": "lint"},
+        ]});
+        let err = check_expectation(&wanted, Protocol::OpenAi, &openai).unwrap_err();
+        assert!(err.contains("\"fix the tests\""), "{err}");
+        let silent = json!({"messages": []});
+        let err = check_expectation(&wanted, Protocol::OpenAi, &silent).unwrap_err();
+        assert!(err.contains("said nothing"), "{err}");
     }
 
     #[test]
