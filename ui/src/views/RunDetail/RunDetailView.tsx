@@ -12,6 +12,7 @@ import { useTranscript } from "../../stores/transcripts";
 import { BlockerPanel } from "./BlockerPanel";
 import { RunChangesSection } from "./Changes";
 import { CrashOriginals } from "./CrashOriginals";
+import { FollowUp, FollowUpOf } from "./FollowUp";
 import { Outcome } from "./Outcome";
 import { RunHeader } from "./RunHeader";
 import { ranShellCommand } from "./rows";
@@ -72,7 +73,10 @@ export function RunDetailView({ runId }: { runId: string }) {
     <section className="view run-detail">
       <RunHeader run={run} automation={automation} />
       <CrashOriginals run={run} />
+      <FollowUpOf run={run} />
       <Outcome run={run} providerId={automation?.model.provider_id} />
+      {/* Keyed: a draft belongs to the run it follows up. */}
+      <FollowUp key={`follow-up-${run.id}`} run={run} automation={automation} />
       {/* Keyed: another run's changes start from nothing, not from this one's. */}
       <RunChangesSection key={run.id} run={run} ranShell={ranShell} />
       <Transcript state={state} run={run} />

@@ -1,0 +1,98 @@
+import { useState } from "react";
+import * as api from "../../api";
+import { errorText } from "../../api";
+import type { Automation, Run } from "../../api";
+import { isPrimaryChord } from "../../actions";
+import { href, navigate } from "../../routing";
+import { isActive, runs } from "../../stores/runs";
+
+/**
+ * "Follow up": continue a finished run's conversation with a new message. The engine starts
+ * a new attended run of the same automation that gets this run's transcript, then the
+ * message; the page moves to it.
+ */
+export function FollowUp({ run, automation }: { run: Run; automation: Automation | undefined }) {
+  const [message, setMessage] = useState("");
+  const [sending, setSending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  // Only a run that has ended and talked to the model has a conversation to continue; the
+  // automation must still be there to run it.
+  if (isActive(run.state) || !run.session_id || !automation) return null;
+  if (automation.placement.kind === "worktree") {
+    return (
+      <p className="follow-up-note muted" data-testid="follow-up-unavailable">
+        A run that worked in a worktree cannot be followed up yet: apply or discard its changes, then run the
+        automation again.
+      </p>
+    );
+  }
+  const send = async () => {
+    if (!message.trim() || sending) return;
+    setSending(true);
+    setError(null);
+    try {
+      const next = await api.followUpRun(run.id, message);
+      runs.upsert(next);
+      setMessage("");
+      navigate({ view: "run", runId: next.id });
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setSending(false);
+    }
+  };
+  return (
+    <form
+      className="follow-up"
+      aria-label="Follow up"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void send();
+      }}
+    >
+      <label htmlFor={`follow-up-${run.id}`}>Follow up</label>
+      <textarea
+        id={`follow-up-${run.id}`}
+        data-testid="follow-up-message"
+        rows={2}
+        value={message}
+        placeholder="Ask for more, e.g. now also fix the lint warning"
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? `follow-up-error-${run.id}` : undefined}
+        onChange={(e) => setMessage(e.target.value)}
+        onKeyDown={(e) => {
+          if (isPrimaryChord(e.nativeEvent, "Enter")) {
+            e.preventDefault();
+            void send();
+          }
+        }}
+      />
+      <div className="follow-up-actions">
+        <span className="muted">
+          A new run of this automation that continues this conversation, with the same permissions.
+        </span>
+        <button type="submit" className="primary" data-testid="follow-up-send" disabled={sending || !message.trim()}>
+          {sending ? "Starting…" : "Follow up"}
+        </button>
+      </div>
+      {error && (
+        <p className="error-text" role="alert" id={`follow-up-error-${run.id}`}>
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}
+
+/** "Follow-up of" the run this one continues, with what was said to it. */
+export function FollowUpOf({ run }: { run: Run }) {
+  if (!run.follow_up) return null;
+  return (
+    <p className="follow-up-of" data-testid="follow-up-of">
+      <span className="muted">Follows up </span>
+      <a href={href({ view: "run", runId: run.follow_up.of })}>an earlier run</a>
+      <span className="muted">: </span>
+      <q>{run.follow_up.message}</q>
+    </p>
+  );
+}
