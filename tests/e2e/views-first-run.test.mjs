@@ -141,6 +141,25 @@ test("first run: connect a server of our own, create an automation, run it, it s
   const calls = await session.texts('[data-testid="tool-call"]');
   assert.equal(calls.length, 1, "one tool call in the transcript");
   assert.match(calls[0], /notes\.txt/);
+
+  // Follow up under the result: a new run that continues the conversation (the model's
+  // turn expects the words in the user's last message, else it answers 400 and the run fails).
+  const first = await session.execute("return window.location.hash;");
+  await session.type('[data-testid="follow-up-message"]', "How many words are in it?");
+  await session.click('[data-testid="follow-up-send"]');
+  await session.waitFor(
+    async () => {
+      const now = await session.execute("return window.location.hash;");
+      return now !== first && /^#\/runs\/run_/.test(now);
+    },
+    "the follow-up's page",
+    LONG,
+  );
+  // The page shows the new run once it links back to the first (the old one has no link).
+  await session.waitFind('[data-testid="follow-up-of"]', LONG);
+  await session.waitFor(async () => (await runState()) === "Succeeded", "the follow-up to succeed", LONG);
+  assert.match(await session.text('[data-testid="run-result"]'), /Two words: hello and world\./);
+  assert.match(await session.text('[data-testid="follow-up-of"]'), /How many words are in it\?/);
   // Once a provider is ready, the first-run step no longer shows.
   await session.click('[data-testid="nav-automations"]');
   await session.waitFind('[data-testid="automation-row"]', LONG);
