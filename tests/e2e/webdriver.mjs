@@ -12,6 +12,23 @@ const NAMED_KEYS = {
   Tab: "\uE004",
 };
 
+/** In the page: a covered 1px dot that changes every 50 ms for 5 s, then goes. */
+const REPAINT_FOR_A_WHILE = `
+  const dot = document.createElement("div");
+  dot.setAttribute("aria-hidden", "true");
+  dot.style.cssText = "position: fixed; left: 0; top: 0; width: 1px; height: 1px; z-index: -1; pointer-events: none";
+  document.body.append(dot);
+  let n = 0;
+  const timer = setInterval(() => {
+    dot.style.background = n++ % 2 ? "rgba(0, 0, 0, 0.01)" : "rgba(0, 0, 0, 0.02)";
+    if (n > 100) {
+      clearInterval(timer);
+      dot.remove();
+    }
+  }, 50);
+  return true;
+`;
+
 export class Session {
   constructor(base, id) {
     this.base = base;
@@ -106,7 +123,14 @@ export class Session {
     );
   }
 
+  /**
+   * A PNG of the window. WebKitWebDriver answers after the page's next paint; the app paints
+   * without the GPU compositor (src-tauri/src/shell.rs), and there a page with nothing left to
+   * paint never paints again, so the request would hang. For a few seconds a dot under the
+   * page (covered by it: nothing shows) changes, and the page paints once more.
+   */
   async screenshot() {
+    await this.execute(REPAINT_FOR_A_WHILE);
     return Buffer.from(await call(this.base, "GET", this.path("/screenshot")), "base64");
   }
 

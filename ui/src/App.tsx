@@ -12,8 +12,8 @@ import { ConnectView } from "./views/Connect/ConnectView";
 import { useFirstRun } from "./views/Connect/firstRun";
 import { EditorView } from "./views/Editor/EditorView";
 import { InboxView } from "./views/Inbox/InboxView";
-import { RunDetailView } from "./views/RunDetail/RunDetailView";
-import { OverviewView } from "./views/Overview/OverviewView";
+import { RunDetailView } from "./views/RunDetail/lazy";
+import { OverviewView, preloadOverviewView } from "./views/Overview/lazy";
 import { RunsView } from "./views/Runs/RunsView";
 import { SettingsView } from "./views/Settings/SettingsView";
 import { TemplatesView } from "./views/Templates/TemplatesView";
@@ -32,8 +32,12 @@ export function App() {
   useEffect(() => api.subscription(() => api.onShowRun((runId) => navigate({ view: "run", runId }))), []);
   useEffect(() => api.subscription(() => api.onCloseRequested(() => setClosing(true))), []);
   useEffect(() => {
-    // Once the first view has painted: the Overview's figures, so it opens with its charts.
-    const t = setTimeout(prefetchOverview, PREFETCH_AFTER_MS);
+    // Once the first view has painted: the Overview's figures and code, so it opens with its
+    // charts.
+    const t = setTimeout(() => {
+      prefetchOverview();
+      preloadOverviewView().catch(() => {});
+    }, PREFETCH_AFTER_MS);
     return () => clearTimeout(t);
   }, []);
   useEffect(() => {

@@ -1,6 +1,6 @@
 import { ErrorBoundary } from "../../components/ErrorBoundary";
 import { href } from "../../routing";
-import { RunDetailView } from "../RunDetail/RunDetailView";
+import { RunDetailView } from "../RunDetail/lazy";
 
 /** The selected run beside the list, on windows wide enough for both. */
 export function RunPane({ runId, onClose }: { runId: string; onClose: () => void }) {
