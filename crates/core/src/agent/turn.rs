@@ -632,11 +632,21 @@ fn system_prompt(ctx: &RunContext) -> String {
          one is rejected, do not try the same thing again another way.\n\
          When you are done, answer without calling tools, with a short summary of what you \
          did and what you found.\n\
+         {no_automations}\n\
          Automation: {title}",
         workspace = spec.workspace,
         title = spec.title,
+        no_automations = NO_AUTOMATIONS,
     )
 }
+
+/// What a run is told about automations: a run cannot make, change or start them (no tool
+/// does, and the sandbox hides Autowork's data from commands), so a request for one gets a
+/// clear answer instead of an attempt.
+pub(crate) const NO_AUTOMATIONS: &str = "You cannot create, change, delete, pause or start \
+     automations, this one included: no tool does it, and Autowork's data is hidden from your \
+     commands. When you are asked to, say so plainly and tell the user to do it in the Autowork \
+     app or with the `autowork automation` command; do not try another way.";
 
 /// Rebuilds the conversation from a stored session, answering any tool call that has no
 /// result (a run that ended mid-call) so the providers accept it.

@@ -1262,3 +1262,37 @@ async fn a_follow_up_needs_an_ended_run_that_talked_to_the_model_and_words() {
         .runs;
     assert_eq!(runs.len(), 1, "nothing was queued: {runs:?}");
 }
+
+#[tokio::test]
+async fn a_run_has_no_way_to_make_automations_and_is_told_to_say_so() {
+    let t = AgentEnv::new(
+        "anthropic",
+        json!([{"text": "I cannot create automations; use the Autowork app or `autowork automation create`."}]),
+    )
+    .await;
+    let automation = t
+        .automation(json!({"prompt": "Create an automation that runs the tests every night."}))
+        .await;
+    let run = t
+        .finish(&t.run(&automation, Attendance::Attended).await)
+        .await;
+    assert_eq!(run.state, RunState::Succeeded, "{run:?}");
+    let request = &t.mock.requests()[0].body;
+    let tools: Vec<&str> = request["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tool| tool["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        tools.iter().all(|name| !name.contains("automation")),
+        "no tool touches automations: {tools:?}"
+    );
+    let system = request["system"].to_string();
+    assert!(
+        system.contains("You cannot create, change, delete, pause or start automations"),
+        "{system}"
+    );
+    let before = t.env.engine.list_automations().await.unwrap();
+    assert_eq!(before.len(), 1, "still only the one automation");
+}
