@@ -98,16 +98,7 @@ impl Engine {
                     id: id.to_string(),
                 })?;
         let run = queued_run(&automation, trigger, attendance, self.shared.clock.now());
-        let pending = launcher.register(&run, &automation)?;
-        let run = match self.shared.recorder.insert_queued(tx, run.clone()).await {
-            Ok(run) => run,
-            Err(e) => {
-                forget(&self.shared, &run.id);
-                return Err(e);
-            }
-        };
-        launcher.launch(pending, run.clone(), automation);
-        Ok(run)
+        self.queue_and_launch(tx, run, automation).await
     }
 
     /// Queues a run of `parent`'s automation that continues `parent`'s conversation with
@@ -187,7 +178,18 @@ impl Engine {
                 self.shared.clock.now(),
             )
         };
-        let pending = launcher.register(&run, &automation)?;
+        self.queue_and_launch(tx, run, automation).await
+    }
+
+    /// Inserts `run`, queued, in `tx` and commits, then starts driving it. Registered first,
+    /// so a cancel racing the commit finds it.
+    async fn queue_and_launch(
+        &self,
+        tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+        run: Run,
+        automation: crate::definition::Automation,
+    ) -> Result<Run> {
+        let pending = self.launcher.register(&run, &automation)?;
         let run = match self.shared.recorder.insert_queued(tx, run.clone()).await {
             Ok(run) => run,
             Err(e) => {
@@ -195,7 +197,7 @@ impl Engine {
                 return Err(e);
             }
         };
-        launcher.launch(pending, run.clone(), automation);
+        self.launcher.launch(pending, run.clone(), automation);
         Ok(run)
     }
 
