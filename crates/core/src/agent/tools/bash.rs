@@ -203,6 +203,9 @@ async fn pump(stdout: Option<ChildStdout>, stderr: Option<ChildStderr>, capture:
     let mut err_buf = vec![0u8; 8192];
     while stdout.is_some() || stderr.is_some() {
         tokio::select! {
+            // When both pipes have data, stdout's was written first (or at the same time):
+            // a random pick would put `ls; echo oops >&2`'s error before the listing.
+            biased;
             read = async { stdout.as_mut()?.read(&mut out_buf).await.ok() }, if stdout.is_some() => {
                 match read {
                     Some(n) if n > 0 => capture.push(&out_buf[..n]),
