@@ -107,6 +107,27 @@ describe("run list", () => {
     expect(rowOf("run_1")).toHaveTextContent("hit the step cap");
   });
 
+  it("marks a follow-up, with what was asked of it until it has a result", async () => {
+    mockBackend({
+      list_automations: () => [automation()],
+      query_runs: () =>
+        page([
+          run({ id: "run_3", state: "running", follow_up: { of: "run_2", message: "now the **lint** warning" } }),
+          run({ id: "run_2", state: "succeeded", result: "Fixed.", follow_up: { of: "run_1", message: "and the docs" } }),
+          run({ id: "run_1", state: "succeeded", result: "Tests fixed." }),
+        ]),
+    });
+    renderAt("#/runs");
+    await waitFor(() => expect(shownIds()).toEqual(["run_3", "run_2", "run_1"]));
+    const asking = rowOf("run_3");
+    expect(asking).toHaveTextContent("Follow-up");
+    expect(asking).toHaveTextContent("↳ now the lint warning");
+    expect(rowOf("run_2")).toHaveTextContent("Follow-up");
+    expect(rowOf("run_2")).toHaveTextContent("Fixed.");
+    expect(rowOf("run_1")).toHaveTextContent("Manual");
+    expect(rowOf("run_1")).not.toHaveTextContent("Follow-up");
+  });
+
   it("a state filter goes to the URL and to the engine's query, and leaves out runs that stop matching", async () => {
     const calls = mockBackend({
       query_runs: (a) => {

@@ -50,7 +50,8 @@ export function RunRow({
 }) {
   const now = useNow(isActive(run.state) ? 1000 : 60_000);
   const when = formatDateTime(run.queued_at);
-  const line = firstLine(run);
+  // A follow-up says what was asked of it until it has a result of its own.
+  const line = firstLine(run) || (run.follow_up ? `↳ ${plainLine(run.follow_up.message)}` : "");
   const reason = runReason(run);
   return (
     <li
@@ -77,7 +78,12 @@ export function RunRow({
       <span className="run-cell run-when">{when}</span>
       {/* Columns on a wide list; one line of facts on a narrow one. */}
       <span className="run-meta">
-        <span className="run-cell run-trigger">{TRIGGER_LABELS[run.trigger]}</span>
+        <span
+          className="run-cell run-trigger"
+          title={run.follow_up ? `Follows up an earlier run: ${run.follow_up.message}` : undefined}
+        >
+          {run.follow_up ? "Follow-up" : TRIGGER_LABELS[run.trigger]}
+        </span>
         <span className="run-cell run-duration">{runDuration(run, now)}</span>
         <span className="run-cell run-cost">{formatCost(run.cost_usd)}</span>
         <span className="run-cell run-steps">
