@@ -154,6 +154,12 @@ pub fn render_changes(changes: &RunChanges, patch: bool) -> String {
                     .unwrap_or_default()
             ),
             Review::Discarded => "discarded".to_owned(),
+            Review::Superseded => match &worktree.superseded_by {
+                Some(by) => {
+                    format!("continued by follow-up {by}, whose review holds these changes")
+                }
+                None => "continued by a follow-up, whose review holds these changes".to_owned(),
+            },
         };
         out.push_str(&format!(
             "worktree: {} (branch {}): {review}\n",
@@ -186,6 +192,7 @@ fn changes_line(changes: &RunChanges) -> String {
         ),
         Some(Review::Applied) => " (applied)".to_owned(),
         Some(Review::Discarded) => " (discarded)".to_owned(),
+        Some(Review::Superseded) => " (in its follow-up's review)".to_owned(),
         Some(Review::Empty) | None => String::new(),
     };
     format!(

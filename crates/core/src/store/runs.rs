@@ -315,6 +315,17 @@ pub(crate) async fn active_for_automation(
     rows.into_iter().map(RunRow::into_run).collect()
 }
 
+/// The follow-ups of `parent`, oldest first (a handful: served by `runs_by_follow_up_of`).
+pub(crate) async fn follow_ups(conn: &mut SqliteConnection, parent: &RunId) -> Result<Vec<Run>> {
+    let rows: Vec<RunRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM runs WHERE follow_up_of = ? ORDER BY id"
+    ))
+    .bind(parent.as_str())
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(RunRow::into_run).collect()
+}
+
 /// The run holding the writer key of `work_area` (running or waiting for input), if any.
 pub(crate) async fn active_writer(
     conn: &mut SqliteConnection,
