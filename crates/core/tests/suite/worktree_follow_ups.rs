@@ -351,3 +351,34 @@ mod git {
             .collect()
     }
 }
+
+#[tokio::test]
+async fn the_thread_of_any_of_its_runs_is_the_parent_then_its_follow_ups_in_order() {
+    let (env, automation) = setup().await;
+    script(&env, PARENT, FOLLOW, false);
+    let parent = run_parent(&env, &automation).await;
+    let first = follow_up(&env, &parent.id).await;
+    script(&env, PARENT, &[("b.txt", "BEE\n")], false);
+    let second = follow_up(&env, &first.id).await;
+    let other = run_parent(&env, &automation).await;
+
+    let ids = |runs: Vec<Run>| runs.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    let expected = vec![parent.id.clone(), first.id.clone(), second.id.clone()];
+    for member in [&parent.id, &first.id, &second.id] {
+        assert_eq!(
+            ids(env.engine.run_thread(member).await.unwrap()),
+            expected,
+            "the same thread from {member}"
+        );
+    }
+    assert_eq!(
+        ids(env.engine.run_thread(&other.id).await.unwrap()),
+        vec![other.id.clone()],
+        "a run nobody followed up is a thread of one"
+    );
+    let missing = env.engine.run_thread(&RunId::from("run_nope")).await;
+    assert!(
+        matches!(missing, Err(Error::NotFound { .. })),
+        "{missing:?}"
+    );
+}
