@@ -18,14 +18,7 @@ export function FollowUp({ run, automation }: { run: Run; automation: Automation
   // Only a run that has ended and talked to the model has a conversation to continue; the
   // automation must still be there to run it.
   if (isActive(run.state) || !run.session_id || !automation) return null;
-  if (automation.placement.kind === "worktree") {
-    return (
-      <p className="follow-up-note muted" data-testid="follow-up-unavailable">
-        A run that worked in a worktree cannot be followed up yet: apply or discard its changes, then run the
-        automation again.
-      </p>
-    );
-  }
+  const inWorktree = automation.placement.kind === "worktree";
   const send = async () => {
     if (!message.trim() || sending) return;
     setSending(true);
@@ -68,8 +61,10 @@ export function FollowUp({ run, automation }: { run: Run; automation: Automation
         }}
       />
       <div className="follow-up-actions">
-        <span className="muted">
-          A new run of this automation that continues this conversation, with the same permissions.
+        <span className="muted" data-testid="follow-up-where">
+          {inWorktree
+            ? "A new run that continues this conversation in the same worktree, on top of these changes if they are not applied yet; its review then covers both."
+            : "A new run of this automation that continues this conversation, with the same permissions."}
         </span>
         <button type="submit" className="primary" data-testid="follow-up-send" disabled={sending || !message.trim()}>
           {sending ? "Starting…" : "Follow up"}
