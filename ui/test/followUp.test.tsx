@@ -1,14 +1,15 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import type { Automation, Run } from "../src/bindings";
-import { apiError, automation, callsOf, mockBackend, run } from "./backend";
+import { apiError, automation, callsOf, changes, mockBackend, run, worktreeChanges, type Handler } from "./backend";
 import { renderAt } from "./render";
 
 const succeeded = (over: Partial<Run> = {}) =>
   run({ state: "succeeded", result: "Fixed the tests.", finished_at: "2030-01-01T00:02:00Z", ...over });
 
-function openRun(shown: Run, automations: Automation[] = [automation()], followUp?: () => Run) {
+function openRun(shown: Run, automations: Automation[] = [automation()], followUp?: () => Run, more: Record<string, Handler> = {}) {
   const calls = mockBackend({
+    ...more,
     list_automations: () => automations,
     get_run: (a) => ({ run: a.runId === shown.id ? shown : run({ id: a.runId as string, state: "queued" }), transcript: [] }),
     follow_up_run: followUp ?? (() => run({ id: "run_2", state: "queued", follow_up: { of: shown.id, message: "more" } })),
@@ -70,13 +71,32 @@ describe("following up a finished run", () => {
   });
 
   it("follows up a worktree run, saying it continues on top of the unapplied changes", async () => {
-    const { calls, user } = openRun(succeeded(), [automation({ placement: { kind: "worktree", name: "nightly" } })]);
+    const { calls, user } = openRun(succeeded(), [automation({ placement: { kind: "worktree", name: "nightly" } })], undefined, {
+      get_run_changes: () => changes({ worktree: worktreeChanges() }),
+    });
     const box = await screen.findByRole("form", { name: "Follow up" });
-    expect(within(box).getByTestId("follow-up-where")).toHaveTextContent("same worktree, on top of these changes");
+    await waitFor(() => expect(within(box).getByTestId("follow-up-where")).toHaveTextContent("on top of these unapplied changes"));
     await user.type(within(box).getByRole("textbox", { name: "Follow up" }), "and the changelog");
     await user.click(within(box).getByRole("button", { name: "Follow up" }));
     await waitFor(() => expect(window.location.hash).toBe("#/runs/run_2"));
     expect(callsOf(calls, "follow_up_run")).toEqual([{ runId: "run_1", message: "and the changelog" }]);
+  });
+
+  it("points a worktree run whose changes a follow-up continued to that follow-up", async () => {
+    openRun(succeeded(), [automation({ placement: { kind: "worktree", name: "nightly" } })], undefined, {
+      get_run_changes: () => changes({ worktree: worktreeChanges({ review: "superseded", superseded_by: "run_7" }) }),
+    });
+    const note = await screen.findByTestId("follow-up-unavailable");
+    expect(within(note).getByRole("link", { name: "its follow-up" })).toHaveAttribute("href", "#/runs/run_7");
+    expect(screen.queryByRole("form", { name: "Follow up" })).toBeNull();
+  });
+
+  it("says a worktree run whose changes were discarded has nothing to follow up on", async () => {
+    openRun(succeeded(), [automation({ placement: { kind: "worktree", name: "nightly" } })], undefined, {
+      get_run_changes: () => changes({ worktree: worktreeChanges({ review: "discarded" }) }),
+    });
+    expect(await screen.findByTestId("follow-up-unavailable")).toHaveTextContent("discarded");
+    expect(screen.queryByRole("form", { name: "Follow up" })).toBeNull();
   });
 
   it("shows the thread: the first run, then its follow-ups, each a link, this run marked", async () => {
