@@ -443,6 +443,20 @@ async fn check_worktree_parent(conn: &mut sqlx::SqliteConnection, parent: &RunId
     match worktree.review {
         Review::Empty | Review::Applied => Ok(()),
         Review::Pending => {
+            // A second follow-up would find the changes already taken by the first.
+            let follow_ups = store::runs::follow_ups(conn, parent).await?;
+            if let Some(active) = follow_ups.iter().find(|r| !r.state.is_terminal()) {
+                return refuse(
+                    format!(
+                        "run {parent} is already being followed up by run {}",
+                        active.id
+                    ),
+                    format!(
+                        "Wait for run {} to end, then follow up on it to build on both.",
+                        active.id
+                    ),
+                );
+            }
             let (Some(commit), Ok(path)) = (worktree.commit, std::path::absolute(&worktree.path))
             else {
                 return Ok(());

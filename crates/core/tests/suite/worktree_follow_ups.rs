@@ -244,7 +244,7 @@ async fn discarding_a_follow_up_drops_the_thread_it_holds() {
 }
 
 #[tokio::test]
-async fn the_parent_cannot_be_applied_while_its_follow_up_works_on_it() {
+async fn the_parent_cannot_be_applied_nor_followed_up_again_while_its_follow_up_works_on_it() {
     let (env, automation) = setup().await;
     script(&env, PARENT, FOLLOW, true);
     let parent = run_parent(&env, &automation).await;
@@ -259,6 +259,17 @@ async fn the_parent_cannot_be_applied_while_its_follow_up_works_on_it() {
     let (field, message) = refusal(&refused);
     assert_eq!(field, "run_id");
     assert!(message.contains("follow_up_active"), "{message}");
+    let second = env
+        .engine
+        .follow_up(&parent.id, "also", Attendance::Attended)
+        .await
+        .unwrap_err();
+    let (field, message) = refusal(&second);
+    assert_eq!(field, "run_id");
+    assert!(
+        message.contains(&format!("already being followed up by run {}", child.id)),
+        "one follow-up at a time takes the changes: {message}"
+    );
 
     env.executor.checkpoints.release();
     wait_for_state(&env.engine, &child.id, RunState::Succeeded).await;
