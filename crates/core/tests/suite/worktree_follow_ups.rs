@@ -328,6 +328,26 @@ async fn following_up_a_run_whose_commit_is_gone_is_refused() {
 }
 
 #[tokio::test]
+async fn following_up_a_run_whose_worktree_is_gone_is_refused() {
+    let (env, automation) = setup().await;
+    script(&env, PARENT, FOLLOW, false);
+    let parent = run_parent(&env, &automation).await;
+    std::fs::remove_dir_all(env.workspace.join(".autowork/worktrees/fix")).unwrap();
+
+    let error = env
+        .engine
+        .follow_up(&parent.id, "more", Attendance::Attended)
+        .await
+        .unwrap_err();
+    let (field, message) = refusal(&error);
+    assert_eq!(field, "run_id");
+    assert!(
+        message.contains("worktree or branch was removed"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
 async fn a_follow_up_of_an_applied_worktree_run_starts_from_the_workspace_branch() {
     let (env, automation) = setup().await;
     let seen = script(&env, PARENT, FOLLOW, false);
