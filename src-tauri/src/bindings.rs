@@ -49,6 +49,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             get_work_area_holder,
             run_now,
             follow_up_run,
+            get_run_thread,
             cancel_run,
             list_runs,
             query_runs,

@@ -178,6 +178,17 @@ pub async fn follow_up_run(
         .await?)
 }
 
+/// The thread a run belongs to, oldest first: the run it started from, then every
+/// follow-up in the order they were made.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_run_thread(state: State<'_, AppState>, run_id: String) -> Reply<Vec<Run>> {
+    Ok(state
+        .engine
+        .run_thread(&RunId::from(run_id.as_str()))
+        .await?)
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn cancel_run(state: State<'_, AppState>, run_id: String) -> Reply<Run> {

@@ -1,11 +1,11 @@
 // Screenshots of every view at 800x600 and 1600x1000, light and dark, over a seeded data dir:
 // 30 automations (27 seeded on a schedule, 3 of our own), 2,000 runs over the last 30 days,
-// 100 missed fires, a succeeded run with tool calls and a Markdown result, a failed run, and
-// a run waiting for answers to two questions.
+// 100 missed fires, a succeeded run with tool calls and a Markdown result (followed up once:
+// a thread), a failed run, and a run waiting for answers to two questions.
 //
 // Saved as target/e2e/<view>-<800|1600>-<light|dark>.png, or under AUTOWORK_SCREENSHOTS (e.g.
 // docs/screenshots) when set. The test asserts only that each view is there before its shot;
-// looking at the pictures is a person's job.
+// looking at the pictures is a person's job. SHOTS_ONLY=thread,runs takes only those views.
 //
 // Run by scripts/e2e.sh (Xvfb). Dark is GTK_THEME=Adwaita:dark (WebKitGTK turns the GTK
 // theme into `prefers-color-scheme`), so the app is started once per theme.
@@ -88,6 +88,9 @@ before(async () => {
   made.failed = autowork("run-now", made.deploy, "--unattended").id;
   assert.equal(autowork("run", "show", made.succeeded).state, "succeeded");
   assert.equal(autowork("run", "show", made.failed).state, "failed");
+  // A thread: the changelog run, followed up.
+  made.followUp = autowork("run", "follow-up", made.succeeded, "Looks good, tag it.", "--unattended").id;
+  assert.equal(autowork("run", "show", made.followUp).state, "succeeded");
 });
 
 after(async () => {
@@ -156,6 +159,21 @@ const VIEWS = [
       await session.click(`[data-testid="run-row"][data-run-id="${made.succeeded}"]`);
     },
     ready: async () => (await count('[data-testid="run-pane"] [data-testid="run-result"]')) > 0,
+  },
+  {
+    // The changelog automation's runs: the first run, its follow-up under it; on a wide
+    // window the follow-up beside the list, with its thread.
+    name: "thread",
+    open: async () => {
+      await go(`#/automations/${made.changelog}/runs`);
+      await session.waitFind(`[data-testid="run-row"][data-run-id="${made.followUp}"]`, LONG);
+      if ((await session.execute("return window.innerWidth;")) >= 1600) {
+        await session.click(`[data-testid="run-row"][data-run-id="${made.followUp}"]`);
+      }
+    },
+    ready: async () =>
+      (await count(`[data-testid="run-row"][data-thread-depth="1"]`)) > 0 &&
+      ((await session.execute("return window.innerWidth;")) < 1600 || (await count('[data-testid="run-pane"] [data-testid="run-thread"]')) > 0),
   },
   {
     name: "run-succeeded",
@@ -251,12 +269,16 @@ const VIEWS = [
   },
 ];
 
+/** Only these views (`SHOTS_ONLY=thread,runs`), for a quick pass over new ones. */
+const only = process.env.SHOTS_ONLY ? new Set(process.env.SHOTS_ONLY.split(",")) : null;
+
 /** Every view at each size, in `theme`. */
 async function allViews(theme) {
   for (const [w, h] of SIZES) {
     await session.resize(w, h);
     for (const view of VIEWS) {
       if (view.wide && w < 1600) continue;
+      if (only && !only.has(view.name)) continue;
       await view.open();
       await session.waitFor(view.ready, `the ${view.name} view`, LONG);
       await calm();

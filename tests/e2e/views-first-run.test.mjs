@@ -160,6 +160,38 @@ test("first run: connect a server of our own, create an automation, run it, it s
   await session.waitFor(async () => (await runState()) === "Succeeded", "the follow-up to succeed", LONG);
   assert.match(await session.text('[data-testid="run-result"]'), /Two words: hello and world\./);
   assert.match(await session.text('[data-testid="follow-up-of"]'), /How many words are in it\?/);
+  // The thread: the run page lists the first run, then this follow-up, marked as this run.
+  const firstId = first.split("/").pop();
+  const followUpId = (await session.execute("return window.location.hash;")).split("/").pop();
+  const thread = await session.waitFor(
+    async () => {
+      const ids = await session.execute(
+        `return [...document.querySelectorAll('[data-testid="thread-run"]')].map((r) => r.dataset.runId);`,
+      );
+      return ids.length === 2 ? ids : false;
+    },
+    "the thread on the run page",
+    LONG,
+  );
+  assert.deepEqual(thread, [firstId, followUpId]);
+  // The Runs list: the follow-up right under the run it continues, one level in.
+  await session.click('[data-testid="nav-runs"]');
+  const rows = await session.waitFor(
+    async () => {
+      const shown = await session.execute(
+        `return [...document.querySelectorAll('[data-testid="run-row"]')]
+           .map((r) => [r.dataset.runId, r.dataset.threadDepth ?? "0"]);`,
+      );
+      return shown.some(([id]) => id === followUpId) ? shown : false;
+    },
+    "the follow-up in the Runs list",
+    LONG,
+  );
+  const at = rows.findIndex(([id]) => id === firstId);
+  assert.deepEqual(rows.slice(at, at + 2), [
+    [firstId, "0"],
+    [followUpId, "1"],
+  ]);
   // Once a provider is ready, the first-run step no longer shows.
   await session.click('[data-testid="nav-automations"]');
   await session.waitFind('[data-testid="automation-row"]', LONG);

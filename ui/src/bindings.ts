@@ -150,6 +150,18 @@ async followUpRun(runId: string, message: string) : Promise<Result<Run, ApiError
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * The thread a run belongs to, oldest first: the run it started from, then every
+ * follow-up in the order they were made.
+ */
+async getRunThread(runId: string) : Promise<Result<Run[], ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_run_thread", { runId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async cancelRun(runId: string) : Promise<Result<Run, ApiError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("cancel_run", { runId }) };
@@ -1426,7 +1438,12 @@ export type Review =
 /**
  * Waiting to be applied or discarded.
  */
-"pending" | "applied" | "discarded"
+"pending" | "applied" | "discarded" | 
+/**
+ * A follow-up continued on top of these changes; its review holds them and its own,
+ * and applying or discarding it does so for both.
+ */
+"superseded"
 export type Role = "user" | "assistant" | 
 /**
  * Tool results sent back to the model.
@@ -1691,7 +1708,11 @@ commit: string | null; review: Review;
 /**
  * The commit `apply` made on the workspace's branch.
  */
-applied_commit: string | null }
+applied_commit: string | null; 
+/**
+ * For a `superseded` review: the follow-up whose commit now holds these changes too.
+ */
+superseded_by: RunId | null }
 
 /** tauri-specta globals **/
 

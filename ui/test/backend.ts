@@ -44,6 +44,7 @@ const defaults: Record<string, Handler> = {
   get_autostart: () => false,
   // Runs recorded before change review have no changes: most tests need nothing more.
   get_run_changes: () => null,
+  get_run_thread: () => [],
   apply_run: () => ({ kind: "applied", commit: "c0ffee0123456789", files: ["src/lib.rs"] }),
   discard_run: (a) =>
     changes({ run_id: a.runId as string, worktree: worktreeChanges({ review: "discarded" }) }),
@@ -238,6 +239,7 @@ export function worktreeChanges(over: Partial<WorktreeChanges> = {}): WorktreeCh
     commit: "1234567890abcdef",
     review: "pending",
     applied_commit: null,
+    superseded_by: null,
     ...over,
   };
 }

@@ -125,6 +125,16 @@ describe("run changes", () => {
     expect(screen.getByText("+line 2500")).toBeInTheDocument();
   });
 
+  it("a worktree run continued by a follow-up links it and offers no Apply or Discard of its own", async () => {
+    finishedRun(changes({ worktree: worktreeChanges({ review: "superseded", superseded_by: "run_2" }) }));
+    renderAt("#/runs/run_1");
+    const review = await screen.findByTestId("run-review");
+    expect(review).toHaveTextContent("its review holds these changes and its own");
+    expect(within(review).getByRole("link", { name: "a follow-up" })).toHaveAttribute("href", "#/runs/run_2");
+    expect(screen.queryByTestId("apply-run")).toBeNull();
+    expect(screen.queryByTestId("discard-run")).toBeNull();
+  });
+
   it("a pending worktree run: Apply calls apply_run and shows it applied", async () => {
     const calls = finishedRun(pending(), {
       apply_run: () => ({ kind: "applied", commit: "abcdef0123456789", files: ["src/lib.rs"] }),

@@ -1,14 +1,15 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import type { Automation, Run } from "../src/bindings";
-import { apiError, automation, callsOf, mockBackend, run } from "./backend";
+import { apiError, automation, callsOf, changes, mockBackend, run, worktreeChanges, type Handler } from "./backend";
 import { renderAt } from "./render";
 
 const succeeded = (over: Partial<Run> = {}) =>
   run({ state: "succeeded", result: "Fixed the tests.", finished_at: "2030-01-01T00:02:00Z", ...over });
 
-function openRun(shown: Run, automations: Automation[] = [automation()], followUp?: () => Run) {
+function openRun(shown: Run, automations: Automation[] = [automation()], followUp?: () => Run, more: Record<string, Handler> = {}) {
   const calls = mockBackend({
+    ...more,
     list_automations: () => automations,
     get_run: (a) => ({ run: a.runId === shown.id ? shown : run({ id: a.runId as string, state: "queued" }), transcript: [] }),
     follow_up_run: followUp ?? (() => run({ id: "run_2", state: "queued", follow_up: { of: shown.id, message: "more" } })),
@@ -69,10 +70,64 @@ describe("following up a finished run", () => {
     expect(screen.queryByRole("form", { name: "Follow up" })).toBeNull();
   });
 
-  it("says why a worktree run cannot be followed up yet", async () => {
-    openRun(succeeded(), [automation({ placement: { kind: "worktree", name: "nightly" } })]);
-    expect(await screen.findByTestId("follow-up-unavailable")).toHaveTextContent("worktree");
+  it("follows up a worktree run, saying it continues on top of the unapplied changes", async () => {
+    const { calls, user } = openRun(succeeded(), [automation({ placement: { kind: "worktree", name: "nightly" } })], undefined, {
+      get_run_changes: () => changes({ worktree: worktreeChanges() }),
+    });
+    const box = await screen.findByRole("form", { name: "Follow up" });
+    await waitFor(() => expect(within(box).getByTestId("follow-up-where")).toHaveTextContent("on top of these unapplied changes"));
+    await user.type(within(box).getByRole("textbox", { name: "Follow up" }), "and the changelog");
+    await user.click(within(box).getByRole("button", { name: "Follow up" }));
+    await waitFor(() => expect(window.location.hash).toBe("#/runs/run_2"));
+    expect(callsOf(calls, "follow_up_run")).toEqual([{ runId: "run_1", message: "and the changelog" }]);
+  });
+
+  it("points a worktree run whose changes a follow-up continued to that follow-up", async () => {
+    openRun(succeeded(), [automation({ placement: { kind: "worktree", name: "nightly" } })], undefined, {
+      get_run_changes: () => changes({ worktree: worktreeChanges({ review: "superseded", superseded_by: "run_7" }) }),
+    });
+    const note = await screen.findByTestId("follow-up-unavailable");
+    expect(within(note).getByRole("link", { name: "its follow-up" })).toHaveAttribute("href", "#/runs/run_7");
     expect(screen.queryByRole("form", { name: "Follow up" })).toBeNull();
+  });
+
+  it("says a worktree run whose changes were discarded has nothing to follow up on", async () => {
+    openRun(succeeded(), [automation({ placement: { kind: "worktree", name: "nightly" } })], undefined, {
+      get_run_changes: () => changes({ worktree: worktreeChanges({ review: "discarded" }) }),
+    });
+    expect(await screen.findByTestId("follow-up-unavailable")).toHaveTextContent("discarded");
+    expect(screen.queryByRole("form", { name: "Follow up" })).toBeNull();
+  });
+
+  it("shows the thread: the first run, then its follow-ups, each a link, this run marked", async () => {
+    const first = succeeded();
+    const second = succeeded({ id: "run_2", follow_up: { of: "run_1", message: "now the docs" }, queued_at: "2030-01-01T00:05:00Z" });
+    const third = succeeded({ id: "run_3", follow_up: { of: "run_2", message: "and the changelog" }, queued_at: "2030-01-01T00:09:00Z" });
+    const calls = mockBackend({
+      list_automations: () => [automation()],
+      get_run: () => ({ run: second, transcript: [] }),
+      get_run_thread: () => [first, second, third],
+    });
+    renderAt("#/runs/run_2");
+    const thread = await screen.findByRole("navigation", { name: "Thread" });
+    const items = within(thread).getAllByTestId("thread-run");
+    expect(items.map((i) => i.getAttribute("data-run-id"))).toEqual(["run_1", "run_2", "run_3"]);
+    expect(within(items[0]).getByRole("link", { name: "First run" })).toHaveAttribute("href", "#/runs/run_1");
+    expect(items[1]).toHaveTextContent("now the docs (this run)");
+    expect(within(items[1]).queryByRole("link")).toBeNull();
+    expect(within(items[2]).getByRole("link", { name: "and the changelog" })).toHaveAttribute("href", "#/runs/run_3");
+    expect(callsOf(calls, "get_run_thread")).toContainEqual({ runId: "run_2" });
+  });
+
+  it("shows no thread for a run nobody followed up", async () => {
+    mockBackend({
+      list_automations: () => [automation()],
+      get_run: () => ({ run: succeeded(), transcript: [] }),
+      get_run_thread: () => [succeeded()],
+    });
+    renderAt("#/runs/run_1");
+    await screen.findByTestId("run-result");
+    expect(screen.queryByRole("navigation", { name: "Thread" })).toBeNull();
   });
 
   it("links a follow-up to the run it continues, with what was said", async () => {

@@ -16,6 +16,56 @@ const findRow = (id: string) =>
 const shownIds = () => screen.getAllByTestId("run-row").map((r) => r.getAttribute("data-run-id"));
 const page = (runs: Run[], next_cursor: string | null = null) => ({ runs, next_cursor });
 
+describe("run list threads", () => {
+  const followUp = (id: string, of: string, at: string) =>
+    run({ id, state: "succeeded", follow_up: { of, message: `more for ${of}` }, queued_at: at });
+
+  it("shows follow-ups under the run they continue, at the place of the newest", async () => {
+    mockBackend({
+      list_automations: () => [automation()],
+      query_runs: () =>
+        page([
+          followUp("run_4", "run_2", "2030-01-04T00:00:00Z"),
+          run({ id: "run_3", state: "succeeded", queued_at: "2030-01-03T00:00:00Z" }),
+          followUp("run_2", "run_1", "2030-01-02T00:00:00Z"),
+          run({ id: "run_1", state: "succeeded" }),
+        ]),
+    });
+    renderAt("#/runs");
+    await waitFor(() => expect(shownIds()).toEqual(["run_1", "run_2", "run_4", "run_3"]));
+    expect(rowOf("run_1")).not.toHaveAttribute("data-thread-depth");
+    expect(rowOf("run_2")).toHaveAttribute("data-thread-depth", "1");
+    expect(rowOf("run_4")).toHaveAttribute("data-thread-depth", "2");
+    expect(rowOf("run_3")).not.toHaveAttribute("data-thread-depth");
+  });
+
+  it("links a follow-up whose parent is not in the list to it", async () => {
+    mockBackend({
+      list_automations: () => [automation()],
+      query_runs: () => page([followUp("run_9", "run_1", "2030-01-04T00:00:00Z")], "c1"),
+    });
+    renderAt("#/runs");
+    const row = await findRow("run_9");
+    expect(row).not.toHaveAttribute("data-thread-depth");
+    expect(within(row).getByTestId("run-follow-up-of")).toHaveAttribute("href", "#/runs/run_1");
+  });
+
+  it("puts a follow-up that arrives by event under its parent", async () => {
+    mockBackend({
+      list_automations: () => [automation()],
+      query_runs: () =>
+        page([
+          run({ id: "run_2", state: "succeeded", queued_at: "2030-01-02T00:00:00Z" }),
+          run({ id: "run_1", state: "succeeded" }),
+        ]),
+    });
+    renderAt("#/runs");
+    await waitFor(() => expect(shownIds()).toEqual(["run_2", "run_1"]));
+    await emitEngine({ kind: "run.updated", payload: { ...followUp("run_3", "run_1", "2030-01-03T00:00:00Z"), state: "queued" } });
+    await waitFor(() => expect(shownIds()).toEqual(["run_1", "run_3", "run_2"]));
+  });
+});
+
 describe("run list", () => {
   it("follows run.updated events: a higher revision wins, a lower one is ignored", async () => {
     mockBackend({
@@ -118,7 +168,8 @@ describe("run list", () => {
         ]),
     });
     renderAt("#/runs");
-    await waitFor(() => expect(shownIds()).toEqual(["run_3", "run_2", "run_1"]));
+    // A thread: the first run, then its follow-ups in order.
+    await waitFor(() => expect(shownIds()).toEqual(["run_1", "run_2", "run_3"]));
     const asking = rowOf("run_3");
     expect(asking).toHaveTextContent("Follow-up");
     expect(asking).toHaveTextContent("↳ now the lint warning");

@@ -2,6 +2,7 @@
 //! discard).
 
 use autowork_core::changes::{Review, RunChanges};
+use autowork_core::engine::thread_order;
 use autowork_core::git::{ApplyOutcome, FileChangeKind};
 use autowork_core::ids::{AutomationId, RunId};
 use autowork_core::ledger::{Blocker, Run, RunState, StopReason};
@@ -26,8 +27,10 @@ pub async fn run(engine: &Engine, command: RunCommand, json: bool) -> Outcome {
                     _ => None,
                 };
                 let originals = engine.run_originals(&id).await?;
+                let thread = engine.run_thread(&id).await?;
                 return emit_either(json, &run, |run| {
                     let mut text = view_with(run, changes.as_ref(), busy.as_deref());
+                    text.push_str(&thread_lines(run, &thread));
                     if let Some(waiting) = &waiting {
                         text.push_str(&format!("waiting:           {waiting}\n"));
                     }
@@ -154,6 +157,12 @@ pub fn render_changes(changes: &RunChanges, patch: bool) -> String {
                     .unwrap_or_default()
             ),
             Review::Discarded => "discarded".to_owned(),
+            Review::Superseded => match &worktree.superseded_by {
+                Some(by) => {
+                    format!("continued by follow-up {by}, whose review holds these changes")
+                }
+                None => "continued by a follow-up, whose review holds these changes".to_owned(),
+            },
         };
         out.push_str(&format!(
             "worktree: {} (branch {}): {review}\n",
@@ -186,6 +195,7 @@ fn changes_line(changes: &RunChanges) -> String {
         ),
         Some(Review::Applied) => " (applied)".to_owned(),
         Some(Review::Discarded) => " (discarded)".to_owned(),
+        Some(Review::Superseded) => " (in its follow-up's review)".to_owned(),
         Some(Review::Empty) | None => String::new(),
     };
     format!(
@@ -247,16 +257,28 @@ fn table(page: &RunPage) -> String {
         "STEPS",
         "COST",
         "QUEUED",
+        "FOLLOWS",
     ]);
-    for run in &page.runs {
+    // Threads: a follow-up sits under the run it continues when both are on this page.
+    for row in thread_order(&page.runs) {
+        let Some(run) = page.runs.get(row.index) else {
+            continue;
+        };
+        let id = match row.depth {
+            0 => run.id.to_string(),
+            depth => format!("{}↳ {}", "  ".repeat(depth as usize - 1), run.id),
+        };
         table.row(vec![
-            run.id.to_string(),
+            id,
             run.automation_id.to_string(),
             state(run),
             run.trigger.as_str().into(),
             run.steps.to_string(),
             format!("${:.4}", run.cost_usd),
             time(&run.queued_at),
+            run.follow_up
+                .as_ref()
+                .map_or("-".into(), |f| f.of.to_string()),
         ]);
     }
     let mut text = table.render();
@@ -331,6 +353,50 @@ pub fn view_with(run: &Run, changes: Option<&RunChanges>, busy: Option<&str>) ->
         pairs.push(("result", result.clone()));
     }
     fields(&pairs)
+}
+
+/// The follow-ups of `run` (the thread's runs that continue it), one a line, and the
+/// thread laid out when it has more than this run.
+fn thread_lines(run: &Run, thread: &[Run]) -> String {
+    if thread.len() < 2 {
+        return String::new();
+    }
+    let mut text = String::new();
+    let follow_ups: Vec<&Run> = thread
+        .iter()
+        .filter(|r| r.follow_up.as_ref().is_some_and(|f| f.of == run.id))
+        .collect();
+    for (i, follow_up) in follow_ups.iter().enumerate() {
+        let label = if i == 0 { "follow_ups:" } else { "" };
+        text.push_str(&format!(
+            "{label:<19}{} {} \"{}\"\n",
+            follow_up.id,
+            state(follow_up),
+            follow_up
+                .follow_up
+                .as_ref()
+                .map_or(String::new(), |f| clip(&f.message, 60))
+        ));
+    }
+    // The thread is oldest first; lay it out as the list does (which wants newest first).
+    let newest_first: Vec<Run> = thread.iter().rev().cloned().collect();
+    text.push_str("thread:\n");
+    for row in thread_order(&newest_first) {
+        let Some(member) = newest_first.get(row.index) else {
+            continue;
+        };
+        let marker = if member.id == run.id { "*" } else { " " };
+        let indent = match row.depth {
+            0 => String::new(),
+            depth => format!("{}↳ ", "  ".repeat(depth as usize - 1)),
+        };
+        text.push_str(&format!(
+            "  {marker} {indent}{} {}\n",
+            member.id,
+            state(member)
+        ));
+    }
+    text
 }
 
 /// For a run stopped `writer_busy`: which run held the work area, and what to do about it.

@@ -1606,6 +1606,112 @@ fn a_worktree_run_is_reviewed_with_run_diff_then_applied_or_refused_on_a_conflic
 }
 
 #[test]
+fn a_worktree_run_is_followed_up_in_its_worktree_and_listed_as_a_thread() {
+    let sandbox = Sandbox::new();
+    let mock = Mock::start(json!({ "turns": [
+        { "tool_calls": [{ "name": "edit", "arguments": {
+            "path": "README.md", "old_string": "Runs agents.", "new_string": "Runs agents, reviewed." } }] },
+        { "text": "Edited." },
+        { "expect": { "last_user_contains": "also add a changelog" },
+          "tool_calls": [{ "name": "write", "arguments": {
+            "path": "CHANGELOG.md", "content": "# Changes\n" } }] },
+        { "text": "Added." },
+    ]}));
+    let workspace = sandbox.workspace.path();
+    std::fs::write(workspace.join("README.md"), "# Autowork\nRuns agents.\n").unwrap();
+    git(workspace, &["init", "-q", "-b", "main"]);
+    git(workspace, &["add", "."]);
+    git(workspace, &["commit", "-q", "-m", "initial"]);
+    sandbox.add_mock_provider(&mock);
+    let definition = json!({
+        "title": "Docs", "prompt": "Polish the README", "workspace": sandbox.workspace(),
+        "model": { "provider_id": "mock", "model_id": "mock-coder" },
+        "placement": { "kind": "worktree", "name": "docs" },
+        "permissions": [{ "tool": "*", "pattern": "*", "action": "allow" }],
+    });
+    let created = sandbox.run_with(
+        sandbox.command("automation create --file - --json"),
+        &definition.to_string(),
+    );
+    assert_eq!(created.code, 0, "stderr: {}", created.stderr);
+    let id = id_of(&created.json());
+    let parent = sandbox.ok_json(&format!("run-now {id} --wait --json"));
+    assert_eq!(parent["state"], "succeeded", "{parent}");
+    let parent_id = id_of(&parent);
+
+    let child = sandbox.ok_json(&format!(
+        "run follow-up {parent_id} 'also add a changelog' --json"
+    ));
+    assert_eq!(child["state"], "succeeded", "{child}");
+    let child_id = id_of(&child);
+    mock.assert_clean();
+
+    let diff = sandbox.run(&format!("run diff {child_id}"));
+    for expected in ["M README.md", "A CHANGELOG.md", "2 file(s) changed"] {
+        assert!(
+            diff.stdout.contains(expected),
+            "{expected:?} in:\n{}",
+            diff.stdout
+        );
+    }
+    let parent_diff = sandbox.run(&format!("run diff {parent_id}"));
+    assert!(
+        parent_diff
+            .stdout
+            .contains(&format!("continued by follow-up {child_id}")),
+        "{}",
+        parent_diff.stdout
+    );
+    let refused = sandbox.run(&format!("run apply {parent_id} --json"));
+    assert_eq!(refused.code, 2, "{refused:?}");
+    assert_eq!(
+        refused.json()["details"][0]["message"],
+        "superseded_by_follow_up"
+    );
+
+    let listed = sandbox.run("run list");
+    assert_eq!(listed.code, 0, "{listed:?}");
+    let lines: Vec<&str> = listed.stdout.lines().collect();
+    assert!(lines[0].contains("FOLLOWS"), "{}", listed.stdout);
+    assert!(
+        lines[1].starts_with(&parent_id) && lines[2].starts_with(&format!("↳ {child_id}")),
+        "the follow-up sits under its parent:\n{}",
+        listed.stdout
+    );
+    assert!(
+        lines[2].trim_end().ends_with(&parent_id),
+        "{}",
+        listed.stdout
+    );
+    let shown = sandbox.run(&format!("run show {parent_id}"));
+    assert!(
+        shown.stdout.contains(&format!(
+            "follow_ups:        {child_id} succeeded \"also add a changelog\""
+        )),
+        "{}",
+        shown.stdout
+    );
+    assert!(
+        shown.stdout.contains(&format!(
+            "  * {parent_id} succeeded\n    ↳ {child_id} succeeded\n"
+        )),
+        "{}",
+        shown.stdout
+    );
+
+    let applied = sandbox.ok_json(&format!("run apply {child_id} --json"));
+    assert_eq!(applied["kind"], "applied", "{applied}");
+    assert_eq!(
+        std::fs::read_to_string(workspace.join("README.md")).unwrap(),
+        "# Autowork\nRuns agents, reviewed.\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(workspace.join("CHANGELOG.md")).unwrap(),
+        "# Changes\n"
+    );
+}
+
+#[test]
 fn permissions_check_prints_each_command_with_its_decision_and_rule() {
     let sandbox = Sandbox::new();
     let base = json!({

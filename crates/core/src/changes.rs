@@ -69,6 +69,8 @@ pub struct WorktreeChanges {
     pub review: Review,
     /// The commit `apply` made on the workspace's branch.
     pub applied_commit: Option<String>,
+    /// For a `superseded` review: the follow-up whose commit now holds these changes too.
+    pub superseded_by: Option<RunId>,
 }
 
 /// Where a worktree run's changes stand.
@@ -82,6 +84,9 @@ pub enum Review {
     Pending,
     Applied,
     Discarded,
+    /// A follow-up continued on top of these changes; its review holds them and its own,
+    /// and applying or discarding it does so for both.
+    Superseded,
 }
 
 impl Review {
@@ -91,6 +96,7 @@ impl Review {
             Review::Pending => "pending",
             Review::Applied => "applied",
             Review::Discarded => "discarded",
+            Review::Superseded => "superseded",
         }
     }
 }
@@ -216,19 +222,39 @@ pub(crate) struct WorkArea {
     pub worktree: Option<(String, String)>,
     /// The work area as a git tree before the run; `None` outside a repository.
     pub baseline: Option<Snapshot>,
+    /// The run (this one's parent) whose pending commit the worktree started from.
+    pub continues: Option<RunId>,
 }
 
 /// Makes the run's work area ready: for worktree placement, creates the worktree or resets
-/// it to the workspace's `HEAD` (a `continue` run keeps its branch); then captures it.
+/// it to the workspace's `HEAD` (a `continue` run keeps its branch), or, for a follow-up of
+/// a run whose commit still waits for review, to that commit; then captures it.
 /// Blocking: call from `spawn_blocking`.
-pub(crate) fn prepare(automation: &Automation) -> Result<WorkArea, GitError> {
+pub(crate) fn prepare(
+    automation: &Automation,
+    follow_up_of: Option<&RunId>,
+) -> Result<WorkArea, GitError> {
     let spec = &automation.spec;
     let workspace = Path::new(&spec.workspace);
+    let mut continues = None;
     let (dir, worktree) = match &spec.placement {
         Placement::InPlace => (workspace.to_path_buf(), None),
         Placement::Worktree { name } => {
-            let fresh = spec.context == ContextMode::Fresh || automation.session_id.is_none();
-            let prepared = git::prepare_worktree(workspace, name, fresh)?;
+            let on_parent = match follow_up_of {
+                Some(parent) => git::prepare_worktree_on_run(workspace, name, parent.as_str())?
+                    .inspect(|_| continues = Some(parent.clone())),
+                None => None,
+            };
+            // A parent with nothing waiting (applied, or it changed nothing) leaves the
+            // follow-up to start like any run of its automation.
+            let prepared = match on_parent {
+                Some(prepared) => prepared,
+                None => {
+                    let fresh =
+                        spec.context == ContextMode::Fresh || automation.session_id.is_none();
+                    git::prepare_worktree(workspace, name, fresh)?
+                }
+            };
             (prepared.path, Some((name.clone(), prepared.branch)))
         }
     };
@@ -250,20 +276,24 @@ pub(crate) fn prepare(automation: &Automation) -> Result<WorkArea, GitError> {
         dir,
         worktree,
         baseline,
+        continues,
     })
 }
 
 /// What the run changed, from the baseline (git) or the tools' log; for a worktree run, the
-/// changes are committed on its branch first. Blocking: call from `spawn_blocking`.
+/// changes are committed on its branch first. A follow-up that started on its parent's
+/// pending commit and changed something records both runs' changes (its commit holds
+/// them); the parent it superseded comes back beside them. Blocking: call from
+/// `spawn_blocking`.
 pub(crate) fn record(
     area: &WorkArea,
     log: &ChangeLog,
     run_id: &RunId,
     title: &str,
     now: DateTime<Utc>,
-) -> Result<RunChanges, GitError> {
+) -> Result<(RunChanges, Option<RunId>), GitError> {
     let Some(baseline) = &area.baseline else {
-        return Ok(RunChanges {
+        return Ok((RunChanges {
             run_id: run_id.clone(),
             source: ChangeSource::Tools,
             summary: log.summary(&area.dir),
@@ -273,18 +303,41 @@ pub(crate) fn record(
                     .to_owned(),
             ),
             recorded_at: now,
-        });
+        }, None));
     };
     let after = git::snapshot(&area.dir)?;
-    let summary = git::diff_trees(&area.dir, &baseline.tree, &after.tree, PATCH_MAX_BYTES)?;
+    let mut summary = git::diff_trees(&area.dir, &baseline.tree, &after.tree, PATCH_MAX_BYTES)?;
+    let mut superseded = None;
     let worktree = match &area.worktree {
         None => None,
         Some((_, branch)) => {
-            let message = format!("{title}\n\nAutowork run {run_id}\n");
-            let commit = if summary.files.is_empty() {
-                None
-            } else {
-                git::commit_worktree(&area.dir, run_id.as_str(), &message)?
+            let commit = match (&area.continues, summary.files.is_empty()) {
+                (_, true) => None,
+                (None, false) => {
+                    let message = format!("{title}\n\nAutowork run {run_id}\n");
+                    git::commit_worktree(&area.dir, run_id.as_str(), &message)?
+                }
+                (Some(parent), false) => {
+                    let message =
+                        format!("{title}\n\nAutowork run {run_id}, following up run {parent}\n");
+                    let commit = git::commit_follow_up(
+                        &area.dir,
+                        run_id.as_str(),
+                        &message,
+                        parent.as_str(),
+                    )?;
+                    if let Some(commit) = &commit {
+                        // The review covers what the commit holds: the parent's changes too.
+                        summary = git::diff_trees(
+                            &area.dir,
+                            &commit.base,
+                            &commit.commit,
+                            PATCH_MAX_BYTES,
+                        )?;
+                        superseded = commit.superseded.clone().map(RunId::from_string);
+                    }
+                    commit
+                }
             };
             Some(WorktreeChanges {
                 branch: branch.clone(),
@@ -296,27 +349,33 @@ pub(crate) fn record(
                 },
                 commit: commit.map(|c| c.commit),
                 applied_commit: None,
+                superseded_by: None,
             })
         }
     };
-    Ok(RunChanges {
-        run_id: run_id.clone(),
-        source: ChangeSource::Git,
-        summary,
-        worktree,
-        note: None,
-        recorded_at: now,
-    })
+    Ok((
+        RunChanges {
+            run_id: run_id.clone(),
+            source: ChangeSource::Git,
+            summary,
+            worktree,
+            note: None,
+            recorded_at: now,
+        },
+        superseded,
+    ))
 }
 
 /// After a crash: the changes a worktree run left uncommitted in its worktree are committed
 /// as that run's (reviewable like any other, and out of the next fresh run's way). `None`
-/// when the worktree is missing or clean. Blocking: call from `spawn_blocking`.
+/// when the worktree is missing or clean. A follow-up's are committed as [`record`] would
+/// (with its parent's, which it then supersedes). Blocking: call from `spawn_blocking`.
 pub(crate) fn recover(
     automation: &Automation,
     run_id: &RunId,
+    follow_up_of: Option<&RunId>,
     now: DateTime<Utc>,
-) -> Result<Option<RunChanges>, GitError> {
+) -> Result<Option<(RunChanges, Option<RunId>)>, GitError> {
     let Placement::Worktree { name } = &automation.spec.placement else {
         return Ok(None);
     };
@@ -328,11 +387,16 @@ pub(crate) fn recover(
         "{} (recovered)\n\nAutowork run {run_id}, left unfinished when its process stopped\n",
         automation.spec.title
     );
-    let Some(commit) = git::commit_worktree(&dir, run_id.as_str(), &message)? else {
+    let commit = match follow_up_of {
+        Some(parent) => git::commit_follow_up(&dir, run_id.as_str(), &message, parent.as_str())?,
+        None => git::commit_worktree(&dir, run_id.as_str(), &message)?,
+    };
+    let Some(commit) = commit else {
         return Ok(None);
     };
     let summary = git::diff_trees(&dir, &commit.base, &commit.commit, PATCH_MAX_BYTES)?;
-    Ok(Some(RunChanges {
+    let superseded = commit.superseded.clone().map(RunId::from_string);
+    let changes = RunChanges {
         run_id: run_id.clone(),
         source: ChangeSource::Git,
         summary,
@@ -342,6 +406,7 @@ pub(crate) fn recover(
             commit: Some(commit.commit),
             review: Review::Pending,
             applied_commit: None,
+            superseded_by: None,
         }),
         note: Some(
             "The run's process stopped before the run ended; these are the changes it had made \
@@ -349,5 +414,6 @@ pub(crate) fn recover(
                 .to_owned(),
         ),
         recorded_at: now,
-    }))
+    };
+    Ok(Some((changes, superseded)))
 }

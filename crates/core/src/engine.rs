@@ -11,6 +11,7 @@ mod queue;
 mod retention;
 mod runs;
 mod scheduler;
+mod threads;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -37,6 +38,7 @@ pub use inbox::{Inbox, InboxCounts, InboxFilter, InboxItem, INBOX_FINISHED_MAX};
 pub use overview::{DayStats, RunStats, Upcoming, UpcomingFire};
 pub use retention::GC_INTERVAL;
 pub use runs::{RunPage, WorkAreaHolder};
+pub use threads::{thread_order, ThreadRow, THREAD_MAX};
 
 /// File names inside the data directory.
 pub const DATABASE_FILE: &str = "autowork.db";

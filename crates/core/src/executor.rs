@@ -297,7 +297,7 @@ pub(crate) async fn drive(
     let prepared = tokio::select! {
         biased;
         _ = token.cancelled() => return,
-        prepared = prepare_work_area(&automation) => prepared,
+        prepared = prepare_work_area(&automation, run.follow_up.as_ref().map(|f| f.of.clone())) => prepared,
     };
     let area = match prepared {
         Ok(area) => area,
@@ -381,9 +381,14 @@ pub(crate) async fn drive(
 }
 
 /// Creates or resets the worktree (worktree placement) and captures the work area.
-async fn prepare_work_area(automation: &Automation) -> std::result::Result<WorkArea, String> {
+async fn prepare_work_area(
+    automation: &Automation,
+    follow_up_of: Option<RunId>,
+) -> std::result::Result<WorkArea, String> {
     let automation = automation.clone();
-    match tokio::task::spawn_blocking(move || changes::prepare(&automation)).await {
+    match tokio::task::spawn_blocking(move || changes::prepare(&automation, follow_up_of.as_ref()))
+        .await
+    {
         Ok(Ok(area)) => Ok(area),
         Ok(Err(e)) => Err(format!("the work area could not be prepared: {e}")),
         Err(e) => Err(format!("the work area could not be prepared: {e}")),
@@ -403,8 +408,8 @@ async fn record_changes(
     let id = run_id.clone();
     let recorded =
         tokio::task::spawn_blocking(move || changes::record(&area, &log, &id, &title, now)).await;
-    let changes = match recorded {
-        Ok(Ok(changes)) => changes,
+    let (changes, superseded) = match recorded {
+        Ok(Ok(recorded)) => recorded,
         failed => {
             let error = match failed {
                 Ok(Err(e)) => e.to_string(),
@@ -412,19 +417,26 @@ async fn record_changes(
                 Ok(Ok(_)) => return,
             };
             tracing::warn!(run = %run_id, error = %error, "could not record what a run changed");
-            RunChanges {
+            let changes = RunChanges {
                 run_id: run_id.clone(),
                 source: ChangeSource::Git,
                 summary: Default::default(),
                 worktree: None,
                 note: Some(format!("the run's changes could not be recorded: {error}")),
                 recorded_at: now,
-            }
+            };
+            (changes, None)
         }
     };
+    // One transaction: a parent is superseded exactly when its follow-up's review exists.
     let stored = async {
-        let mut conn = shared.store.pool().acquire().await?;
-        store::changes::put(&mut conn, &changes).await
+        let mut tx = shared.store.begin_write().await?;
+        store::changes::put(&mut tx, &changes).await?;
+        if let Some(parent) = &superseded {
+            store::changes::supersede(&mut tx, parent, run_id).await?;
+        }
+        tx.commit().await?;
+        Ok::<_, Error>(())
     };
     if let Err(e) = stored.await {
         tracing::error!(run = %run_id, error = %e, "could not store what a run changed");

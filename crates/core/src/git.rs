@@ -6,7 +6,9 @@
 //! At the end of such a run [`commit_worktree`] records its changes as one commit, named by
 //! `refs/autowork/runs/<run id>` so a later fresh reset cannot lose it; the user then keeps
 //! it ([`apply_run`], a cherry-pick onto the workspace's branch) or drops it
-//! ([`discard_run`]). Every run, in place or in a worktree, gets a change review:
+//! ([`discard_run`]). A follow-up of a worktree run whose commit still waits starts on top
+//! of it ([`prepare_worktree_on_run`]) and ends with one commit holding both runs' changes
+//! ([`commit_follow_up`]). Every run, in place or in a worktree, gets a change review:
 //! [`snapshot`] before and after, then [`diff_trees`]; [`diff_texts`] does the same for a
 //! workspace that is not a repository.
 //!
@@ -33,10 +35,13 @@ mod worktree;
 pub use review::{
     diff_texts, diff_trees, snapshot, ChangeSummary, FileChange, FileChangeKind, Snapshot,
 };
-pub use runs::{apply_run, commit_worktree, discard_run, unapplied_runs, ApplyOutcome, RunCommit};
+pub use runs::{
+    apply_run, commit_follow_up, commit_worktree, discard_run, pending_commit, unapplied_runs,
+    ApplyOutcome, RunCommit,
+};
 pub use worktree::{
-    prepare_worktree, remove_worktree, worktree_branch, worktree_path, PreparedWorktree,
-    RemoveOutcome,
+    prepare_worktree, prepare_worktree_on_run, remove_worktree, worktree_branch, worktree_path,
+    PreparedWorktree, RemoveOutcome,
 };
 
 /// The directory inside a workspace where Autowork keeps its worktrees; git is told to

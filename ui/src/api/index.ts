@@ -54,6 +54,7 @@ export const checkCommand = (permissions: PermissionRuleInput[], command: string
 export const runNow = (id: string) => unwrap(commands.runNow(id));
 export const cancelRun = (runId: string) => unwrap(commands.cancelRun(runId));
 export const followUpRun = (runId: string, message: string) => unwrap(commands.followUpRun(runId, message));
+export const getRunThread = (runId: string) => unwrap(commands.getRunThread(runId));
 export const listRuns = (
   automationId: string | null,
   states: RunState[],

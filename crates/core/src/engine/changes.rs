@@ -125,7 +125,37 @@ impl Engine {
             Some(Review::Empty) => return Err(not_reviewable(id, "no_changes_to_review")),
             Some(Review::Applied) => return Err(not_reviewable(id, "already_applied")),
             Some(Review::Discarded) => return Err(not_reviewable(id, "already_discarded")),
+            Some(Review::Superseded) => {
+                let by = changes
+                    .worktree
+                    .as_ref()
+                    .and_then(|w| w.superseded_by.as_ref())
+                    .map_or_else(|| "a follow-up".to_owned(), |by| format!("run {by}"));
+                return Err(Error::InvalidInput(vec![ValidationDetail::new(
+                    "run_id",
+                    "superseded_by_follow_up",
+                )
+                .with_hint(format!(
+                    "run {id}: its changes are part of {by}, which continued on top of them; apply or discard that run"
+                ))]));
+            }
             Some(Review::Pending) => {}
+        }
+        // A follow-up working on top of these changes will take them into its own commit.
+        if let Some(active) = store::runs::follow_ups(&mut conn, id)
+            .await?
+            .into_iter()
+            .find(|r| !r.state.is_terminal())
+        {
+            return Err(Error::InvalidInput(vec![ValidationDetail::new(
+                "run_id",
+                "follow_up_active",
+            )
+            .with_hint(format!(
+                "run {id}: its follow-up run {} is {}; wait for it to end, then review that run",
+                active.id,
+                active.state.as_str()
+            ))]));
         }
         let automation = store::automations::get_including_deleted(&mut conn, &run.automation_id)
             .await?

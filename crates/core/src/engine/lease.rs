@@ -195,17 +195,25 @@ async fn recover_changes(shared: &Shared, run: &crate::ledger::Run) {
             return Ok(None);
         };
         let (id, now) = (run.id.clone(), shared.clock.now());
-        let changes = tokio::task::spawn_blocking(move || changes::recover(&automation, &id, now))
-            .await
-            .map_err(|e| Error::Io {
-                context: "recovering a worktree's changes stopped".into(),
-                source: std::io::Error::other(e),
-            })??;
-        if let Some(changes) = &changes {
-            let mut conn = shared.store.pool().acquire().await?;
-            store::changes::put(&mut conn, changes).await?;
+        let parent = run.follow_up.as_ref().map(|f| f.of.clone());
+        let recovered = tokio::task::spawn_blocking(move || {
+            changes::recover(&automation, &id, parent.as_ref(), now)
+        })
+        .await
+        .map_err(|e| Error::Io {
+            context: "recovering a worktree's changes stopped".into(),
+            source: std::io::Error::other(e),
+        })??;
+        let Some((changes, superseded)) = recovered else {
+            return Ok(None);
+        };
+        let mut tx = shared.store.begin_write().await?;
+        store::changes::put(&mut tx, &changes).await?;
+        if let Some(parent) = &superseded {
+            store::changes::supersede(&mut tx, parent, &changes.run_id).await?;
         }
-        Ok::<_, Error>(changes)
+        tx.commit().await?;
+        Ok::<_, Error>(Some(changes))
     };
     match recovered.await {
         Ok(Some(changes)) => {

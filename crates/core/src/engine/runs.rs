@@ -158,12 +158,7 @@ impl Engine {
                 id: earlier.automation_id.to_string(),
             })?;
         if let crate::definition::Placement::Worktree { .. } = automation.spec.placement {
-            // A fresh worktree would not hold the parent's unapplied changes.
-            return Err(Error::InvalidInput(vec![ValidationDetail::new(
-                "run_id",
-                format!("run {parent} worked in a worktree; following up a worktree run is not supported yet"),
-            )
-            .with_hint("Apply or discard its changes, then run the automation again.")]));
+            check_worktree_parent(&mut tx, parent).await?;
         }
         let run = Run {
             session_id: Some(session),
@@ -422,6 +417,87 @@ impl Engine {
             resumed.notify_one();
         }
         Ok(run)
+    }
+}
+
+/// Whether a follow-up of worktree run `parent` can start. One whose commit waits for review
+/// is continued on top of that commit (the executor resets the worktree there); one that
+/// changed nothing, or whose changes were applied, leaves nothing to build on, so the
+/// follow-up starts like any run of its automation (after an apply, the workspace's branch
+/// holds the parent's changes). Refused: a parent whose changes were discarded (the
+/// conversation speaks of changes that are gone), or superseded by an earlier follow-up
+/// (that one holds them: continue the thread from it), or whose commit is no longer in the
+/// repository.
+async fn check_worktree_parent(conn: &mut sqlx::SqliteConnection, parent: &RunId) -> Result<()> {
+    use crate::changes::Review;
+    let refuse = |message: String, hint: String| {
+        Err(Error::InvalidInput(vec![ValidationDetail::new(
+            "run_id", message,
+        )
+        .with_hint(hint)]))
+    };
+    let changes = store::changes::get(conn, parent).await?;
+    let Some(worktree) = changes.and_then(|c| c.worktree) else {
+        return Ok(());
+    };
+    match worktree.review {
+        Review::Empty | Review::Applied => Ok(()),
+        Review::Pending => {
+            // A second follow-up would find the changes already taken by the first.
+            let follow_ups = store::runs::follow_ups(conn, parent).await?;
+            if let Some(active) = follow_ups.iter().find(|r| !r.state.is_terminal()) {
+                return refuse(
+                    format!(
+                        "run {parent} is already being followed up by run {}",
+                        active.id
+                    ),
+                    format!(
+                        "Wait for run {} to end, then follow up on it to build on both.",
+                        active.id
+                    ),
+                );
+            }
+            let (Some(commit), Ok(path)) = (worktree.commit, std::path::absolute(&worktree.path))
+            else {
+                return Ok(());
+            };
+            // The worktree (and with it the commit's ref) goes when its automation is deleted
+            // or by hand: then there is nothing to continue on top of.
+            let id = parent.to_string();
+            let waiting = tokio::task::spawn_blocking(move || {
+                crate::git::pending_commit(&path, &id).map(|c| c.map(|c| c.commit))
+            })
+            .await
+            .map_err(|e| Error::Io {
+                context: "reading the run's commit stopped".into(),
+                source: std::io::Error::other(e),
+            })?;
+            match waiting {
+                Ok(Some(found)) if found == commit => Ok(()),
+                _ => refuse(
+                    format!(
+                        "run {parent}'s changes (commit {commit}) are no longer in its worktree"
+                    ),
+                    "Its worktree or branch was removed; run the automation again.".into(),
+                ),
+            }
+        }
+        Review::Discarded => refuse(
+            format!("run {parent}'s changes were discarded: there is nothing to follow up on"),
+            "Run the automation again to start over.".into(),
+        ),
+        Review::Superseded => {
+            let by = worktree
+                .superseded_by
+                .map(|by| by.to_string())
+                .unwrap_or_else(|| "a later run".into());
+            refuse(
+                format!(
+                    "run {parent} was already followed up by run {by}, whose changes hold its own"
+                ),
+                format!("Follow up on run {by} instead, to continue on top of both."),
+            )
+        }
     }
 }
 

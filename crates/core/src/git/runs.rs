@@ -18,8 +18,13 @@ use super::{
 pub struct RunCommit {
     /// Named by `refs/autowork/runs/<run id>`.
     pub commit: String,
-    /// Its parent: what the run started from.
+    /// Its parent: what the run started from (for a follow-up that continued another
+    /// run's commit, what that run started from).
     pub base: String,
+    /// The run whose pending commit this one now holds too (see [`commit_follow_up`]); its
+    /// ref is gone and it is no longer applied on its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded: Option<String>,
 }
 
 /// What [`apply_run`] did. Only `Applied` changed anything.
@@ -49,6 +54,53 @@ pub fn commit_worktree(
     run_id: &str,
     message: &str,
 ) -> Result<Option<RunCommit>, GitError> {
+    commit_run(worktree, run_id, message, None)
+}
+
+/// [`commit_worktree`] for a follow-up of run `parent_run_id`. When the worktree's HEAD is
+/// still the parent's pending commit (the follow-up started on top of it), the follow-up's
+/// commit holds both: it is made on the parent's base with the tree as it is now, so
+/// applying it (a cherry-pick against its parent) brings the parent's changes and the
+/// follow-up's at once, and the parent's ref is deleted so it cannot be applied a second
+/// time ([`RunCommit::superseded`] names it). One commit rather than two keeps "a run is
+/// one commit" true for apply, discard and review. Otherwise it is a plain
+/// [`commit_worktree`].
+pub fn commit_follow_up(
+    worktree: &Path,
+    run_id: &str,
+    message: &str,
+    parent_run_id: &str,
+) -> Result<Option<RunCommit>, GitError> {
+    check_name(parent_run_id)?;
+    commit_run(worktree, run_id, message, Some(parent_run_id))
+}
+
+/// The commit holding a run's changes while they wait to be applied or discarded; None
+/// when the run has none waiting (it changed nothing, or was applied, discarded or
+/// continued by a follow-up).
+pub fn pending_commit(workspace: &Path, run_id: &str) -> Result<Option<RunCommit>, GitError> {
+    check_name(run_id)?;
+    let repo = open(workspace)?;
+    let Some(commit) = ref_target(&repo, &run_ref(run_id))? else {
+        return Ok(None);
+    };
+    let base = repo
+        .find_commit(commit)
+        .and_then(|commit| commit.parent_id(0))
+        .map_err(fail(&repo, "read the run's base"))?;
+    Ok(Some(RunCommit {
+        commit: commit.to_string(),
+        base: base.to_string(),
+        superseded: None,
+    }))
+}
+
+fn commit_run(
+    worktree: &Path,
+    run_id: &str,
+    message: &str,
+    continues: Option<&str>,
+) -> Result<Option<RunCommit>, GitError> {
     check_name(run_id)?;
     let repo = open(worktree)?;
     ensure_unlocked(&repo)?;
@@ -62,7 +114,14 @@ pub fn commit_worktree(
 
     let run_ref = run_ref(run_id);
     let amend = ref_target(&repo, &run_ref)? == Some(head.id());
-    let parent = if amend {
+    // The parent run whose pending commit HEAD still is: this run's commit replaces it.
+    let mut superseded = None;
+    if let Some(parent_run) = continues.filter(|_| !amend) {
+        if ref_target(&repo, &super::run_ref(parent_run))? == Some(head.id()) {
+            superseded = Some(parent_run);
+        }
+    }
+    let parent = if amend || superseded.is_some() {
         head.parent(0).map_err(fail(&repo, "read the run's base"))?
     } else {
         head.clone()
@@ -72,6 +131,7 @@ pub fn commit_worktree(
         return Ok(amend.then(|| RunCommit {
             commit: head.id().to_string(),
             base: parent.id().to_string(),
+            superseded: None,
         }));
     }
     let mut branch = repo.head().map_err(fail(&repo, "read HEAD"))?;
@@ -96,9 +156,13 @@ pub fn commit_worktree(
         .map_err(fail(&repo, "move the worktree's branch"))?;
     repo.reference(&run_ref, commit, true, &reflog)
         .map_err(fail(&repo, "name the run's commit"))?;
+    if let Some(parent_run) = superseded {
+        delete_ref(&repo, &super::run_ref(parent_run))?;
+    }
     Ok(Some(RunCommit {
         commit: commit.to_string(),
         base: parent.id().to_string(),
+        superseded: superseded.map(str::to_owned),
     }))
 }
 

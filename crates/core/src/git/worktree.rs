@@ -7,8 +7,8 @@ use git2::{BranchType, Oid, Repository, WorktreeAddOptions, WorktreePruneOptions
 use serde::{Deserialize, Serialize};
 
 use super::{
-    applied_ref, check_name, fail, head_commit, open, reset_hard, run_ref, uncommitted_paths,
-    workdir, GitError, AUTOWORK_DIR,
+    applied_ref, check_name, fail, head_commit, open, ref_target, reset_hard, run_ref,
+    uncommitted_paths, workdir, GitError, AUTOWORK_DIR,
 };
 
 /// A worktree ready for a run.
@@ -69,6 +69,42 @@ pub fn prepare_worktree(
     name: &str,
     fresh: bool,
 ) -> Result<PreparedWorktree, GitError> {
+    prepare(
+        workspace,
+        name,
+        if fresh { Start::Head } else { Start::Keep },
+    )
+}
+
+/// Makes the worktree `name` ready for a follow-up of run `run_id`: like
+/// [`prepare_worktree`], but the branch and the worktree are reset to that run's pending
+/// commit, so the follow-up works on top of the changes nobody has applied yet.
+/// None, touching nothing, when the run has no commit waiting (it changed nothing, or
+/// was applied, discarded or already continued).
+pub fn prepare_worktree_on_run(
+    workspace: &Path,
+    name: &str,
+    run_id: &str,
+) -> Result<Option<PreparedWorktree>, GitError> {
+    check_name(run_id)?;
+    let repo = open(workspace)?;
+    let Some(commit) = ref_target(&repo, &run_ref(run_id))? else {
+        return Ok(None);
+    };
+    prepare(workspace, name, Start::Commit(commit)).map(Some)
+}
+
+/// Where [`prepare`] leaves the worktree's branch.
+enum Start {
+    /// Where the previous run left it.
+    Keep,
+    /// At the workspace's HEAD commit.
+    Head,
+    /// At this commit.
+    Commit(Oid),
+}
+
+fn prepare(workspace: &Path, name: &str, start: Start) -> Result<PreparedWorktree, GitError> {
     check_name(name)?;
     let workspace = std::path::absolute(workspace)
         .map_err(|error| GitError::io("resolve the workspace", workspace, error))?;
@@ -81,7 +117,12 @@ pub fn prepare_worktree(
     let (created, branch_created) = ensure_worktree(&repo, name, &path, &branch, head)?;
 
     let worktree = Repository::open(&path).map_err(fail(&repo, "open the worktree"))?;
-    if fresh && !branch_created {
+    let target = match start {
+        Start::Keep => None,
+        Start::Head => (!branch_created).then_some(head),
+        Start::Commit(commit) => Some(commit),
+    };
+    if let Some(target) = target {
         // A run commits everything it changed, so anything uncommitted here was left by a
         // run that never finished (the app crashed) or edited by hand: refuse rather than
         // reset it away.
@@ -93,7 +134,7 @@ pub fn prepare_worktree(
         worktree
             .set_head(&branch_ref)
             .map_err(fail(&worktree, "check out the worktree's branch"))?;
-        reset_hard(&worktree, head)?;
+        reset_hard(&worktree, target)?;
     }
     let base = head_commit(&worktree)?.id().to_string();
     Ok(PreparedWorktree {

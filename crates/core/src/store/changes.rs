@@ -26,6 +26,7 @@ struct ChangesRow {
     applied_commit: Option<String>,
     note: Option<String>,
     recorded_at: i64,
+    superseded_by: Option<String>,
 }
 
 fn count(column: &str, value: i64) -> Result<u32> {
@@ -52,9 +53,11 @@ impl ChangesRow {
                     "pending" => Some(Review::Pending),
                     "applied" => Some(Review::Applied),
                     "discarded" => Some(Review::Discarded),
+                    "superseded" => Some(Review::Superseded),
                     _ => None,
                 })?,
                 applied_commit: self.applied_commit,
+                superseded_by: self.superseded_by.map(RunId::from_string),
             }),
             _ => None,
         };
@@ -84,8 +87,8 @@ pub(crate) async fn put(conn: &mut SqliteConnection, changes: &RunChanges) -> Re
     sqlx::query(
         "INSERT OR REPLACE INTO run_changes (run_id, source, files_changed, insertions,
             deletions, files, patch, truncated, worktree_branch, worktree_path, worktree_commit,
-            review, applied_commit, note, recorded_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            review, applied_commit, note, recorded_at, superseded_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(changes.run_id.as_str())
     .bind(changes.source.as_str())
@@ -102,6 +105,7 @@ pub(crate) async fn put(conn: &mut SqliteConnection, changes: &RunChanges) -> Re
     .bind(worktree.and_then(|w| w.applied_commit.as_deref()))
     .bind(changes.note.as_deref())
     .bind(to_millis(changes.recorded_at))
+    .bind(worktree.and_then(|w| w.superseded_by.as_ref().map(RunId::as_str)))
     .execute(conn)
     .await?;
     Ok(())
@@ -129,6 +133,24 @@ pub(crate) async fn set_review(
     )
     .bind(review.as_str())
     .bind(applied_commit)
+    .bind(run_id.as_str())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks a pending worktree review superseded by follow-up `by`, whose commit now holds
+/// its changes; false when it was no longer pending.
+pub(crate) async fn supersede(
+    conn: &mut SqliteConnection,
+    run_id: &RunId,
+    by: &RunId,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE run_changes SET review = 'superseded', superseded_by = ?
+         WHERE run_id = ? AND review = 'pending'",
+    )
+    .bind(by.as_str())
     .bind(run_id.as_str())
     .execute(conn)
     .await?;

@@ -315,6 +315,51 @@ pub(crate) async fn active_for_automation(
     rows.into_iter().map(RunRow::into_run).collect()
 }
 
+/// The follow-ups of `parent`, oldest first (a handful: served by `runs_by_follow_up_of`).
+pub(crate) async fn follow_ups(conn: &mut SqliteConnection, parent: &RunId) -> Result<Vec<Run>> {
+    let rows: Vec<RunRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM runs WHERE follow_up_of = ? ORDER BY id"
+    ))
+    .bind(parent.as_str())
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(RunRow::into_run).collect()
+}
+
+/// The thread of run `id`, oldest first: from the earliest ancestor still kept (at most
+/// `max` links up) down through every follow-up (at most `max` runs). Both walks use the
+/// primary key and `runs_by_follow_up_of`.
+pub(crate) async fn thread(conn: &mut SqliteConnection, id: &RunId, max: u32) -> Result<Vec<Run>> {
+    let root: Option<String> = sqlx::query_scalar(
+        "WITH RECURSIVE up(id, of, n) AS (
+             SELECT id, follow_up_of, 0 FROM runs WHERE id = ?1
+             UNION ALL
+             SELECT r.id, r.follow_up_of, up.n + 1 FROM runs r JOIN up ON r.id = up.of
+             WHERE up.n < ?2)
+         SELECT id FROM up ORDER BY n DESC LIMIT 1",
+    )
+    .bind(id.as_str())
+    .bind(max)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(root) = root else {
+        return Ok(Vec::new());
+    };
+    let rows: Vec<RunRow> = sqlx::query_as(&format!(
+        "WITH RECURSIVE down(id, n) AS (
+             SELECT ?1, 0
+             UNION
+             SELECT r.id, down.n + 1 FROM runs r JOIN down ON r.follow_up_of = down.id
+             WHERE down.n < ?2)
+         SELECT {COLUMNS} FROM runs WHERE id IN (SELECT id FROM down) ORDER BY id LIMIT ?2"
+    ))
+    .bind(root)
+    .bind(max)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(RunRow::into_run).collect()
+}
+
 /// The run holding the writer key of `work_area` (running or waiting for input), if any.
 pub(crate) async fn active_writer(
     conn: &mut SqliteConnection,

@@ -714,3 +714,58 @@ fn remove_worktree_keeps_a_worktree_with_uncommitted_changes() {
     );
     assert!(prepared.path.join("draft.md").exists());
 }
+
+#[test]
+fn a_follow_up_on_a_pending_run_commits_both_on_its_base_and_takes_its_place() {
+    let ws = Workspace::new();
+    let parent = run_in_worktree(&ws, "docs", "run-1", "parent\n");
+    // Another run moved the branch meanwhile; the follow-up still starts on run-1's commit.
+    let prepared = git::prepare_worktree(&ws.root, "docs", true).unwrap();
+    assert_eq!(prepared.base, ws.head().to_string());
+    let on_parent = git::prepare_worktree_on_run(&ws.root, "docs", "run-1")
+        .unwrap()
+        .expect("run-1's commit waits");
+    assert_eq!(on_parent.base, parent.commit);
+    assert_eq!(
+        std::fs::read_to_string(on_parent.path.join("a.txt")).unwrap(),
+        "parent\n"
+    );
+
+    write(&on_parent.path, "c.txt", "follow-up\n");
+    let follow_up = git::commit_follow_up(&on_parent.path, "run-2", "more", "run-1")
+        .unwrap()
+        .expect("the follow-up changed a file");
+    assert_eq!(follow_up.base, parent.base, "made on the parent's base");
+    assert_eq!(follow_up.superseded.as_deref(), Some("run-1"));
+    let pending: Vec<String> = git::unapplied_runs(&ws.root)
+        .unwrap()
+        .into_iter()
+        .map(|(run, _)| run)
+        .collect();
+    assert_eq!(pending, vec!["run-2"], "run-1 is held by run-2 now");
+    assert_eq!(
+        git::prepare_worktree_on_run(&ws.root, "docs", "run-1").unwrap(),
+        None,
+        "nothing of run-1 is left to continue on its own"
+    );
+
+    let ApplyOutcome::Applied { files, .. } = git::apply_run(&ws.root, "run-2").unwrap() else {
+        panic!("not applied");
+    };
+    assert_eq!(files, vec!["a.txt", "c.txt"]);
+}
+
+#[test]
+fn a_follow_up_that_started_elsewhere_commits_on_its_own() {
+    let ws = Workspace::new();
+    run_in_worktree(&ws, "docs", "run-1", "parent\n");
+    // The worktree was reset to HEAD (the parent applied, say): HEAD is not run-1's commit.
+    let prepared = git::prepare_worktree(&ws.root, "docs", true).unwrap();
+    write(&prepared.path, "c.txt", "follow-up\n");
+    let follow_up = git::commit_follow_up(&prepared.path, "run-2", "more", "run-1")
+        .unwrap()
+        .unwrap();
+    assert_eq!(follow_up.base, ws.head().to_string());
+    assert_eq!(follow_up.superseded, None);
+    assert_eq!(git::unapplied_runs(&ws.root).unwrap().len(), 2);
+}

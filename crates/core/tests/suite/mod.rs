@@ -27,5 +27,6 @@ mod scheduler_scale;
 mod status;
 mod tools;
 mod validation;
+mod worktree_follow_ups;
 mod worktrees;
 mod writer_key;

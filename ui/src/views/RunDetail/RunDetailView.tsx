@@ -13,6 +13,7 @@ import { BlockerPanel } from "./BlockerPanel";
 import { RunChangesSection } from "./Changes";
 import { CrashOriginals } from "./CrashOriginals";
 import { FollowUp, FollowUpOf } from "./FollowUp";
+import { RunThread } from "./Thread";
 import { Outcome } from "./Outcome";
 import { RunHeader } from "./RunHeader";
 import { ranShellCommand } from "./rows";
@@ -74,6 +75,7 @@ export function RunDetailView({ runId }: { runId: string }) {
       <RunHeader run={run} automation={automation} />
       <CrashOriginals run={run} />
       <FollowUpOf run={run} />
+      <RunThread run={run} />
       <Outcome run={run} providerId={automation?.model.provider_id} />
       {/* Keyed: a draft belongs to the run it follows up. */}
       <FollowUp key={`follow-up-${run.id}`} run={run} automation={automation} />

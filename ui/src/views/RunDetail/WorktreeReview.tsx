@@ -1,7 +1,8 @@
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
 import * as api from "../../api";
 import type { ApplyOutcome, RunChanges, WorktreeChanges } from "../../api";
 import { Dialog } from "../../components/Dialog";
+import { href } from "../../routing";
 import { notices } from "../../stores/notices";
 
 const shortCommit = (commit: string) => commit.slice(0, 7);
@@ -130,8 +131,23 @@ export function WorktreeReview({
   );
 }
 
-function reviewText(worktree: WorktreeChanges): string {
+function reviewText(worktree: WorktreeChanges): ReactNode {
   switch (worktree.review) {
+    case "superseded":
+      // Applying or discarding happens on the follow-up, whose commit holds these changes too.
+      return (
+        <>
+          Continued by{" "}
+          {worktree.superseded_by ? (
+            <a href={href({ view: "run", runId: worktree.superseded_by })} data-testid="superseded-by">
+              a follow-up
+            </a>
+          ) : (
+            "a follow-up"
+          )}
+          : its review holds these changes and its own. Apply or discard them there.
+        </>
+      );
     case "pending":
       return "Waiting for review: apply the changes to the workspace, or discard them.";
     case "applied":

@@ -21,6 +21,7 @@ const observeRect = (
  */
 export function RunList({
   runs,
+  depthOf,
   titleOf,
   list,
   selectedId,
@@ -29,6 +30,8 @@ export function RunList({
   footer,
 }: {
   runs: readonly Run[];
+  /** How many follow-ups deep a run sits under the first run of its thread (absent: 0). */
+  depthOf: ReadonlyMap<string, number>;
   /** The automation's title for a run; null when the list is one automation's. */
   titleOf: (run: Run) => string | null;
   list: ListKeys;
@@ -85,6 +88,7 @@ export function RunList({
             <RunRow
               key={run.id}
               run={run}
+              depth={depthOf.get(run.id) ?? 0}
               title={titleOf(run)}
               selected={run.id === selectedId || keys["data-selected"] === "true"}
               tabbable={item.index === tabbable}

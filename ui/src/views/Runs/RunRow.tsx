@@ -3,6 +3,7 @@ import type { Run } from "../../api";
 import { StateChip } from "../../components/StateChip";
 import { formatCost, formatDateTime, plainLine, runDuration, runReason, STATE_LABELS } from "../../format";
 import { useNow } from "../../hooks";
+import { href } from "../../routing";
 import { isActive } from "../../stores/runs";
 import { TRIGGER_LABELS } from "./filters";
 
@@ -29,6 +30,7 @@ export function firstLine(run: Run): string {
 
 export function RunRow({
   run,
+  depth = 0,
   title,
   selected,
   tabbable,
@@ -38,6 +40,8 @@ export function RunRow({
   onSelect,
 }: {
   run: Run;
+  /** Follow-ups deep under the run its thread starts from, in this list; 0 for a first run. */
+  depth?: number;
   /** The automation's title; null in one automation's list, where it goes without saying. */
   title: string | null;
   selected: boolean;
@@ -53,21 +57,30 @@ export function RunRow({
   // A follow-up says what was asked of it until it has a result of its own.
   const line = firstLine(run) || (run.follow_up ? `↳ ${plainLine(run.follow_up.message)}` : "");
   const reason = runReason(run);
+  // Under its parent the row is indented and joined to it; alone, it links to the parent.
+  const threadStyle = depth > 0 ? ({ "--thread-depth": Math.min(depth, 4) } as CSSProperties) : undefined;
   return (
     <li
       {...place}
+      style={{ ...place?.style, ...threadStyle }}
       ref={rowRef}
-      className={`row run-row${selected ? " selected" : ""}${title === null ? " run-row-one" : ""}`}
+      className={`row run-row${selected ? " selected" : ""}${title === null ? " run-row-one" : ""}${depth > 0 ? " run-row-thread" : ""}`}
       data-testid="run-row"
       data-run-id={run.id}
+      data-thread-depth={depth > 0 ? depth : undefined}
       data-selected={selected ? "true" : undefined}
       aria-current={selected ? "true" : undefined}
       tabIndex={tabbable ? 0 : -1}
-      aria-label={`${title ? `${title}: ` : ""}run queued ${when}, ${STATE_LABELS[run.state]}`}
+      aria-label={`${title ? `${title}: ` : ""}${run.follow_up ? "follow-up" : "run"} queued ${when}, ${STATE_LABELS[run.state]}`}
       onClick={onOpen}
       onFocus={onSelect}
     >
       <span className="run-cell run-state-cell" title={reason ?? undefined}>
+        {depth > 0 && (
+          <span className="thread-mark" aria-hidden="true">
+            ↳
+          </span>
+        )}
         <StateChip state={run.state} reason={reason} testId="run-state" />
       </span>
       {title !== null && (
@@ -82,7 +95,20 @@ export function RunRow({
           className="run-cell run-trigger"
           title={run.follow_up ? `Follows up an earlier run: ${run.follow_up.message}` : undefined}
         >
-          {run.follow_up ? "Follow-up" : TRIGGER_LABELS[run.trigger]}
+          {run.follow_up && depth === 0 ? (
+            // Its parent is not in the list: a link to it instead.
+            <a
+              href={href({ view: "run", runId: run.follow_up.of })}
+              data-testid="run-follow-up-of"
+              onClick={(e) => e.stopPropagation()}
+            >
+              Follow-up
+            </a>
+          ) : run.follow_up ? (
+            "Follow-up"
+          ) : (
+            TRIGGER_LABELS[run.trigger]
+          )}
         </span>
         <span className="run-cell run-duration">{runDuration(run, now)}</span>
         <span className="run-cell run-cost">{formatCost(run.cost_usd)}</span>

@@ -12,6 +12,7 @@ import { PausedBanner } from "../Automations/PausedBanner";
 import { FilterBar } from "./FilterBar";
 import { filtersFromQuery, filtersToQuery, isFiltered, timeWindow, toRunQuery, type RunFilters } from "./filters";
 import { RunList } from "./RunList";
+import { threadOrder } from "./threads";
 import { RunPane } from "./RunPane";
 import { usePagedRuns } from "./usePagedRuns";
 import "./runs.css";
@@ -37,7 +38,14 @@ export function RunsView({
   // The window is fixed when the filters are chosen: "today" means the day they were set.
   const runQuery = useMemo(() => toRunQuery(filters, automationId ?? null, timeWindow(filters)), [filters, automationId]);
   const paged = usePagedRuns(runQuery);
-  const shown = paged.shown;
+  // Follow-ups under the run they continue; keys and clicks go by the rows as shown.
+  const threaded = useMemo(() => threadOrder(paged.shown), [paged.shown]);
+  const shown = useMemo(() => threaded.map((r) => r.run), [threaded]);
+  const depthOf = useMemo(() => {
+    const depths = new Map<string, number>();
+    for (const row of threaded) if (row.depth > 0) depths.set(row.run.id, row.depth);
+    return depths;
+  }, [threaded]);
 
   const go = (next: RunFilters, id = automationId) => navigate({ view: "runs", automationId: id, query: filtersToQuery(next) });
 
@@ -117,6 +125,7 @@ export function RunsView({
         ) : (
           <RunList
             runs={shown}
+            depthOf={depthOf}
             titleOf={titleOf}
             list={list}
             selectedId={pane}
