@@ -5,6 +5,7 @@
 use std::io::Read;
 use std::path::Path;
 
+use autowork_core::definition::ModelRef;
 use autowork_core::{ApiError, Error, ValidationDetail};
 use serde_json::{json, Map, Value};
 
@@ -40,18 +41,12 @@ pub fn build(args: &SpecArgs, paused: Option<bool>) -> Result<Map<String, Value>
         }
     }
     if let Some(model) = &args.model {
-        match model.split_once('/') {
-            Some((provider, model)) if !provider.is_empty() && !model.is_empty() => {
-                set(
-                    "model",
-                    json!({ "provider_id": provider, "model_id": model }),
-                );
-            }
-            _ => problems.push(
-                ValidationDetail::new("--model", "invalid_model_ref").with_hint(
-                    "write it as PROVIDER/MODEL, e.g. openai/gpt-5 (see `autowork models`)",
-                ),
+        match model_ref(model) {
+            Ok(model) => set(
+                "model",
+                json!({ "provider_id": model.provider_id, "model_id": model.model_id }),
             ),
+            Err(problem) => problems.push(problem),
         }
     }
     if let Some(variant) = &args.variant {
@@ -136,6 +131,18 @@ pub fn parse_duration_ms(text: &str) -> Option<u64> {
         _ => return None,
     };
     count.checked_mul(factor)
+}
+
+/// `--model PROVIDER/MODEL` as a model reference.
+pub fn model_ref(text: &str) -> Result<ModelRef, ValidationDetail> {
+    match text.split_once('/') {
+        Some((provider, model)) if !provider.is_empty() && !model.is_empty() => Ok(ModelRef {
+            provider_id: provider.to_owned(),
+            model_id: model.to_owned(),
+        }),
+        _ => Err(ValidationDetail::new("--model", "invalid_model_ref")
+            .with_hint("write it as PROVIDER/MODEL, e.g. openai/gpt-5 (see `autowork models`)")),
+    }
 }
 
 #[cfg(test)]
