@@ -89,14 +89,11 @@ pub fn view(draft: &Draft, written: Option<&Path>) -> String {
     for line in &s.allowed {
         text.push_str(&format!("  - {line}\n"));
     }
-    text.push_str(&format!(
-        "  - {}\n",
-        if s.network {
-            "reach the internet from commands"
-        } else {
-            "no internet for commands"
-        }
-    ));
+    text.push_str(if s.network {
+        "Network: on (commands may reach the internet)\n"
+    } else {
+        "Network: off (commands cannot reach the internet)\n"
+    });
     if !draft.adjustments.is_empty() {
         text.push_str("Least privilege:\n");
         for a in &draft.adjustments {
