@@ -65,9 +65,11 @@ describe("describe it", () => {
     const summary = await screen.findByTestId("draft-summary");
     expect(summary).toHaveTextContent("Every weekday at 09:00 (Europe/Berlin)");
     expect(summary).toHaveTextContent("Mon 7 Jan 2030 09:00 CET");
-    expect(summary).toHaveTextContent("edit files matching `NOTES.md`");
+    expect(within(summary).getByTestId("draft-allowed")).toHaveTextContent("edit files matching NOTES.md");
+    expect(within(summary).getByText("NOTES.md").tagName).toBe("CODE");
+    expect(within(summary).getByTestId("draft-network")).toHaveTextContent("Off: commands cannot reach it");
     expect(within(summary).getByTestId("draft-adjustments")).toHaveTextContent(
-      "Removed `allow cargo test …` because the sentence does not ask to run commands",
+      "Removed allow cargo test … because the sentence does not ask to run commands",
     );
     expect(screen.getByTestId("field-title")).toHaveValue("Weekday notes");
     expect(screen.getByTestId("field-workspace")).toHaveValue("/srv/repo");

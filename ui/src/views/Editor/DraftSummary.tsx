@@ -1,4 +1,10 @@
+import type { ReactNode } from "react";
 import type { Draft } from "../../api";
+
+/** The engine's words, with its `backticked` commands and paths set as code. */
+function Words({ text }: { text: string }): ReactNode {
+  return text.split("`").map((part, i) => (i % 2 === 1 ? <code key={i}>{part}</code> : part));
+}
 
 /** The draft in plain words, beside the filled editor: when, where, which model, what it may do without asking. */
 export function DraftSummary({ draft }: { draft: Draft }) {
@@ -28,11 +34,14 @@ export function DraftSummary({ draft }: { draft: Draft }) {
         <dd>
           <ul data-testid="draft-allowed">
             {s.allowed.map((line) => (
-              <li key={line}>{line}</li>
+              <li key={line}>
+                <Words text={line} />
+              </li>
             ))}
-            <li>{s.network ? "reach the internet from commands" : "not reach the internet"}</li>
           </ul>
         </dd>
+        <dt>Internet</dt>
+        <dd data-testid="draft-network">{s.network ? "Commands may reach it" : "Off: commands cannot reach it"}</dd>
       </dl>
       {draft.adjustments.length > 0 && (
         <div className="draft-adjustments" data-testid="draft-adjustments">
@@ -40,7 +49,7 @@ export function DraftSummary({ draft }: { draft: Draft }) {
           <ul>
             {draft.adjustments.map((a, i) => (
               <li key={i}>
-                {capitalize(a.change)} because {a.reason}.
+                <Words text={capitalize(a.change)} /> because {a.reason}.
               </li>
             ))}
           </ul>
