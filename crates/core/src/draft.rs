@@ -94,9 +94,9 @@ pub enum DraftError {
     #[error("the model could not be asked: {0}")]
     Provider(#[from] ProviderError),
     #[error(
-        "the model answered in words instead of proposing an automation{}; try again, say \
-         more in the sentence, or draft with another model",
-        quoted(.0)
+        "the model did not propose an automation{}; try again, say more in the sentence, or \
+         draft with another model",
+        answered(.0)
     )]
     NoProposal(String),
 }
@@ -114,14 +114,15 @@ impl DraftError {
     }
 }
 
-fn quoted(text: &str) -> String {
+/// What the model said instead, cut short: ` (it answered: "...")`, or nothing.
+fn answered(text: &str) -> String {
     let text = text.trim();
     if text.is_empty() {
         return String::new();
     }
     let short: String = text.chars().take(200).collect();
     let more = if short.len() < text.len() { "…" } else { "" };
-    format!(" (\"{short}{more}\")")
+    format!(" (it answered: \"{short}{more}\")")
 }
 
 impl Engine {

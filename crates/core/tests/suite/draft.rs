@@ -295,6 +295,24 @@ async fn a_model_that_answers_in_words_is_a_structured_error() {
 }
 
 #[tokio::test]
+async fn a_provider_that_fails_is_a_structured_error_not_a_draft() {
+    let t = AgentEnv::new(
+        "openai_compatible",
+        json!([{"error": {"status": 401, "message": "invalid api key"}}]),
+    )
+    .await;
+
+    let api = ApiError::from(draft(&t, "summarize NOTES.md").await.unwrap_err());
+
+    let ApiError::Internal { error, message } = &api else {
+        panic!("expected an internal error, got {api:?}");
+    };
+    assert_eq!(error, "provider_error");
+    assert!(message.contains("401"), "{message}");
+    assert_eq!(automation_count(&t).await, 0);
+}
+
+#[tokio::test]
 async fn a_missing_key_or_an_empty_sentence_is_a_structured_error() {
     let t = AgentEnv::with_key(
         "openai_compatible",
