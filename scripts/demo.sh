@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole flow with no API key: a scripted model server, a throwaway git repository, and an
-# automation that reads a file, asks permission to edit it, edits it, runs a command and
+# The whole flow with no API key: a scripted model server, a throwaway git repository, an
+# automation drafted from a sentence (least privilege applied, nothing saved until it is
+# imported), and its run: it reads a file, asks permission to edit it, edits it, runs a command and
 # succeeds. Answer the permission prompt yourself (o = once); without a terminal it is
 # answered for you.
 set -euo pipefail
@@ -38,17 +39,14 @@ echo "model server at $url"
 say "\$ autowork provider add --id mock --kind openai-compatible --base-url $url/v1"
 "$bin/autowork" provider add --id mock --kind openai-compatible --base-url "$url/v1"
 
-say "\$ autowork automation create --file -   (edits ask; git commands are allowed)"
-created=$("$bin/autowork" automation create --json --file - <<JSON
-{
-  "title": "Tidy the README",
-  "prompt": "Replace the TODO in README.md with a one-line description, then check the diff.",
-  "workspace": "$repo",
-  "model": {"provider_id": "mock", "model_id": "mock-coder"},
-  "permissions": [{"tool": "bash", "command": ["git"], "action": "allow", "reason": "looking at the repository"}]
-}
-JSON
-)
+sentence="Replace the TODO in README.md with a one-line description, then check the diff with git"
+say "\$ autowork automation draft \"$sentence\" --workspace $repo -o tidy.json"
+# The scripted model proposes network access too: the draft takes it out (not asked for).
+"$bin/autowork" automation draft "$sentence" --workspace "$repo" --model mock/mock-coder \
+  --output "$demo/tidy.json"
+
+say "\$ autowork automation import tidy.json   (edits ask; git commands are allowed)"
+created=$("$bin/autowork" automation import --json "$demo/tidy.json")
 id=$(printf '%s\n' "$created" | sed -n 's/.*"id": *"\(aut_[0-9a-f]*\)".*/\1/p' | head -n 1)
 echo "created $id"
 

@@ -66,6 +66,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             inbox,
             mark_seen,
             preview_schedule,
+            draft_automation,
             check_command,
             list_models,
             list_providers,

@@ -3,6 +3,7 @@
 use autowork_core::agent::permissions::{self, BashDecision};
 use autowork_core::changes::RunChanges;
 use autowork_core::definition::{Automation, PermissionRule, StopCondition, Trigger};
+use autowork_core::draft::{Draft, DraftRequest};
 use autowork_core::engine::{Deleted, WorkAreaHolder};
 use autowork_core::git::ApplyOutcome;
 use autowork_core::ids::{AutomationId, BlockerId, RunId};
@@ -268,6 +269,27 @@ pub async fn mark_seen(state: State<'_, AppState>, run_ids: Vec<String>) -> Repl
 #[specta::specta]
 pub fn check_command(permissions: Vec<PermissionRule>, command: String) -> BashDecision {
     permissions::decide_bash(&permissions, &command)
+}
+
+/// An automation drafted from a sentence by the default model; nothing is saved (the editor
+/// opens with it, and Create saves it). `timezone` is the window's IANA zone.
+#[tauri::command]
+#[specta::specta]
+pub async fn draft_automation(
+    state: State<'_, AppState>,
+    sentence: String,
+    workspace: Option<String>,
+    timezone: Option<String>,
+) -> Reply<Draft> {
+    Ok(state
+        .engine
+        .draft_automation(DraftRequest {
+            sentence,
+            workspace: workspace.filter(|w| !w.trim().is_empty()).map(Into::into),
+            timezone,
+            model: None,
+        })
+        .await?)
 }
 
 /// The next fires of a schedule and a sentence describing it; nothing is saved.

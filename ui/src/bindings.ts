@@ -322,6 +322,18 @@ async previewSchedule(trigger: Trigger, stop: StopCondition, count: number | nul
 }
 },
 /**
+ * An automation drafted from a sentence by the default model; nothing is saved (the editor
+ * opens with it, and Create saves it). `timezone` is the window's IANA zone.
+ */
+async draftAutomation(sentence: string, workspace: string | null, timezone: string | null) : Promise<Result<Draft, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("draft_automation", { sentence, workspace, timezone }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * What `permissions` (the editor's rules, saved or not) decide for a bash command, command
  * by command; nothing runs. The editor's "Try a command" box.
  */
@@ -597,6 +609,22 @@ showRun: "show-run"
 
 /** user-defined types **/
 
+/**
+ * One change the engine made to the model's proposal.
+ */
+export type Adjustment = { 
+/**
+ * The field changed (`permissions`, `sandbox.network`, ...).
+ */
+field: string; 
+/**
+ * What was taken out or changed, in words.
+ */
+change: string; 
+/**
+ * Why.
+ */
+reason: string }
 /**
  * One choice "Always allow" offers: the rules it adds, and how people read them.
  */
@@ -893,6 +921,75 @@ stopped: Run | null;
  * The worktree left in place because it holds changes nobody applied or discarded.
  */
 kept_worktree: KeptWorktree | null }
+/**
+ * A drafted automation, not saved.
+ */
+export type Draft = { 
+/**
+ * The definition as a create takes it (after the least-privilege adjustments).
+ */
+definition: JsonValue; 
+/**
+ * What still fails validation after the repairs, per field; empty when the draft can
+ * be created as it is.
+ */
+problems: ValidationDetail[]; 
+/**
+ * What the engine took out of the model's proposal, and why.
+ */
+adjustments: Adjustment[]; 
+/**
+ * The draft in plain words.
+ */
+summary: DraftSummary; 
+/**
+ * Model calls made: 1, plus one per repair.
+ */
+model_calls: number; 
+/**
+ * The model that drafted.
+ */
+drafted_with: ModelRef }
+/**
+ * What the editor and `automation draft` show beside a draft.
+ */
+export type DraftSummary = { 
+/**
+ * The schedule in words ("Every weekday at 09:00 (Europe/Berlin)").
+ */
+schedule: string; 
+/**
+ * The user's time zone, which `next_fires_local` is written in.
+ */
+timezone: string; 
+/**
+ * The next five fires (fewer when the schedule ends sooner; none for manual).
+ */
+next_fires: string[]; 
+/**
+ * The same fires as the user's wall clock ("Mon 7 Dec 2026 09:00 CET").
+ */
+next_fires_local: string[]; 
+/**
+ * The work directory, when the draft names one.
+ */
+work_dir: string | null; 
+/**
+ * Where in it runs work ("in place", "in its own git worktree `x`").
+ */
+placement: string; 
+/**
+ * "Claude Sonnet 4.5 (anthropic/claude-sonnet-4-5)".
+ */
+model: string | null; 
+/**
+ * What runs may do without asking, one sentence per allow rule, defaults first.
+ */
+allowed: string[]; 
+/**
+ * Whether commands may reach the internet.
+ */
+network: boolean }
 /**
  * Every engine event, as the window receives it.
  */

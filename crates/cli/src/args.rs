@@ -299,6 +299,36 @@ pub enum AutomationCommand {
     Import(ImportArgs),
     /// Print the JSON Schema of exported automation files (docs/automation.schema.json)
     Schema,
+    /// Draft an automation from a sentence with your default model; nothing is saved
+    ///
+    /// The model gets the sentence, the work directory's name and top-level file names
+    /// (no contents, no hidden files), your time zone and the model catalog, and proposes
+    /// a definition; problems are sent back to it twice at most. Commands are allowed
+    /// without asking only when the sentence asks for commands, the internet only when it
+    /// asks for it. Prints the draft in plain words (next five fires, where, which model,
+    /// what it may do without asking), what was taken out and why, and the problems left
+    /// per field. --output writes the draft as an automation file; create it with
+    /// `autowork automation import FILE`. --json prints {"draft": ..., "file": ...}.
+    /// Exits 2 when the draft still has problems, as a create of it would.
+    Draft(DraftArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DraftArgs {
+    /// What the automation should do, and when, in your words
+    pub sentence: String,
+    /// The work directory [default: the current directory]
+    #[arg(long, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+    /// Your IANA time zone, for schedules [default: $TZ, /etc/timezone, else UTC]
+    #[arg(long, value_name = "TZ")]
+    pub timezone: Option<String>,
+    /// The model that drafts, PROVIDER/MODEL [default: the default model in settings]
+    #[arg(long, value_name = "PROVIDER/MODEL")]
+    pub model: Option<String>,
+    /// Write the draft as an automation file here (`-` is stdout)
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::args::AutomationCommand;
 use crate::output::{self, clip, emit, emit_either, fields, time, Outcome, Table};
-use crate::{preview, runs, share, spec};
+use crate::{draft, preview, runs, share, spec};
 
 pub async fn run(engine: &Engine, command: AutomationCommand, json: bool) -> Outcome {
     match command {
@@ -72,6 +72,7 @@ pub async fn run(engine: &Engine, command: AutomationCommand, json: bool) -> Out
         // Answered before the engine is opened; the same here.
         AutomationCommand::Preview(args) => preview::run(&args, json),
         AutomationCommand::Schema => share::schema(),
+        AutomationCommand::Draft(args) => draft::run(engine, args, json).await,
     }
 }
 

@@ -5,6 +5,7 @@
 mod args;
 mod automation;
 mod blockers;
+mod draft;
 mod events;
 mod gc;
 mod models;

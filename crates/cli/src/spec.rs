@@ -5,6 +5,7 @@
 use std::io::Read;
 use std::path::Path;
 
+use autowork_core::definition::ModelRef;
 use autowork_core::{ApiError, Error, ValidationDetail};
 use serde_json::{json, Map, Value};
 
@@ -40,18 +41,12 @@ pub fn build(args: &SpecArgs, paused: Option<bool>) -> Result<Map<String, Value>
         }
     }
     if let Some(model) = &args.model {
-        match model.split_once('/') {
-            Some((provider, model)) if !provider.is_empty() && !model.is_empty() => {
-                set(
-                    "model",
-                    json!({ "provider_id": provider, "model_id": model }),
-                );
-            }
-            _ => problems.push(
-                ValidationDetail::new("--model", "invalid_model_ref").with_hint(
-                    "write it as PROVIDER/MODEL, e.g. openai/gpt-5 (see `autowork models`)",
-                ),
+        match model_ref(model) {
+            Ok(model) => set(
+                "model",
+                json!({ "provider_id": model.provider_id, "model_id": model.model_id }),
             ),
+            Err(problem) => problems.push(problem),
         }
     }
     if let Some(variant) = &args.variant {
@@ -97,7 +92,10 @@ fn read_object(path: &Path) -> Result<Map<String, Value>, ValidationDetail> {
 /// The trigger the schedule flags describe, if any (clap lets at most one kind through).
 fn trigger(schedule: &ScheduleArgs) -> Result<Option<Value>, ValidationDetail> {
     if let Some(expression) = &schedule.cron {
-        let timezone = schedule.timezone.clone().unwrap_or_else(local_timezone);
+        let timezone = schedule
+            .timezone
+            .clone()
+            .unwrap_or_else(autowork_core::clock::local_timezone);
         return Ok(Some(json!({
             "kind": "cron", "expression": expression, "timezone": timezone,
         })));
@@ -135,32 +133,16 @@ pub fn parse_duration_ms(text: &str) -> Option<u64> {
     count.checked_mul(factor)
 }
 
-/// The local IANA zone: `$TZ`, `/etc/timezone`, the `/etc/localtime` link, else UTC.
-fn local_timezone() -> String {
-    let from_env = std::env::var("TZ").ok().and_then(|tz| {
-        let tz = tz.trim().trim_start_matches(':');
-        match tz {
-            "" => None,
-            path if path.starts_with('/') => zone_from_path(path),
-            zone => Some(zone.to_owned()),
-        }
-    });
-    from_env
-        .or_else(|| {
-            let zone = std::fs::read_to_string("/etc/timezone").ok()?;
-            Some(zone.trim().to_owned()).filter(|z| !z.is_empty())
-        })
-        .or_else(|| {
-            let target = std::fs::read_link("/etc/localtime").ok()?;
-            zone_from_path(&target.to_string_lossy())
-        })
-        .unwrap_or_else(|| "UTC".into())
-}
-
-/// `Europe/Berlin` from `/usr/share/zoneinfo/Europe/Berlin`.
-fn zone_from_path(path: &str) -> Option<String> {
-    let (_, zone) = path.split_once("zoneinfo/")?;
-    Some(zone.to_owned()).filter(|z| !z.is_empty())
+/// `--model PROVIDER/MODEL` as a model reference.
+pub fn model_ref(text: &str) -> Result<ModelRef, ValidationDetail> {
+    match text.split_once('/') {
+        Some((provider, model)) if !provider.is_empty() && !model.is_empty() => Ok(ModelRef {
+            provider_id: provider.to_owned(),
+            model_id: model.to_owned(),
+        }),
+        _ => Err(ValidationDetail::new("--model", "invalid_model_ref")
+            .with_hint("write it as PROVIDER/MODEL, e.g. openai/gpt-5 (see `autowork models`)")),
+    }
 }
 
 #[cfg(test)]
@@ -190,14 +172,5 @@ mod tests {
         ] {
             assert_eq!(parse_duration_ms(text), None, "{text:?} should be refused");
         }
-    }
-
-    #[test]
-    fn zone_names_are_read_from_zoneinfo_paths() {
-        assert_eq!(
-            zone_from_path("/usr/share/zoneinfo/Europe/Berlin"),
-            Some("Europe/Berlin".into())
-        );
-        assert_eq!(zone_from_path("/etc/localtime"), None);
     }
 }

@@ -2072,3 +2072,99 @@ fn gc_set_show_and_dry_run_say_what_is_kept_and_refuse_bad_days_by_field() {
         json!({ "keep_days": null, "keep_failed_days": null })
     );
 }
+
+// ---- automation draft ---------------------------------------------------------------------
+
+/// A proposal of the draft tool; its workspace is filled in from --workspace.
+fn proposal(cron: &str, permissions: Value) -> Value {
+    json!({"tool_calls": [{"name": "propose_automation", "arguments": {
+        "title": "Weekday notes",
+        "prompt": "Summarize yesterday's changes into NOTES.md.",
+        "workspace": "",
+        "model": {"provider_id": "mock", "model_id": "mock-coder"},
+        "trigger": {"kind": "cron", "expression": cron, "timezone": "Europe/Berlin"},
+        "permissions": permissions,
+    }}]})
+}
+
+#[test]
+fn draft_prints_the_summary_writes_a_file_and_saves_nothing_until_import() {
+    let sandbox = Sandbox::new();
+    let mock = Mock::start(json!({"turns": [proposal(
+        "0 9 * * 1-5",
+        json!([
+            {"tool": "edit", "pattern": "NOTES.md", "action": "allow"},
+            {"tool": "bash", "command": ["git", "push"], "action": "allow"},
+        ]),
+    )]}));
+    sandbox.add_mock_provider(&mock);
+    let file = sandbox.data.path().join("draft.json");
+    let outcome = sandbox.run(&format!(
+        "automation draft 'every weekday at 9, summarize NOTES.md' --workspace {} \
+         --model mock/mock-coder --timezone Europe/Berlin --output {}",
+        sandbox.workspace(),
+        file.display()
+    ));
+    mock.assert_clean();
+    assert_eq!(outcome.code, 0, "stderr: {}", outcome.stderr);
+    for wanted in [
+        "Draft: Weekday notes",
+        "Every weekday at 09:00 (Europe/Berlin)",
+        "09:00 CET",
+        "edit files matching `NOTES.md`",
+        "permissions: removed `allow git push …` because the sentence does not ask to run commands",
+        "Nothing was saved. Create it with:\n  autowork automation import",
+    ] {
+        assert!(
+            outcome.stdout.contains(wanted),
+            "missing {wanted:?} in:\n{}",
+            outcome.stdout
+        );
+    }
+    assert_eq!(sandbox.ok_json("automation list --json"), json!([]));
+
+    let created = sandbox.ok_json(&format!("automation import {} --json", file.display()));
+    assert_eq!(created["workspace"], json!(sandbox.canonical_workspace()));
+    assert_eq!(created["permissions"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_draft_with_problems_left_exits_2_with_them_per_field() {
+    let sandbox = Sandbox::new();
+    let bad = proposal("0 25 * * *", json!([]));
+    let mock = Mock::start(json!({"turns": [bad.clone(), bad.clone(), bad]}));
+    sandbox.add_mock_provider(&mock);
+    let outcome = sandbox.run(&format!(
+        "automation draft 'daily, summarize NOTES.md' --workspace {} --model mock/mock-coder --json",
+        sandbox.workspace()
+    ));
+    assert_eq!(outcome.code, 2, "stderr: {}", outcome.stderr);
+    let out = outcome.json();
+    assert_eq!(out["draft"]["model_calls"], json!(3));
+    assert_eq!(
+        out["draft"]["problems"][0]["field"],
+        json!("trigger.expression")
+    );
+    assert_eq!(out["file"]["format_version"], json!(1));
+    assert_eq!(sandbox.ok_json("automation list --json"), json!([]));
+}
+
+#[test]
+fn a_draft_without_a_default_model_says_how_to_choose_one() {
+    let sandbox = Sandbox::new();
+    let outcome = sandbox.run(&format!(
+        "automation draft 'summarize NOTES.md' --workspace {}",
+        sandbox.workspace()
+    ));
+    assert_eq!(outcome.code, 1);
+    assert!(
+        outcome.stderr.contains("Settings -> Default model"),
+        "{}",
+        outcome.stderr
+    );
+    let json = sandbox.run(&format!(
+        "automation draft 'summarize NOTES.md' --workspace {} --json",
+        sandbox.workspace()
+    ));
+    assert_eq!(json.json()["error"], json!("no_default_model"));
+}

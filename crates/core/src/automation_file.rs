@@ -551,6 +551,21 @@ pub fn export(spec: &AutomationSpec) -> AutomationFile {
     AutomationFile::from(spec)
 }
 
+/// A definition (as a create takes it) as a file to import: `$schema` and `format_version`
+/// first, then its fields. A non-object is returned as it is, for the import to refuse.
+pub fn with_header(definition: &Value) -> Value {
+    let Some(fields) = definition.as_object() else {
+        return definition.clone();
+    };
+    let mut file = Map::new();
+    file.insert("$schema".into(), json!(SCHEMA_URL));
+    file.insert("format_version".into(), json!(FORMAT_VERSION));
+    for (key, value) in fields {
+        file.insert(key.clone(), value.clone());
+    }
+    Value::Object(file)
+}
+
 /// Splits an imported file into the definition to validate (the header keys `$schema` and
 /// `format_version` removed) and the problems with those header keys. A non-object is
 /// returned as it is, for validation to refuse.

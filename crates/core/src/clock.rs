@@ -86,3 +86,45 @@ pub(crate) fn from_millis(millis: i64) -> DateTime<Utc> {
         .single()
         .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
+
+/// The local IANA zone: `$TZ`, `/etc/timezone`, the `/etc/localtime` link, else UTC.
+pub fn local_timezone() -> String {
+    let from_env = std::env::var("TZ").ok().and_then(|tz| {
+        let tz = tz.trim().trim_start_matches(':');
+        match tz {
+            "" => None,
+            path if path.starts_with('/') => zone_from_path(path),
+            zone => Some(zone.to_owned()),
+        }
+    });
+    from_env
+        .or_else(|| {
+            let zone = std::fs::read_to_string("/etc/timezone").ok()?;
+            Some(zone.trim().to_owned()).filter(|z| !z.is_empty())
+        })
+        .or_else(|| {
+            let target = std::fs::read_link("/etc/localtime").ok()?;
+            zone_from_path(&target.to_string_lossy())
+        })
+        .unwrap_or_else(|| "UTC".into())
+}
+
+/// `Europe/Berlin` from `/usr/share/zoneinfo/Europe/Berlin`.
+fn zone_from_path(path: &str) -> Option<String> {
+    let (_, zone) = path.split_once("zoneinfo/")?;
+    Some(zone.to_owned()).filter(|z| !z.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zone_names_are_read_from_zoneinfo_paths() {
+        assert_eq!(
+            zone_from_path("/usr/share/zoneinfo/Europe/Berlin"),
+            Some("Europe/Berlin".into())
+        );
+        assert_eq!(zone_from_path("/etc/localtime"), None);
+    }
+}

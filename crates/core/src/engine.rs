@@ -204,7 +204,7 @@ impl Shared {
 
 /// The Autowork engine. Open one per process; it is cheap to share behind an `Arc`.
 pub struct Engine {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     launcher: runs::Launcher,
     data_dir: PathBuf,
     /// Runs this process drives.

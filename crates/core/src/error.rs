@@ -89,6 +89,9 @@ pub enum Error {
 
     #[error(transparent)]
     Git(#[from] crate::git::GitError),
+
+    #[error(transparent)]
+    Draft(#[from] crate::draft::DraftError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -196,6 +199,12 @@ impl From<Error> for ApiError {
                 message,
                 current_revision: None,
                 current_state: None,
+            },
+            // Configuration or the model's answer: the message says what to do; the code
+            // lets a client point at the right setting.
+            Error::Draft(ref draft) => ApiError::Internal {
+                error: draft.code().into(),
+                message,
             },
             Error::Catalog { .. }
             | Error::Database(_)

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod changes;
 pub mod clock;
 pub mod definition;
+pub mod draft;
 pub mod engine;
 pub mod error;
 pub mod events;

@@ -26,6 +26,8 @@
 //!     {"expect": {"last_tool_result_contains": "Autowork"},
 //!      "text": "Done.", "usage": {"input_tokens": 120, "output_tokens": 8}},
 //!     {"expect": {"last_user_contains": "also fix the lint"}, "text": "Fixed it too."},
+//!     {"expect": {"tool_offered": "propose_automation"},
+//!      "tool_calls": [{"name": "propose_automation", "arguments": {"title": "Nightly"}}]},
 //!     {"error": {"status": 429, "retry_after": 1, "message": "slow down"}},
 //!     {"cut_stream": {"after_chunks": 3}, "text": "this reply breaks off"},
 //!     {"cut_stream": {"after_chunks": 3, "close": true}, "text": "this one just stops"},

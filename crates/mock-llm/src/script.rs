@@ -152,6 +152,9 @@ pub struct Expect {
     /// The last message the user wrote (not a tool result) contains this text.
     #[serde(default)]
     pub last_user_contains: Option<String>,
+    /// The request offers a tool of this name (e.g. the draft's `propose_automation`).
+    #[serde(default)]
+    pub tool_offered: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -75,6 +75,24 @@ pub(crate) fn describe(value: &Value) -> String {
     }
 }
 
+/// The names of the tools a request offers, in either protocol (OpenAI nests them under
+/// `function`).
+pub(crate) fn offered_tools(body: &Value) -> Vec<String> {
+    let Some(tools) = body.get("tools").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    tools
+        .iter()
+        .filter_map(|tool| {
+            tool.get("function")
+                .unwrap_or(tool)
+                .get("name")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
 /// The text of message content: a string, or the `text` of each block joined.
 /// The text of the last message the user wrote (a message of tool results only is not one),
 /// in either protocol.

@@ -46,6 +46,9 @@ export const pauseAllSchedules = (paused: boolean) => unwrap(commands.pauseAllSc
 export const deleteAutomation = (id: string) => unwrap(commands.deleteAutomation(id));
 export const previewSchedule = (trigger: Trigger, stop: StopCondition, count: number) =>
   unwrap(commands.previewSchedule(trigger, stop, count));
+/** An automation drafted from a sentence by the default model; nothing is saved. */
+export const draftAutomation = (sentence: string, workspace: string | null, timeZone: string) =>
+  unwrap(commands.draftAutomation(sentence, workspace, timeZone));
 /** What `permissions` (saved or not) decide for a shell command, command by command; nothing runs. */
 export const checkCommand = (permissions: PermissionRuleInput[], command: string) =>
   commands.checkCommand(permissions as PermissionRule[], command);

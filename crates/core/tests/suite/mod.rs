@@ -8,6 +8,7 @@ mod cancel;
 mod crash_edits;
 mod crash_recovery;
 mod dead_owner;
+mod draft;
 mod events;
 mod first_open;
 mod git;

@@ -243,6 +243,14 @@ fn check_expectation(expect: &Expect, protocol: Protocol, body: &Value) -> Resul
             }
         }
     }
+    if let Some(wanted) = &expect.tool_offered {
+        let offered = crate::wire::offered_tools(body);
+        if !offered.contains(wanted) {
+            return Err(format!(
+                "expected the request to offer the tool {wanted:?}, but it offered {offered:?}"
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -308,6 +316,24 @@ mod tests {
         let silent = json!({"messages": []});
         let err = check_expectation(&wanted, Protocol::OpenAi, &silent).unwrap_err();
         assert!(err.contains("said nothing"), "{err}");
+    }
+
+    #[test]
+    fn an_offered_tool_is_found_in_both_protocols() {
+        let wanted = Expect {
+            tool_offered: Some("propose_automation".into()),
+            ..Expect::default()
+        };
+        let openai = json!({"messages": [], "tools": [
+            {"type": "function", "function": {"name": "propose_automation", "parameters": {}}},
+        ]});
+        assert_eq!(
+            check_expectation(&wanted, Protocol::OpenAi, &openai),
+            Ok(())
+        );
+        let anthropic = json!({"messages": [], "tools": [{"name": "read", "input_schema": {}}]});
+        let err = check_expectation(&wanted, Protocol::Anthropic, &anthropic).unwrap_err();
+        assert!(err.contains(r#"offered ["read"]"#), "{err}");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
 import * as api from "../../api";
-import { ApiFailure, errorText, type Automation, type CatalogModel, type ValidationDetail } from "../../api";
+import { ApiFailure, errorText, type Automation, type CatalogModel, type Draft, type ValidationDetail } from "../../api";
 import { runNowAndOpen } from "../../actions";
 import { SandboxBadges } from "../../components/SandboxBadges";
 import { useRunNowKey } from "../../hooks";
@@ -13,12 +13,15 @@ import { notices } from "../../stores/notices";
 import { TEMPLATES } from "../Templates/templates";
 import { ConflictBanner } from "./ConflictBanner";
 import { DeleteButton } from "./DeleteButton";
+import { DescribeBox } from "./DescribeBox";
 import { DiscardGuard } from "./DiscardGuard";
+import { DraftSummary } from "./DraftSummary";
 import {
   byField,
   changedFields,
   emptyForm,
   formFromAutomation,
+  formFromDraft,
   inlineFields,
   isEdited,
   modelKey,
@@ -49,6 +52,8 @@ export function EditorView({ automationId, template }: { automationId?: string; 
   const [saveError, setSaveError] = useState<string | null>(null);
   const [conflict, setConflict] = useState<Automation | null>(null);
   const [saving, setSaving] = useState(false);
+  /** The last draft from "Describe it", shown in plain words beside the form it filled. */
+  const [draft, setDraft] = useState<Draft | null>(null);
 
   useEffect(() => {
     let live = true;
@@ -149,6 +154,14 @@ export function EditorView({ automationId, template }: { automationId?: string; 
     setConflict(null);
   };
 
+  // The draft fills every field and its problems show next to them; Create saves it.
+  const drafted = (next: Draft) => {
+    setForm(formFromDraft(next.definition, loaded.base));
+    setDetails(next.problems);
+    setSaveError(null);
+    setDraft(next);
+  };
+
   // Back where the user came from, asking first when there are changes.
   const cancel = () => leave(() => history.back());
 
@@ -211,6 +224,8 @@ export function EditorView({ automationId, template }: { automationId?: string; 
           <strong>Some fields need attention</strong> — see the messages below.
         </div>
       )}
+      {!original && !template && <DescribeBox onDrafted={drafted} />}
+      {draft && <DraftSummary draft={draft} />}
       <form
         onSubmit={(e) => {
           e.preventDefault();

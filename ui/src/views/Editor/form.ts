@@ -526,3 +526,51 @@ export function byField(details: readonly ValidationDetail[]): Map<string, Valid
   for (const d of details) map.set(d.field, [...(map.get(d.field) ?? []), d]);
   return map;
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * The form for a drafted definition (see `draftAutomation`): every field the draft sets, on
+ * top of `base` for the rest. A draft may still be invalid, so nothing is trusted to have its
+ * type: a field of the wrong shape keeps `base`'s value and validation names it on Create.
+ */
+export function formFromDraft(definition: unknown, base: Form): Form {
+  const d = isObject(definition) ? definition : {};
+  const fallback = toSpec(base);
+  const pick = <K extends keyof AutomationSpecInput>(key: K, ok: (v: unknown) => boolean): AutomationSpecInput[K] =>
+    (ok(d[key]) ? d[key] : fallback[key]) as AutomationSpecInput[K];
+  const text = (v: unknown) => typeof v === "string";
+  const sandbox = isObject(d.sandbox) ? d.sandbox : {};
+  const merged = {
+    ...fallback,
+    title: pick("title", text),
+    prompt: pick("prompt", text),
+    workspace: pick("workspace", text),
+    model: pick("model", (v) => isObject(v) && text(v.provider_id) && text(v.model_id)),
+    variant: pick("variant", (v) => v === null || text(v)),
+    trigger: pick("trigger", (v) => isObject(v) && ["manual", "once", "interval", "cron"].includes(String(v.kind))),
+    stop: pick("stop", (v) => isObject(v) && ["never", "after_runs", "until"].includes(String(v.kind))),
+    context: pick("context", (v) => v === "fresh" || v === "continue"),
+    placement: pick("placement", (v) => isObject(v) && (v.kind === "in_place" || (v.kind === "worktree" && text(v.name)))),
+    permissions: pick("permissions", (v) => Array.isArray(v) && v.every((r) => isObject(r) && text(r.tool) && text(r.action))),
+    step_cap: pick("step_cap", (v) => typeof v === "number"),
+    failure_streak_limit: pick("failure_streak_limit", (v) => typeof v === "number"),
+    catch_up: pick("catch_up", (v) => v === "once" || v === "skip"),
+    catch_up_max_age_hours: pick("catch_up_max_age_hours", (v) => typeof v === "number"),
+    overlap: pick("overlap", (v) => v === "skip" || v === "queue"),
+    timeout_minutes: pick("timeout_minutes", (v) => v === null || typeof v === "number"),
+    budget_usd: pick("budget_usd", (v) => v === null || typeof v === "number"),
+    daily_budget_usd: pick("daily_budget_usd", (v) => v === null || typeof v === "number"),
+    wait_for_input_when_unattended: pick("wait_for_input_when_unattended", (v) => typeof v === "boolean"),
+    paused: pick("paused", (v) => typeof v === "boolean"),
+    sandbox: {
+      mode: sandbox.mode === "off" ? "off" : fallback.sandbox.mode,
+      network: typeof sandbox.network === "boolean" ? sandbox.network : fallback.sandbox.network,
+      writable: Array.isArray(sandbox.writable) && sandbox.writable.every(text) ? (sandbox.writable as string[]) : [],
+      env: Array.isArray(sandbox.env) && sandbox.env.every(text) ? (sandbox.env as string[]) : [],
+    },
+  } as AutomationSpecInput;
+  const filled = formFromAutomation(merged as unknown as Automation);
+  // A drafted cron keeps its zone; the rest of the form's zone is the user's.
+  return { ...filled, cronTimezone: filled.cronTimezone || base.cronTimezone };
+}

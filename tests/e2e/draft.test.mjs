@@ -1,0 +1,193 @@
+// "Describe it" end to end in the real app: a sentence drafts an automation (the scripted
+// model proposes it through `propose_automation`), the editor opens filled with the draft
+// and its summary in plain words (least privilege took out a command rule and network),
+// Create saves it, Run now runs it, and a follow-up continues the run's conversation.
+// Along the way it takes the screenshots in docs/screenshots/ (describe-*, draft-editor-*),
+// at 800x600 and 1600x1000, light and dark.
+//
+// Run by scripts/e2e.sh (which starts Xvfb). Like permissions.test.mjs, the app gets its
+// own D-Bus session bus, tauri-driver ports and config dir.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { firstLine, start as startIn, waitForDriver as waitForDriverOn } from "./processes.mjs";
+import { Session } from "./webdriver.mjs";
+
+const root = resolve(fileURLToPath(import.meta.url), "../../..");
+const bin = join(root, "target/debug");
+const shots = join(root, process.env.AUTOWORK_SCREENSHOTS ?? "target/e2e");
+const driverPort = 4464;
+const nativePort = 4465;
+const SENTENCE = "Every weekday at 9, summarize yesterday's changes into NOTES.md";
+const SIZES = [
+  [800, 600],
+  [1600, 1000],
+];
+const LONG = 60000;
+
+const children = [];
+const start = (command, args, env) => startIn(children, command, args, env);
+let driver;
+let session;
+let busAddress;
+const dataDir = mkdtempSync(join(tmpdir(), "autowork-e2e-draft-data-"));
+const configDir = mkdtempSync(join(tmpdir(), "autowork-e2e-draft-config-"));
+const workspace = mkdtempSync(join(tmpdir(), "autowork-e2e-draft-work-"));
+
+async function openApp({ dark }) {
+  const env = {
+    AUTOWORK_DATA_DIR: dataDir,
+    DBUS_SESSION_BUS_ADDRESS: busAddress,
+    XDG_CONFIG_HOME: configDir,
+    GTK_THEME: dark ? "Adwaita:dark" : "Adwaita",
+  };
+  driver = start("tauri-driver", ["--port", String(driverPort), "--native-port", String(nativePort)], env);
+  driver.stderr.on("data", (chunk) => process.stderr.write(`[tauri-driver] ${chunk}`));
+  await waitForDriverOn(driverPort);
+  session = await Session.create(`http://127.0.0.1:${driverPort}`, join(bin, "autowork-app"));
+  await session.waitFind('[data-testid="nav-automations"]', LONG);
+}
+
+async function closeApp() {
+  if (session) await session.close();
+  session = null;
+  if (driver && driver.exitCode === null && driver.signalCode === null) {
+    const exited = new Promise((r) => driver.once("exit", r));
+    driver.kill("SIGTERM");
+    await exited;
+  }
+  driver = null;
+}
+
+const scheme = () => session.execute('return matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";');
+
+async function screenshots(name, theme, frame) {
+  const { width, height } = await session.windowRect();
+  for (const [w, h] of SIZES) {
+    await session.resize(w, h);
+    await frame();
+    await session.execute(
+      "return new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))));",
+    );
+    writeFileSync(join(shots, `${name}-${w}-${theme}.png`), await session.screenshot());
+  }
+  await session.resize(width, height);
+}
+
+/** Scrolls the editor so the element matching `css` starts under its sticky header (or the view to its top). */
+const scrollTo = (css, align = "start") =>
+  session.execute(
+    `const el = document.querySelector(arguments[0]);
+     if (!el) return false;
+     let scroller = el.parentElement;
+     while (scroller && !/(auto|scroll)/.test(getComputedStyle(scroller).overflowY)) scroller = scroller.parentElement;
+     if (!scroller) return false;
+     if (arguments[1] === "top") { scroller.scrollTop = 0; return true; }
+     const box = el.getBoundingClientRect();
+     const header = document.querySelector(".editor > .view-header");
+     const top = header ? header.getBoundingClientRect().bottom : scroller.getBoundingClientRect().top;
+     scroller.scrollTop += box.top - top - 8;
+     return true;`,
+    [css, align],
+  );
+
+const runState = async () => (await session.text('[data-testid="run-state"]')).trim();
+
+/** New automation → Describe it → Draft, with the screenshots of the box and the filled editor. */
+async function describeAndDraft(theme) {
+  await session.click('[data-testid="new-automation"]');
+  await session.waitFind('[data-testid="describe-box"]', LONG);
+  await session.type('[data-testid="describe-sentence"]', SENTENCE);
+  await session.type('[data-testid="describe-workspace"]', workspace);
+  await screenshots("describe", theme, () => scrollTo('[data-testid="describe-box"]', "top"));
+  await session.click('[data-testid="describe-draft"]');
+  await session.waitFind('[data-testid="draft-summary"]', LONG);
+  await screenshots("draft-editor", theme, () => scrollTo('[data-testid="draft-summary"]'));
+}
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  writeFileSync(join(workspace, "README.md"), "a workspace for the draft e2e\n");
+  writeFileSync(join(workspace, "NOTES.md"), "# Notes\n");
+  const git = (...args) =>
+    execFileSync("git", ["-c", "user.name=E2E", "-c", "user.email=e2e@example.com", ...args], { cwd: workspace });
+  git("init", "-q");
+  git("add", ".");
+  git("commit", "-q", "-m", "initial");
+
+  const bus = start("dbus-daemon", [
+    `--config-file=${join(root, "scripts/dbus-session.conf")}`,
+    "--nofork",
+    "--print-address=1",
+  ]);
+  busAddress = await firstLine(bus, /^(unix:\S+)/m);
+  const mock = start(join(bin, "autowork-mock-llm"), [
+    "--script",
+    join(root, "tests/e2e/draft-script.json"),
+    "--port",
+    "0",
+  ]);
+  const url = await firstLine(mock, /listening on (\S+)/);
+  writeFileSync(
+    join(dataDir, "providers.json"),
+    JSON.stringify({ providers: [{ id: "mock", kind: "openai_compatible", base_url: `${url}/v1` }] }),
+  );
+  // Drafts use the default model, as a user's first "Connect a model" sets it.
+  writeFileSync(
+    join(dataDir, "settings.json"),
+    JSON.stringify({ default_model: { provider_id: "mock", model_id: "mock-coder" } }),
+  );
+  await openApp({ dark: false });
+});
+
+after(async () => {
+  await closeApp();
+  for (const child of children.reverse()) child.kill("SIGTERM");
+});
+
+test("describe it, see the filled editor and its summary, create, run, follow up", async () => {
+  assert.equal(await scheme(), "light");
+  await describeAndDraft("light");
+
+  // Every field filled from the draft; nothing saved yet.
+  assert.equal(await session.property('[data-testid="field-title"]', "value"), "Weekday notes");
+  assert.match(await session.property('[data-testid="field-workspace"]', "value"), /autowork-e2e-draft-work-/);
+  assert.equal(await session.property('[data-testid="field-model"]', "value"), "mock/mock-coder");
+  assert.equal(await session.property('[data-testid="trigger-kind"]', "value"), "weekdays");
+  const summary = await session.text('[data-testid="draft-summary"]');
+  assert.match(summary, /Every weekday at 09:00 \(Europe\/Berlin\)/);
+  assert.match(summary, /edit files matching NOTES\.md/);
+  assert.match(summary, /Off: commands cannot reach it/);
+  const adjustments = await session.text('[data-testid="draft-adjustments"]');
+  assert.match(adjustments, /Removed allow cargo test … because the sentence does not ask to run commands/);
+  assert.match(adjustments, /Turned network access off because the sentence does not ask for the internet/);
+  const fires = await session.execute(`return document.querySelectorAll(".draft-fires li").length;`);
+  assert.equal(fires, 5, "the next five fires");
+
+  // Create, then run it.
+  await session.click('[data-testid="save-automation"]');
+  await session.waitFind('[data-testid="automation-row"]', LONG);
+  await session.click('[data-testid="automation-row"] [data-testid="run-now"]');
+  await session.waitFor(async () => (await runState()) === "Succeeded", "the run to succeed", LONG);
+  assert.match(await session.text("body"), /Yesterday: 2 commits/);
+
+  // Follow up on the result: a new run that continues the conversation.
+  await session.type('[data-testid="follow-up-message"]', "Who made them?");
+  await session.click('[data-testid="follow-up-send"]');
+  await session.waitFind('[data-testid="follow-up-of"]', LONG);
+  await session.waitFor(async () => (await runState()) === "Succeeded", "the follow-up to succeed", LONG);
+  assert.match(await session.text("body"), /Both commits are by E2E/);
+});
+
+test("dark: the describe box and the filled editor", async () => {
+  await closeApp();
+  await openApp({ dark: true });
+  assert.equal(await scheme(), "dark");
+  await describeAndDraft("dark");
+});
