@@ -6,6 +6,9 @@
 //! - one planning pass at 10 000 automations: the lateness of a lone one-shot fire among them
 //!   (wake, lease renewal, plan over all, one fire), against the same with no others
 //! - process CPU while idle with 10 000 automations planned, scheduler on and off
+//!
+//! `BENCH_BURST_ONLY=1` runs only the 10 000 case; with `PERF_CTL` too, `perf` records just
+//! the burst (see `profile_window`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -156,6 +159,36 @@ async fn wait_fired(engine: &Engine, mut seq: i64, count: usize) -> Vec<Fired> {
     fired
 }
 
+/// Waits until events came after `seq` and then no run is queued or running, through a
+/// cheap count: reading the events as they come would take CPU from the fires measured.
+async fn wait_drained(engine: &Engine, seq: i64) {
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let queue = engine.queue_view(0).await.unwrap();
+        if queue.total_queued == 0
+            && queue.running == 0
+            && engine.last_event_seq().await.unwrap() > seq
+        {
+            return;
+        }
+    }
+}
+
+/// With `PERF_CTL` naming the control fifo of `perf record -D -1 --control fifo:PATH`,
+/// profiles from just before `due` for the 2.3 s a burst takes, not the creation before it.
+async fn profile_window(due: DateTime<Utc>) {
+    let Some(ctl) = std::env::var_os("PERF_CTL") else {
+        return;
+    };
+    let wait = (due - SystemClock.now() - TimeDelta::milliseconds(300)).to_std();
+    tokio::time::sleep(wait.unwrap_or_default()).await;
+    std::fs::write(&ctl, "enable\n").unwrap();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(2300)).await;
+        std::fs::write(&ctl, "disable\n").unwrap();
+    });
+}
+
 /// Fires `count` cron automations in one minute on the system clock and reports how late.
 async fn same_minute(count: usize, label: &str) -> (tempfile::TempDir, Engine) {
     let dir = tempfile::tempdir().unwrap();
@@ -179,6 +212,8 @@ async fn same_minute(count: usize, label: &str) -> (tempfile::TempDir, Engine) {
         "the creation ran past the chosen minute; raise the margin"
     );
     let seq = engine.last_event_seq().await.unwrap();
+    profile_window(target).await;
+    wait_drained(&engine, seq).await;
     let fired = wait_fired(&engine, seq, count).await;
     let mut queued: Vec<f64> = fired.iter().map(|f| ms(f.queued_at - target)).collect();
     let mut committed: Vec<f64> = fired.iter().map(|f| ms(f.committed - target)).collect();

@@ -58,6 +58,10 @@ pub struct Store {
     checkpoint_due: Arc<Notify>,
 }
 
+/// Rows a connection's thread may hand over before the reader takes them: a batch of due
+/// automations (`scheduler::FIRE_BATCH`) with room to spare.
+const ROW_BUFFER_SIZE: usize = 1024;
+
 impl Store {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Self> {
@@ -81,7 +85,11 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT)
-            .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string());
+            .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string())
+            // Each row of a result crosses from the connection's thread in a channel; at the
+            // default 50 a read of a few hundred rows stalls that thread and wakes the reader
+            // again and again.
+            .row_buffer_size(ROW_BUFFER_SIZE);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)
