@@ -119,26 +119,36 @@ pub fn fires_between(
     if up_to <= after {
         return Ok((Vec::new(), 0));
     }
-    if let Plan::Interval { anchor, every } = plan {
-        return Ok(interval_fires_between(anchor, every, after, up_to, limit));
+    let due = plan.fires_through(after, up_to, limit)?;
+    Ok((due.fires, due.total))
+}
+
+/// The fires due by `up_to` ([`fires_between`] from `anchor`: the last `limit` of them and
+/// how many in all) and the first fire after them, from one parse of the trigger: what a
+/// scheduler needs to record a fire and plan the next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueFires {
+    pub fires: Vec<DateTime<Utc>>,
+    pub total: usize,
+    /// The first fire after `up_to` (and after `anchor`).
+    pub next: Option<DateTime<Utc>>,
+}
+
+pub fn fires_due(
+    trigger: &Trigger,
+    anchor: DateTime<Utc>,
+    up_to: DateTime<Utc>,
+    limit: usize,
+) -> Result<DueFires, ScheduleError> {
+    let plan = Plan::new(trigger, anchor)?;
+    if up_to <= anchor {
+        return Ok(DueFires {
+            fires: Vec::new(),
+            total: 0,
+            next: plan.next_after(anchor)?,
+        });
     }
-    let mut last = VecDeque::with_capacity(limit.min(1024));
-    let mut total = 0usize;
-    let mut cursor = after;
-    while let Some(fire) = plan.next_after(cursor)? {
-        if fire > up_to {
-            break;
-        }
-        total = total.saturating_add(1);
-        if limit > 0 {
-            if last.len() == limit {
-                last.pop_front();
-            }
-            last.push_back(fire);
-        }
-        cursor = fire;
-    }
-    Ok((last.into(), total))
+    plan.fires_through(anchor, up_to, limit)
 }
 
 /// How far ahead a recurring trigger must fire at least once to be accepted.
@@ -222,6 +232,48 @@ enum Plan {
 }
 
 impl Plan {
+    /// The fires after `after` up to `up_to` (the last `limit` of them, and how many in all),
+    /// and the first one after `up_to`.
+    fn fires_through(
+        &self,
+        after: DateTime<Utc>,
+        up_to: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<DueFires, ScheduleError> {
+        if let Plan::Interval { anchor, every } = *self {
+            let (fires, total) = interval_fires_between(anchor, every, after, up_to, limit);
+            return Ok(DueFires {
+                fires,
+                total,
+                next: self.next_after(up_to.max(after))?,
+            });
+        }
+        let mut last = VecDeque::with_capacity(limit.min(1024));
+        let mut total = 0usize;
+        let mut cursor = after;
+        let next = loop {
+            let Some(fire) = self.next_after(cursor)? else {
+                break None;
+            };
+            if fire > up_to {
+                break Some(fire);
+            }
+            total = total.saturating_add(1);
+            if limit > 0 {
+                if last.len() == limit {
+                    last.pop_front();
+                }
+                last.push_back(fire);
+            }
+            cursor = fire;
+        };
+        Ok(DueFires {
+            fires: last.into(),
+            total,
+            next,
+        })
+    }
+
     fn new(trigger: &Trigger, anchor: DateTime<Utc>) -> Result<Plan, ScheduleError> {
         Ok(match trigger {
             Trigger::Manual => Plan::Never,

@@ -3,6 +3,7 @@
 //! the database's scheduler lease fires, so two processes never fire the same schedule.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -13,12 +14,12 @@ use super::runs::{queued_run, Launcher, Pending};
 use super::Shared;
 
 use crate::definition::status::{RunSummary, Upcoming};
-use crate::definition::{Automation, AutomationStatus, CatchUp, StopCondition};
+use crate::definition::{Automation, AutomationStatus, CatchUp, StopCondition, Trigger};
 use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::ids::AutomationId;
 use crate::ledger::{Attendance, Run, RunState, RunTrigger, StopReason};
-use crate::store::automations::{Moved, Schedule};
+use crate::store::automations::Moved;
 use crate::store::status::Selection;
 use crate::{schedule, store};
 
@@ -113,20 +114,14 @@ async fn pass(launcher: &Launcher) -> Result<Option<DateTime<Utc>>> {
     let mut retry: Option<DateTime<Utc>> = None;
     let mut launches: Vec<Launch> = Vec::new();
     let mut batches = due.chunks(FIRE_BATCH);
-    let mut next = match batches.next() {
-        Some(first) => Some((first, read_ahead(shared, first).await)),
-        None => None,
-    };
-    while let Some((batch, ahead)) = next.take() {
-        let following = batches.next();
-        let (fired, read) =
-            tokio::join!(fire_batch(launcher, batch, ahead, &mut launches), async {
-                match following {
-                    Some(ids) => Some((ids, read_ahead(shared, ids).await)),
-                    None => None,
-                }
-            });
-        next = read;
+    let mut next = batches
+        .next()
+        .map(|first| (first, read_ahead(shared, first)));
+    while let Some((batch, reading)) = next.take() {
+        let ahead = reading.await.unwrap_or_default();
+        // The next batch is read while this one is written.
+        next = batches.next().map(|ids| (ids, read_ahead(shared, ids)));
+        let fired = fire_batch(launcher, batch, ahead, &mut launches).await;
         if let Err(e) = fired {
             tracing::warn!(error = %e, fires = batch.len(), "could not fire a batch; firing one by one");
             // One by one, so one automation that cannot fire does not hold back the rest.
@@ -201,19 +196,24 @@ impl ReadAhead {
     }
 }
 
-/// Reads `ids` ahead on a read connection; on failure nothing is read ahead, and the write
-/// transaction reads them itself.
-async fn read_ahead(shared: &Shared, ids: &[AutomationId]) -> ReadAhead {
-    let read = async {
-        // One read transaction: one snapshot for the versions and what they stamp.
-        let mut tx = shared.store.pool().begin().await?;
-        let ahead = ReadAhead::read(&mut tx, ids).await?;
-        tx.commit().await?;
-        Ok::<_, Error>(ahead)
-    };
-    read.await.unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "could not read due automations ahead");
-        ReadAhead::default()
+/// Reads `ids` ahead on a read connection, in a task of its own so that decoding the rows
+/// takes another core than the batch being written; on failure nothing is read ahead, and
+/// the write transaction reads them itself.
+fn read_ahead(shared: &Arc<Shared>, ids: &[AutomationId]) -> tokio::task::JoinHandle<ReadAhead> {
+    let shared = shared.clone();
+    let ids = ids.to_vec();
+    tokio::spawn(async move {
+        let read = async {
+            // One read transaction: one snapshot for the versions and what they stamp.
+            let mut tx = shared.store.pool().begin().await?;
+            let ahead = ReadAhead::read(&mut tx, &ids).await?;
+            tx.commit().await?;
+            Ok::<_, Error>(ahead)
+        };
+        read.await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "could not read due automations ahead");
+            ReadAhead::default()
+        })
     })
 }
 
@@ -234,6 +234,8 @@ type Launch = (Pending, Run, Automation);
 /// derived), its runs' summary with the runs it recorded, and the run it queued, if any.
 struct Fired {
     moved: Automation,
+    /// Its next fire after the ones recorded.
+    planned: Option<DateTime<Utc>>,
     previous_revision: u64,
     runs: RunSummary,
     queued: Option<(Pending, Run)>,
@@ -339,9 +341,9 @@ async fn write_moved(
     let mut moved: Vec<(Automation, u64, Option<DateTime<Utc>>)> = Vec::with_capacity(fired.len());
     for one in fired.drain(..) {
         let mut automation = one.moved;
-        // Its next fire, computed once: the status shows it while it is ahead, as a list
-        // does from the stored plan, and the column stores it.
-        let planned = Schedule::of(&automation).next_fire(0);
+        // The status shows its next fire while it is ahead, as a list does from the stored
+        // plan, and the column stores it.
+        let planned = one.planned;
         automation.status = AutomationStatus::derive(
             &automation,
             one.runs,
@@ -398,39 +400,44 @@ async fn fire(
     } = current;
     let runs_done = runs.runs_done;
     let id = &current.id;
-    match Schedule::of(&current).next_fire(runs_done) {
-        Some(at) if at <= now => {}
-        not_due => {
-            store::automations::set_next_fire(tx, id, not_due).await?;
-            return Ok(None);
-        }
-    }
     let spec = &current.spec;
+    let until = match spec.stop {
+        StopCondition::Until { at } => Some(at),
+        _ => None,
+    };
+    let within = |fire: &DateTime<Utc>| until.is_none_or(|at| *fire <= at);
+    let done = matches!(spec.stop, StopCondition::AfterRuns { count } if runs_done >= count);
     let anchor = current.schedule_anchor.unwrap_or(current.created_at);
-    let (mut fires, total) =
-        schedule::fires_between(&spec.trigger, anchor, anchor, now, MISSED_RECORDS_MAX + 1)
-            .map_err(|e| {
-                crate::error::Error::Corrupt(format!("a stored schedule is invalid: {e}"))
-            })?;
-    if let StopCondition::Until { at } = spec.stop {
-        fires.retain(|fire| *fire <= at);
-    }
-    let Some(&latest) = fires.last() else {
+    // One look at the schedule gives the fires due and the one to plan after them.
+    let due = if spec.paused || spec.trigger == Trigger::Manual || done {
+        None
+    } else {
+        schedule::fires_due(&spec.trigger, anchor, now, MISSED_RECORDS_MAX + 1)
+            .inspect_err(
+                |e| tracing::warn!(automation = %id, error = %e, "a stored schedule is invalid"),
+            )
+            .ok()
+    };
+    let Some(due) = due else {
         store::automations::set_next_fire(tx, id, None).await?;
         return Ok(None);
     };
-    let late = now - latest > ON_TIME;
-    let runnable = match spec.stop {
-        StopCondition::AfterRuns { count } => count > runs_done,
-        _ => true,
+    let planned = due.next.filter(within);
+    let (mut fires, total) = (due.fires, due.total);
+    fires.retain(within);
+    let Some(&latest) = fires.last() else {
+        // Not due (it changed, or another process fired it): its planned fire is corrected.
+        let not_due = if due.total == 0 { planned } else { None };
+        store::automations::set_next_fire(tx, id, not_due).await?;
+        return Ok(None);
     };
+    let late = now - latest > ON_TIME;
     let catch_up_max_age = TimeDelta::hours(i64::from(spec.catch_up_max_age_hours));
-    let runs_latest = runnable
-        && match spec.catch_up {
-            _ if !late => true,
-            CatchUp::Once => now - latest <= catch_up_max_age,
-            CatchUp::Skip => false,
-        };
+    let runs_latest = match spec.catch_up {
+        _ if !late => true,
+        CatchUp::Once => now - latest <= catch_up_max_age,
+        CatchUp::Skip => false,
+    };
     let missed_count = fires.len() - usize::from(runs_latest);
     if total > fires.len() {
         tracing::info!(automation = %current.id, skipped = total - fires.len(), "older missed fires were not recorded");
@@ -471,6 +478,7 @@ async fn fire(
     }
     // The anchor moves in the same transaction that records the fires.
     Ok(Some(Fired {
+        planned,
         previous_revision: current.revision,
         moved: Automation {
             schedule_anchor: Some(latest),

@@ -2,7 +2,8 @@
 
 use autowork_core::definition::{StopCondition, Trigger};
 use autowork_core::schedule::{
-    describe, fires_between, next_fire, next_fires, preview, ScheduleError, SchedulePreview,
+    describe, fires_between, fires_due, next_fire, next_fires, preview, DueFires, ScheduleError,
+    SchedulePreview,
 };
 use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -489,6 +490,37 @@ fn next_fires_until_cuts_fires_after_its_time_and_keeps_one_exactly_at_it() {
 
 // ---------------------------------------------------------------------------------------
 // Missed fires
+
+#[test]
+fn fires_due_is_fires_between_and_the_next_fire_after_them_from_one_parse() {
+    let anchor = utc(2026, 6, 1, 8, 30);
+    let triggers = [
+        cron("0 * * * *", "Europe/Berlin"),
+        cron("0 9 * * 1-5", "America/New_York"),
+        interval_minutes(45),
+        Trigger::Once {
+            fire_at: utc(2026, 6, 2, 0, 0),
+        },
+        Trigger::Manual,
+    ];
+    let ends = [
+        utc(2026, 5, 30, 0, 0), // before the anchor
+        anchor,
+        utc(2026, 6, 1, 9, 0), // on a fire
+        utc(2026, 6, 4, 7, 59),
+    ];
+    for trigger in &triggers {
+        for up_to in ends {
+            let (fires, total) = fires_between(trigger, anchor, anchor, up_to, 3).unwrap();
+            let next = next_fire(trigger, anchor, up_to.max(anchor)).unwrap();
+            assert_eq!(
+                fires_due(trigger, anchor, up_to, 3).unwrap(),
+                DueFires { fires, total, next },
+                "{trigger:?} up to {up_to}"
+            );
+        }
+    }
+}
 
 #[test]
 fn fires_between_counts_a_three_day_gap_of_an_hourly_cron_and_keeps_the_last_ones() {
