@@ -75,6 +75,11 @@ if [ ${#as_server[@]} -gt 0 ]; then
   chmod 0700 "$data" "$socket"
   touch "$log"
   chown "$pg_user" "$log"
+  # A TMPDIR inside a private directory (such as /root/tmp) cannot be entered by that user.
+  if ! runuser -u "$pg_user" -- test -x "$data"; then
+    echo "$pg_user cannot reach $tmp: set TMPDIR to a directory every user may enter (such as /tmp)" >&2
+    exit 1
+  fi
 fi
 
 # The cluster is disposable, so it trades durability for speed (no fsync, no sync at
