@@ -721,6 +721,17 @@ async fn listing_version_moves_on_the_same_changes_as_on_sqlite() {
             "b deleted (soft)",
             "UPDATE automations SET deleted_at = 4000 WHERE id = 'aut_b'".into(),
         ),
+        (
+            "a rule added to b",
+            "INSERT INTO permission_rules (automation_id, position, tool, pattern, action)
+             VALUES ('aut_b', 0, 'read', '*', 'allow')"
+                .into(),
+        ),
+        // Its rules cascade away, and their trigger finds no automation left to stamp.
+        (
+            "b removed for good",
+            "DELETE FROM automations WHERE id = 'aut_b'".into(),
+        ),
     ];
     let expected = vec![
         "automation a created: aut_a",
@@ -737,6 +748,8 @@ async fn listing_version_moves_on_the_same_changes_as_on_sqlite() {
         "the run is seen: ",
         "the run is removed: aut_a",
         "b deleted (soft): aut_b",
+        "a rule added to b: aut_b",
+        "b removed for good: ",
     ];
     assert_eq!(
         stamped_by_each_step(&sqlite, &steps).await,
