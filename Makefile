@@ -53,12 +53,14 @@ fmt-check:
 lint:
 	$(CARGO) clippy --all-targets --locked -- -D warnings
 
+# The engine's tests beside a throwaway PostgreSQL (the team database's schema tests need
+# one; scripts/with-postgres.sh starts it on a Unix socket and removes it afterwards).
 test-rust:
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
-	  $(CARGO) nextest run --locked --no-fail-fast; \
+	  ./scripts/with-postgres.sh $(CARGO) nextest run --locked --no-fail-fast; \
 	else \
 	  echo "cargo-nextest not found; using cargo test"; \
-	  $(CARGO) test --locked --no-fail-fast; \
+	  ./scripts/with-postgres.sh $(CARGO) test --locked --no-fail-fast; \
 	fi
 
 test-ui:

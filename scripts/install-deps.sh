@@ -18,6 +18,12 @@ for pkg in libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxd
   have_pkg "$pkg" || missing+=("$pkg")
 done
 command -v node >/dev/null || missing+=(nodejs npm)
+# A throwaway PostgreSQL for the team-database tests (scripts/with-postgres.sh runs
+# `initdb`, `pg_ctl` and `createdb` from /usr/lib/postgresql/N/bin): the `postgresql`
+# package is Debian's supported server (15 on Debian 12) and brings its client programs.
+# Its own `main` cluster is not used.
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+compgen -G "/usr/lib/postgresql/*/bin/createdb" >/dev/null || missing+=(postgresql-client)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"

@@ -34,6 +34,11 @@ use crate::error::{Error, Result};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// The team database's schema on PostgreSQL (issue 14): the same tables, columns and rules
+/// as the SQLite migrations, in `migrations_postgres/` (its README says how the two are kept
+/// equal). Run it with `POSTGRES_MIGRATOR.run(&pg_pool)`; the engine does not use it yet.
+pub static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations_postgres");
+
 /// How long a statement waits for another process's write lock before it gives up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
 

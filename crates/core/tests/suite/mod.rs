@@ -16,6 +16,7 @@ mod inbox;
 mod overview;
 mod pagination;
 mod permissions;
+mod postgres_schema;
 mod provider_keys;
 mod provider_streams;
 mod queue;
