@@ -1,7 +1,8 @@
 // "Describe it" end to end in the real app: a sentence drafts an automation (the scripted
 // model proposes it through `propose_automation`), the editor opens filled with the draft
 // and its summary in plain words (least privilege took out a command rule and network),
-// Create saves it, Run now runs it, and a follow-up continues the run's conversation.
+// Create saves it, Run now runs it, and a follow-up continues the run's conversation and
+// shows in its thread.
 // Along the way it takes the screenshots in docs/screenshots/ (describe-*, draft-editor-*),
 // at 800x600 and 1600x1000, light and dark.
 //
@@ -183,6 +184,19 @@ test("describe it, see the filled editor and its summary, create, run, follow up
   await session.waitFind('[data-testid="follow-up-of"]', LONG);
   await session.waitFor(async () => (await runState()) === "Succeeded", "the follow-up to succeed", LONG);
   assert.match(await session.text("body"), /Both commits are by E2E/);
+  // The thread: the run page lists the first run, then this follow-up.
+  const thread = await session.waitFor(
+    async () => {
+      const ids = await session.execute(
+        `return [...document.querySelectorAll('[data-testid="thread-run"]')].map((r) => r.dataset.runId);`,
+      );
+      return ids.length === 2 ? ids : false;
+    },
+    "the thread on the run page",
+    LONG,
+  );
+  const current = (await session.execute("return window.location.hash;")).split("/").pop();
+  assert.equal(thread[1], current, "the follow-up comes second in its thread");
 });
 
 test("dark: the describe box and the filled editor", async () => {
