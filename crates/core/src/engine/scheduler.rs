@@ -169,11 +169,51 @@ struct Ahead {
     version: i64,
     automation: Automation,
     runs: RunSummary,
+    /// Its fires due as of the read, computed there (on the reading task's core) so that the
+    /// write transaction, the burst's critical path, does not parse and walk the schedule.
+    due: DueAsOf,
+}
+
+type DueResult = std::result::Result<schedule::DueFires, schedule::ScheduleError>;
+
+/// An automation's due fires computed as of `at`: still its due fires at any later time
+/// before its next fire, as no fire falls between.
+struct DueAsOf {
+    at: DateTime<Utc>,
+    due: DueResult,
+}
+
+impl DueAsOf {
+    fn compute(automation: &Automation, at: DateTime<Utc>) -> Self {
+        let anchor = automation.schedule_anchor.unwrap_or(automation.created_at);
+        Self::of(&automation.spec.trigger, anchor, at)
+    }
+
+    fn of(trigger: &Trigger, anchor: DateTime<Utc>, at: DateTime<Utc>) -> Self {
+        Self {
+            at,
+            due: schedule::fires_due(trigger, anchor, at, MISSED_RECORDS_MAX + 1),
+        }
+    }
+
+    /// The due fires as of `now`, when computing them again would give the same.
+    fn holds_at(self, now: DateTime<Utc>) -> Option<DueResult> {
+        let same = self.at <= now
+            && match &self.due {
+                Ok(due) => due.next.is_none_or(|next| next > now),
+                Err(_) => true,
+            };
+        same.then_some(self.due)
+    }
 }
 
 impl ReadAhead {
-    /// Reads `ids` (the live ones) in one snapshot of `conn`.
-    async fn read(conn: &mut SqliteConnection, ids: &[AutomationId]) -> Result<Self> {
+    /// Reads `ids` (the live ones) in one snapshot of `conn`, with their fires due at `now`.
+    async fn read(
+        conn: &mut SqliteConnection,
+        ids: &[AutomationId],
+        now: DateTime<Utc>,
+    ) -> Result<Self> {
         let mut versions = store::automations::listed_versions(conn, ids).await?;
         let automations = store::automations::get_many(conn, ids).await?;
         let mut summaries = store::status::run_summaries(conn, Selection::Only(ids)).await?;
@@ -183,12 +223,14 @@ impl ReadAhead {
                 let id = automation.id.as_str();
                 let version = versions.remove(id)?;
                 let runs = summaries.remove(id).unwrap_or_default();
+                let due = DueAsOf::compute(&automation, now);
                 Some((
                     id.to_owned(),
                     Ahead {
                         version,
                         automation,
                         runs,
+                        due,
                     },
                 ))
             })
@@ -207,7 +249,7 @@ fn read_ahead(shared: &Arc<Shared>, ids: &[AutomationId]) -> tokio::task::JoinHa
         let read = async {
             // One read transaction: one snapshot for the versions and what they stamp.
             let mut tx = shared.store.pool().begin().await?;
-            let ahead = ReadAhead::read(&mut tx, &ids).await?;
+            let ahead = ReadAhead::read(&mut tx, &ids, shared.clock.now()).await?;
             tx.commit().await?;
             Ok::<_, Error>(ahead)
         };
@@ -308,7 +350,7 @@ async fn record_fires(
     if !stale.is_empty() {
         ahead
             .entries
-            .extend(ReadAhead::read(tx, &stale).await?.entries);
+            .extend(ReadAhead::read(tx, &stale, now).await?.entries);
     }
     for id in ids {
         if !versions.contains_key(id.as_str()) {
@@ -397,6 +439,7 @@ async fn fire(
     let Ahead {
         automation: current,
         mut runs,
+        due: due_as_read,
         ..
     } = current;
     let runs_done = runs.runs_done;
@@ -413,7 +456,11 @@ async fn fire(
     let due = if spec.paused || spec.trigger == Trigger::Manual || done {
         None
     } else {
-        schedule::fires_due(&spec.trigger, anchor, now, MISSED_RECORDS_MAX + 1)
+        due_as_read
+            .holds_at(now)
+            .unwrap_or_else(|| {
+                schedule::fires_due(&spec.trigger, anchor, now, MISSED_RECORDS_MAX + 1)
+            })
             .inspect_err(
                 |e| tracing::warn!(automation = %id, error = %e, "a stored schedule is invalid"),
             )
@@ -490,4 +537,53 @@ async fn fire(
         runs,
         queued,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Due fires computed ahead are used only when computing them at the write gives the same.
+    #[test]
+    fn due_fires_read_ahead_hold_until_the_next_fire() {
+        let anchor: DateTime<Utc> = "2026-12-04T08:59:30Z".parse().unwrap();
+        let triggers = [
+            Trigger::Cron {
+                expression: "* * * * *".into(),
+                timezone: "Europe/Berlin".into(),
+            },
+            Trigger::Interval { every_ms: 120_000 },
+            Trigger::Once {
+                fire_at: anchor + TimeDelta::seconds(45),
+            },
+            Trigger::Manual,
+        ];
+        for trigger in &triggers {
+            for read_after in [0, 29, 30, 31, 95, 200] {
+                let read_at = anchor + TimeDelta::seconds(read_after);
+                for write_after in [-1, 0, 1, 29, 30, 31, 60, 61, 150] {
+                    let now = read_at + TimeDelta::seconds(write_after);
+                    let fresh = DueAsOf::of(trigger, anchor, now).due;
+                    match DueAsOf::of(trigger, anchor, read_at).holds_at(now) {
+                        Some(ahead) => assert_eq!(
+                            ahead, fresh,
+                            "{trigger:?} read at +{read_after}s, written at +{write_after}s"
+                        ),
+                        None => {
+                            // Refused only when a fire fell between, or the clock went back.
+                            let between = DueAsOf::of(trigger, anchor, read_at)
+                                .due
+                                .ok()
+                                .and_then(|d| d.next)
+                                .is_some_and(|next| next <= now);
+                            assert!(
+                                between || now < read_at,
+                                "{trigger:?} +{read_after}s +{write_after}s"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -687,6 +687,26 @@ async fn listing_version_moves_on_the_same_changes_as_on_sqlite() {
             "DELETE FROM permission_rules WHERE automation_id = 'aut_a'".into(),
         ),
         ("a run of a queued", run("run_1", "/w", "", "'queued'")),
+        // The scheduler's runs are stamped by the anchor move in their transaction.
+        (
+            "a fire of a queued",
+            "INSERT INTO runs (id, automation_id, definition_revision, revision, trigger,
+                attendance, writer_key, queued_at, state)
+             VALUES ('run_2', 'aut_a', 1, 1, 'catch_up', 'unattended', '/w', 1000, 'queued')"
+                .into(),
+        ),
+        (
+            "a missed fire of a recorded",
+            "INSERT INTO runs (id, automation_id, definition_revision, revision, trigger,
+                attendance, writer_key, queued_at, state, stop_reason, finished_at)
+             VALUES ('run_3', 'aut_a', 1, 1, 'schedule', 'unattended', '/w', 1000, 'stopped',
+                'missed_schedule', 1000)"
+                .into(),
+        ),
+        (
+            "a moved by the fires",
+            "UPDATE automations SET schedule_anchor = 1000, revision = 3 WHERE id = 'aut_a'".into(),
+        ),
         (
             "the run counts a step",
             "UPDATE runs SET steps = 1, tokens_in = 10 WHERE id = 'run_1'".into(),
@@ -740,6 +760,9 @@ async fn listing_version_moves_on_the_same_changes_as_on_sqlite() {
         "a rule added to a: aut_a",
         "a rule of a removed: aut_a",
         "a run of a queued: aut_a",
+        "a fire of a queued: ",
+        "a missed fire of a recorded: ",
+        "a moved by the fires: aut_a",
         "the run counts a step: ",
         "the run starts: aut_a",
         "the run costs more: aut_a",

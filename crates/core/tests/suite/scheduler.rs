@@ -207,6 +207,9 @@ async fn catch_up_skip_records_every_missed_fire_and_runs_nothing() {
         }))
         .await;
     assert_eq!(automation.spec.catch_up, CatchUp::Skip);
+    // Another process's list, kept in memory from before the fires.
+    let listed = s.env.engine.list_automations().await.unwrap();
+    assert_eq!(listed[0].status.last_run, None);
     s.advance_to("2027-03-04T00:30:00Z");
     let engine = s.scheduler(ScriptedExecutor::new()).await;
     let runs = wait_runs(&engine, &automation, 72).await;
@@ -218,6 +221,12 @@ async fn catch_up_skip_records_every_missed_fire_and_runs_nothing() {
     assert_eq!(runs[71].queued_at, at("2027-03-04T00:00:00Z"));
     let after = engine.get_automation(&automation.id).await.unwrap();
     assert_eq!(after.status.next_fire_at, Some(at("2027-03-04T01:00:00Z")));
+    // Runs inserted only as records (no state change follows) still refresh that list.
+    let listed = s.env.engine.list_automations().await.unwrap();
+    let last = listed[0].status.last_run.as_ref().map(|r| &r.run_id);
+    assert_eq!(last, Some(&runs[71].id), "the list shows the latest missed fire");
+    assert_eq!(listed[0].status.last_run, after.status.last_run);
+    assert_eq!(listed[0].status.recent_runs, after.status.recent_runs);
 
     // The next fire on time runs as usual.
     s.advance_to("2027-03-04T01:00:01Z");
