@@ -6,8 +6,8 @@
 // Along the way it takes the screenshots in docs/screenshots/ (describe-*, draft-editor-*),
 // at 800x600 and 1600x1000, light and dark.
 //
-// Run by scripts/e2e.sh (which starts Xvfb). Like permissions.test.mjs, the app gets its
-// own D-Bus session bus, tauri-driver ports and config dir.
+// Run by scripts/e2e.sh (which starts Xvfb); the window, its own bus and ports, and the
+// screenshots are window.mjs's.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -17,8 +17,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { firstLine, start as startIn, waitForDriver as waitForDriverOn } from "./processes.mjs";
-import { Session } from "./webdriver.mjs";
+import { firstLine, start as startIn } from "./processes.mjs";
+import { AppWindow, LONG } from "./window.mjs";
 
 const root = resolve(fileURLToPath(import.meta.url), "../../..");
 const bin = join(root, "target/debug");
@@ -26,77 +26,26 @@ const shots = join(root, process.env.AUTOWORK_SCREENSHOTS ?? "target/e2e");
 const driverPort = 4464;
 const nativePort = 4465;
 const SENTENCE = "Every weekday at 9, summarize yesterday's changes into NOTES.md";
-const SIZES = [
-  [800, 600],
-  [1600, 1000],
-];
-const LONG = 60000;
 
 const children = [];
 const start = (command, args, env) => startIn(children, command, args, env);
-let driver;
 let session;
 let busAddress;
 const dataDir = mkdtempSync(join(tmpdir(), "autowork-e2e-draft-data-"));
 const configDir = mkdtempSync(join(tmpdir(), "autowork-e2e-draft-config-"));
 const workspace = mkdtempSync(join(tmpdir(), "autowork-e2e-draft-work-"));
 
+const app = new AppWindow({ children, bin, shots, driverPort, nativePort, dataDir, configDir });
 async function openApp({ dark }) {
-  const env = {
-    AUTOWORK_DATA_DIR: dataDir,
-    DBUS_SESSION_BUS_ADDRESS: busAddress,
-    XDG_CONFIG_HOME: configDir,
-    GTK_THEME: dark ? "Adwaita:dark" : "Adwaita",
-  };
-  driver = start("tauri-driver", ["--port", String(driverPort), "--native-port", String(nativePort)], env);
-  driver.stderr.on("data", (chunk) => process.stderr.write(`[tauri-driver] ${chunk}`));
-  await waitForDriverOn(driverPort);
-  session = await Session.create(`http://127.0.0.1:${driverPort}`, join(bin, "autowork-app"));
-  await session.waitFind('[data-testid="nav-automations"]', LONG);
+  session = await app.open({ dark, busAddress });
 }
-
 async function closeApp() {
-  if (session) await session.close();
+  await app.close();
   session = null;
-  if (driver && driver.exitCode === null && driver.signalCode === null) {
-    const exited = new Promise((r) => driver.once("exit", r));
-    driver.kill("SIGTERM");
-    await exited;
-  }
-  driver = null;
 }
-
-const scheme = () => session.execute('return matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";');
-
-async function screenshots(name, theme, frame) {
-  const { width, height } = await session.windowRect();
-  for (const [w, h] of SIZES) {
-    await session.resize(w, h);
-    await frame();
-    await session.execute(
-      "return new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))));",
-    );
-    writeFileSync(join(shots, `${name}-${w}-${theme}.png`), await session.screenshot());
-  }
-  await session.resize(width, height);
-}
-
-/** Scrolls the editor so the element matching `css` starts under its sticky header (or the view to its top). */
-const scrollTo = (css, align = "start") =>
-  session.execute(
-    `const el = document.querySelector(arguments[0]);
-     if (!el) return false;
-     let scroller = el.parentElement;
-     while (scroller && !/(auto|scroll)/.test(getComputedStyle(scroller).overflowY)) scroller = scroller.parentElement;
-     if (!scroller) return false;
-     if (arguments[1] === "top") { scroller.scrollTop = 0; return true; }
-     const box = el.getBoundingClientRect();
-     const header = document.querySelector(".editor > .view-header");
-     const top = header ? header.getBoundingClientRect().bottom : scroller.getBoundingClientRect().top;
-     scroller.scrollTop += box.top - top - 8;
-     return true;`,
-    [css, align],
-  );
+const scheme = () => app.scheme();
+const screenshots = (name, theme, frame) => app.screenshots(name, theme, frame);
+const scrollTo = (css, align) => app.scrollTo(css, align);
 
 const runState = async () => (await session.text('[data-testid="run-state"]')).trim();
 

@@ -5,12 +5,8 @@
 // screenshots in docs/screenshots/ (permissions-try-*, sandbox-off-*, blocker-always-*),
 // at 800x600 and 1600x1000, light and dark.
 //
-// Run by scripts/e2e.sh (which starts Xvfb). The app gets its own D-Bus session bus, its
-// own tauri-driver ports and its own config dir, so it never meets the app of another test
-// file (the single-instance plugin would make a second app on one bus exit).
-//
-// The colour scheme: the UI follows `prefers-color-scheme`, which WebKitGTK takes from GTK;
-// the dark half starts the app again with GTK_THEME=Adwaita:dark.
+// Run by scripts/e2e.sh (which starts Xvfb); the window, its own bus and ports, and the
+// screenshots are window.mjs's.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -20,8 +16,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { firstLine, start as startIn, waitForDriver as waitForDriverOn } from "./processes.mjs";
-import { Session } from "./webdriver.mjs";
+import { firstLine, start as startIn } from "./processes.mjs";
+import { AppWindow, LONG } from "./window.mjs";
 
 const root = resolve(fileURLToPath(import.meta.url), "../../..");
 const bin = join(root, "target/debug");
@@ -30,99 +26,26 @@ const shots = join(root, process.env.AUTOWORK_SCREENSHOTS ?? "target/e2e");
 const driverPort = 4454;
 const nativePort = 4455;
 const TITLE = "Permissions from the desktop";
-const SIZES = [
-  [800, 600],
-  [1600, 1000],
-];
-// The machine is slow and shared: waits are generous.
-const LONG = 60000;
 
 const children = [];
 const start = (command, args, env) => startIn(children, command, args, env);
-const waitForDriver = () => waitForDriverOn(driverPort);
-let driver;
 let session;
 let busAddress;
 const dataDir = mkdtempSync(join(tmpdir(), "autowork-e2e-perm-data-"));
 const configDir = mkdtempSync(join(tmpdir(), "autowork-e2e-perm-config-"));
 const workspace = mkdtempSync(join(tmpdir(), "autowork-e2e-perm-work-"));
 
-/** Starts tauri-driver and the app (light, or dark through GTK's theme). */
+const app = new AppWindow({ children, bin, shots, driverPort, nativePort, dataDir, configDir });
 async function openApp({ dark }) {
-  const env = {
-    AUTOWORK_DATA_DIR: dataDir,
-    DBUS_SESSION_BUS_ADDRESS: busAddress,
-    // The window-state plugin keeps the window size here; the test resizes the window.
-    XDG_CONFIG_HOME: configDir,
-  };
-  env.GTK_THEME = dark ? "Adwaita:dark" : "Adwaita";
-  driver = start("tauri-driver", ["--port", String(driverPort), "--native-port", String(nativePort)], env);
-  driver.stderr.on("data", (chunk) => process.stderr.write(`[tauri-driver] ${chunk}`));
-  await waitForDriver();
-  session = await Session.create(`http://127.0.0.1:${driverPort}`, join(bin, "autowork-app"));
-  await session.waitFind('[data-testid="nav-automations"]', LONG);
+  session = await app.open({ dark, busAddress });
 }
-
 async function closeApp() {
-  if (session) await session.close();
+  await app.close();
   session = null;
-  if (driver && driver.exitCode === null && driver.signalCode === null) {
-    const exited = new Promise((r) => driver.once("exit", r));
-    driver.kill("SIGTERM");
-    await exited;
-  }
-  driver = null;
 }
-
-const scheme = () => session.execute('return matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";');
-
-/**
- * Saves a screenshot at each size; `frame` (run after each resize) scrolls what the shot is
- * about into view. The window goes back to its first size afterwards.
- */
-async function screenshots(name, theme, frame) {
-  const { width, height } = await session.windowRect();
-  for (const [w, h] of SIZES) {
-    await session.resize(w, h);
-    await frame();
-    // Two frames, so the scroll and layout are painted before the shot.
-    await session.execute(
-      "return new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))));",
-    );
-    writeFileSync(join(shots, `${name}-${w}-${theme}.png`), await session.screenshot());
-  }
-  await session.resize(width, height);
-}
-
-/**
- * Scrolls the view so the element matching `css` shows: its top just under the editor's
- * sticky header ("start"), its bottom at the bottom of the view ("end"), or the view at
- * its top ("top"). Only the view's own scroller moves (scrollIntoView would also shift the
- * whole window, whose overflow is hidden but still scrollable).
- */
-const scrollTo = (css, align = "start") =>
-  session.execute(
-    `const el = document.querySelector(arguments[0]);
-     if (!el) return false;
-     for (const root of [document.scrollingElement, document.body, document.getElementById("root")]) {
-       if (root) root.scrollTop = 0;
-     }
-     let scroller = el.parentElement;
-     while (scroller && !/(auto|scroll)/.test(getComputedStyle(scroller).overflowY)) scroller = scroller.parentElement;
-     if (!scroller) return false;
-     if (arguments[1] === "top") {
-       for (let s = scroller; s; s = s.parentElement) s.scrollTop = 0;
-       el.querySelectorAll("*").forEach((c) => { if (c.scrollTop) c.scrollTop = 0; });
-       return true;
-     }
-     const box = el.getBoundingClientRect();
-     const view = scroller.getBoundingClientRect();
-     const header = document.querySelector(".editor > .view-header");
-     const top = header ? header.getBoundingClientRect().bottom : view.top;
-     scroller.scrollTop += arguments[1] === "end" ? box.bottom - view.bottom + 12 : box.top - top - 8;
-     return true;`,
-    [css, align],
-  );
+const scheme = () => app.scheme();
+const screenshots = (name, theme, frame) => app.screenshots(name, theme, frame);
+const scrollTo = (css, align) => app.scrollTo(css, align);
 
 /** Waits until no toast is showing (they go after a few seconds), for calmer screenshots. */
 const noToasts = () =>
