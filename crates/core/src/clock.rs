@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use tokio::sync::watch;
 
-use crate::executor::BoxFuture;
+use crate::future::BoxFuture;
 
 /// A source of the current time.
 pub trait Clock: Send + Sync + 'static {

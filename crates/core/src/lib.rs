@@ -13,6 +13,7 @@ pub mod engine;
 pub mod error;
 pub mod events;
 pub mod executor;
+mod future;
 pub mod git;
 pub mod ids;
 pub mod ledger;
