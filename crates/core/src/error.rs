@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ledger::RunState;
+use crate::model::run::RunState;
 
 /// One problem with an input: which field (a dotted path such as `trigger.timezone` or
 /// `permissions[2].action`) and a machine-readable message such as `title_too_long_160`.

@@ -17,6 +17,7 @@ mod future;
 pub mod git;
 pub mod ids;
 pub mod ledger;
+pub mod model;
 pub mod notify;
 pub mod originals;
 pub mod queue;
