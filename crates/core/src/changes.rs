@@ -11,95 +11,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use crate::definition::{Automation, ContextMode, Placement};
 use crate::git::{self, ChangeSummary, FileChange, FileChangeKind, GitError, Snapshot};
 use crate::ids::RunId;
 use crate::originals::Originals;
 
+pub use crate::model::changes::{ChangeSource, Review, RunChanges, WorktreeChanges};
+
 /// The largest patch stored with a run; longer ones are cut on a line boundary.
 pub const PATCH_MAX_BYTES: usize = 256 * 1024;
-
-/// What a run changed, recorded when it ended.
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunChanges {
-    pub run_id: RunId,
-    pub source: ChangeSource,
-    #[serde(flatten)]
-    pub summary: ChangeSummary,
-    /// For worktree runs: the branch and commit holding the changes, and their review.
-    pub worktree: Option<WorktreeChanges>,
-    /// What the summary cannot show (say, shell commands outside a repository).
-    pub note: Option<String>,
-    pub recorded_at: DateTime<Utc>,
-}
-
-/// Where the summary comes from.
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ChangeSource {
-    /// The work area's repository, before and after: every change, by any tool.
-    Git,
-    /// The files `write` and `edit` touched (the work area is not a git repository).
-    Tools,
-}
-
-impl ChangeSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChangeSource::Git => "git",
-            ChangeSource::Tools => "tools",
-        }
-    }
-}
-
-/// A worktree run's changes as a commit on the worktree's branch.
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WorktreeChanges {
-    /// `autowork/<name>`.
-    pub branch: String,
-    /// The worktree's directory.
-    pub path: String,
-    /// The commit with the run's changes; `None` when the run changed nothing.
-    pub commit: Option<String>,
-    pub review: Review,
-    /// The commit `apply` made on the workspace's branch.
-    pub applied_commit: Option<String>,
-    /// For a `superseded` review: the follow-up whose commit now holds these changes too.
-    pub superseded_by: Option<RunId>,
-}
-
-/// Where a worktree run's changes stand.
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Review {
-    /// Nothing to review: the run changed nothing.
-    Empty,
-    /// Waiting to be applied or discarded.
-    Pending,
-    Applied,
-    Discarded,
-    /// A follow-up continued on top of these changes; its review holds them and its own,
-    /// and applying or discarding it does so for both.
-    Superseded,
-}
-
-impl Review {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Review::Empty => "empty",
-            Review::Pending => "pending",
-            Review::Applied => "applied",
-            Review::Discarded => "discarded",
-            Review::Superseded => "superseded",
-        }
-    }
-}
 
 /// The contents files had before `write` or `edit` first changed them in this run, for
 /// work areas without git.

@@ -3,10 +3,13 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use tokio::sync::watch;
 
-use crate::executor::BoxFuture;
+use crate::future::BoxFuture;
+// Stored timestamps are `model::time`'s; these paths stay for the code that still uses them.
+#[allow(unused_imports)]
+pub(crate) use crate::model::time::{from_millis, to_millis, truncate_to_millis};
 
 /// A source of the current time.
 pub trait Clock: Send + Sync + 'static {
@@ -70,21 +73,6 @@ impl Clock for ManualClock {
             }
         })
     }
-}
-
-pub(crate) fn truncate_to_millis(at: DateTime<Utc>) -> DateTime<Utc> {
-    from_millis(at.timestamp_millis())
-}
-
-/// Milliseconds since the epoch, as stored in the database.
-pub(crate) fn to_millis(at: DateTime<Utc>) -> i64 {
-    at.timestamp_millis()
-}
-
-pub(crate) fn from_millis(millis: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(millis)
-        .single()
-        .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 /// The local IANA zone: `$TZ`, `/etc/timezone`, the `/etc/localtime` link, else UTC.

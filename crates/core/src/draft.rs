@@ -30,6 +30,8 @@ use crate::Engine;
 pub use privilege::Adjustment;
 pub use summary::DraftSummary;
 
+pub use crate::error::DraftError;
+
 /// The one tool the drafting model answers through.
 pub const DRAFT_TOOL: &str = "propose_automation";
 /// Repairs after the first proposal: three model calls at most.
@@ -78,29 +80,6 @@ impl Draft {
     }
 }
 
-/// Why no draft came back.
-#[derive(Debug, thiserror::Error)]
-pub enum DraftError {
-    #[error(
-        "no model to draft with: choose a default model under Settings -> Default model (or \
-         pass one), then try again"
-    )]
-    NoModel,
-    #[error(
-        "provider `{0}` is not configured; add it with `autowork provider add --id {0} ...` or \
-         under Settings -> Providers"
-    )]
-    ProviderNotConfigured(String),
-    #[error("the model could not be asked: {0}")]
-    Provider(#[from] ProviderError),
-    #[error(
-        "the model did not propose an automation{}; try again, say more in the sentence, or \
-         draft with another model",
-        answered(.0)
-    )]
-    NoProposal(String),
-}
-
 impl DraftError {
     /// The machine-readable code clients see.
     pub fn code(&self) -> &'static str {
@@ -112,17 +91,6 @@ impl DraftError {
             Self::NoProposal(_) => "no_proposal",
         }
     }
-}
-
-/// What the model said instead, cut short: ` (it answered: "...")`, or nothing.
-fn answered(text: &str) -> String {
-    let text = text.trim();
-    if text.is_empty() {
-        return String::new();
-    }
-    let short: String = text.chars().take(200).collect();
-    let more = if short.len() < text.len() { "…" } else { "" };
-    format!(" (it answered: \"{short}{more}\")")
 }
 
 impl Engine {

@@ -1,8 +1,15 @@
 //! The engine's error, and the one wire error every client (CLI `--json`, IPC) renders.
+//!
+//! The errors it wraps (git's, the model providers', drafting's) are defined here too and
+//! re-exported where they are raised, so this module imports only [`crate::model`] and sits
+//! below the store with it.
+
+use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ledger::RunState;
+use crate::model::run::RunState;
 
 /// One problem with an input: which field (a dotted path such as `trigger.timezone` or
 /// `permissions[2].action`) and a machine-readable message such as `title_too_long_160`.
@@ -88,10 +95,135 @@ pub enum Error {
     WorkAreaBusy { path: String, run_id: String },
 
     #[error(transparent)]
-    Git(#[from] crate::git::GitError),
+    Git(#[from] GitError),
 
     #[error(transparent)]
-    Draft(#[from] crate::draft::DraftError),
+    Draft(#[from] DraftError),
+}
+
+/// What can go wrong with git ([`crate::git`]); every message says what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum GitError {
+    #[error(
+        "`{}` is not inside a git repository; run `git init` there and commit once, or run \
+         the automation in place",
+        .path.display()
+    )]
+    NotARepository { path: PathBuf },
+
+    #[error(
+        "the repository at `{}` has no commits yet; commit once before using worktree placement",
+        .path.display()
+    )]
+    NoCommits { path: PathBuf },
+
+    #[error(
+        "the worktree `{}` has uncommitted changes ({}), left by a run that did not finish or \
+         made by hand; commit them there (then apply or merge that commit yourself) or remove \
+         them, and run again",
+        .path.display(),
+        .paths.join(", ")
+    )]
+    DirtyWorktree { path: PathBuf, paths: Vec<String> },
+
+    #[error(
+        "another git process is running in `{}`; wait for it or remove `{}`",
+        .path.display(),
+        .lock_file.display()
+    )]
+    Locked { path: PathBuf, lock_file: PathBuf },
+
+    #[error("`{name}` cannot be used as a git name: {reason}")]
+    InvalidName { name: String, reason: String },
+
+    #[error(
+        "run `{run_id}` has no changes waiting: it changed nothing, or its changes were \
+         discarded or its worktree removed"
+    )]
+    RunNotFound { run_id: String },
+
+    #[error("{operation} failed: {message}")]
+    Git { operation: String, message: String },
+}
+
+/// Why a model call failed (after retries).
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    #[error("the provider answered {status}: {message}")]
+    Http { status: u16, message: String },
+    #[error("could not reach the provider at {url}: {message}")]
+    Connection { url: String, message: String },
+    #[error("the provider did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("the provider sent something malformed: {0}")]
+    Malformed(String),
+    #[error("the stream ended before the model finished: {0}")]
+    Cut(String),
+    #[error("no API key: {0}")]
+    MissingKey(String),
+    #[error(
+        "the provider stalled: no answer after {attempts} attempt(s) and {} of waiting{last}; \
+         check that it is up (its status page) and reachable at the base URL under \
+         Settings -> Providers, then run again",
+        seconds(.waited)
+    )]
+    Stalled {
+        waited: Duration,
+        attempts: u32,
+        /// The last attempt's error, as ` (the last: ...)`, or empty.
+        last: String,
+    },
+    #[error(
+        "the model's answer did not finish within {}: data kept arriving but the step never \
+         ended; the provider may be stuck repeating itself, so run again or give the model a \
+         smaller task",
+        seconds(.0)
+    )]
+    StepTimeout(Duration),
+    #[error(
+        "the model stopped at its output length limit {0}; ask for smaller steps (write a big \
+         file in parts, for example) or choose a model with a larger output limit"
+    )]
+    Truncated(String),
+}
+
+fn seconds(duration: &Duration) -> String {
+    format!("{:.1} s", duration.as_secs_f64())
+}
+
+/// Why no draft came back.
+#[derive(Debug, thiserror::Error)]
+pub enum DraftError {
+    #[error(
+        "no model to draft with: choose a default model under Settings -> Default model (or \
+         pass one), then try again"
+    )]
+    NoModel,
+    #[error(
+        "provider `{0}` is not configured; add it with `autowork provider add --id {0} ...` or \
+         under Settings -> Providers"
+    )]
+    ProviderNotConfigured(String),
+    #[error("the model could not be asked: {0}")]
+    Provider(#[from] ProviderError),
+    #[error(
+        "the model did not propose an automation{}; try again, say more in the sentence, or \
+         draft with another model",
+        answered(.0)
+    )]
+    NoProposal(String),
+}
+
+/// What the model said instead, cut short: ` (it answered: "...")`, or nothing.
+fn answered(text: &str) -> String {
+    let text = text.trim();
+    if text.is_empty() {
+        return String::new();
+    }
+    let short: String = text.chars().take(200).collect();
+    let more = if short.len() < text.len() { "…" } else { "" };
+    format!(" (it answered: \"{short}{more}\")")
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

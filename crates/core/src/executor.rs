@@ -1,9 +1,7 @@
 //! Executing runs: the [`Executor`] trait the agent implements, the context it gets, and the
 //! task that drives one run through the ledger (start, outcome, timeout, cancellation).
 
-use std::future::Future;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,7 +20,7 @@ use crate::notify::Notification;
 use crate::originals::Originals;
 use crate::store;
 
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub use crate::future::BoxFuture;
 
 /// How an execution ended, when it was not cancelled.
 #[derive(Debug, Clone, PartialEq)]

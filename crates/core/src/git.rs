@@ -25,13 +25,13 @@
 use std::path::{Path, PathBuf};
 
 use git2::{ErrorCode, Repository, Status, StatusOptions};
-use serde::{Deserialize, Serialize};
 
 mod patch;
 mod review;
 mod runs;
 mod worktree;
 
+pub use crate::error::GitError;
 pub use review::{
     diff_texts, diff_trees, snapshot, ChangeSummary, FileChange, FileChangeKind, Snapshot,
 };
@@ -50,52 +50,6 @@ pub const AUTOWORK_DIR: &str = ".autowork";
 
 const RUN_REFS: &str = "refs/autowork/runs/";
 const APPLIED_REFS: &str = "refs/autowork/applied/";
-
-/// What can go wrong; every message says what to do about it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum GitError {
-    #[error(
-        "`{}` is not inside a git repository; run `git init` there and commit once, or run \
-         the automation in place",
-        .path.display()
-    )]
-    NotARepository { path: PathBuf },
-
-    #[error(
-        "the repository at `{}` has no commits yet; commit once before using worktree placement",
-        .path.display()
-    )]
-    NoCommits { path: PathBuf },
-
-    #[error(
-        "the worktree `{}` has uncommitted changes ({}), left by a run that did not finish or \
-         made by hand; commit them there (then apply or merge that commit yourself) or remove \
-         them, and run again",
-        .path.display(),
-        .paths.join(", ")
-    )]
-    DirtyWorktree { path: PathBuf, paths: Vec<String> },
-
-    #[error(
-        "another git process is running in `{}`; wait for it or remove `{}`",
-        .path.display(),
-        .lock_file.display()
-    )]
-    Locked { path: PathBuf, lock_file: PathBuf },
-
-    #[error("`{name}` cannot be used as a git name: {reason}")]
-    InvalidName { name: String, reason: String },
-
-    #[error(
-        "run `{run_id}` has no changes waiting: it changed nothing, or its changes were \
-         discarded or its worktree removed"
-    )]
-    RunNotFound { run_id: String },
-
-    #[error("{operation} failed: {message}")]
-    Git { operation: String, message: String },
-}
 
 impl GitError {
     fn git(operation: impl Into<String>, message: impl Into<String>) -> Self {

@@ -24,6 +24,7 @@ use crate::definition::Variant;
 use crate::executor::BoxFuture;
 use crate::ledger::ErrorCode;
 
+pub use crate::error::ProviderError;
 pub use check::{test_connection, ConnectionTest};
 pub use key::{KeyProblem, KeySource, KeyStorage, ProblemCode};
 pub use settings::{ProviderConfig, ProviderKind, ProviderSettings};
@@ -96,47 +97,6 @@ pub enum Delta {
     },
 }
 
-/// Why a model call failed (after retries).
-#[derive(Debug, thiserror::Error)]
-pub enum ProviderError {
-    #[error("the provider answered {status}: {message}")]
-    Http { status: u16, message: String },
-    #[error("could not reach the provider at {url}: {message}")]
-    Connection { url: String, message: String },
-    #[error("the provider did not answer within {0:?}")]
-    Timeout(Duration),
-    #[error("the provider sent something malformed: {0}")]
-    Malformed(String),
-    #[error("the stream ended before the model finished: {0}")]
-    Cut(String),
-    #[error("no API key: {0}")]
-    MissingKey(String),
-    #[error(
-        "the provider stalled: no answer after {attempts} attempt(s) and {} of waiting{last}; \
-         check that it is up (its status page) and reachable at the base URL under \
-         Settings -> Providers, then run again",
-        seconds(.waited)
-    )]
-    Stalled {
-        waited: Duration,
-        attempts: u32,
-        /// The last attempt's error, as ` (the last: ...)`, or empty.
-        last: String,
-    },
-    #[error(
-        "the model's answer did not finish within {}: data kept arriving but the step never \
-         ended; the provider may be stuck repeating itself, so run again or give the model a \
-         smaller task",
-        seconds(.0)
-    )]
-    StepTimeout(Duration),
-    #[error(
-        "the model stopped at its output length limit {0}; ask for smaller steps (write a big \
-         file in parts, for example) or choose a model with a larger output limit"
-    )]
-    Truncated(String),
-}
-
 impl ProviderError {
     /// The code a run fails with when a model call ends on this error.
     pub fn error_code(&self) -> ErrorCode {
@@ -166,10 +126,6 @@ impl ProviderError {
             Self::Truncated(_) => "the answer was cut at its length limit".into(),
         }
     }
-}
-
-fn seconds(duration: &Duration) -> String {
-    format!("{:.1} s", duration.as_secs_f64())
 }
 
 /// A model provider: one call, streamed. Dropping the future drops the connection.

@@ -8,6 +8,7 @@ use similar::{ChangeTag, TextDiff};
 
 use super::patch::CappedPatch;
 use super::{fail, open, stage_all, GitError};
+pub use crate::model::changes::{ChangeSummary, FileChange, FileChangeKind};
 
 /// The content of a work directory at one moment, stored as a git tree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,46 +17,6 @@ pub struct Snapshot {
     pub head: Option<String>,
     /// The tree of the files on disk (tracked and untracked, ignored ones left out).
     pub tree: String,
-}
-
-/// What changed between two snapshots (or, without git, between file contents).
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ChangeSummary {
-    pub files: Vec<FileChange>,
-    pub files_changed: u32,
-    pub insertions: u32,
-    pub deletions: u32,
-    /// Unified diff of all files, cut on a line boundary when longer than the limit.
-    pub patch: String,
-    /// Whether `patch` was cut.
-    pub truncated: bool,
-}
-
-/// One changed file.
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileChange {
-    /// Path relative to the repository root, `/`-separated; the new path of a rename.
-    pub path: String,
-    pub kind: FileChangeKind,
-    /// The path before a rename.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub old_path: Option<String>,
-    pub insertions: u32,
-    pub deletions: u32,
-    /// Binary content: no line counts and no patch lines.
-    pub binary: bool,
-}
-
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FileChangeKind {
-    Added,
-    Modified,
-    Deleted,
-    Renamed,
 }
 
 /// Records the current content of `work_dir`'s repository, untracked files included,

@@ -4,11 +4,11 @@ use chrono::{DateTime, Utc};
 use sqlx::{FromRow, SqliteConnection};
 
 use super::{parse_column, to_i64, to_u64};
-use crate::agent::permissions::command_from_glob;
-use crate::clock::{from_millis, to_millis};
-use crate::definition::*;
 use crate::error::{Error, Result};
 use crate::ids::{AutomationId, SessionId};
+use crate::model::definition::*;
+use crate::model::permission::command_from_glob;
+use crate::model::time::{from_millis, to_millis};
 
 #[derive(FromRow)]
 struct AutomationRow {
@@ -644,7 +644,7 @@ impl Schedule {
             }
         }
         let anchor = self.anchor;
-        let next = crate::schedule::next_fire(&self.trigger, anchor, anchor)
+        let next = crate::model::schedule::next_fire(&self.trigger, anchor, anchor)
             .ok()
             .flatten()?;
         match self.stop {

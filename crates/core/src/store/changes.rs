@@ -3,11 +3,10 @@
 use sqlx::{FromRow, SqliteConnection};
 
 use super::parse_column;
-use crate::changes::{ChangeSource, Review, RunChanges, WorktreeChanges};
-use crate::clock::{from_millis, to_millis};
 use crate::error::{Error, Result};
-use crate::git::ChangeSummary;
 use crate::ids::RunId;
+use crate::model::changes::{ChangeSource, ChangeSummary, Review, RunChanges, WorktreeChanges};
+use crate::model::time::{from_millis, to_millis};
 
 #[derive(FromRow)]
 struct ChangesRow {

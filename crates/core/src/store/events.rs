@@ -3,10 +3,10 @@
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-use crate::clock::{from_millis, to_millis};
 use crate::error::{Error, Result};
-use crate::events::{Event, EventRecord};
 use crate::ids::InstanceId;
+use crate::model::event::{Event, EventRecord};
+use crate::model::time::{from_millis, to_millis};
 
 /// Events per `INSERT`: five bound values each keeps a statement well inside SQLite's
 /// limit on bound values (32766), even for a scheduler pass that records many missed fires.

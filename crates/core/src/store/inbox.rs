@@ -6,10 +6,10 @@ use sqlx::SqliteConnection;
 
 use super::runs::{RunRow, COLUMNS};
 use super::to_u64;
-use crate::clock::{from_millis, to_millis};
 use crate::error::Result;
 use crate::ids::{AutomationId, RunId};
-use crate::ledger::Run;
+use crate::model::run::Run;
+use crate::model::time::{from_millis, to_millis};
 
 /// Unseen finished runs that are not missed fires, plus runs waiting for input.
 const LISTED: &str = "(state = 'awaiting_input'

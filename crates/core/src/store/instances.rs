@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::{FromRow, SqliteConnection};
 
-use crate::clock::to_millis;
 use crate::error::Result;
 use crate::ids::InstanceId;
+use crate::model::time::to_millis;
 
 /// The process registering, as other processes on the same machine can check it.
 pub(crate) struct Registration<'a> {

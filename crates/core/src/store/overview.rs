@@ -6,11 +6,11 @@ use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::{parse_column, to_u64};
-use crate::clock::{from_millis, to_millis};
-use crate::definition::status::RunMark;
 use crate::error::Result;
 use crate::ids::RunId;
-use crate::ledger::RunState;
+use crate::model::definition::status::RunMark;
+use crate::model::run::RunState;
+use crate::model::time::{from_millis, to_millis};
 
 /// Counts and cost of the runs queued in one `[start, end)` range.
 #[derive(Debug, Clone, Default, PartialEq)]

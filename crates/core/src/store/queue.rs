@@ -7,7 +7,7 @@ use sqlx::{FromRow, SqliteConnection};
 
 use crate::error::{Error, Result};
 use crate::ids::{AutomationId, InstanceId, RunId};
-use crate::queue::QueueLimits;
+use crate::model::queue::QueueLimits;
 
 const LIMITS_KEY: &str = "queue_limits";
 
@@ -163,7 +163,7 @@ pub(crate) async fn provider_of(conn: &mut SqliteConnection, id: &RunId) -> Resu
 pub(crate) async fn queued_runs(
     conn: &mut SqliteConnection,
     limit: u32,
-) -> Result<(Vec<crate::ledger::Run>, u32)> {
+) -> Result<(Vec<crate::model::run::Run>, u32)> {
     let columns = super::runs::COLUMNS;
     let rows: Vec<super::runs::RunRow> = sqlx::query_as(&format!(
         "SELECT {columns} FROM runs WHERE runs.state = 'queued' ORDER BY {ORDER} LIMIT ?"

@@ -28,10 +28,10 @@ use std::collections::BTreeMap;
 
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-use crate::clock::to_millis;
 use crate::error::{Error, Result};
 use crate::ids::InstanceId;
-use crate::retention::{Compaction, RetentionPolicy};
+use crate::model::retention::{Compaction, RetentionPolicy};
+use crate::model::time::to_millis;
 
 const POLICY_KEY: &str = "retention";
 

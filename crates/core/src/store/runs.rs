@@ -4,10 +4,10 @@ use chrono::{DateTime, Utc};
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection};
 
 use super::{parse_column, to_i64, to_u64};
-use crate::clock::{from_millis, to_millis};
 use crate::error::{Error, Result};
 use crate::ids::{AutomationId, BlockerId, InstanceId, RunId, SessionId};
-use crate::ledger::*;
+use crate::model::run::*;
+use crate::model::time::{from_millis, to_millis};
 
 #[derive(FromRow)]
 pub(super) struct RunRow {

@@ -3,10 +3,10 @@
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 
-use crate::clock::to_millis;
 use crate::error::Result;
 use crate::ids::InstanceId;
-use crate::ledger::Run;
+use crate::model::run::Run;
+use crate::model::time::to_millis;
 
 /// Takes the scheduler lease, or renews it when `holder` has it. False when another live
 /// process holds it.

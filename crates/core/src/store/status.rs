@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::{parse_column, to_u64};
-use crate::clock::from_millis;
-use crate::definition::status::{LastRun, RunSummary, Upcoming};
 use crate::error::Result;
 use crate::ids::{AutomationId, RunId};
-use crate::ledger::RunState;
+use crate::model::definition::status::{LastRun, RunSummary, Upcoming};
+use crate::model::run::RunState;
+use crate::model::time::from_millis;
 
 /// Which automations a status read covers.
 #[derive(Debug, Clone, Copy)]
@@ -85,9 +85,12 @@ pub(crate) async fn run_summaries(
             u32::try_from(to_u64("failure_streak", streak)?).unwrap_or(u32::MAX);
     }
 
-    for (automation_id, marks) in
-        super::overview::recent_marks(conn, selection, crate::definition::status::RECENT_RUNS)
-            .await?
+    for (automation_id, marks) in super::overview::recent_marks(
+        conn,
+        selection,
+        crate::model::definition::status::RECENT_RUNS,
+    )
+    .await?
     {
         summaries.entry(automation_id).or_default().recent_runs = marks;
     }
@@ -123,7 +126,7 @@ pub(crate) async fn runs_done(
 /// Fills in the derived status of `automations` at `now`, each with `upcoming` fires.
 pub(crate) async fn fill(
     conn: &mut SqliteConnection,
-    automations: &mut [crate::definition::Automation],
+    automations: &mut [crate::model::definition::Automation],
     now: chrono::DateTime<chrono::Utc>,
     upcoming: Upcoming<'_>,
 ) -> Result<()> {
@@ -138,8 +141,12 @@ pub(crate) async fn fill(
     let mut summaries = run_summaries(conn, selection).await?;
     for (i, automation) in automations.iter_mut().enumerate() {
         let runs = summaries.remove(automation.id.as_str()).unwrap_or_default();
-        automation.status =
-            crate::definition::AutomationStatus::derive(automation, runs, now, upcoming.at(i));
+        automation.status = crate::model::definition::AutomationStatus::derive(
+            automation,
+            runs,
+            now,
+            upcoming.at(i),
+        );
     }
     Ok(())
 }

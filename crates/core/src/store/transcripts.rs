@@ -3,10 +3,10 @@
 use chrono::{DateTime, Utc};
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection};
 
-use crate::clock::{from_millis, to_millis};
 use crate::error::{Error, Result};
 use crate::ids::{AutomationId, RunId, SessionId};
-use crate::transcript::{Message, Part, Role};
+use crate::model::time::{from_millis, to_millis};
+use crate::model::transcript::{Message, Part, Role};
 
 pub(crate) async fn create_session(
     conn: &mut SqliteConnection,

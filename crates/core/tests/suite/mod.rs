@@ -13,6 +13,7 @@ mod events;
 mod first_open;
 mod git;
 mod inbox;
+mod layering;
 mod overview;
 mod pagination;
 mod permissions;

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::RunId;
-use crate::ledger::RunState;
+use crate::model::run::RunState;
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -94,7 +94,7 @@ impl RunSummary {
     /// the status queries would read it (`store::status::run_summaries`): the newest run by
     /// id is the last, the newest [`RECENT_RUNS`] by id are the strip. Neither state counts
     /// toward or breaks a failure streak, nor is a finished run for `after_runs`.
-    pub(crate) fn add_inserted(&mut self, run: &crate::ledger::Run) {
+    pub(crate) fn add_inserted(&mut self, run: &crate::model::run::Run) {
         debug_assert!(matches!(run.state, RunState::Queued | RunState::Stopped));
         if self
             .last_run
@@ -184,7 +184,7 @@ impl AutomationStatus {
                 _ => {
                     // Fires count from the last planned one (intervals stay on their grid).
                     let anchor = automation.schedule_anchor.unwrap_or(automation.created_at);
-                    next_fires = crate::schedule::next_fires(
+                    next_fires = crate::model::schedule::next_fires(
                         &spec.trigger,
                         &spec.stop,
                         anchor,
