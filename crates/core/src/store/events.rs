@@ -134,39 +134,59 @@ async fn append_batch_after(
     Ok((last - count + 1..=last).collect())
 }
 
-/// An outbox row read back, with the process that wrote it.
-pub(crate) struct StoredEvent {
-    pub origin: String,
-    pub record: EventRecord,
-}
-
 /// Events after `seq`, oldest first, at most `limit`.
 pub(crate) async fn since(
     conn: &mut SqliteConnection,
     seq: i64,
     limit: u32,
-) -> Result<Vec<StoredEvent>> {
-    let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
-        "SELECT seq, origin, payload, created_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+) -> Result<Vec<EventRecord>> {
+    let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT seq, payload, created_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
     )
     .bind(seq)
     .bind(i64::from(limit))
     .fetch_all(conn)
     .await?;
     rows.into_iter()
-        .map(|(seq, origin, payload, created_at)| {
-            let event: Event = serde_json::from_str(&payload)
-                .map_err(|e| Error::Corrupt(format!("event {seq} is unreadable: {e}")))?;
-            Ok(StoredEvent {
-                origin,
-                record: EventRecord {
-                    seq,
-                    at: from_millis(created_at),
-                    event,
-                },
-            })
-        })
+        .map(|(seq, payload, created_at)| record(seq, &payload, created_at))
         .collect()
+}
+
+fn record(seq: i64, payload: &str, created_at: i64) -> Result<EventRecord> {
+    let event: Event = serde_json::from_str(payload)
+        .map_err(|e| Error::Corrupt(format!("event {seq} is unreadable: {e}")))?;
+    Ok(EventRecord {
+        seq,
+        at: from_millis(created_at),
+        event,
+    })
+}
+
+/// Events after `seq` written by processes other than `own`, oldest first, from at most
+/// `limit` rows; with the last sequence number read (own events included), `None` when
+/// there was none. Own events come without their payloads, which would only be parsed to
+/// be skipped (most events of a busy engine are its own).
+pub(crate) async fn others_since(
+    conn: &mut SqliteConnection,
+    seq: i64,
+    limit: u32,
+    own: &InstanceId,
+) -> Result<(Vec<EventRecord>, Option<i64>)> {
+    let rows: Vec<(i64, Option<String>, i64)> = sqlx::query_as(
+        "SELECT seq, CASE WHEN origin = ? THEN NULL ELSE payload END, created_at
+         FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+    )
+    .bind(own.as_str())
+    .bind(seq)
+    .bind(i64::from(limit))
+    .fetch_all(conn)
+    .await?;
+    let last = rows.last().map(|(seq, ..)| *seq);
+    let others = rows
+        .into_iter()
+        .filter_map(|(seq, payload, created_at)| Some(record(seq, &payload?, created_at)))
+        .collect::<Result<_>>()?;
+    Ok((others, last))
 }
 
 /// The newest sequence number, 0 when the outbox is empty.
