@@ -5,6 +5,10 @@
 //!   with the range: a shared machine is noisy)
 //! - loop overhead per step (wall time per step minus the bare model round trip)
 //! - memory with 50 concurrent runs on distinct workspaces
+//!
+//! `AGENT_BENCH_PROFILE=N` runs N timed runs and nothing else, for an instruction counter
+//! (`valgrind --tool=callgrind`): the difference between two counts is that many runs' cost,
+//! without the engine's start or the other figures.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -152,32 +156,38 @@ fn against(value: Duration, target: Duration) -> String {
 
 #[tokio::main]
 async fn main() {
+    if let Some(runs) = std::env::var("AGENT_BENCH_PROFILE")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        profiled_runs(runs).await;
+        return;
+    }
     // Memory first, while no timed run has grown the process's heap.
     let memory = memory_with_50_runs().await;
     timed_runs().await;
     println!("{memory}");
 }
 
-/// Times 50-step runs one after another and prints the figures beside their targets.
-async fn timed_runs() {
-    let dir = tempfile::tempdir().unwrap();
-    let workspace = dir.path().join("w");
+fn run_turns() -> Vec<Value> {
+    let mut turns = reads(STEPS - 1);
+    turns.push(json!({"text": "done"}));
+    turns
+}
+
+/// `runs` 50-step runs one after another on one engine; their wall times, sorted.
+async fn run_series(dir: &std::path::Path, runs: usize) -> (Engine, MockServer, Vec<Duration>) {
+    let workspace = dir.join("w");
     std::fs::create_dir_all(&workspace).unwrap();
     std::fs::write(workspace.join("notes.txt"), "a line\n".repeat(100)).unwrap();
-
-    let run_turns = || {
-        let mut turns = reads(STEPS - 1);
-        turns.push(json!({"text": "done"}));
-        turns
-    };
-    let turns: Vec<Value> = (0..TIMED_RUNS).flat_map(|_| run_turns()).collect();
-    let (engine, mock) = engine_with(turns, dir.path()).await;
+    let turns: Vec<Value> = (0..runs).flat_map(|_| run_turns()).collect();
+    let (engine, mock) = engine_with(turns, dir).await;
     let automation = engine
         .create_automation(&definition(&workspace))
         .await
         .unwrap();
-    let mut walls = Vec::with_capacity(TIMED_RUNS);
-    for _ in 0..TIMED_RUNS {
+    let mut walls = Vec::with_capacity(runs);
+    for _ in 0..runs {
         let mut events = engine.subscribe();
         let start = Instant::now();
         let run = engine
@@ -190,6 +200,21 @@ async fn timed_runs() {
         assert_eq!(done.steps as usize, STEPS);
     }
     walls.sort();
+    (engine, mock, walls)
+}
+
+async fn profiled_runs(runs: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, _mock, walls) = run_series(dir.path(), runs).await;
+    let walls: Vec<String> = walls.iter().map(|w| format!("{:.1}", ms(*w))).collect();
+    println!("{runs} runs, wall ms: {}", walls.join(" "));
+    engine.shutdown().await;
+}
+
+/// Times 50-step runs one after another and prints the figures beside their targets.
+async fn timed_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, mock, walls) = run_series(dir.path(), TIMED_RUNS).await;
     let wall = walls[walls.len() / 2];
     let per_step = wall / STEPS as u32;
     let model = model_round_trip(50).await;

@@ -337,8 +337,7 @@ impl Engine {
     /// Outbox events after `seq`, oldest first (at most `limit`).
     pub async fn events_since(&self, seq: i64, limit: u32) -> Result<Vec<EventRecord>> {
         let mut conn = self.shared.store.pool().acquire().await?;
-        let events = store::events::since(&mut conn, seq, limit).await?;
-        Ok(events.into_iter().map(|e| e.record).collect())
+        store::events::since(&mut conn, seq, limit).await
     }
 
     /// The newest outbox sequence number (0 when empty).

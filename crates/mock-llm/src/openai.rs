@@ -1,8 +1,10 @@
 //! OpenAI Chat Completions: `POST /v1/chat/completions`, streamed or whole.
 
 mod check;
+mod quick;
 
 pub(crate) use check::{check_request, last_tool_result};
+pub(crate) use quick::{quick_check, Known, Quick};
 
 use serde_json::{json, Value};
 

@@ -38,12 +38,23 @@ struct Shared {
     script: Script,
     stop: CancellationToken,
     state: Mutex<Progress>,
+    /// The last request the quick check passed (`decide::quick`).
+    known: Mutex<Option<decide::Known>>,
 }
 
 #[derive(Debug, Default)]
 struct Progress {
     turns_used: usize,
-    requests: Vec<RecordedRequest>,
+    requests: Vec<Recorded>,
+}
+
+/// A request as recorded: its body kept as received and parsed only when a test asks for
+/// it, since a well-formed request is answered without its tree (`decide::quick`).
+#[derive(Debug)]
+struct Recorded {
+    /// With a `Null` body, filled in from `raw` by [`MockServer::requests`].
+    request: RecordedRequest,
+    raw: Bytes,
 }
 
 impl MockServer {
@@ -62,6 +73,7 @@ impl MockServer {
             script,
             stop: CancellationToken::new(),
             state: Mutex::new(Progress::default()),
+            known: Mutex::new(None),
         });
         let router = Router::new()
             .fallback(handle)
@@ -91,7 +103,19 @@ impl MockServer {
 
     /// Every request received so far, in arrival order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared.progress(|p| p.requests.clone())
+        let recorded: Vec<(RecordedRequest, Bytes)> = self.shared.progress(|p| {
+            p.requests
+                .iter()
+                .map(|r| (r.request.clone(), r.raw.clone()))
+                .collect()
+        });
+        recorded
+            .into_iter()
+            .map(|(request, raw)| RecordedRequest {
+                body: parse_body(&raw).0,
+                ..request
+            })
+            .collect()
     }
 
     /// The protocol errors and unmet expectations seen so far, in order.
@@ -99,7 +123,7 @@ impl MockServer {
         self.shared.progress(|p| {
             p.requests
                 .iter()
-                .filter_map(|r| r.protocol_error.clone())
+                .filter_map(|r| r.request.protocol_error.clone())
                 .collect()
         })
     }
@@ -152,21 +176,33 @@ async fn handle(
 ) -> Response {
     let path = uri.path().to_owned();
     let protocol = Protocol::for_path(&path);
-    let (body, parse_error) = parse_body(&raw);
+    // Read outside the lock: a long conversation takes a while even to check.
+    let read = match decide::quick(&method, &path, &raw, &shared.known) {
+        Some(quick) => Read::Checked(quick),
+        None => {
+            let (body, parse_error) = parse_body(&raw);
+            Read::Tree(body, parse_error)
+        }
+    };
     let (answer, delay_ms, status, protocol_error, error) = shared.progress(|progress| {
-        let decided = decide::decide(
-            &shared.script,
-            progress,
-            &method,
-            &path,
-            &body,
-            parse_error,
-            raw.len(),
-        );
+        let decided = match read {
+            Read::Checked(quick) => {
+                decide::decide_checked(&shared.script, progress, &method, &path, &raw, quick)
+            }
+            Read::Tree(body, parse_error) => decide::decide(
+                &shared.script,
+                progress,
+                &method,
+                &path,
+                &body,
+                parse_error,
+                raw.len(),
+            ),
+        };
         let record = RecordedRequest {
             method: method.to_string(),
             path: path.clone(),
-            body,
+            body: Value::Null,
             headers: headers
                 .iter()
                 .map(|(name, value)| {
@@ -181,13 +217,15 @@ async fn handle(
             protocol_error: decided.protocol_error,
             error: decided.error,
         };
-        // Only what the log line needs is copied: the body can be a whole conversation.
         let (status, protocol_error, error) = (
             record.response_status,
             record.protocol_error.clone(),
             record.error.clone(),
         );
-        progress.requests.push(record);
+        progress.requests.push(Recorded {
+            request: record,
+            raw: raw.clone(),
+        });
         (
             decided.answer,
             decided.delay_ms,
@@ -204,6 +242,14 @@ async fn handle(
         (None, None) => tracing::info!("{method} {path} -> {status}"),
     }
     answer.send(delay_ms, protocol, shared.stop.clone()).await
+}
+
+/// A request's body as the server read it.
+enum Read {
+    /// Found well formed by the quick check.
+    Checked(decide::Quick),
+    /// The JSON tree (`Null` when empty, the text when not JSON, with the parse error).
+    Tree(Value, Option<String>),
 }
 
 fn parse_body(raw: &[u8]) -> (Value, Option<String>) {

@@ -46,11 +46,10 @@ impl Protocol {
         }
     }
 
-    pub fn stream(self, plan: &Planned, request: &Value, created: u64) -> Frames {
+    /// `options`: what an OpenAI request asked of the stream (Anthropic's has no such thing).
+    pub fn stream(self, plan: &Planned, options: openai::StreamOptions, created: u64) -> Frames {
         match self {
-            Protocol::OpenAi => {
-                openai::stream(plan, openai::StreamOptions::from_request(request), created)
-            }
+            Protocol::OpenAi => openai::stream(plan, options, created),
             Protocol::Anthropic => anthropic::stream(plan),
         }
     }

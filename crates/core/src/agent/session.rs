@@ -19,6 +19,7 @@ use crate::ids::{AutomationId, RunId, SessionId};
 use crate::ledger::{Run, Transition, Usage};
 use crate::secrets;
 use crate::store;
+use crate::store::events::Statements;
 use crate::transcript::{Message, Part, PartChange, PartUpdate, Role};
 
 /// Appends to one session on behalf of one run.
@@ -185,9 +186,9 @@ impl MessageWriter {
                 &mut events,
             )
             .await?;
-        self.stage(&mut tx, parts, next.as_deref_mut(), &mut events)
-            .await?;
-        self.commit(tx, events, next).await?;
+        let mut batch = Statements::default();
+        self.stage(&mut batch, parts, next.as_deref_mut(), &mut events);
+        self.commit(tx, batch, events, next).await?;
         Ok(run)
     }
 
@@ -196,33 +197,32 @@ impl MessageWriter {
         parts: Vec<Part>,
         mut next: Option<&mut MessageWriter>,
     ) -> Result<()> {
-        let mut tx = self.shared.store.begin_write().await?;
+        let tx = self.shared.store.begin_write().await?;
         let mut events = Vec::with_capacity(parts.len());
-        self.stage(&mut tx, parts, next.as_deref_mut(), &mut events)
-            .await?;
-        self.commit(tx, events, next).await
+        let mut batch = Statements::default();
+        self.stage(&mut batch, parts, next.as_deref_mut(), &mut events);
+        self.commit(tx, batch, events, next).await
     }
 
-    /// Inserts the message (unless stored), `parts` and the message `next` inside `tx`, and
-    /// adds the parts' events to `events`.
-    async fn stage(
+    /// Adds the message (unless stored), `parts` and the message `next` to `batch`, and the
+    /// parts' events to `events`.
+    fn stage(
         &mut self,
-        tx: &mut Transaction<'static, Sqlite>,
+        batch: &mut Statements<'_>,
         mut parts: Vec<Part>,
         next: Option<&mut MessageWriter>,
         events: &mut Vec<Event>,
-    ) -> Result<()> {
-        self.insert_row(tx).await?;
+    ) {
+        self.push_row(batch);
         parts.iter_mut().for_each(redact_part);
         let first = self.next_part;
-        store::transcripts::insert_parts(
-            tx,
+        store::transcripts::push_parts(
+            batch,
             &self.message_id,
             first,
             &parts,
             self.shared.clock.now(),
-        )
-        .await?;
+        );
         self.next_part += u32::try_from(parts.len()).unwrap_or(u32::MAX);
         events.extend(
             (first..)
@@ -230,23 +230,22 @@ impl MessageWriter {
                 .map(|(index, part)| self.update(index, PartChange::Complete { part })),
         );
         if let Some(next) = next {
-            next.insert_row(tx).await?;
+            next.push_row(batch);
         }
-        Ok(())
     }
 
-    /// Commits, then publishes `events`; from then on this message and `next` are stored.
+    /// Runs `batch` with the outbox insert of `events` (one round trip to the database's
+    /// thread), commits, then publishes `events`; from then on this message and `next` are
+    /// stored.
     async fn commit(
         &mut self,
         tx: Transaction<'static, Sqlite>,
+        batch: Statements<'_>,
         events: Vec<Event>,
         next: Option<&mut MessageWriter>,
     ) -> Result<()> {
         // Neither parts nor a run's usage change a schedule.
-        self.shared
-            .recorder
-            .commit_schedule_unchanged(tx, events)
-            .await?;
+        self.shared.recorder.commit_after(tx, batch, events).await?;
         self.stored = true;
         if let Some(next) = next {
             next.stored = true;
@@ -254,21 +253,20 @@ impl MessageWriter {
         Ok(())
     }
 
-    /// Inserts the message's row inside `tx`, unless it is stored.
-    async fn insert_row(&self, tx: &mut Transaction<'static, Sqlite>) -> Result<()> {
+    /// Adds the message's row to `batch`, unless it is stored.
+    fn push_row(&self, batch: &mut Statements<'_>) {
         if self.stored {
-            return Ok(());
+            return;
         }
-        store::transcripts::insert_message(
-            tx,
+        store::transcripts::push_message(
+            batch,
             &self.message_id,
             &self.session_id,
             &self.run_id,
             self.seq,
             self.role,
             self.created_at,
-        )
-        .await
+        );
     }
 }
 

@@ -327,22 +327,21 @@ pub(super) async fn follow(
         }
         let batch = async {
             let mut conn = shared.store.pool().acquire().await?;
-            store::events::since(&mut conn, after, 500).await
+            store::events::others_since(&mut conn, after, 500, &shared.instance).await
         }
         .await;
         let batch = match batch {
-            Ok(batch) => batch,
+            Ok((batch, last)) => {
+                after = last.unwrap_or(after);
+                batch
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "could not read the event outbox");
                 continue;
             }
         };
-        for stored in batch {
-            after = stored.record.seq;
-            if stored.origin == shared.instance.as_str() {
-                continue;
-            }
-            match &stored.record.event {
+        for record in batch {
+            match &record.event {
                 Event::RunUpdated(run) if run.state.is_terminal() => {
                     if let Some((token, _)) = shared.active_run(&run.id) {
                         token.cancel();
@@ -358,10 +357,10 @@ pub(super) async fn follow(
                 }
                 _ => {}
             }
-            if changes_slots(&stored.record.event) {
+            if changes_slots(&record.event) {
                 shared.queue.wake();
             }
-            shared.bus.publish(stored.record);
+            shared.bus.publish(record);
         }
     }
 }

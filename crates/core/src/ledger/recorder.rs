@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::events::{Event, EventBus};
 use crate::ids::{InstanceId, RunId};
 use crate::notify::{Notification, Notifier};
+use crate::store::events::Statements;
 use crate::store::{self, runs::Applied, Store};
 
 #[derive(Clone)]
@@ -46,14 +47,37 @@ impl Recorder {
         self.commit_events(tx, events, false).await
     }
 
+    /// [`Recorder::commit_schedule_unchanged`], running `before` (statements of the write
+    /// not run yet) together with the outbox insert.
+    pub async fn commit_after(
+        &self,
+        tx: Transaction<'static, Sqlite>,
+        before: Statements<'_>,
+        events: Vec<Event>,
+    ) -> Result<()> {
+        self.commit_events_after(tx, before, events, false).await
+    }
+
     async fn commit_events(
         &self,
+        tx: Transaction<'static, Sqlite>,
+        events: Vec<Event>,
+        wake_scheduler: bool,
+    ) -> Result<()> {
+        self.commit_events_after(tx, Statements::default(), events, wake_scheduler)
+            .await
+    }
+
+    async fn commit_events_after(
+        &self,
         mut tx: Transaction<'static, Sqlite>,
+        before: Statements<'_>,
         events: Vec<Event>,
         wake_scheduler: bool,
     ) -> Result<()> {
         let now = self.clock.now();
-        let records = store::events::append(&mut tx, &self.origin, events, now).await?;
+        let records =
+            store::events::append_after(&mut tx, before, &self.origin, events, now).await?;
         tx.commit().await?;
         if wake_scheduler
             && records.iter().any(|r| {

@@ -1,12 +1,13 @@
 //! Sessions, messages and parts.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::{FromRow, SqliteConnection};
 
 use crate::error::{Error, Result};
 use crate::ids::{AutomationId, RunId, SessionId};
 use crate::model::time::{from_millis, to_millis};
 use crate::model::transcript::{Message, Part, Role};
+use crate::store::events::Statements;
 
 pub(crate) async fn create_session(
     conn: &mut SqliteConnection,
@@ -32,59 +33,62 @@ pub(crate) async fn next_seq(conn: &mut SqliteConnection, session: &SessionId) -
     Ok(max.map_or(0, |m| u32::try_from(m + 1).unwrap_or(u32::MAX)))
 }
 
-pub(crate) async fn insert_message(
-    conn: &mut SqliteConnection,
+/// Adds a message's row to `batch`, written with the batch.
+pub(crate) fn push_message(
+    batch: &mut Statements<'_>,
     id: &str,
     session: &SessionId,
     run: &RunId,
     seq: u32,
     role: Role,
     now: DateTime<Utc>,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO messages (id, session_id, run_id, seq, role, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(id)
-    .bind(session.as_str())
-    .bind(run.as_str())
-    .bind(i64::from(seq))
-    .bind(role.as_str())
-    .bind(to_millis(now))
-    .execute(conn)
-    .await?;
-    Ok(())
+) {
+    batch
+        .sql
+        .push("INSERT INTO messages (id, session_id, run_id, seq, role, created_at) VALUES (");
+    let mut values = batch.sql.separated(", ");
+    values
+        .push_bind(id.to_owned())
+        .push_bind(session.as_str().to_owned())
+        .push_bind(run.as_str().to_owned())
+        .push_bind(i64::from(seq))
+        .push_bind(role.as_str())
+        .push_bind(to_millis(now));
+    batch.sql.push(");");
+    batch.rows += 1;
 }
 
-/// Stores the parts of a message, numbered from `first_index`, in one statement.
-pub(crate) async fn insert_parts<'a>(
-    conn: &mut SqliteConnection,
-    message_id: &'a str,
+/// Adds the parts of a message, numbered from `first_index`, to `batch` as one statement.
+pub(crate) fn push_parts(
+    batch: &mut Statements<'_>,
+    message_id: &str,
     first_index: u32,
-    parts: &'a [Part],
+    parts: &[Part],
     now: DateTime<Utc>,
-) -> Result<()> {
+) {
     if parts.is_empty() {
-        return Ok(());
+        return;
     }
-    let mut sql: QueryBuilder<'a, Sqlite> = QueryBuilder::new(
+    batch.sql.push(
         "INSERT INTO parts (id, message_id, seq, kind, text, tool_call_id, tool_name,
             tool_arguments, is_error, created_at) ",
     );
     let mut index = first_index;
-    sql.push_values(parts, |mut row, part| {
+    // Owned: the parts go on to their events before the batch runs.
+    batch.sql.push_values(parts, |mut row, part| {
         let (text, call_id, tool_name, arguments, is_error) = match part {
             Part::Text { text }
             | Part::Reasoning { text }
             | Part::Error { text }
-            | Part::Notice { text } => (text.as_str(), None, None, None, false),
+            | Part::Notice { text } => (text.clone(), None, None, None, false),
             Part::ToolCall {
                 tool_call_id,
                 tool_name,
                 arguments,
             } => (
-                "",
-                Some(tool_call_id.as_str()),
-                Some(tool_name.as_str()),
+                String::new(),
+                Some(tool_call_id.clone()),
+                Some(tool_name.clone()),
                 Some(arguments.to_string()),
                 false,
             ),
@@ -94,15 +98,15 @@ pub(crate) async fn insert_parts<'a>(
                 content,
                 is_error,
             } => (
-                content.as_str(),
-                Some(tool_call_id.as_str()),
-                Some(tool_name.as_str()),
+                content.clone(),
+                Some(tool_call_id.clone()),
+                Some(tool_name.clone()),
                 None,
                 *is_error,
             ),
         };
         row.push_bind(format!("prt_{}", uuid::Uuid::now_v7().simple()))
-            .push_bind(message_id)
+            .push_bind(message_id.to_owned())
             .push_bind(i64::from(index))
             .push_bind(part.kind())
             .push_bind(text)
@@ -113,8 +117,8 @@ pub(crate) async fn insert_parts<'a>(
             .push_bind(to_millis(now));
         index += 1;
     });
-    sql.build().execute(conn).await?;
-    Ok(())
+    batch.sql.push(";");
+    batch.rows += parts.len() as u64;
 }
 
 #[derive(FromRow)]

@@ -1,10 +1,16 @@
 //! Deciding the answer to one request: endpoint, protocol checks, then the next script turn.
 
+use std::borrow::Cow;
+use std::sync::{Mutex, PoisonError};
+
+use axum::body::Bytes;
 use axum::http::Method;
 use serde_json::{json, Value};
 
 use super::Progress;
 use crate::answer::{Answer, Cut};
+use crate::openai::{self, StreamOptions};
+pub(super) use crate::openai::{Known, Quick};
 use crate::reply::Planned;
 use crate::script::{Action, Expect, Script, Turn};
 use crate::wire::{Protocol, ANTHROPIC_PATH, MODELS_PATH, OPENAI_PATH};
@@ -92,7 +98,98 @@ pub(super) fn decide(
     if let Err(problem) = protocol.check_request(body) {
         return Decided::refused(protocol, 400, problem);
     }
+    next_turn(
+        script,
+        progress,
+        method,
+        path,
+        Request::Tree(body),
+        request_bytes,
+    )
+}
 
+/// A request as read: its whole tree, or, once the quick check found it well formed, its
+/// text and what the quick check read of it.
+pub(super) enum Request<'a> {
+    Tree(&'a Value),
+    Checked { raw: &'a [u8], quick: Quick },
+}
+
+impl Request<'_> {
+    fn model(&self) -> &str {
+        match self {
+            Request::Tree(body) => body.get("model").and_then(Value::as_str).unwrap_or(""),
+            Request::Checked { quick, .. } => &quick.model,
+        }
+    }
+
+    fn streamed(&self) -> bool {
+        match self {
+            Request::Tree(body) => body.get("stream").and_then(Value::as_bool) == Some(true),
+            Request::Checked { quick, .. } => quick.streamed,
+        }
+    }
+
+    fn stream_options(&self) -> StreamOptions {
+        match self {
+            Request::Tree(body) => StreamOptions::from_request(body),
+            Request::Checked { quick, .. } => quick.options,
+        }
+    }
+
+    /// The tree, for an `expect` clause (built only for a turn that has one).
+    fn tree(&self) -> Cow<'_, Value> {
+        match self {
+            Request::Tree(body) => Cow::Borrowed(body),
+            // Checked, so it parses.
+            Request::Checked { raw, .. } => {
+                Cow::Owned(serde_json::from_slice(raw).unwrap_or_default())
+            }
+        }
+    }
+}
+
+/// What the quick check reads of an OpenAI completion request it finds well formed; such a
+/// request passes every check of [`decide`] before the turn's. `known`: the last request
+/// it passed (taken while checking, so requests at the same time each check in full).
+pub(super) fn quick(
+    method: &Method,
+    path: &str,
+    raw: &Bytes,
+    known: &Mutex<Option<Known>>,
+) -> Option<Quick> {
+    if method != Method::POST || path != OPENAI_PATH {
+        return None;
+    }
+    let mut last = known.lock().unwrap_or_else(PoisonError::into_inner).take();
+    let quick = openai::quick_check(raw, &mut last);
+    *known.lock().unwrap_or_else(PoisonError::into_inner) = last;
+    quick
+}
+
+/// [`decide`] for a request found well formed by the quick check.
+pub(super) fn decide_checked(
+    script: &Script,
+    progress: &mut Progress,
+    method: &Method,
+    path: &str,
+    raw: &[u8],
+    quick: Quick,
+) -> Decided {
+    let request = Request::Checked { raw, quick };
+    next_turn(script, progress, method, path, request, raw.len())
+}
+
+/// Answers a well-formed completion request from the next turn, consuming it.
+fn next_turn(
+    script: &Script,
+    progress: &mut Progress,
+    method: &Method,
+    path: &str,
+    body: Request<'_>,
+    request_bytes: usize,
+) -> Decided {
+    let protocol = Protocol::for_path(path);
     let Some(turn) = script.turns.get(progress.turns_used) else {
         let message = format!(
             "mock script exhausted after {} turns: request {} ({method} {path}) has no turn \
@@ -104,7 +201,7 @@ pub(super) fn decide(
     };
     progress.turns_used += 1;
     let turn_number = progress.turns_used;
-    let decided = answer_turn(turn, turn_number, protocol, body, request_bytes);
+    let decided = answer_turn(turn, turn_number, protocol, &body, request_bytes);
     Decided {
         turn: Some(turn_number),
         ..decided
@@ -115,11 +212,11 @@ fn answer_turn(
     turn: &Turn,
     turn_number: usize,
     protocol: Protocol,
-    body: &Value,
+    body: &Request<'_>,
     request_bytes: usize,
 ) -> Decided {
     if let Some(expect) = &turn.expect {
-        if let Err(problem) = check_expectation(expect, protocol, body) {
+        if let Err(problem) = check_expectation(expect, protocol, &body.tree()) {
             let message =
                 format!("request for turn {turn_number} does not meet its `expect`: {problem}");
             return Decided::refused(protocol, 400, message);
@@ -169,12 +266,16 @@ fn answer_turn(
         ),
         Action::MalformedToolJson { tool_name, reply } => (reply, None, Some(tool_name.as_str())),
     };
-    let model = body.get("model").and_then(Value::as_str).unwrap_or("");
-    let plan = Planned::new(reply, malformed_tool, turn_number, model, request_bytes);
+    let plan = Planned::new(
+        reply,
+        malformed_tool,
+        turn_number,
+        body.model(),
+        request_bytes,
+    );
     let created = unix_now();
-    let streamed = body.get("stream").and_then(Value::as_bool) == Some(true);
-    let answer = if streamed {
-        let frames = protocol.stream(&plan, body, created);
+    let answer = if body.streamed() {
+        let frames = protocol.stream(&plan, body.stream_options(), created);
         Answer::Stream {
             content_type: "text/event-stream",
             cut: cut_after.map(|cut| Cut {

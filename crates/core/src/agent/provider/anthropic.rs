@@ -75,6 +75,10 @@ fn request_body(
     request: &ChatRequest<'_>,
     encoded: &mut Encoded<EncodedMessage>,
 ) -> serde_json::Result<Vec<u8>> {
+    let tools = match request.tools {
+        [] => None,
+        tools => Some(encoded.tools(tools, |tools| raw(&wire_tools(tools)))?),
+    };
     // Anthropic wants strictly alternating roles: merge neighbours of the same role.
     let mut messages: Vec<WireMessage<'_>> = Vec::new();
     for (role, blocks) in encoded.update(request.messages, encode_message)? {
@@ -104,19 +108,22 @@ fn request_body(
         system: request.system,
         messages,
         stream: true,
-        tools: request
-            .tools
-            .iter()
-            .map(|t| WireTool {
-                name: t.name,
-                description: t.description,
-                input_schema: &t.parameters,
-            })
-            .collect(),
+        tools: tools.as_deref(),
         thinking,
         max_tokens,
     };
     serde_json::to_vec(&body)
+}
+
+fn wire_tools(tools: &[ToolSpec]) -> Vec<WireTool<'_>> {
+    tools
+        .iter()
+        .map(|t| WireTool {
+            name: t.name,
+            description: t.description,
+            input_schema: &t.parameters,
+        })
+        .collect()
 }
 
 fn encode_message(message: &ChatMessage) -> serde_json::Result<EncodedMessage> {
@@ -158,8 +165,8 @@ struct WireRequest<'a> {
     system: &'a str,
     messages: Vec<WireMessage<'a>>,
     stream: bool,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    tools: Vec<WireTool<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tools: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     thinking: Option<Thinking>,
     max_tokens: u32,

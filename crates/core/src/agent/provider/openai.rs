@@ -63,6 +63,10 @@ fn request_body(
     let system = raw(&WireMessage::System {
         content: request.system,
     })?;
+    let tools = match request.tools {
+        [] => None,
+        tools => Some(encoded.tools(tools, |tools| raw(&wire_tools(tools)))?),
+    };
     let mut messages: Vec<&RawValue> = Vec::with_capacity(request.messages.len() + 1);
     messages.push(&system);
     messages.extend(
@@ -78,21 +82,24 @@ fn request_body(
         stream_options: StreamOptions {
             include_usage: true,
         },
-        tools: request
-            .tools
-            .iter()
-            .map(|tool| WireTool {
-                kind: "function",
-                function: WireToolFunction {
-                    name: tool.name,
-                    description: tool.description,
-                    parameters: &tool.parameters,
-                },
-            })
-            .collect(),
+        tools: tools.as_deref(),
         reasoning_effort: request.variant.map(Variant::as_str),
     };
     serde_json::to_vec(&body)
+}
+
+fn wire_tools(tools: &[ToolSpec]) -> Vec<WireTool<'_>> {
+    tools
+        .iter()
+        .map(|tool| WireTool {
+            kind: "function",
+            function: WireToolFunction {
+                name: tool.name,
+                description: tool.description,
+                parameters: &tool.parameters,
+            },
+        })
+        .collect()
 }
 
 /// The wire messages of one conversation message (tool results are one message each).
@@ -131,8 +138,8 @@ struct WireRequest<'a> {
     messages: Vec<&'a RawValue>,
     stream: bool,
     stream_options: StreamOptions,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    tools: Vec<WireTool<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tools: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reasoning_effort: Option<&'static str>,
 }

@@ -6,20 +6,43 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::ChatMessage;
+use crate::agent::tools::ToolSpec;
 
 /// Each message as last sent, with its encoding (`T`: what the wire format makes of one
-/// message).
+/// message); and the tools as last offered, with theirs.
 pub(super) struct Encoded<T> {
     sent: Vec<(ChatMessage, T)>,
+    tools: Option<(Vec<ToolSpec>, Box<RawValue>)>,
 }
 
 impl<T> Default for Encoded<T> {
     fn default() -> Self {
-        Self { sent: Vec::new() }
+        Self {
+            sent: Vec::new(),
+            tools: None,
+        }
     }
 }
 
 impl<T> Encoded<T> {
+    /// The encoding of `tools`, kept while the calls offer the same tools (each call of a
+    /// run offers them all, schemas and all). A copy: the messages' encodings are borrowed
+    /// beside it.
+    pub fn tools(
+        &mut self,
+        tools: &[ToolSpec],
+        encode: impl FnOnce(&[ToolSpec]) -> serde_json::Result<Box<RawValue>>,
+    ) -> serde_json::Result<Box<RawValue>> {
+        match &self.tools {
+            Some((offered, encoded)) if offered.as_slice() == tools => Ok(encoded.clone()),
+            _ => {
+                let encoded = encode(tools)?;
+                self.tools = Some((tools.to_vec(), encoded.clone()));
+                Ok(encoded)
+            }
+        }
+    }
+
     /// The encodings of `messages`, in order. Only messages not sent at their place before
     /// are encoded: comparing a message costs far less than escaping it again, and a
     /// conversation that differs (another run's) is encoded afresh from where it differs.
@@ -87,5 +110,28 @@ mod tests {
             .collect();
         assert_eq!(out, ["A", "X"]);
         assert_eq!(calls, ["a", "b", "c", "x"], "each message encoded once");
+    }
+
+    #[test]
+    fn tools_are_encoded_again_only_when_they_change() {
+        let mut encoded: Encoded<String> = Encoded::default();
+        let tool = |name: &'static str| ToolSpec {
+            name,
+            description: "d",
+            parameters: serde_json::json!({"type": "object"}),
+        };
+        let mut calls = 0;
+        let mut encode = |tools: &[ToolSpec]| {
+            calls += 1;
+            raw(&tools.iter().map(|t| t.name).collect::<Vec<_>>())
+        };
+        let first = encoded.tools(&[tool("a")], &mut encode).unwrap();
+        let again = encoded.tools(&[tool("a")], &mut encode).unwrap();
+        let other = encoded.tools(&[tool("b")], &mut encode).unwrap();
+        assert_eq!(
+            (first.get(), again.get(), other.get()),
+            (r#"["a"]"#, r#"["a"]"#, r#"["b"]"#)
+        );
+        assert_eq!(calls, 2);
     }
 }

@@ -1,5 +1,6 @@
 //! `read`: a text file with line numbers, a window at a time.
 
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 
@@ -91,11 +92,23 @@ pub(super) fn read(
 fn format_line(number: usize, raw: &[u8]) -> String {
     let text = String::from_utf8_lossy(raw);
     let text = text.trim_end_matches('\n').trim_end_matches('\r');
-    let mut shown: String = text.chars().take(MAX_LINE_CHARS).collect();
-    if shown.len() < text.len() {
-        shown.push_str(" … [line cut]");
+    // Where the first MAX_LINE_CHARS characters end; a line of no more bytes than that has
+    // no more characters (found without walking them: most lines are short).
+    let end = if text.len() <= MAX_LINE_CHARS {
+        text.len()
+    } else {
+        text.char_indices()
+            .nth(MAX_LINE_CHARS)
+            .map_or(text.len(), |(at, _)| at)
+    };
+    let mut line = String::with_capacity(end + 24);
+    let _ = write!(line, "{number:>6}\t");
+    line.push_str(&text[..end]);
+    if end < text.len() {
+        line.push_str(" … [line cut]");
     }
-    format!("{number:>6}\t{shown}\n")
+    line.push('\n');
+    line
 }
 
 #[cfg(test)]
@@ -115,5 +128,15 @@ mod tests {
         let long = "x".repeat(MAX_LINE_CHARS + 5);
         let shown = format_line(1, long.as_bytes());
         assert!(shown.ends_with("x … [line cut]\n"));
+        assert_eq!(shown.chars().filter(|c| *c == 'x').count(), MAX_LINE_CHARS);
+        let wide = "é".repeat(MAX_LINE_CHARS + 1);
+        let shown = format_line(12, wide.as_bytes());
+        assert_eq!(shown.chars().filter(|c| *c == 'é').count(), MAX_LINE_CHARS);
+        assert!(shown.starts_with("    12\té") && shown.ends_with("é … [line cut]\n"));
+        let exact = "é".repeat(MAX_LINE_CHARS);
+        assert_eq!(
+            format_line(1, exact.as_bytes()),
+            format!("     1\t{exact}\n")
+        );
     }
 }
