@@ -1,0 +1,514 @@
+//! The store's functions on both backends: each test runs one scenario on a fresh SQLite
+//! file and on a fresh PostgreSQL database and checks that both give the same results (and
+//! the expected ones). PostgreSQL is the server named by AUTOWORK_TEST_POSTGRES_URL
+//! (`scripts/with-postgres.sh` starts one); each test creates a database of its own there,
+//! as `tests/suite/postgres_schema.rs` does, so they run in parallel. Without the URL the
+//! tests fail, unless AUTOWORK_SKIP_POSTGRES=1 says to run the SQLite half only.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool, Postgres, Sqlite};
+
+use super::backend::{AnyConn, AsConn};
+use super::*;
+use crate::ids::{AutomationId, InstanceId, RunId};
+
+/// A fresh, migrated database of its own on the test server; dropped by [`PgDb::drop_db`].
+struct PgDb {
+    admin: PgConnectOptions,
+    name: String,
+    pool: PgPool,
+    conn: Option<PoolConnection<Postgres>>,
+}
+
+impl PgDb {
+    async fn fresh() -> Option<PgDb> {
+        let Ok(url) = std::env::var("AUTOWORK_TEST_POSTGRES_URL") else {
+            if std::env::var("AUTOWORK_SKIP_POSTGRES").as_deref() == Ok("1") {
+                eprintln!("AUTOWORK_SKIP_POSTGRES=1: the PostgreSQL half of this test is skipped");
+                return None;
+            }
+            panic!(
+                "AUTOWORK_TEST_POSTGRES_URL is not set: run the tests through \
+                 `scripts/with-postgres.sh cargo nextest run` or `make test` (they start a \
+                 throwaway PostgreSQL server), or set AUTOWORK_SKIP_POSTGRES=1 to skip the \
+                 PostgreSQL half of the store's tests"
+            );
+        };
+        let admin = PgConnectOptions::from_str(&url).unwrap();
+        let name = format!("autowork_store_{}", uuid::Uuid::now_v7().simple());
+        let mut conn = PgConnection::connect_with(&admin).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(admin.clone().database(&name))
+            .await
+            .unwrap();
+        POSTGRES_MIGRATOR.run(&pool).await.unwrap();
+        let conn = Some(pool.acquire().await.unwrap());
+        Some(PgDb {
+            admin,
+            name,
+            pool,
+            conn,
+        })
+    }
+
+    /// Removes the database (a failed test leaves it behind; the throwaway server goes anyway).
+    async fn drop_db(mut self) {
+        drop(self.conn.take());
+        self.pool.close().await;
+        let mut conn = PgConnection::connect_with(&self.admin).await.unwrap();
+        sqlx::query(&format!("DROP DATABASE {} WITH (FORCE)", self.name))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+}
+
+/// One test's two databases.
+pub(super) struct Both {
+    _dir: tempfile::TempDir,
+    store: Store,
+    pub sqlite: PoolConnection<Sqlite>,
+    pg: Option<PgDb>,
+}
+
+impl Both {
+    pub async fn fresh() -> Both {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("autowork.db")).await.unwrap();
+        let sqlite = store.pool().acquire().await.unwrap();
+        let pg = PgDb::fresh().await;
+        Both {
+            _dir: dir,
+            store,
+            sqlite,
+            pg,
+        }
+    }
+
+    /// The PostgreSQL connection, when the test runs on PostgreSQL.
+    pub fn pg(&mut self) -> Option<&mut PoolConnection<Postgres>> {
+        self.pg.as_mut().and_then(|pg| pg.conn.as_mut())
+    }
+
+    pub async fn finish(self) {
+        drop(self.sqlite);
+        self.store.close().await;
+        if let Some(pg) = self.pg {
+            pg.drop_db().await;
+        }
+    }
+}
+
+/// Runs `$body` (an expression using the connection `$conn`) on SQLite, then on PostgreSQL
+/// when the test has it, checks that both gave the same value, and is the SQLite one.
+macro_rules! on_both {
+    ($both:expr, |$conn:ident| $body:expr) => {{
+        let sqlite = {
+            let $conn = &mut $both.sqlite;
+            $body
+        };
+        if let Some($conn) = $both.pg() {
+            let postgres = $body;
+            pretty_assertions::assert_eq!(sqlite, postgres, "SQLite and PostgreSQL disagree");
+        }
+        sqlite
+    }};
+}
+
+/// Runs plain SQL (literals only, written to work on both) for a test's set-up.
+pub(super) async fn exec(conn: &mut impl AsConn, sql: &str) {
+    match conn.as_conn() {
+        AnyConn::Sqlite(conn) => {
+            sqlx::raw_sql(sql).execute(conn).await.unwrap();
+        }
+        AnyConn::Postgres(conn) => {
+            sqlx::raw_sql(sql).execute(conn).await.unwrap();
+        }
+    }
+}
+
+/// A number read with plain SQL, for checking what a function wrote.
+pub(super) async fn scalar(conn: &mut impl AsConn, sql: &str) -> Option<i64> {
+    match conn.as_conn() {
+        AnyConn::Sqlite(conn) => sqlx::query_scalar(sql).fetch_optional(conn).await.unwrap(),
+        AnyConn::Postgres(conn) => sqlx::query_scalar(sql).fetch_optional(conn).await.unwrap(),
+    }
+}
+
+/// A text read with plain SQL.
+pub(super) async fn text(conn: &mut impl AsConn, sql: &str) -> Option<String> {
+    match conn.as_conn() {
+        AnyConn::Sqlite(conn) => sqlx::query_scalar(sql).fetch_optional(conn).await.unwrap(),
+        AnyConn::Postgres(conn) => sqlx::query_scalar(sql).fetch_optional(conn).await.unwrap(),
+    }
+}
+
+/// Milliseconds since the epoch as a time.
+pub(super) fn at(millis: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(millis).unwrap()
+}
+
+/// A manual automation `id` of provider `provider`, with `extra` column assignments
+/// (`, stop_kind = ...` style is not possible in an insert, so `extra` is a trailing
+/// `UPDATE` for the rare test that needs more).
+pub(super) async fn automation(conn: &mut impl AsConn, id: &str, provider: &str) {
+    exec(
+        conn,
+        &format!(
+            "INSERT INTO automations (id, title, prompt, workspace, provider_id, model_id,
+                trigger_kind, stop_kind, context, placement_kind, step_cap, revision,
+                created_at, updated_at)
+             VALUES ('{id}', 'Title {id}', 'p', '/w/{id}', '{provider}', 'm', 'manual',
+                'never', 'fresh', 'in_place', 10, 1, 0, 0)"
+        ),
+    )
+    .await;
+}
+
+/// A run row in `state` (with the columns that state requires), queued at `queued_at`.
+pub(super) async fn run(
+    conn: &mut impl AsConn,
+    id: &str,
+    automation: &str,
+    trigger: &str,
+    state: &str,
+    queued_at: i64,
+) {
+    let (extra_columns, extra_values) = match state {
+        "queued" => ("", String::new()),
+        "running" => (", started_at", format!(", {queued_at}")),
+        "awaiting_input" => (
+            ", started_at, blocker_id, blocker",
+            format!(", {queued_at}, 'b-{id}', '{{}}'"),
+        ),
+        "succeeded" => (
+            ", started_at, finished_at, result",
+            format!(", {queued_at}, {queued_at}, 'done'"),
+        ),
+        "failed" => (
+            ", finished_at, error_code, error_message",
+            format!(", {queued_at}, 'execution_failed', 'broke'"),
+        ),
+        "stopped" => (
+            ", finished_at, stop_reason",
+            format!(", {queued_at}, 'cancelled'"),
+        ),
+        "missed" => (
+            ", finished_at, stop_reason",
+            format!(", {queued_at}, 'missed_schedule'"),
+        ),
+        other => panic!("no such state {other}"),
+    };
+    let state = if state == "missed" { "stopped" } else { state };
+    exec(
+        conn,
+        &format!(
+            "INSERT INTO runs (id, automation_id, definition_revision, revision, trigger,
+                attendance, writer_key, state, queued_at{extra_columns})
+             VALUES ('{id}', '{automation}', 1, 1, '{trigger}', 'unattended', 'w-{id}',
+                '{state}', {queued_at}{extra_values})"
+        ),
+    )
+    .await;
+}
+
+mod instances_and_schedule {
+    use super::*;
+    use crate::model::run::{Attendance, Run, RunState, RunTrigger, StopReason};
+    use crate::store::{instances, schedule};
+
+    #[tokio::test]
+    async fn instances_register_renew_list_and_expire() {
+        let mut both = Both::fresh().await;
+        let seen = on_both!(both, |conn| {
+            let me = InstanceId::from_string("i-me");
+            let other = InstanceId::from_string("i-other");
+            let far = InstanceId::from_string("i-far");
+            for (id, host, pid, started) in [
+                (&me, Some("h1"), 10, Some(100)),
+                (&other, Some("h1"), 11, None),
+                (&far, Some("h2"), 12, Some(7)),
+            ] {
+                let process = instances::Registration {
+                    label: "test",
+                    pid,
+                    pid_started: started,
+                    host,
+                };
+                instances::register(conn, id, &process, at(1_000), at(5_000))
+                    .await
+                    .unwrap();
+            }
+            let neighbours: Vec<_> = instances::on_host(conn, "h1", &me)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|n| (n.id, n.pid, n.pid_started))
+                .collect();
+            let renewed = instances::renew(conn, &me, at(9_000)).await.unwrap();
+            let gone = InstanceId::from_string("i-gone");
+            let renewed_gone = instances::renew(conn, &gone, at(9_000)).await.unwrap();
+            let expired = instances::delete_expired(conn, at(5_000)).await.unwrap();
+            let left = scalar(conn, "SELECT COUNT(*) FROM engine_instances").await;
+            instances::release(conn, &me).await.unwrap();
+            let after_release = scalar(conn, "SELECT COUNT(*) FROM engine_instances").await;
+            (
+                neighbours,
+                renewed,
+                renewed_gone,
+                expired,
+                left,
+                after_release,
+            )
+        });
+        assert_eq!(
+            seen,
+            (
+                vec![("i-other".to_owned(), 11, None)],
+                true,
+                false,
+                2,
+                Some(1),
+                Some(0)
+            )
+        );
+        both.finish().await;
+    }
+
+    #[tokio::test]
+    async fn the_scheduler_lease_is_taken_renewed_refused_and_released() {
+        let mut both = Both::fresh().await;
+        let seen = on_both!(both, |conn| {
+            let a = InstanceId::from_string("i-a");
+            let b = InstanceId::from_string("i-b");
+            let steps = [
+                schedule::take_lease(conn, &a, at(0), at(100))
+                    .await
+                    .unwrap(),
+                // A renews; B is refused while A's lease runs.
+                schedule::take_lease(conn, &a, at(50), at(150))
+                    .await
+                    .unwrap(),
+                schedule::take_lease(conn, &b, at(100), at(200))
+                    .await
+                    .unwrap(),
+                // Once it ran out, B takes it.
+                schedule::take_lease(conn, &b, at(150), at(250))
+                    .await
+                    .unwrap(),
+            ];
+            let holder = text(conn, "SELECT holder FROM scheduler_lease").await;
+            // Releasing as A (no longer the holder) leaves B's lease.
+            schedule::release_lease(conn, &a).await.unwrap();
+            let kept = text(conn, "SELECT holder FROM scheduler_lease").await;
+            schedule::release_lease(conn, &b).await.unwrap();
+            let released = text(conn, "SELECT holder FROM scheduler_lease").await;
+            (steps, holder, kept, released)
+        });
+        assert_eq!(
+            seen,
+            (
+                [true, true, false, true],
+                Some("i-b".to_owned()),
+                Some("i-b".to_owned()),
+                None
+            )
+        );
+        both.finish().await;
+    }
+
+    #[tokio::test]
+    async fn a_missed_fire_is_recorded_as_a_stopped_run() {
+        let mut both = Both::fresh().await;
+        let missed = Run {
+            id: RunId::from_string("r-1"),
+            automation_id: AutomationId::from_string("a-1"),
+            definition_revision: 3,
+            revision: 1,
+            trigger: RunTrigger::Schedule,
+            attendance: Attendance::Unattended,
+            writer_key: "w".into(),
+            state: RunState::Stopped,
+            blocker: None,
+            result: None,
+            error: None,
+            stop_reason: Some(StopReason::MissedSchedule),
+            session_id: None,
+            cost_usd: 0.0,
+            tokens_in: 0,
+            tokens_out: 0,
+            steps: 0,
+            queued_at: at(1_000),
+            started_at: None,
+            finished_at: Some(at(2_000)),
+            follow_up: None,
+        };
+        let seen = on_both!(both, |conn| {
+            automation(conn, "a-1", "p").await;
+            schedule::insert_missed(conn, &missed).await.unwrap();
+            (
+                text(
+                    conn,
+                    "SELECT trigger || ' ' || state || ' ' || stop_reason || ' ' || writer_key
+                     FROM runs WHERE id = 'r-1'",
+                )
+                .await,
+                scalar(
+                    conn,
+                    "SELECT definition_revision FROM runs WHERE id = 'r-1'",
+                )
+                .await,
+                scalar(conn, "SELECT queued_at FROM runs WHERE id = 'r-1'").await,
+                scalar(conn, "SELECT finished_at FROM runs WHERE id = 'r-1'").await,
+            )
+        });
+        assert_eq!(
+            seen,
+            (
+                Some("schedule stopped missed_schedule w".to_owned()),
+                Some(3),
+                Some(1_000),
+                Some(2_000)
+            )
+        );
+        both.finish().await;
+    }
+}
+
+mod queue {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::model::queue::QueueLimits;
+    use crate::store::queue;
+
+    #[tokio::test]
+    async fn the_limits_are_the_defaults_until_set() {
+        let mut both = Both::fresh().await;
+        let limits = QueueLimits {
+            max_concurrent_runs: 2,
+            per_provider: BTreeMap::from([("p".to_owned(), 1)]),
+        };
+        let seen = on_both!(both, |conn| {
+            let before = queue::limits(conn).await.unwrap();
+            queue::set_limits(conn, &limits).await.unwrap();
+            let after = queue::limits(conn).await.unwrap();
+            (before, after)
+        });
+        assert_eq!(seen, (QueueLimits::default(), limits));
+        both.finish().await;
+    }
+
+    /// Two providers' automations with runs in every state the queue looks at.
+    async fn runs(conn: &mut impl AsConn) {
+        automation(conn, "a-1", "p").await;
+        automation(conn, "a-2", "q").await;
+        run(conn, "r-01", "a-1", "schedule", "queued", 100).await;
+        run(conn, "r-02", "a-2", "manual", "queued", 300).await;
+        run(conn, "r-03", "a-1", "catch_up", "queued", 100).await;
+        run(conn, "r-04", "a-2", "schedule", "queued", 50).await;
+        run(conn, "r-05", "a-1", "manual", "queued", 400).await;
+        run(conn, "r-06", "a-1", "manual", "running", 10).await;
+        run(conn, "r-07", "a-2", "manual", "awaiting_input", 10).await;
+        run(conn, "r-08", "a-2", "manual", "running", 20).await;
+        run(conn, "r-09", "a-2", "manual", "succeeded", 20).await;
+    }
+
+    #[tokio::test]
+    async fn occupancy_counts_the_runs_holding_a_slot() {
+        let mut both = Both::fresh().await;
+        let seen = on_both!(both, |conn| {
+            runs(conn).await;
+            let occupancy = queue::occupancy(conn).await.unwrap();
+            let mut areas: Vec<_> = occupancy.work_areas.iter().cloned().collect();
+            areas.sort();
+            (
+                occupancy.total,
+                occupancy.of_provider("p"),
+                occupancy.of_provider("q"),
+                areas,
+            )
+        });
+        assert_eq!(
+            seen,
+            (
+                3,
+                1,
+                2,
+                vec!["w-r-06".into(), "w-r-07".into(), "w-r-08".into()]
+            )
+        );
+        both.finish().await;
+    }
+
+    #[tokio::test]
+    async fn queued_runs_come_in_start_order_page_by_page() {
+        let mut both = Both::fresh().await;
+        let seen = on_both!(both, |conn| {
+            runs(conn).await;
+            let mut pages = Vec::new();
+            let mut after = None;
+            loop {
+                let page = queue::queued(conn, after.as_ref(), 2).await.unwrap();
+                if page.is_empty() {
+                    break;
+                }
+                pages.push(
+                    page.iter()
+                        .map(|q| (q.id.clone(), q.provider_id.clone(), q.rank, q.queued_at))
+                        .collect::<Vec<_>>(),
+                );
+                after = page.into_iter().last();
+            }
+            let ahead = [
+                queue::ahead_of(conn, &RunId::from_string("r-05"))
+                    .await
+                    .unwrap(),
+                queue::ahead_of(conn, &RunId::from_string("r-01"))
+                    .await
+                    .unwrap(),
+                queue::ahead_of(conn, &RunId::from_string("r-06"))
+                    .await
+                    .unwrap(),
+            ];
+            let provider = queue::provider_of(conn, &RunId::from_string("r-04"))
+                .await
+                .unwrap();
+            let none = queue::provider_of(conn, &RunId::from_string("r-xx"))
+                .await
+                .unwrap();
+            let (first, total) = queue::queued_runs(conn, 3).await.unwrap();
+            let first: Vec<String> = first.into_iter().map(|r| r.id.to_string()).collect();
+            (pages, ahead, provider, none, first, total)
+        });
+        let entry = |id: &str, provider: &str, rank: i64, at: i64| {
+            (id.to_owned(), provider.to_owned(), rank, at)
+        };
+        assert_eq!(
+            seen,
+            (
+                vec![
+                    vec![entry("r-02", "q", 0, 300), entry("r-05", "p", 0, 400)],
+                    vec![entry("r-04", "q", 1, 50), entry("r-01", "p", 1, 100)],
+                    vec![entry("r-03", "p", 1, 100)],
+                ],
+                [Some(1), Some(3), None],
+                Some("q".to_owned()),
+                None,
+                vec!["r-02".to_owned(), "r-05".to_owned(), "r-04".to_owned()],
+                5
+            )
+        );
+        both.finish().await;
+    }
+}
