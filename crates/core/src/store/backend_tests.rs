@@ -189,7 +189,9 @@ pub(super) async fn run(
         "running" => (", started_at", format!(", {queued_at}")),
         "awaiting_input" => (
             ", started_at, blocker_id, blocker",
-            format!(", {queued_at}, 'b-{id}', '{{}}'"),
+            format!(
+                ", {queued_at}, 'b-{id}', '{{\"kind\": \"question\", \"call_id\": \"b-{id}\", \"questions\": []}}'"
+            ),
         ),
         "succeeded" => (
             ", started_at, finished_at, result",
@@ -507,6 +509,88 @@ mod queue {
                 None,
                 vec!["r-02".to_owned(), "r-05".to_owned(), "r-04".to_owned()],
                 5
+            )
+        );
+        both.finish().await;
+    }
+}
+
+mod inbox {
+    use super::*;
+    use crate::model::run::Run;
+    use crate::store::inbox;
+
+    fn ids(runs: Vec<Run>) -> Vec<String> {
+        runs.into_iter().map(|r| r.id.to_string()).collect()
+    }
+
+    #[tokio::test]
+    async fn the_inbox_lists_counts_groups_and_files_runs() {
+        let mut both = Both::fresh().await;
+        let seen = on_both!(both, |conn| {
+            automation(conn, "a-1", "p").await;
+            automation(conn, "a-2", "p").await;
+            run(conn, "r-01", "a-1", "manual", "awaiting_input", 10).await;
+            run(conn, "r-02", "a-1", "manual", "succeeded", 20).await;
+            run(conn, "r-03", "a-1", "manual", "failed", 30).await;
+            run(conn, "r-04", "a-2", "schedule", "stopped", 40).await;
+            run(conn, "r-05", "a-2", "schedule", "missed", 50).await;
+            run(conn, "r-06", "a-2", "schedule", "missed", 70).await;
+            run(conn, "r-07", "a-2", "catch_up", "succeeded", 80).await;
+            run(conn, "r-08", "a-1", "schedule", "missed", 60).await;
+            run(conn, "r-09", "a-1", "manual", "queued", 90).await;
+            run(conn, "r-10", "a-1", "manual", "failed", 95).await;
+            exec(conn, "UPDATE runs SET seen_at = 1 WHERE id = 'r-10'").await;
+            let waiting = ids(inbox::waiting(conn, 10).await.unwrap());
+            let finished = ids(inbox::unseen_finished(conn, false, 3).await.unwrap());
+            let failed = ids(inbox::unseen_finished(conn, true, 10).await.unwrap());
+            let groups: Vec<_> = inbox::missed_groups(conn)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|g| {
+                    (
+                        g.automation_id.to_string(),
+                        g.count,
+                        g.first_at.timestamp_millis(),
+                        g.last_at.timestamp_millis(),
+                        g.ran_latest.map(|id| id.to_string()),
+                    )
+                })
+                .collect();
+            let counts = inbox::counts(conn).await.unwrap();
+            let a2 = AutomationId::from_string("a-2");
+            let missed_seen = inbox::mark_all_seen(conn, Some(&a2), at(1_000))
+                .await
+                .unwrap();
+            let all_seen = inbox::mark_all_seen(conn, None, at(1_000)).await.unwrap();
+            let counts_after = inbox::counts(conn).await.unwrap();
+            (
+                waiting,
+                finished,
+                failed,
+                groups,
+                counts,
+                missed_seen,
+                all_seen,
+                counts_after,
+            )
+        });
+        assert_eq!(
+            seen,
+            (
+                vec!["r-01".to_owned()],
+                vec!["r-07".to_owned(), "r-04".to_owned(), "r-03".to_owned()],
+                vec!["r-03".to_owned()],
+                vec![
+                    ("a-2".to_owned(), 2, 50, 70, Some("r-07".to_owned())),
+                    ("a-1".to_owned(), 1, 60, 60, None),
+                ],
+                (1, 1, 5),
+                2,
+                // r-02, r-03, r-04, r-07 and a-1's missed fire.
+                5,
+                (1, 0, 1),
             )
         );
         both.finish().await;
