@@ -64,9 +64,23 @@ impl AsConn for AnyConn<'_> {
     }
 }
 
+/// What a helper generic over the backend (one that extends a `QueryBuilder<'_, DB>`) may
+/// ask of it: which dialect it writes.
+pub(crate) trait Backend: sqlx::Database {
+    const POSTGRES: bool;
+}
+
+impl Backend for Sqlite {
+    const POSTGRES: bool = false;
+}
+
+impl Backend for Postgres {
+    const POSTGRES: bool = true;
+}
+
 /// Compiles store functions for both backends. Takes, optionally, `shared { items }`
-/// (helpers instantiated per backend and not dispatched, e.g. one that extends a
-/// `QueryBuilder<'_, Db>`), then functions written as
+/// (items instantiated per backend and not dispatched, such as a function only the others
+/// call), then functions written as
 /// `pub(crate) async fn name(conn: &mut Conn, args...) -> Result<T> { body }`.
 ///
 /// Each becomes `sqlite::name` and `postgres::name`, where `Conn` is that backend's
@@ -81,7 +95,7 @@ macro_rules! on_both_backends {
         $(shared { $($shared:item)* })?
         $(
             $(#[$meta:meta])*
-            $vis:vis async fn $name:ident (
+            pub(crate) async fn $name:ident (
                 $conn:ident : &mut Conn $(, $arg:ident : $ty:ty)* $(,)?
             ) -> $ret:ty $body:block
         )*
@@ -114,7 +128,7 @@ macro_rules! on_both_backends {
 
         $(
             $(#[$meta])*
-            $vis async fn $name(
+            pub(crate) async fn $name(
                 $conn: &mut impl $crate::store::backend::AsConn $(, $arg: $ty)*
             ) -> $ret {
                 match $conn.as_conn() {

@@ -596,3 +596,153 @@ mod inbox {
         both.finish().await;
     }
 }
+
+mod status_and_overview {
+    use std::collections::{BTreeMap, HashMap};
+
+    use super::*;
+    use crate::model::definition::status::{RunMark, RunSummary};
+    use crate::store::overview::{self, RangeCounts};
+    use crate::store::status::{self, Selection};
+
+    /// a-1 stops after runs and failed twice since it last succeeded; a-2 has a stopped run
+    /// after a failure (which neither counts nor breaks a streak); a-3 is deleted.
+    async fn ledger(conn: &mut impl AsConn) {
+        for id in ["a-1", "a-2", "a-3", "a-4"] {
+            automation(conn, id, "p").await;
+        }
+        exec(
+            conn,
+            "UPDATE automations SET stop_kind = 'after_runs', stop_count = 5 WHERE id = 'a-1';
+             UPDATE automations SET deleted_at = 1 WHERE id = 'a-3'",
+        )
+        .await;
+        run(conn, "r-01", "a-1", "manual", "failed", 100).await;
+        run(conn, "r-02", "a-1", "manual", "succeeded", 200).await;
+        run(conn, "r-03", "a-1", "manual", "failed", 300).await;
+        run(conn, "r-04", "a-1", "manual", "failed", 400).await;
+        run(conn, "r-05", "a-2", "manual", "failed", 150).await;
+        run(conn, "r-06", "a-2", "manual", "stopped", 250).await;
+        run(conn, "r-07", "a-2", "schedule", "missed", 260).await;
+        run(conn, "r-08", "a-3", "manual", "succeeded", 50).await;
+        exec(
+            conn,
+            "UPDATE runs SET cost_usd = 0.25 WHERE id IN ('r-04', 'r-05')",
+        )
+        .await;
+    }
+
+    fn sorted(summaries: HashMap<String, RunSummary>) -> BTreeMap<String, RunSummary> {
+        summaries.into_iter().collect()
+    }
+
+    #[tokio::test]
+    async fn run_summaries_of_live_and_chosen_automations() {
+        let mut both = Both::fresh().await;
+        let seen = on_both!(both, |conn| {
+            ledger(conn).await;
+            let live = sorted(status::run_summaries(conn, Selection::Live).await.unwrap());
+            let a1 = [AutomationId::from_string("a-1")];
+            let one = sorted(
+                status::run_summaries(conn, Selection::Only(&a1))
+                    .await
+                    .unwrap(),
+            );
+            let some = [
+                AutomationId::from_string("a-2"),
+                AutomationId::from_string("a-3"),
+                AutomationId::from_string("a-9"),
+            ];
+            let several = sorted(
+                status::run_summaries(conn, Selection::Only(&some))
+                    .await
+                    .unwrap(),
+            );
+            let marks = overview::recent_marks(conn, Selection::Live, 2)
+                .await
+                .unwrap()
+                .into_iter()
+                .collect::<BTreeMap<_, _>>();
+            (live, one, several, marks)
+        });
+        let (live, one, several, marks) = seen;
+        let a1 = &live["a-1"];
+        assert_eq!(
+            (
+                a1.last_run
+                    .as_ref()
+                    .map(|l| (l.run_id.to_string(), l.cost_usd)),
+                a1.failure_streak,
+                a1.runs_done,
+                a1.recent_runs.len()
+            ),
+            (Some(("r-04".to_owned(), 0.25)), 2, 4, 4)
+        );
+        let a2 = &live["a-2"];
+        assert_eq!(
+            (
+                a2.last_run.as_ref().map(|l| l.run_id.to_string()),
+                a2.failure_streak,
+                a2.runs_done,
+            ),
+            (Some("r-07".to_owned()), 1, 0)
+        );
+        assert_eq!(
+            live.keys().collect::<Vec<_>>(),
+            ["a-1", "a-2"],
+            "the deleted a-3 and the run-less a-4 have no summary"
+        );
+        assert_eq!(one.keys().collect::<Vec<_>>(), ["a-1"]);
+        assert_eq!(one["a-1"], live["a-1"]);
+        assert_eq!(several.keys().collect::<Vec<_>>(), ["a-2", "a-3"]);
+        let ids = |marks: &Vec<RunMark>| -> Vec<String> {
+            marks.iter().map(|m| m.run_id.to_string()).collect()
+        };
+        assert_eq!(
+            marks
+                .iter()
+                .map(|(a, m)| (a.as_str(), ids(m)))
+                .collect::<Vec<_>>(),
+            [
+                ("a-1", vec!["r-04".to_owned(), "r-03".to_owned()]),
+                ("a-2", vec!["r-07".to_owned(), "r-06".to_owned()]),
+            ]
+        );
+        both.finish().await;
+    }
+
+    #[tokio::test]
+    async fn counts_per_range_leave_out_missed_fires() {
+        let mut both = Both::fresh().await;
+        let seen = on_both!(both, |conn| {
+            ledger(conn).await;
+            let none = overview::counts_per_range(conn, &[]).await.unwrap();
+            let ranges = [
+                (at(0), at(200)),
+                (at(200), at(1_000)),
+                (at(5_000), at(6_000)),
+            ];
+            let counts = overview::counts_per_range(conn, &ranges).await.unwrap();
+            (none, counts)
+        });
+        let counts = |runs, succeeded, failed, stopped, cost_usd| RangeCounts {
+            runs,
+            succeeded,
+            failed,
+            stopped,
+            cost_usd,
+        };
+        assert_eq!(
+            seen,
+            (
+                vec![],
+                vec![
+                    counts(3, 1, 2, 0, 0.25),
+                    counts(4, 1, 2, 1, 0.25),
+                    RangeCounts::default()
+                ]
+            )
+        );
+        both.finish().await;
+    }
+}
