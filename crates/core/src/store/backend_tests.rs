@@ -746,3 +746,137 @@ mod status_and_overview {
         both.finish().await;
     }
 }
+
+mod changes {
+    use super::*;
+    use crate::model::changes::{
+        ChangeSource, ChangeSummary, FileChange, FileChangeKind, Review, RunChanges,
+        WorktreeChanges,
+    };
+    use crate::store::changes;
+
+    fn worktree_changes(run: &str, commit: Option<&str>) -> RunChanges {
+        RunChanges {
+            run_id: RunId::from_string(run),
+            source: ChangeSource::Git,
+            summary: ChangeSummary {
+                files: vec![FileChange {
+                    path: "src/a.rs".into(),
+                    kind: FileChangeKind::Modified,
+                    old_path: None,
+                    insertions: 3,
+                    deletions: 1,
+                    binary: false,
+                }],
+                files_changed: 1,
+                insertions: 3,
+                deletions: 1,
+                patch: "--- a\n+++ b\n".into(),
+                truncated: true,
+            },
+            worktree: Some(WorktreeChanges {
+                branch: format!("autowork/{run}"),
+                path: format!("/wt/{run}"),
+                commit: commit.map(str::to_owned),
+                review: if commit.is_some() {
+                    Review::Pending
+                } else {
+                    Review::Empty
+                },
+                applied_commit: None,
+                superseded_by: None,
+            }),
+            note: Some("a note".into()),
+            recorded_at: at(1_000),
+        }
+    }
+
+    #[tokio::test]
+    async fn changes_are_put_replaced_reviewed_and_superseded() {
+        let mut both = Both::fresh().await;
+        let first = worktree_changes("r-1", Some("c1"));
+        let tools = RunChanges {
+            run_id: RunId::from_string("r-3"),
+            source: ChangeSource::Tools,
+            summary: ChangeSummary::default(),
+            worktree: None,
+            note: None,
+            recorded_at: at(2_000),
+        };
+        let seen = on_both!(both, |conn| {
+            automation(conn, "a-1", "p").await;
+            automation(conn, "a-2", "p").await;
+            for (id, automation) in [
+                ("r-1", "a-1"),
+                ("r-2", "a-1"),
+                ("r-3", "a-1"),
+                ("r-4", "a-2"),
+            ] {
+                run(conn, id, automation, "manual", "succeeded", 10).await;
+            }
+            // Recorded again after a resume: the second put replaces the first.
+            changes::put(conn, &worktree_changes("r-1", None))
+                .await
+                .unwrap();
+            changes::put(conn, &first).await.unwrap();
+            changes::put(conn, &worktree_changes("r-2", Some("c2")))
+                .await
+                .unwrap();
+            changes::put(conn, &tools).await.unwrap();
+            changes::put(conn, &worktree_changes("r-4", Some("c4")))
+                .await
+                .unwrap();
+            let r1 = RunId::from_string("r-1");
+            let r2 = RunId::from_string("r-2");
+            let read = [
+                changes::get(conn, &r1).await.unwrap(),
+                changes::get(conn, &RunId::from_string("r-3"))
+                    .await
+                    .unwrap(),
+                changes::get(conn, &RunId::from_string("r-9"))
+                    .await
+                    .unwrap(),
+            ];
+            let applied = [
+                changes::set_review(conn, &r1, Review::Applied, Some("m1"))
+                    .await
+                    .unwrap(),
+                changes::set_review(conn, &r1, Review::Discarded, None)
+                    .await
+                    .unwrap(),
+            ];
+            let superseded = [
+                changes::supersede(conn, &r2, &r1).await.unwrap(),
+                changes::supersede(conn, &r2, &r1).await.unwrap(),
+            ];
+            let after = [
+                changes::get(conn, &r1).await.unwrap(),
+                changes::get(conn, &r2).await.unwrap(),
+            ];
+            let worktree_runs =
+                changes::worktree_runs_of_automation(conn, &AutomationId::from_string("a-1"))
+                    .await
+                    .unwrap();
+            (read, applied, superseded, after, worktree_runs)
+        });
+        let (read, applied, superseded, after, worktree_runs) = seen;
+        assert_eq!(read, [Some(first.clone()), Some(tools), None]);
+        assert_eq!((applied, superseded), ([true, false], [true, false]));
+        let mut r1 = first;
+        if let Some(w) = r1.worktree.as_mut() {
+            w.review = Review::Applied;
+            w.applied_commit = Some("m1".into());
+        }
+        let mut r2 = worktree_changes("r-2", Some("c2"));
+        if let Some(w) = r2.worktree.as_mut() {
+            w.review = Review::Superseded;
+            w.superseded_by = Some(RunId::from_string("r-1"));
+        }
+        assert_eq!(after, [Some(r1), Some(r2)]);
+        assert_eq!(
+            worktree_runs,
+            [RunId::from_string("r-1"), RunId::from_string("r-2")]
+        );
+        both.finish().await;
+    }
+}
