@@ -880,3 +880,392 @@ mod changes {
         both.finish().await;
     }
 }
+
+mod runs {
+    use super::*;
+    use crate::ids::{BlockerId, SessionId};
+    use crate::model::run::{
+        Attendance, Blocker, BlockerReply, ErrorCode, FollowUp, Question, Run, RunState,
+        RunTrigger, StopReason, Transition, Usage,
+    };
+    use crate::store::runs::{self, Applied, RunFilter};
+
+    fn queued(id: &str, writer_key: &str, queued_at: i64, follow_up_of: Option<&str>) -> Run {
+        Run {
+            id: RunId::from_string(id),
+            automation_id: AutomationId::from_string("a-1"),
+            definition_revision: 2,
+            revision: 1,
+            trigger: RunTrigger::Manual,
+            attendance: Attendance::Attended,
+            writer_key: writer_key.into(),
+            state: RunState::Queued,
+            blocker: None,
+            result: None,
+            error: None,
+            stop_reason: None,
+            session_id: follow_up_of.map(|_| SessionId::from_string("s-1")),
+            cost_usd: 0.0,
+            tokens_in: 0,
+            tokens_out: 0,
+            steps: 0,
+            queued_at: at(queued_at),
+            started_at: None,
+            finished_at: None,
+            follow_up: follow_up_of.map(|of| FollowUp {
+                of: RunId::from_string(of),
+                message: format!("more on {of}"),
+            }),
+        }
+    }
+
+    /// What applying a transition gave, comparable across backends.
+    fn outcome(applied: Applied) -> Option<Run> {
+        match applied {
+            Applied::Changed(run) => Some(*run),
+            Applied::Refused => None,
+            Applied::WriterBusy => panic!("writer busy"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_run_is_inserted_and_moves_through_its_states() {
+        let mut both = Both::fresh().await;
+        let owner = InstanceId::from_string("i-1");
+        let r1 = queued("r-1", "w", 1_000, None);
+        let r2 = queued("r-2", "w2", 1_000, Some("r-1"));
+        let blocker = Blocker::Question {
+            call_id: BlockerId::from_string("b-1"),
+            questions: vec![Question {
+                question: "which?".into(),
+                choices: vec!["a".into(), "b".into()],
+            }],
+        };
+        let reply = BlockerReply::Question {
+            answers: vec!["a".into()],
+        };
+        let seen = on_both!(both, |conn| {
+            automation(conn, "a-1", "p").await;
+            runs::insert(conn, &r1, &owner).await.unwrap();
+            runs::insert_many(conn, &[&r2], &owner).await.unwrap();
+            let read = [
+                runs::get(conn, &r1.id).await.unwrap(),
+                runs::get(conn, &r2.id).await.unwrap(),
+            ];
+            let exists = [
+                runs::exists(conn, &r1.id).await.unwrap(),
+                runs::exists(conn, &RunId::from_string("r-9"))
+                    .await
+                    .unwrap(),
+            ];
+            let mut steps = Vec::new();
+            // Started "before" it was queued (the clock stepped back): started when queued.
+            for (transition, now) in [
+                (
+                    Transition::Succeed {
+                        result: "early".into(),
+                    },
+                    2_000,
+                ),
+                (Transition::Start, 500),
+                (
+                    Transition::AttachSession(SessionId::from_string("s-9")),
+                    2_000,
+                ),
+                (
+                    Transition::Account(Usage {
+                        tokens_in: 10,
+                        tokens_out: 5,
+                        cost_usd: 0.5,
+                        steps: 2,
+                    }),
+                    2_000,
+                ),
+                (Transition::Block(blocker.clone()), 3_000),
+                (
+                    Transition::Resume {
+                        blocker_id: BlockerId::from_string("b-other"),
+                        reply: reply.clone(),
+                    },
+                    4_000,
+                ),
+            ] {
+                let applied = runs::apply(conn, &r1.id, &transition, at(now))
+                    .await
+                    .unwrap();
+                steps.push(outcome(applied));
+            }
+            let b1 = BlockerId::from_string("b-1");
+            let waiting = runs::by_blocker(conn, &b1).await.unwrap();
+            runs::insert_reply(conn, &b1, &r1.id, &reply, at(4_000))
+                .await
+                .unwrap();
+            let stored_reply = runs::reply(conn, &b1).await.unwrap();
+            let none_reply = runs::reply(conn, &BlockerId::from_string("b-9"))
+                .await
+                .unwrap();
+            for (transition, now) in [
+                (
+                    Transition::Resume {
+                        blocker_id: b1.clone(),
+                        reply: reply.clone(),
+                    },
+                    4_000,
+                ),
+                (
+                    Transition::Succeed {
+                        result: "done".into(),
+                    },
+                    5_000,
+                ),
+            ] {
+                let applied = runs::apply(conn, &r1.id, &transition, at(now))
+                    .await
+                    .unwrap();
+                steps.push(outcome(applied));
+            }
+            let failed = runs::apply(
+                conn,
+                &r2.id,
+                &Transition::Fail {
+                    code: ErrorCode::ExecutionFailed,
+                    message: "no".into(),
+                },
+                at(100),
+            )
+            .await
+            .unwrap();
+            steps.push(outcome(failed));
+            let gone_blocker = runs::by_blocker(conn, &b1).await.unwrap();
+            (
+                read,
+                exists,
+                steps,
+                waiting,
+                stored_reply,
+                none_reply,
+                gone_blocker,
+            )
+        });
+        let (read, exists, steps, waiting, stored_reply, none_reply, gone_blocker) = seen;
+        assert_eq!(read, [Some(r1.clone()), Some(r2.clone())]);
+        assert_eq!(exists, [true, false]);
+        let states: Vec<_> = steps
+            .iter()
+            .map(|s| s.as_ref().map(|r| (r.state, r.revision)))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                None,
+                Some((RunState::Running, 2)),
+                Some((RunState::Running, 3)),
+                Some((RunState::Running, 4)),
+                Some((RunState::AwaitingInput, 5)),
+                None,
+                Some((RunState::Running, 6)),
+                Some((RunState::Succeeded, 7)),
+                Some((RunState::Failed, 2)),
+            ]
+        );
+        let done = steps[7].clone().unwrap();
+        assert_eq!(
+            (
+                done.started_at,
+                done.finished_at,
+                done.result.as_deref(),
+                done.session_id.as_ref().map(SessionId::as_str),
+                (done.tokens_in, done.tokens_out, done.cost_usd, done.steps),
+                done.blocker,
+            ),
+            (
+                Some(at(1_000)),
+                Some(at(5_000)),
+                Some("done"),
+                Some("s-9"),
+                (10, 5, 0.5, 2),
+                None
+            )
+        );
+        assert_eq!(steps[4].as_ref().unwrap().blocker, Some(blocker));
+        // Failed before it started, "before" it was queued: finished when queued.
+        assert_eq!(steps[8].as_ref().unwrap().finished_at, Some(at(1_000)));
+        assert_eq!(waiting.map(|r| r.id), Some(r1.id));
+        assert_eq!((stored_reply, none_reply), (Some(reply), None));
+        assert_eq!(gone_blocker, None);
+        both.finish().await;
+    }
+
+    #[tokio::test]
+    async fn a_second_start_on_a_busy_work_area_is_writer_busy_and_the_transaction_goes_on() {
+        let mut both = Both::fresh().await;
+        let owner = InstanceId::from_string("i-1");
+        let r1 = queued("r-1", "w", 1_000, None);
+        let r2 = queued("r-2", "w", 1_100, None);
+        let seen = on_both!(both, |conn| {
+            automation(conn, "a-1", "p").await;
+            runs::insert_many(conn, &[&r1, &r2], &owner).await.unwrap();
+            let mut tx = sqlx::Connection::begin(&mut **conn).await.unwrap();
+            let first = runs::apply(&mut tx, &r1.id, &Transition::Start, at(2_000))
+                .await
+                .unwrap();
+            let second = runs::apply(&mut tx, &r2.id, &Transition::Start, at(2_000))
+                .await
+                .unwrap();
+            let second = matches!(second, Applied::WriterBusy);
+            let stop = Transition::Stop(StopReason::WriterBusy);
+            let stopped = outcome(
+                runs::apply(&mut tx, &r2.id, &stop, at(2_000))
+                    .await
+                    .unwrap(),
+            );
+            tx.commit().await.unwrap();
+            let holder = runs::busy_holder(conn, &r2.id)
+                .await
+                .unwrap()
+                .map(|(run, title)| (run.id, run.state, title));
+            let writer = runs::active_writer(conn, "w").await.unwrap();
+            let free = runs::active_writer(conn, "w-free").await.unwrap();
+            (
+                outcome(first).map(|r| r.state),
+                second,
+                stopped.map(|r| (r.state, r.stop_reason)),
+                holder,
+                writer,
+                free,
+            )
+        });
+        assert_eq!(
+            seen,
+            (
+                Some(RunState::Running),
+                true,
+                Some((RunState::Stopped, Some(StopReason::WriterBusy))),
+                Some((r1.id.clone(), RunState::Running, "Title a-1".to_owned())),
+                Some(r1.id),
+                None
+            )
+        );
+        both.finish().await;
+    }
+
+    fn ids(runs: Vec<Run>) -> Vec<String> {
+        runs.into_iter().map(|r| r.id.to_string()).collect()
+    }
+
+    #[tokio::test]
+    async fn runs_are_found_by_thread_owner_state_and_page() {
+        let mut both = Both::fresh().await;
+        let owner = InstanceId::from_string("i-live");
+        let dead = InstanceId::from_string("i-dead");
+        let seen = on_both!(both, |conn| {
+            automation(conn, "a-1", "p").await;
+            automation(conn, "a-2", "p").await;
+            exec(
+                conn,
+                "INSERT INTO engine_instances (id, pid, label, started_at, lease_expires_at)
+                 VALUES ('i-live', 1, 'x', 0, 10000)",
+            )
+            .await;
+            // A thread: r-1 <- r-2 <- r-3, and r-2 <- r-4.
+            let r1 = queued("r-1", "w1", 100, None);
+            let r2 = queued("r-2", "w2", 200, Some("r-1"));
+            let r3 = queued("r-3", "w3", 300, Some("r-2"));
+            let r4 = queued("r-4", "w4", 400, Some("r-2"));
+            runs::insert_many(conn, &[&r1, &r2, &r3], &owner)
+                .await
+                .unwrap();
+            runs::insert(conn, &r4, &dead).await.unwrap();
+            run(conn, "r-5", "a-2", "schedule", "succeeded", 500).await;
+            run(conn, "r-6", "a-2", "schedule", "awaiting_input", 600).await;
+            run(conn, "r-7", "a-2", "manual", "failed", 700).await;
+            exec(conn, "UPDATE runs SET state = 'succeeded', started_at = 100, finished_at = 150, result = 'ok', owner_id = NULL WHERE id = 'r-1'").await;
+            let r2_id = RunId::from_string("r-2");
+            let follow_ups = ids(runs::follow_ups(conn, &r2_id).await.unwrap());
+            let thread = ids(runs::thread(conn, &RunId::from_string("r-3"), 10)
+                .await
+                .unwrap());
+            let short = ids(runs::thread(conn, &RunId::from_string("r-3"), 1)
+                .await
+                .unwrap());
+            let none = ids(runs::thread(conn, &RunId::from_string("r-9"), 10)
+                .await
+                .unwrap());
+            let active = ids(
+                runs::active_for_automation(conn, &AutomationId::from_string("a-1"))
+                    .await
+                    .unwrap(),
+            );
+            let orphaned = ids(runs::orphaned(conn, at(5_000)).await.unwrap());
+            let all_orphaned = ids(runs::orphaned(conn, at(20_000)).await.unwrap());
+            let inbox = ids(runs::inbox(conn, 10).await.unwrap());
+            let marked = runs::mark_seen(
+                conn,
+                &[
+                    RunId::from_string("r-5"),
+                    RunId::from_string("r-5"),
+                    RunId::from_string("r-1"),
+                ],
+                at(1),
+            )
+            .await
+            .unwrap();
+            let inbox_after = ids(runs::inbox(conn, 10).await.unwrap());
+            let all = ids(runs::page(conn, &RunFilter::default(), None, 3)
+                .await
+                .unwrap());
+            let next = ids(runs::page(
+                conn,
+                &RunFilter::default(),
+                Some(&RunId::from_string("r-5")),
+                3,
+            )
+            .await
+            .unwrap());
+            let filter = RunFilter {
+                automation_id: Some(AutomationId::from_string("a-2")),
+                states: vec![RunState::Succeeded, RunState::Failed],
+                triggers: vec![RunTrigger::Schedule],
+                since: Some(at(500)),
+                until: Some(at(700)),
+            };
+            let filtered = ids(runs::page(conn, &filter, None, 10).await.unwrap());
+            (
+                (
+                    follow_ups,
+                    thread,
+                    short,
+                    none,
+                    active,
+                    orphaned,
+                    all_orphaned,
+                ),
+                (inbox, marked, inbox_after, all, next, filtered),
+            )
+        });
+        let v = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            seen,
+            (
+                (
+                    v(&["r-3", "r-4"]),
+                    v(&["r-1", "r-2", "r-3", "r-4"]),
+                    v(&["r-2"]),
+                    v(&[]),
+                    v(&["r-2", "r-3", "r-4"]),
+                    v(&["r-4", "r-6"]),
+                    v(&["r-2", "r-3", "r-4", "r-6"]),
+                ),
+                (
+                    v(&["r-7", "r-6", "r-5", "r-1"]),
+                    2,
+                    v(&["r-7", "r-6"]),
+                    v(&["r-7", "r-6", "r-5"]),
+                    v(&["r-4", "r-3", "r-2"]),
+                    v(&["r-5"]),
+                )
+            )
+        );
+        both.finish().await;
+    }
+}
