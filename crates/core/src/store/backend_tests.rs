@@ -1269,3 +1269,195 @@ mod runs {
         both.finish().await;
     }
 }
+
+mod retention {
+    use super::*;
+    use crate::model::retention::RetentionPolicy;
+    use crate::store::retention::{self, Batch, Belongings, Cutoffs};
+
+    /// a-1 (live) has runs that may go, the newest success that stays, an unseen run and
+    /// its newest run; a-2 (deleted) has two that may go with their session, messages,
+    /// parts and a reply, and its newest run.
+    async fn ledger(conn: &mut impl AsConn) {
+        automation(conn, "a-1", "p").await;
+        automation(conn, "a-2", "p").await;
+        for (id, automation, state, at) in [
+            ("r-01", "a-1", "succeeded", 10),
+            ("r-02", "a-1", "failed", 20),
+            ("r-03", "a-1", "succeeded", 30),
+            ("r-04", "a-1", "stopped", 40),
+            ("r-05", "a-1", "stopped", 50),
+            ("r-06", "a-2", "succeeded", 10),
+            ("r-07", "a-2", "failed", 20),
+            ("r-08", "a-2", "stopped", 30),
+        ] {
+            run(conn, id, automation, "manual", state, at).await;
+        }
+        exec(
+            conn,
+            "UPDATE runs SET seen_at = 1 WHERE id <> 'r-04';
+             UPDATE automations SET deleted_at = 1 WHERE id = 'a-2';
+             INSERT INTO sessions (id, automation_id, created_at) VALUES ('s-2', 'a-2', 0);
+             UPDATE runs SET session_id = 's-2' WHERE id IN ('r-06', 'r-07');
+             INSERT INTO messages (id, session_id, run_id, seq, role, created_at)
+                VALUES ('m-1', 's-2', 'r-06', 1, 'user', 0), ('m-2', 's-2', 'r-07', 2, 'user', 0);
+             INSERT INTO parts (id, message_id, seq, kind, text, created_at)
+                VALUES ('p-1', 'm-1', 1, 'text', 'hi', 0), ('p-2', 'm-2', 1, 'text', 'hi', 0);
+             INSERT INTO blocker_replies (blocker_id, run_id, reply, replied_at)
+                VALUES ('b-1', 'r-06', '{}', 0);
+             INSERT INTO run_changes (run_id, source, files_changed, insertions, deletions,
+                files, patch, truncated, recorded_at)
+                VALUES ('r-01', 'tools', 0, 0, 0, '[]', '', FALSE, 0)",
+        )
+        .await;
+    }
+
+    fn brief(batch: &Batch) -> (Vec<String>, Vec<(String, u64)>, Vec<String>) {
+        (
+            batch.run_ids.clone(),
+            batch.states.clone().into_iter().collect(),
+            batch.sessions.clone(),
+        )
+    }
+
+    #[tokio::test]
+    async fn old_runs_go_in_batches_with_what_belongs_to_them() {
+        let mut both = Both::fresh().await;
+        let cutoffs = Cutoffs {
+            keep: Some(1_000),
+            failed: Some(1_000),
+        };
+        let seen = on_both!(both, |conn| {
+            ledger(conn).await;
+            let first = retention::next_batch(conn, cutoffs, None, None, 2)
+                .await
+                .unwrap();
+            let second = retention::next_batch(conn, cutoffs, first.last(), None, 2)
+                .await
+                .unwrap();
+            let through = retention::next_batch(conn, cutoffs, None, Some("r-01"), 10)
+                .await
+                .unwrap();
+            let failed_kept = Cutoffs {
+                keep: Some(1_000),
+                failed: None,
+            };
+            let only_succeeded = retention::next_batch(conn, failed_kept, None, None, 10)
+                .await
+                .unwrap();
+            let counted = [
+                retention::belongings(conn, &first).await.unwrap(),
+                retention::belongings(conn, &second).await.unwrap(),
+                retention::belongings(conn, &Batch::default())
+                    .await
+                    .unwrap(),
+            ];
+            let removed = [
+                retention::remove(conn, &first).await.unwrap(),
+                retention::remove(conn, &second).await.unwrap(),
+            ];
+            let third = retention::next_batch(conn, cutoffs, None, None, 10)
+                .await
+                .unwrap();
+            let left = [
+                scalar(conn, "SELECT COUNT(*) FROM runs").await,
+                scalar(conn, "SELECT COUNT(*) FROM sessions").await,
+                scalar(conn, "SELECT COUNT(*) FROM messages").await,
+                scalar(conn, "SELECT COUNT(*) FROM parts").await,
+            ];
+            (
+                [
+                    brief(&first),
+                    brief(&second),
+                    brief(&through),
+                    brief(&only_succeeded),
+                ],
+                counted,
+                removed,
+                brief(&third),
+                left,
+            )
+        });
+        let ids = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let states = |states: &[(&str, u64)]| {
+            states
+                .iter()
+                .map(|(s, n)| (s.to_string(), *n))
+                .collect::<Vec<_>>()
+        };
+        let belongings = |messages, parts, changes, blocker_replies| Belongings {
+            messages,
+            parts,
+            changes,
+            blocker_replies,
+        };
+        assert_eq!(
+            seen,
+            (
+                [
+                    (
+                        ids(&["r-01", "r-02"]),
+                        states(&[("failed", 1), ("succeeded", 1)]),
+                        ids(&[])
+                    ),
+                    (
+                        ids(&["r-06", "r-07"]),
+                        states(&[("failed", 1), ("succeeded", 1)]),
+                        ids(&["s-2"])
+                    ),
+                    (ids(&["r-01"]), states(&[("succeeded", 1)]), ids(&[])),
+                    (
+                        ids(&["r-01", "r-06"]),
+                        states(&[("succeeded", 2)]),
+                        ids(&[])
+                    ),
+                ],
+                [
+                    belongings(0, 0, 1, 0),
+                    belongings(2, 2, 0, 1),
+                    Belongings::default()
+                ],
+                [belongings(0, 0, 1, 0), belongings(2, 2, 0, 1)],
+                (ids(&[]), states(&[]), ids(&[])),
+                [Some(4), Some(0), Some(0), Some(0)],
+            )
+        );
+        both.finish().await;
+    }
+
+    #[tokio::test]
+    async fn the_policy_and_the_lease_holder_are_read_alike() {
+        let mut both = Both::fresh().await;
+        let policy = RetentionPolicy {
+            keep_days: Some(30),
+            keep_failed_days: Some(90),
+        };
+        let seen = on_both!(both, |conn| {
+            let before = retention::policy(conn).await.unwrap();
+            retention::set_policy(conn, &policy).await.unwrap();
+            let after = retention::policy(conn).await.unwrap();
+            exec(
+                conn,
+                "INSERT INTO scheduler_lease (id, holder, expires_at) VALUES (1, 'i-1', 1000)",
+            )
+            .await;
+            let holds = [
+                retention::holds_scheduler_lease(conn, &InstanceId::from_string("i-1"), at(500))
+                    .await
+                    .unwrap(),
+                retention::holds_scheduler_lease(conn, &InstanceId::from_string("i-1"), at(1_000))
+                    .await
+                    .unwrap(),
+                retention::holds_scheduler_lease(conn, &InstanceId::from_string("i-2"), at(500))
+                    .await
+                    .unwrap(),
+            ];
+            (before, after, holds)
+        });
+        assert_eq!(
+            seen,
+            (RetentionPolicy::default(), policy, [true, false, false])
+        );
+        both.finish().await;
+    }
+}
