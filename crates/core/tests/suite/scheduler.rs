@@ -224,7 +224,11 @@ async fn catch_up_skip_records_every_missed_fire_and_runs_nothing() {
     // Runs inserted only as records (no state change follows) still refresh that list.
     let listed = s.env.engine.list_automations().await.unwrap();
     let last = listed[0].status.last_run.as_ref().map(|r| &r.run_id);
-    assert_eq!(last, Some(&runs[71].id), "the list shows the latest missed fire");
+    assert_eq!(
+        last,
+        Some(&runs[71].id),
+        "the list shows the latest missed fire"
+    );
     assert_eq!(listed[0].status.last_run, after.status.last_run);
     assert_eq!(listed[0].status.recent_runs, after.status.recent_runs);
 
