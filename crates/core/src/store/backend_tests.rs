@@ -1461,3 +1461,215 @@ mod retention {
         both.finish().await;
     }
 }
+
+mod automations {
+    use super::*;
+    use crate::model::definition::{
+        Automation, PausedReason, PermissionAction, PermissionRule, RuleExamples, Trigger,
+    };
+    use crate::store::automations::{self, Moved};
+
+    fn ids(automations: &[Automation]) -> Vec<String> {
+        automations.iter().map(|a| a.id.to_string()).collect()
+    }
+
+    /// a-2: a copy of the plain-SQL a-1 with an interval, rules, and a later creation.
+    fn second(a1: &Automation) -> Automation {
+        let mut a2 = a1.clone();
+        a2.id = AutomationId::from_string("a-2");
+        a2.created_at = at(1_000);
+        a2.updated_at = at(1_000);
+        a2.spec.trigger = Trigger::Interval { every_ms: 60_000 };
+        a2.spec.permissions = vec![
+            PermissionRule::path("read", "src/**", PermissionAction::Allow),
+            PermissionRule {
+                tool: "bash".into(),
+                pattern: None,
+                command: Some(vec!["cargo".into(), "fmt".into()]),
+                exact: true,
+                action: PermissionAction::Ask,
+                reason: Some("why".into()),
+                examples: RuleExamples::default(),
+            },
+        ];
+        a2
+    }
+
+    #[tokio::test]
+    async fn automations_are_written_read_moved_listed_and_deleted() {
+        let mut both = Both::fresh().await;
+        let seen = on_both!(both, |conn| {
+            automation(conn, "a-1", "p").await;
+            let a1_id = AutomationId::from_string("a-1");
+            let a2_id = AutomationId::from_string("a-2");
+            let a1 = automations::get(conn, &a1_id).await.unwrap().unwrap();
+            let a2 = second(&a1);
+            automations::insert(conn, &a2).await.unwrap();
+            let read = automations::get(conn, &a2_id).await.unwrap();
+            let mut edited = a2.clone();
+            edited.spec.title = "Edited".into();
+            edited.spec.permissions.pop();
+            edited.revision = 2;
+            let updated = [
+                automations::update(conn, &edited, 1).await.unwrap(),
+                automations::update(conn, &edited, 1).await.unwrap(),
+            ];
+            let after_update = automations::get(conn, &a2_id).await.unwrap();
+            let many = ids(&automations::get_many(
+                conn,
+                &[
+                    a2_id.clone(),
+                    AutomationId::from_string("a-9"),
+                    a1_id.clone(),
+                ],
+            )
+            .await
+            .unwrap());
+            let listed = ids(&automations::list(conn).await.unwrap());
+            let mut anchored = edited.clone();
+            anchored.schedule_anchor = Some(at(120_000));
+            anchored.revision = 3;
+            let owned = automations::update_engine_owned(conn, &anchored, 2)
+                .await
+                .unwrap();
+            let due = automations::due(conn, at(200_000), 10).await.unwrap();
+            let earliest = automations::earliest_after(conn, at(0)).await.unwrap();
+            automations::set_next_fire(conn, &a1_id, Some(at(7)))
+                .await
+                .unwrap();
+            let due_first = automations::due(conn, at(200_000), 1).await.unwrap();
+            let paused_before = automations::any_paused_by_all(conn).await.unwrap();
+            let version = automations::listing_version(conn).await.unwrap();
+            let mut paused = a1.clone();
+            paused.spec.paused = true;
+            paused.status.paused_reason = Some(PausedReason::AllPaused);
+            paused.revision = 2;
+            let mut moved = anchored.clone();
+            moved.revision = 4;
+            let moved_rows = automations::update_engine_owned_many(
+                conn,
+                &[
+                    Moved {
+                        automation: &paused,
+                        expected_revision: 1,
+                        planned: None,
+                    },
+                    Moved {
+                        automation: &moved,
+                        expected_revision: 3,
+                        planned: Some(at(180_000)),
+                    },
+                    // Stale: moved meanwhile, so not written.
+                    Moved {
+                        automation: &moved,
+                        expected_revision: 1,
+                        planned: None,
+                    },
+                ],
+            )
+            .await
+            .unwrap();
+            let paused_after = automations::any_paused_by_all(conn).await.unwrap();
+            let (live, gone) = automations::listed_since(conn, version).await.unwrap();
+            let mut live: Vec<_> = live
+                .into_iter()
+                .map(|(a, next)| (a.id.to_string(), a.revision, next))
+                .collect();
+            live.sort();
+            let versions = automations::listed_versions(conn, &[a1_id.clone(), a2_id.clone()])
+                .await
+                .unwrap();
+            let stamped = versions.len() == 2 && versions.values().all(|v| *v > version);
+            let version = automations::listing_version(conn).await.unwrap();
+            let deleted = [
+                automations::mark_deleted(conn, &a1_id, 3, at(9_000))
+                    .await
+                    .unwrap(),
+                automations::mark_deleted(conn, &a1_id, 4, at(9_000))
+                    .await
+                    .unwrap(),
+            ];
+            let (live_after, gone_after) = automations::listed_since(conn, version).await.unwrap();
+            let deleted_reads = (
+                automations::get(conn, &a1_id)
+                    .await
+                    .unwrap()
+                    .map(|a| a.revision),
+                automations::get_including_deleted(conn, &a1_id)
+                    .await
+                    .unwrap()
+                    .map(|a| a.revision),
+            );
+            (
+                (read, updated, after_update, many, listed, owned),
+                (
+                    due,
+                    earliest,
+                    due_first,
+                    paused_before,
+                    moved_rows,
+                    paused_after,
+                ),
+                (live, gone, stamped),
+                (deleted, live_after.len(), gone_after, deleted_reads),
+            )
+        });
+        let a2_read = seen.0 .0.clone().unwrap();
+        assert_eq!(
+            (
+                a2_read.spec.trigger.clone(),
+                a2_read.spec.permissions.len(),
+                a2_read.spec.permissions[1].exact
+            ),
+            (Trigger::Interval { every_ms: 60_000 }, 2, true)
+        );
+        let (read, updated, after_update, many, listed, owned) = seen.0;
+        assert_eq!(
+            read.map(|a| a.spec.permissions),
+            Some(a2_read.spec.permissions)
+        );
+        assert_eq!(updated, [true, false]);
+        let after_update = after_update.unwrap();
+        assert_eq!(
+            (
+                after_update.spec.title.as_str(),
+                after_update.spec.permissions.len()
+            ),
+            ("Edited", 1)
+        );
+        assert_eq!(
+            (many, listed, owned),
+            (
+                vec!["a-2".to_owned(), "a-1".to_owned()],
+                vec!["a-1".to_owned(), "a-2".to_owned()],
+                true
+            )
+        );
+        let a2 = AutomationId::from_string("a-2");
+        let a1 = AutomationId::from_string("a-1");
+        assert_eq!(
+            seen.1,
+            (
+                vec![a2.clone()],
+                Some(at(180_000)),
+                vec![a1.clone()],
+                false,
+                2,
+                true
+            )
+        );
+        assert_eq!(
+            seen.2,
+            (
+                vec![
+                    ("a-1".to_owned(), 2, None),
+                    ("a-2".to_owned(), 4, Some(at(180_000)))
+                ],
+                vec![],
+                true
+            )
+        );
+        assert_eq!(seen.3, ([true, false], 0, vec![a1], (None, Some(3))));
+        both.finish().await;
+    }
+}
