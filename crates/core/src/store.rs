@@ -2,6 +2,9 @@
 //! one function per question the engine asks, so all SQL can be read in this module.
 
 pub(crate) mod automations;
+pub(crate) mod backend;
+#[cfg(test)]
+mod backend_tests;
 pub(crate) mod changes;
 pub(crate) mod events;
 pub(crate) mod inbox;

@@ -1,7 +1,9 @@
 //! Automations and their permission rules.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::FromRow;
+
+use super::backend::on_both_backends;
 
 use super::{parse_column, to_i64, to_u64};
 use crate::error::{Error, Result};
@@ -116,54 +118,6 @@ impl ScheduleColumns {
             other => return Err(Error::Corrupt(format!("unknown stop kind `{other}`"))),
         })
     }
-}
-
-/// Automations due at `now` (their next fire at or before it), earliest first, ties by id
-/// (the order of creation); at most `limit`. Through the `next_fire_at` index: a planning pass
-/// costs what is due, not what exists.
-pub(crate) async fn due(
-    conn: &mut SqliteConnection,
-    now: DateTime<Utc>,
-    limit: u32,
-) -> Result<Vec<AutomationId>> {
-    let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM automations
-         WHERE next_fire_at <= ? AND deleted_at IS NULL
-         ORDER BY next_fire_at, id LIMIT ?",
-    )
-    .bind(to_millis(now))
-    .bind(i64::from(limit))
-    .fetch_all(conn)
-    .await?;
-    Ok(ids.into_iter().map(AutomationId::from_string).collect())
-}
-
-/// The earliest fire after `now` of any live automation.
-pub(crate) async fn earliest_after(
-    conn: &mut SqliteConnection,
-    now: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>> {
-    let at: Option<i64> = sqlx::query_scalar(
-        "SELECT MIN(next_fire_at) FROM automations WHERE next_fire_at > ? AND deleted_at IS NULL",
-    )
-    .bind(to_millis(now))
-    .fetch_one(conn)
-    .await?;
-    Ok(at.map(from_millis))
-}
-
-/// Corrects an automation's planned fire (the scheduler found it not due, or done).
-pub(crate) async fn set_next_fire(
-    conn: &mut SqliteConnection,
-    id: &AutomationId,
-    at: Option<DateTime<Utc>>,
-) -> Result<()> {
-    sqlx::query("UPDATE automations SET next_fire_at = ? WHERE id = ?")
-        .bind(at.map(to_millis))
-        .bind(id.as_str())
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 #[derive(FromRow)]
@@ -398,53 +352,15 @@ const WRITTEN: &str = "title, prompt, workspace, provider_id, model_id, variant,
     failure_streak_limit, paused_reason, paused_by_all, schedule_anchor, catch_up,
     catch_up_max_age_hours, overlap, sandbox_mode, sandbox_network, sandbox_writable,
     sandbox_env, next_fire_at";
-const WRITTEN_PLACEHOLDERS: &str =
-    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
-    ?, ?, ?, ?, ?, ?, ?, ?, ?";
+/// How many columns [`WRITTEN`] names.
+const WRITTEN_COUNT: usize = 38;
 
-type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
-
-fn bind_written<'q>(query: Query<'q>, automation: &'q Automation, flat: Flat<'q>) -> Query<'q> {
-    let spec = &automation.spec;
-    query
-        .bind(&spec.title)
-        .bind(&spec.prompt)
-        .bind(&spec.workspace)
-        .bind(&spec.model.provider_id)
-        .bind(&spec.model.model_id)
-        .bind(spec.variant.map(Variant::as_str))
-        .bind(spec.trigger.kind())
-        .bind(flat.trigger_fire_at)
-        .bind(flat.trigger_every_ms)
-        .bind(flat.trigger_cron)
-        .bind(flat.trigger_timezone)
-        .bind(spec.stop.kind())
-        .bind(flat.stop_count)
-        .bind(flat.stop_at)
-        .bind(spec.context.as_str())
-        .bind(spec.placement.kind())
-        .bind(flat.worktree_name)
-        .bind(i64::from(spec.step_cap))
-        .bind(spec.timeout_minutes.map(i64::from))
-        .bind(spec.budget_usd)
-        .bind(spec.daily_budget_usd)
-        .bind(spec.wait_for_input_when_unattended)
-        .bind(spec.paused)
-        .bind(to_i64(automation.revision))
-        .bind(automation.session_id.as_ref().map(SessionId::as_str))
-        .bind(to_millis(automation.updated_at))
-        .bind(i64::from(spec.failure_streak_limit))
-        .bind(stored_reason(automation.status.paused_reason))
-        .bind(automation.status.paused_reason == Some(PausedReason::AllPaused))
-        .bind(automation.schedule_anchor.map(to_millis))
-        .bind(spec.catch_up.as_str())
-        .bind(i64::from(spec.catch_up_max_age_hours))
-        .bind(spec.overlap.as_str())
-        .bind(spec.sandbox.mode.as_str())
-        .bind(spec.sandbox.network)
-        .bind(serde_json::json!(spec.sandbox.writable).to_string())
-        .bind(serde_json::json!(spec.sandbox.env).to_string())
-        .bind(planned_fire(automation))
+/// Placeholders `$first, ..., $(first + count - 1)`.
+fn numbered(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The fire the scheduler plans for: the next after the schedule's anchor (due when in the
@@ -454,181 +370,12 @@ fn planned_fire(automation: &Automation) -> Option<i64> {
     Schedule::of(automation).next_fire(0).map(to_millis)
 }
 
-pub(crate) async fn insert(conn: &mut SqliteConnection, automation: &Automation) -> Result<()> {
-    let sql = format!(
-        "INSERT INTO automations (id, created_at, {WRITTEN}) VALUES (?, ?, {WRITTEN_PLACEHOLDERS})"
-    );
-    let query = sqlx::query(&sql)
-        .bind(automation.id.as_str())
-        .bind(to_millis(automation.created_at));
-    bind_written(query, automation, flatten(&automation.spec))
-        .execute(&mut *conn)
-        .await?;
-    insert_rules(conn, automation).await
-}
-
-async fn insert_rules(conn: &mut SqliteConnection, automation: &Automation) -> Result<()> {
-    for (position, rule) in automation.spec.permissions.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO permission_rules
-               (automation_id, position, tool, pattern, command, exact, action, reason, examples)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(automation.id.as_str())
-        .bind(position as i64)
-        .bind(&rule.tool)
-        .bind(&rule.pattern)
-        .bind(
-            rule.command
-                .as_ref()
-                .map(|words| serde_json::json!(words).to_string()),
-        )
-        .bind(rule.exact)
-        .bind(rule.action.as_str())
-        .bind(&rule.reason)
-        .bind(
-            (rule.examples != RuleExamples::default())
-                .then(|| serde_json::json!(rule.examples).to_string()),
-        )
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
-/// Replaces the stored definition with `automation` (already at its new revision) when the
-/// stored revision is still `expected_revision`. Returns false when it is not.
-pub(crate) async fn update(
-    conn: &mut SqliteConnection,
-    automation: &Automation,
-    expected_revision: u64,
-) -> Result<bool> {
-    // A row-value assignment, so the columns bind in the same order as an insert.
-    let sql = format!(
-        "UPDATE automations SET ({WRITTEN}) = ({WRITTEN_PLACEHOLDERS})
-         WHERE id = ? AND revision = ? AND deleted_at IS NULL"
-    );
-    let done = bind_written(sqlx::query(&sql), automation, flatten(&automation.spec))
-        .bind(automation.id.as_str())
-        .bind(to_i64(expected_revision))
-        .execute(&mut *conn)
-        .await?;
-    if done.rows_affected() == 0 {
-        return Ok(false);
-    }
-    sqlx::query("DELETE FROM permission_rules WHERE automation_id = ?")
-        .bind(automation.id.as_str())
-        .execute(&mut *conn)
-        .await?;
-    insert_rules(conn, automation).await?;
-    Ok(true)
-}
-
-/// Writes what the engine itself changes about an automation (a fire moving the schedule
-/// anchor; a run's end bumping the revision, or pausing it on a failure streak) as a new
-/// revision, leaving the rest of the definition and its rules as they are.
-pub(crate) async fn update_engine_owned(
-    conn: &mut SqliteConnection,
-    automation: &Automation,
-    expected_revision: u64,
-) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE automations
-         SET schedule_anchor = ?, paused = ?, paused_reason = ?, paused_by_all = ?, revision = ?,
-             updated_at = ?, next_fire_at = ?
-         WHERE id = ? AND revision = ? AND deleted_at IS NULL",
-    )
-    .bind(automation.schedule_anchor.map(to_millis))
-    .bind(automation.spec.paused)
-    .bind(stored_reason(automation.status.paused_reason))
-    .bind(automation.status.paused_reason == Some(PausedReason::AllPaused))
-    .bind(to_i64(automation.revision))
-    .bind(to_millis(automation.updated_at))
-    .bind(planned_fire(automation))
-    .bind(automation.id.as_str())
-    .bind(to_i64(expected_revision))
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
 /// An automation whose engine-owned columns are to be written, if still at
 /// `expected_revision`, with its planned fire ([`Schedule::next_fire`] of no runs done).
 pub(crate) struct Moved<'a> {
     pub automation: &'a Automation,
     pub expected_revision: u64,
     pub planned: Option<DateTime<Utc>>,
-}
-
-/// Writes what the engine owns of each of `moved` in one statement
-/// (a fire burst moved hundreds of anchors one statement each); returns how many rows
-/// changed, which is fewer than given when one changed or was deleted meanwhile. It stamps
-/// them with the next listing version itself (one for all: a list only asks what changed
-/// after the version it has), which spares the trigger's second write of each row.
-pub(crate) async fn update_engine_owned_many(
-    conn: &mut SqliteConnection,
-    moved: &[Moved<'_>],
-) -> Result<u64> {
-    let rows: Vec<serde_json::Value> = moved
-        .iter()
-        .map(
-            |Moved {
-                 automation,
-                 expected_revision,
-                 planned,
-             }| {
-                serde_json::json!([
-                    automation.id.as_str(),
-                    automation.schedule_anchor.map(to_millis),
-                    automation.spec.paused,
-                    stored_reason(automation.status.paused_reason),
-                    automation.status.paused_reason == Some(PausedReason::AllPaused),
-                    to_i64(automation.revision),
-                    to_millis(automation.updated_at),
-                    planned.map(to_millis),
-                    to_i64(*expected_revision),
-                ])
-            },
-        )
-        .collect();
-    let done = sqlx::query(
-        "UPDATE automations
-         SET schedule_anchor = u.anchor, paused = u.paused, paused_reason = u.reason,
-             paused_by_all = u.by_all, revision = u.revision, updated_at = u.updated_at,
-             next_fire_at = u.next_fire,
-             listed_version = (SELECT MAX(listed_version) + 1 FROM automations)
-         FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS anchor,
-                      json_extract(value, '$[2]') AS paused, json_extract(value, '$[3]') AS reason,
-                      json_extract(value, '$[4]') AS by_all,
-                      json_extract(value, '$[5]') AS revision,
-                      json_extract(value, '$[6]') AS updated_at,
-                      json_extract(value, '$[7]') AS next_fire,
-                      json_extract(value, '$[8]') AS expected
-               FROM json_each(?)) AS u
-         WHERE automations.id = u.id AND automations.revision = u.expected
-           AND automations.deleted_at IS NULL",
-    )
-    .bind(serde_json::Value::Array(rows).to_string())
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected())
-}
-
-/// The listing version of each of `ids` still live, by id: what a read of them was as of.
-pub(crate) async fn listed_versions(
-    conn: &mut SqliteConnection,
-    ids: &[AutomationId],
-) -> Result<std::collections::HashMap<String, i64>> {
-    let ids_json =
-        serde_json::json!(ids.iter().map(AutomationId::as_str).collect::<Vec<_>>()).to_string();
-    let rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT id, listed_version FROM automations
-         WHERE id IN (SELECT value FROM json_each(?)) AND deleted_at IS NULL",
-    )
-    .bind(ids_json)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().collect())
 }
 
 impl Schedule {
@@ -663,172 +410,6 @@ impl Schedule {
     }
 }
 
-/// A live (not deleted) automation.
-pub(crate) async fn get(
-    conn: &mut SqliteConnection,
-    id: &AutomationId,
-) -> Result<Option<Automation>> {
-    fetch(conn, id, false).await
-}
-
-/// An automation, deleted or not (the runs of a deleted one stay reviewable).
-pub(crate) async fn get_including_deleted(
-    conn: &mut SqliteConnection,
-    id: &AutomationId,
-) -> Result<Option<Automation>> {
-    fetch(conn, id, true).await
-}
-
-async fn fetch(
-    conn: &mut SqliteConnection,
-    id: &AutomationId,
-    with_deleted: bool,
-) -> Result<Option<Automation>> {
-    let row: Option<AutomationRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM automations WHERE id = ? AND (? OR deleted_at IS NULL)"
-    ))
-    .bind(id.as_str())
-    .bind(with_deleted)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    let rules: Vec<RuleRow> = sqlx::query_as(&format!(
-        "SELECT {RULE_COLUMNS} FROM permission_rules WHERE automation_id = ? ORDER BY position"
-    ))
-    .bind(id.as_str())
-    .fetch_all(&mut *conn)
-    .await?;
-    let rules = rules
-        .into_iter()
-        .map(rule_from_row)
-        .collect::<Result<_>>()?;
-    row.into_automation(rules).map(Some)
-}
-
-/// Every live automation, oldest first.
-pub(crate) async fn list(conn: &mut SqliteConnection) -> Result<Vec<Automation>> {
-    let rows: Vec<AutomationRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM automations WHERE deleted_at IS NULL ORDER BY id"
-    ))
-    .fetch_all(&mut *conn)
-    .await?;
-    let rules: Vec<RuleRow> = sqlx::query_as(
-        "SELECT r.automation_id, r.tool, r.pattern, r.command, r.exact, r.action, r.reason,
-                r.examples FROM permission_rules r
-         JOIN automations a ON a.id = r.automation_id
-         WHERE a.deleted_at IS NULL ORDER BY r.automation_id, r.position",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut rules = rules_by_automation(rules)?;
-    rows.into_iter()
-        .map(|row| {
-            let own = rules.remove(&row.id).unwrap_or_default();
-            row.into_automation(own)
-        })
-        .collect()
-}
-
-/// Whether some live automation is paused by "Pause all schedules".
-pub(crate) async fn any_paused_by_all(conn: &mut SqliteConnection) -> Result<bool> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM automations
-          WHERE deleted_at IS NULL AND paused_by_all AND paused_reason IS NULL)",
-    )
-    .fetch_one(&mut *conn)
-    .await?)
-}
-
-/// The highest listing version: changes when anything a list shows changes (see the
-/// `listing_version` migration).
-pub(crate) async fn listing_version(conn: &mut SqliteConnection) -> Result<i64> {
-    let version: Option<i64> = sqlx::query_scalar("SELECT MAX(listed_version) FROM automations")
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok(version.unwrap_or(0))
-}
-
-/// What changed since listing version `since`: the live automations stamped after it, each
-/// with its planned fire, and the ids of those deleted after it; in no particular order
-/// (an order by id would read every row instead of the listing-version index).
-pub(crate) async fn listed_since(
-    conn: &mut SqliteConnection,
-    since: i64,
-) -> Result<(Vec<(Automation, Option<DateTime<Utc>>)>, Vec<AutomationId>)> {
-    #[derive(FromRow)]
-    struct ListedRow {
-        #[sqlx(flatten)]
-        row: AutomationRow,
-        next_fire_at: Option<i64>,
-        deleted: bool,
-    }
-    let rows: Vec<ListedRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS}, next_fire_at, deleted_at IS NOT NULL AS deleted FROM automations
-         WHERE listed_version > ?"
-    ))
-    .bind(since)
-    .fetch_all(&mut *conn)
-    .await?;
-    let rules: Vec<RuleRow> = sqlx::query_as(
-        "SELECT r.automation_id, r.tool, r.pattern, r.command, r.exact, r.action, r.reason,
-                r.examples FROM permission_rules r
-         WHERE r.automation_id IN (SELECT id FROM automations
-                                   WHERE listed_version > ? AND deleted_at IS NULL)
-         ORDER BY r.automation_id, r.position",
-    )
-    .bind(since)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut rules = rules_by_automation(rules)?;
-    let (mut live, mut deleted) = (Vec::new(), Vec::new());
-    for ListedRow {
-        row,
-        next_fire_at,
-        deleted: gone,
-    } in rows
-    {
-        if gone {
-            deleted.push(AutomationId::from_string(row.id));
-            continue;
-        }
-        let own = rules.remove(&row.id).unwrap_or_default();
-        live.push((row.into_automation(own)?, next_fire_at.map(from_millis)));
-    }
-    Ok((live, deleted))
-}
-
-/// The live automations among `ids`, in the order of `ids`; in two queries whatever their
-/// number (the scheduler reads a batch of due ones this way).
-pub(crate) async fn get_many(
-    conn: &mut SqliteConnection,
-    ids: &[AutomationId],
-) -> Result<Vec<Automation>> {
-    let ids_json =
-        serde_json::json!(ids.iter().map(AutomationId::as_str).collect::<Vec<_>>()).to_string();
-    let rows: Vec<AutomationRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM automations
-         WHERE id IN (SELECT value FROM json_each(?)) AND deleted_at IS NULL"
-    ))
-    .bind(&ids_json)
-    .fetch_all(&mut *conn)
-    .await?;
-    let rules: Vec<RuleRow> = sqlx::query_as(&format!(
-        "SELECT {RULE_COLUMNS} FROM permission_rules
-         WHERE automation_id IN (SELECT value FROM json_each(?)) ORDER BY automation_id, position"
-    ))
-    .bind(&ids_json)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut rules = rules_by_automation(rules)?;
-    let mut found = std::collections::HashMap::with_capacity(rows.len());
-    for row in rows {
-        let own = rules.remove(&row.id).unwrap_or_default();
-        let automation = row.into_automation(own)?;
-        found.insert(automation.id.clone(), automation);
-    }
-    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
-}
-
 /// Rules grouped by automation id, each group in its stored order.
 fn rules_by_automation(
     rows: Vec<RuleRow>,
@@ -842,22 +423,485 @@ fn rules_by_automation(
     Ok(grouped)
 }
 
-/// Marks an automation deleted at `revision`; its runs keep pointing at the row.
-pub(crate) async fn mark_deleted(
-    conn: &mut SqliteConnection,
-    id: &AutomationId,
-    revision: u64,
-    now: DateTime<Utc>,
-) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE automations SET deleted_at = ?, revision = ?, updated_at = ?, next_fire_at = NULL
-         WHERE id = ? AND deleted_at IS NULL",
-    )
-    .bind(to_millis(now))
-    .bind(to_i64(revision))
-    .bind(to_millis(now))
-    .bind(id.as_str())
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+on_both_backends! {
+    shared {
+        /// The ids in the JSON array bound as `$n`, as a subquery.
+        fn ids_in(n: usize) -> String {
+            if POSTGRES {
+                format!("SELECT json_array_elements_text(${n}::json)")
+            } else {
+                format!("SELECT value FROM json_each(${n})")
+            }
+        }
+
+        type Query<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments<'q>>;
+
+        fn bind_written<'q>(query: Query<'q>, automation: &'q Automation, flat: Flat<'q>) -> Query<'q> {
+            let spec = &automation.spec;
+            query
+                .bind(&spec.title)
+                .bind(&spec.prompt)
+                .bind(&spec.workspace)
+                .bind(&spec.model.provider_id)
+                .bind(&spec.model.model_id)
+                .bind(spec.variant.map(Variant::as_str))
+                .bind(spec.trigger.kind())
+                .bind(flat.trigger_fire_at)
+                .bind(flat.trigger_every_ms)
+                .bind(flat.trigger_cron)
+                .bind(flat.trigger_timezone)
+                .bind(spec.stop.kind())
+                .bind(flat.stop_count)
+                .bind(flat.stop_at)
+                .bind(spec.context.as_str())
+                .bind(spec.placement.kind())
+                .bind(flat.worktree_name)
+                .bind(i64::from(spec.step_cap))
+                .bind(spec.timeout_minutes.map(i64::from))
+                .bind(spec.budget_usd)
+                .bind(spec.daily_budget_usd)
+                .bind(spec.wait_for_input_when_unattended)
+                .bind(spec.paused)
+                .bind(to_i64(automation.revision))
+                .bind(automation.session_id.as_ref().map(SessionId::as_str))
+                .bind(to_millis(automation.updated_at))
+                .bind(i64::from(spec.failure_streak_limit))
+                .bind(stored_reason(automation.status.paused_reason))
+                .bind(automation.status.paused_reason == Some(PausedReason::AllPaused))
+                .bind(automation.schedule_anchor.map(to_millis))
+                .bind(spec.catch_up.as_str())
+                .bind(i64::from(spec.catch_up_max_age_hours))
+                .bind(spec.overlap.as_str())
+                .bind(spec.sandbox.mode.as_str())
+                .bind(spec.sandbox.network)
+                .bind(serde_json::json!(spec.sandbox.writable).to_string())
+                .bind(serde_json::json!(spec.sandbox.env).to_string())
+                .bind(planned_fire(automation))
+        }
+
+        async fn insert_rules(conn: &mut Conn, automation: &Automation) -> Result<()> {
+            for (position, rule) in automation.spec.permissions.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO permission_rules
+                       (automation_id, position, tool, pattern, command, exact, action, reason, examples)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(automation.id.as_str())
+                .bind(position as i64)
+                .bind(&rule.tool)
+                .bind(&rule.pattern)
+                .bind(
+                    rule.command
+                        .as_ref()
+                        .map(|words| serde_json::json!(words).to_string()),
+                )
+                .bind(rule.exact)
+                .bind(rule.action.as_str())
+                .bind(&rule.reason)
+                .bind(
+                    (rule.examples != RuleExamples::default())
+                        .then(|| serde_json::json!(rule.examples).to_string()),
+                )
+                .execute(&mut *conn)
+                .await?;
+            }
+            Ok(())
+        }
+
+        async fn fetch(
+            conn: &mut Conn,
+            id: &AutomationId,
+            with_deleted: bool,
+        ) -> Result<Option<Automation>> {
+            let row: Option<AutomationRow> = sqlx::query_as(&format!(
+                "SELECT {COLUMNS} FROM automations WHERE id = $1 AND ($2 OR deleted_at IS NULL)"
+            ))
+            .bind(id.as_str())
+            .bind(with_deleted)
+            .fetch_optional(&mut *conn)
+            .await?;
+            let Some(row) = row else { return Ok(None) };
+            let rules: Vec<RuleRow> = sqlx::query_as(&format!(
+                "SELECT {RULE_COLUMNS} FROM permission_rules WHERE automation_id = $1 ORDER BY position"
+            ))
+            .bind(id.as_str())
+            .fetch_all(&mut *conn)
+            .await?;
+            let rules = rules
+                .into_iter()
+                .map(rule_from_row)
+                .collect::<Result<_>>()?;
+            row.into_automation(rules).map(Some)
+        }
+    }
+
+    /// Automations due at `now` (their next fire at or before it), earliest first, ties by id
+    /// (the order of creation); at most `limit`. Through the `next_fire_at` index: a planning pass
+    /// costs what is due, not what exists.
+    pub(crate) async fn due(
+        conn: &mut Conn,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<AutomationId>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM automations
+             WHERE next_fire_at <= $1 AND deleted_at IS NULL
+             ORDER BY next_fire_at, id LIMIT $2",
+        )
+        .bind(to_millis(now))
+        .bind(i64::from(limit))
+        .fetch_all(conn)
+        .await?;
+        Ok(ids.into_iter().map(AutomationId::from_string).collect())
+    }
+
+    /// The earliest fire after `now` of any live automation.
+    pub(crate) async fn earliest_after(
+        conn: &mut Conn,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let at: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(next_fire_at) FROM automations WHERE next_fire_at > $1 AND deleted_at IS NULL",
+        )
+        .bind(to_millis(now))
+        .fetch_one(conn)
+        .await?;
+        Ok(at.map(from_millis))
+    }
+
+    /// Corrects an automation's planned fire (the scheduler found it not due, or done).
+    pub(crate) async fn set_next_fire(
+        conn: &mut Conn,
+        id: &AutomationId,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        sqlx::query("UPDATE automations SET next_fire_at = $1 WHERE id = $2")
+            .bind(at.map(to_millis))
+            .bind(id.as_str())
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn insert(conn: &mut Conn, automation: &Automation) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO automations (id, created_at, {WRITTEN}) VALUES ($1, $2, {})",
+            numbered(3, WRITTEN_COUNT)
+        );
+        let query = sqlx::query(&sql)
+            .bind(automation.id.as_str())
+            .bind(to_millis(automation.created_at));
+        bind_written(query, automation, flatten(&automation.spec))
+            .execute(&mut *conn)
+            .await?;
+        insert_rules(conn, automation).await
+    }
+
+    /// Replaces the stored definition with `automation` (already at its new revision) when the
+    /// stored revision is still `expected_revision`. Returns false when it is not.
+    pub(crate) async fn update(
+        conn: &mut Conn,
+        automation: &Automation,
+        expected_revision: u64,
+    ) -> Result<bool> {
+        // A row-value assignment, so the columns bind in the same order as an insert.
+        let sql = format!(
+            "UPDATE automations SET ({WRITTEN}) = ({})
+             WHERE id = ${} AND revision = ${} AND deleted_at IS NULL",
+            numbered(1, WRITTEN_COUNT),
+            WRITTEN_COUNT + 1,
+            WRITTEN_COUNT + 2
+        );
+        let done = bind_written(sqlx::query(&sql), automation, flatten(&automation.spec))
+            .bind(automation.id.as_str())
+            .bind(to_i64(expected_revision))
+            .execute(&mut *conn)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM permission_rules WHERE automation_id = $1")
+            .bind(automation.id.as_str())
+            .execute(&mut *conn)
+            .await?;
+        insert_rules(conn, automation).await?;
+        Ok(true)
+    }
+
+    /// Writes what the engine itself changes about an automation (a fire moving the schedule
+    /// anchor; a run's end bumping the revision, or pausing it on a failure streak) as a new
+    /// revision, leaving the rest of the definition and its rules as they are.
+    pub(crate) async fn update_engine_owned(
+        conn: &mut Conn,
+        automation: &Automation,
+        expected_revision: u64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE automations
+             SET schedule_anchor = $1, paused = $2, paused_reason = $3, paused_by_all = $4, revision = $5,
+                 updated_at = $6, next_fire_at = $7
+             WHERE id = $8 AND revision = $9 AND deleted_at IS NULL",
+        )
+        .bind(automation.schedule_anchor.map(to_millis))
+        .bind(automation.spec.paused)
+        .bind(stored_reason(automation.status.paused_reason))
+        .bind(automation.status.paused_reason == Some(PausedReason::AllPaused))
+        .bind(to_i64(automation.revision))
+        .bind(to_millis(automation.updated_at))
+        .bind(planned_fire(automation))
+        .bind(automation.id.as_str())
+        .bind(to_i64(expected_revision))
+        .execute(conn)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Writes what the engine owns of each of `moved` in one statement
+    /// (a fire burst moved hundreds of anchors one statement each); returns how many rows
+    /// changed, which is fewer than given when one changed or was deleted meanwhile. It stamps
+    /// them with the next listing version itself (one for all: a list only asks what changed
+    /// after the version it has), which spares the trigger's second write of each row.
+    pub(crate) async fn update_engine_owned_many(
+        conn: &mut Conn,
+        moved: &[Moved<'_>],
+    ) -> Result<u64> {
+        let rows: Vec<serde_json::Value> = moved
+            .iter()
+            .map(
+                |Moved {
+                     automation,
+                     expected_revision,
+                     planned,
+                 }| {
+                    serde_json::json!([
+                        automation.id.as_str(),
+                        automation.schedule_anchor.map(to_millis),
+                        automation.spec.paused,
+                        stored_reason(automation.status.paused_reason),
+                        automation.status.paused_reason == Some(PausedReason::AllPaused),
+                        to_i64(automation.revision),
+                        to_millis(automation.updated_at),
+                        planned.map(to_millis),
+                        to_i64(*expected_revision),
+                    ])
+                },
+            )
+            .collect();
+        // On PostgreSQL the listing version is the trigger's (from a sequence), whatever a
+        // statement writes; SQLite's one stamp for all is written here, sparing its trigger a
+        // second write of each row.
+        let sql = if POSTGRES {
+            "UPDATE automations
+             SET schedule_anchor = u.anchor, paused = u.paused, paused_reason = u.reason,
+                 paused_by_all = u.by_all, revision = u.revision, updated_at = u.updated_at,
+                 next_fire_at = u.next_fire
+             FROM (SELECT value->>0 AS id, (value->>1)::BIGINT AS anchor,
+                          (value->>2)::BOOLEAN AS paused, value->>3 AS reason,
+                          (value->>4)::BOOLEAN AS by_all, (value->>5)::BIGINT AS revision,
+                          (value->>6)::BIGINT AS updated_at, (value->>7)::BIGINT AS next_fire,
+                          (value->>8)::BIGINT AS expected
+                   FROM json_array_elements($1::json) AS value) AS u
+             WHERE automations.id = u.id AND automations.revision = u.expected
+               AND automations.deleted_at IS NULL"
+        } else {
+            "UPDATE automations
+             SET schedule_anchor = u.anchor, paused = u.paused, paused_reason = u.reason,
+                 paused_by_all = u.by_all, revision = u.revision, updated_at = u.updated_at,
+                 next_fire_at = u.next_fire,
+                 listed_version = (SELECT MAX(listed_version) + 1 FROM automations)
+             FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS anchor,
+                          json_extract(value, '$[2]') AS paused, json_extract(value, '$[3]') AS reason,
+                          json_extract(value, '$[4]') AS by_all,
+                          json_extract(value, '$[5]') AS revision,
+                          json_extract(value, '$[6]') AS updated_at,
+                          json_extract(value, '$[7]') AS next_fire,
+                          json_extract(value, '$[8]') AS expected
+                   FROM json_each($1)) AS u
+             WHERE automations.id = u.id AND automations.revision = u.expected
+               AND automations.deleted_at IS NULL"
+        };
+        let done = sqlx::query(sql)
+        .bind(serde_json::Value::Array(rows).to_string())
+        .execute(conn)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// The listing version of each of `ids` still live, by id: what a read of them was as of.
+    pub(crate) async fn listed_versions(
+        conn: &mut Conn,
+        ids: &[AutomationId],
+    ) -> Result<std::collections::HashMap<String, i64>> {
+        let ids_json =
+            serde_json::json!(ids.iter().map(AutomationId::as_str).collect::<Vec<_>>()).to_string();
+        let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
+            "SELECT id, listed_version FROM automations WHERE id IN ({}) AND deleted_at IS NULL",
+            ids_in(1)
+        ))
+        .bind(ids_json)
+        .fetch_all(conn)
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// A live (not deleted) automation.
+    pub(crate) async fn get(
+        conn: &mut Conn,
+        id: &AutomationId,
+    ) -> Result<Option<Automation>> {
+        fetch(conn, id, false).await
+    }
+
+    /// An automation, deleted or not (the runs of a deleted one stay reviewable).
+    pub(crate) async fn get_including_deleted(
+        conn: &mut Conn,
+        id: &AutomationId,
+    ) -> Result<Option<Automation>> {
+        fetch(conn, id, true).await
+    }
+
+    /// Every live automation, oldest first.
+    pub(crate) async fn list(conn: &mut Conn) -> Result<Vec<Automation>> {
+        let rows: Vec<AutomationRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM automations WHERE deleted_at IS NULL ORDER BY id"
+        ))
+        .fetch_all(&mut *conn)
+        .await?;
+        let rules: Vec<RuleRow> = sqlx::query_as(
+            "SELECT r.automation_id, r.tool, r.pattern, r.command, r.exact, r.action, r.reason,
+                    r.examples FROM permission_rules r
+             JOIN automations a ON a.id = r.automation_id
+             WHERE a.deleted_at IS NULL ORDER BY r.automation_id, r.position",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut rules = rules_by_automation(rules)?;
+        rows.into_iter()
+            .map(|row| {
+                let own = rules.remove(&row.id).unwrap_or_default();
+                row.into_automation(own)
+            })
+            .collect()
+    }
+
+    /// Whether some live automation is paused by "Pause all schedules".
+    pub(crate) async fn any_paused_by_all(conn: &mut Conn) -> Result<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM automations
+              WHERE deleted_at IS NULL AND paused_by_all AND paused_reason IS NULL)",
+        )
+        .fetch_one(&mut *conn)
+        .await?)
+    }
+
+    /// The highest listing version: changes when anything a list shows changes (see the
+    /// `listing_version` migration).
+    pub(crate) async fn listing_version(conn: &mut Conn) -> Result<i64> {
+        let version: Option<i64> = sqlx::query_scalar("SELECT MAX(listed_version) FROM automations")
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok(version.unwrap_or(0))
+    }
+
+    /// What changed since listing version `since`: the live automations stamped after it, each
+    /// with its planned fire, and the ids of those deleted after it; in no particular order
+    /// (an order by id would read every row instead of the listing-version index).
+    pub(crate) async fn listed_since(
+        conn: &mut Conn,
+        since: i64,
+    ) -> Result<(Vec<(Automation, Option<DateTime<Utc>>)>, Vec<AutomationId>)> {
+        #[derive(FromRow)]
+        struct ListedRow {
+            #[sqlx(flatten)]
+            row: AutomationRow,
+            next_fire_at: Option<i64>,
+            deleted: bool,
+        }
+        let rows: Vec<ListedRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS}, next_fire_at, deleted_at IS NOT NULL AS deleted FROM automations
+             WHERE listed_version > $1"
+        ))
+        .bind(since)
+        .fetch_all(&mut *conn)
+        .await?;
+        let rules: Vec<RuleRow> = sqlx::query_as(
+            "SELECT r.automation_id, r.tool, r.pattern, r.command, r.exact, r.action, r.reason,
+                    r.examples FROM permission_rules r
+             WHERE r.automation_id IN (SELECT id FROM automations
+                                       WHERE listed_version > $1 AND deleted_at IS NULL)
+             ORDER BY r.automation_id, r.position",
+        )
+        .bind(since)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut rules = rules_by_automation(rules)?;
+        let (mut live, mut deleted) = (Vec::new(), Vec::new());
+        for ListedRow {
+            row,
+            next_fire_at,
+            deleted: gone,
+        } in rows
+        {
+            if gone {
+                deleted.push(AutomationId::from_string(row.id));
+                continue;
+            }
+            let own = rules.remove(&row.id).unwrap_or_default();
+            live.push((row.into_automation(own)?, next_fire_at.map(from_millis)));
+        }
+        Ok((live, deleted))
+    }
+
+    /// The live automations among `ids`, in the order of `ids`; in two queries whatever their
+    /// number (the scheduler reads a batch of due ones this way).
+    pub(crate) async fn get_many(
+        conn: &mut Conn,
+        ids: &[AutomationId],
+    ) -> Result<Vec<Automation>> {
+        let ids_json =
+            serde_json::json!(ids.iter().map(AutomationId::as_str).collect::<Vec<_>>()).to_string();
+        let rows: Vec<AutomationRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM automations WHERE id IN ({}) AND deleted_at IS NULL",
+            ids_in(1)
+        ))
+        .bind(&ids_json)
+        .fetch_all(&mut *conn)
+        .await?;
+        let rules: Vec<RuleRow> = sqlx::query_as(&format!(
+            "SELECT {RULE_COLUMNS} FROM permission_rules
+             WHERE automation_id IN ({}) ORDER BY automation_id, position",
+            ids_in(1)
+        ))
+        .bind(&ids_json)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut rules = rules_by_automation(rules)?;
+        let mut found = std::collections::HashMap::with_capacity(rows.len());
+        for row in rows {
+            let own = rules.remove(&row.id).unwrap_or_default();
+            let automation = row.into_automation(own)?;
+            found.insert(automation.id.clone(), automation);
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
+    /// Marks an automation deleted at `revision`; its runs keep pointing at the row.
+    pub(crate) async fn mark_deleted(
+        conn: &mut Conn,
+        id: &AutomationId,
+        revision: u64,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE automations SET deleted_at = $1, revision = $2, updated_at = $3, next_fire_at = NULL
+             WHERE id = $4 AND deleted_at IS NULL",
+        )
+        .bind(to_millis(now))
+        .bind(to_i64(revision))
+        .bind(to_millis(now))
+        .bind(id.as_str())
+        .execute(conn)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
 }

@@ -1,6 +1,8 @@
 //! What runs changed (change review).
 
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::FromRow;
+
+use super::backend::on_both_backends;
 
 use super::parse_column;
 use crate::error::{Error, Result};
@@ -78,98 +80,115 @@ impl ChangesRow {
     }
 }
 
-/// Stores (or replaces, for a run recorded again after it resumed) what a run changed.
-pub(crate) async fn put(conn: &mut SqliteConnection, changes: &RunChanges) -> Result<()> {
-    let files = serde_json::to_string(&changes.summary.files)
-        .map_err(|e| Error::Corrupt(format!("cannot encode changed files: {e}")))?;
-    let worktree = changes.worktree.as_ref();
-    sqlx::query(
-        "INSERT OR REPLACE INTO run_changes (run_id, source, files_changed, insertions,
-            deletions, files, patch, truncated, worktree_branch, worktree_path, worktree_commit,
-            review, applied_commit, note, recorded_at, superseded_by)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(changes.run_id.as_str())
-    .bind(changes.source.as_str())
-    .bind(i64::from(changes.summary.files_changed))
-    .bind(i64::from(changes.summary.insertions))
-    .bind(i64::from(changes.summary.deletions))
-    .bind(files)
-    .bind(&changes.summary.patch)
-    .bind(changes.summary.truncated)
-    .bind(worktree.map(|w| w.branch.as_str()))
-    .bind(worktree.map(|w| w.path.as_str()))
-    .bind(worktree.and_then(|w| w.commit.as_deref()))
-    .bind(worktree.map(|w| w.review.as_str()))
-    .bind(worktree.and_then(|w| w.applied_commit.as_deref()))
-    .bind(changes.note.as_deref())
-    .bind(to_millis(changes.recorded_at))
-    .bind(worktree.and_then(|w| w.superseded_by.as_ref().map(RunId::as_str)))
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-pub(crate) async fn get(conn: &mut SqliteConnection, run_id: &RunId) -> Result<Option<RunChanges>> {
-    let row: Option<ChangesRow> = sqlx::query_as("SELECT * FROM run_changes WHERE run_id = ?")
-        .bind(run_id.as_str())
-        .fetch_optional(conn)
+on_both_backends! {
+    /// Stores (or replaces, for a run recorded again after it resumed) what a run changed.
+    pub(crate) async fn put(conn: &mut Conn, changes: &RunChanges) -> Result<()> {
+        let files = serde_json::to_string(&changes.summary.files)
+            .map_err(|e| Error::Corrupt(format!("cannot encode changed files: {e}")))?;
+        let worktree = changes.worktree.as_ref();
+        const COLUMNS: &str = "run_id, source, files_changed, insertions, deletions, files,
+            patch, truncated, worktree_branch, worktree_path, worktree_commit, review,
+            applied_commit, note, recorded_at, superseded_by";
+        const VALUES: &str = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16";
+        // PostgreSQL has no INSERT OR REPLACE: it replaces every column of the row in place.
+        let sql = if POSTGRES {
+            format!(
+                "INSERT INTO run_changes ({COLUMNS}) VALUES ({VALUES})
+                 ON CONFLICT (run_id) DO UPDATE SET source = excluded.source,
+                    files_changed = excluded.files_changed, insertions = excluded.insertions,
+                    deletions = excluded.deletions, files = excluded.files, patch = excluded.patch,
+                    truncated = excluded.truncated, worktree_branch = excluded.worktree_branch,
+                    worktree_path = excluded.worktree_path,
+                    worktree_commit = excluded.worktree_commit, review = excluded.review,
+                    applied_commit = excluded.applied_commit, note = excluded.note,
+                    recorded_at = excluded.recorded_at, superseded_by = excluded.superseded_by"
+            )
+        } else {
+            format!("INSERT OR REPLACE INTO run_changes ({COLUMNS}) VALUES ({VALUES})")
+        };
+        sqlx::query(&sql)
+        .bind(changes.run_id.as_str())
+        .bind(changes.source.as_str())
+        .bind(i64::from(changes.summary.files_changed))
+        .bind(i64::from(changes.summary.insertions))
+        .bind(i64::from(changes.summary.deletions))
+        .bind(files)
+        .bind(&changes.summary.patch)
+        .bind(changes.summary.truncated)
+        .bind(worktree.map(|w| w.branch.as_str()))
+        .bind(worktree.map(|w| w.path.as_str()))
+        .bind(worktree.and_then(|w| w.commit.as_deref()))
+        .bind(worktree.map(|w| w.review.as_str()))
+        .bind(worktree.and_then(|w| w.applied_commit.as_deref()))
+        .bind(changes.note.as_deref())
+        .bind(to_millis(changes.recorded_at))
+        .bind(worktree.and_then(|w| w.superseded_by.as_ref().map(RunId::as_str)))
+        .execute(conn)
         .await?;
-    row.map(ChangesRow::into_changes).transpose()
-}
+        Ok(())
+    }
 
-/// Moves a worktree run's review from `pending` to `applied` or `discarded`; false when it
-/// was no longer pending.
-pub(crate) async fn set_review(
-    conn: &mut SqliteConnection,
-    run_id: &RunId,
-    review: Review,
-    applied_commit: Option<&str>,
-) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE run_changes SET review = ?, applied_commit = ?
-         WHERE run_id = ? AND review = 'pending'",
-    )
-    .bind(review.as_str())
-    .bind(applied_commit)
-    .bind(run_id.as_str())
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
+    pub(crate) async fn get(conn: &mut Conn, run_id: &RunId) -> Result<Option<RunChanges>> {
+        let row: Option<ChangesRow> = sqlx::query_as("SELECT * FROM run_changes WHERE run_id = $1")
+            .bind(run_id.as_str())
+            .fetch_optional(conn)
+            .await?;
+        row.map(ChangesRow::into_changes).transpose()
+    }
 
-/// Marks a pending worktree review superseded by follow-up `by`, whose commit now holds
-/// its changes; false when it was no longer pending.
-pub(crate) async fn supersede(
-    conn: &mut SqliteConnection,
-    run_id: &RunId,
-    by: &RunId,
-) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE run_changes SET review = 'superseded', superseded_by = ?
-         WHERE run_id = ? AND review = 'pending'",
-    )
-    .bind(by.as_str())
-    .bind(run_id.as_str())
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
+    /// Moves a worktree run's review from `pending` to `applied` or `discarded`; false when it
+    /// was no longer pending.
+    pub(crate) async fn set_review(
+        conn: &mut Conn,
+        run_id: &RunId,
+        review: Review,
+        applied_commit: Option<&str>,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE run_changes SET review = $1, applied_commit = $2
+             WHERE run_id = $3 AND review = 'pending'",
+        )
+        .bind(review.as_str())
+        .bind(applied_commit)
+        .bind(run_id.as_str())
+        .execute(conn)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
 
-/// Runs of an automation that committed changes in a worktree, oldest first.
-pub(crate) async fn worktree_runs_of_automation(
-    conn: &mut SqliteConnection,
-    automation_id: &crate::ids::AutomationId,
-) -> Result<Vec<RunId>> {
-    let ids: Vec<(String,)> = sqlx::query_as(
-        "SELECT c.run_id FROM run_changes c JOIN runs r ON r.id = c.run_id
-         WHERE r.automation_id = ? AND c.worktree_commit IS NOT NULL ORDER BY c.run_id",
-    )
-    .bind(automation_id.as_str())
-    .fetch_all(conn)
-    .await?;
-    Ok(ids
-        .into_iter()
-        .map(|(id,)| RunId::from_string(id))
-        .collect())
+    /// Marks a pending worktree review superseded by follow-up `by`, whose commit now holds
+    /// its changes; false when it was no longer pending.
+    pub(crate) async fn supersede(
+        conn: &mut Conn,
+        run_id: &RunId,
+        by: &RunId,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE run_changes SET review = 'superseded', superseded_by = $1
+             WHERE run_id = $2 AND review = 'pending'",
+        )
+        .bind(by.as_str())
+        .bind(run_id.as_str())
+        .execute(conn)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Runs of an automation that committed changes in a worktree, oldest first.
+    pub(crate) async fn worktree_runs_of_automation(
+        conn: &mut Conn,
+        automation_id: &crate::ids::AutomationId,
+    ) -> Result<Vec<RunId>> {
+        let ids: Vec<(String,)> = sqlx::query_as(
+            "SELECT c.run_id FROM run_changes c JOIN runs r ON r.id = c.run_id
+             WHERE r.automation_id = $1 AND c.worktree_commit IS NOT NULL ORDER BY c.run_id",
+        )
+        .bind(automation_id.as_str())
+        .fetch_all(conn)
+        .await?;
+        Ok(ids
+            .into_iter()
+            .map(|(id,)| RunId::from_string(id))
+            .collect())
+    }
 }

@@ -1,7 +1,9 @@
 //! Engine instance leases: which processes are alive and may own runs.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::FromRow;
+
+use super::backend::on_both_backends;
 
 use crate::error::Result;
 use crate::ids::InstanceId;
@@ -17,61 +19,6 @@ pub(crate) struct Registration<'a> {
     pub host: Option<&'a str>,
 }
 
-pub(crate) async fn register(
-    conn: &mut SqliteConnection,
-    id: &InstanceId,
-    process: &Registration<'_>,
-    now: DateTime<Utc>,
-    expires: DateTime<Utc>,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO engine_instances
-            (id, pid, label, started_at, lease_expires_at, host, pid_started)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(id.as_str())
-    .bind(i64::from(process.pid))
-    .bind(process.label)
-    .bind(to_millis(now))
-    .bind(to_millis(expires))
-    .bind(process.host)
-    .bind(process.pid_started)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Extends the lease; false when the row is gone (another process judged this one dead).
-pub(crate) async fn renew(
-    conn: &mut SqliteConnection,
-    id: &InstanceId,
-    expires: DateTime<Utc>,
-) -> Result<bool> {
-    let done = sqlx::query("UPDATE engine_instances SET lease_expires_at = ? WHERE id = ?")
-        .bind(to_millis(expires))
-        .bind(id.as_str())
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-pub(crate) async fn release(conn: &mut SqliteConnection, id: &InstanceId) -> Result<()> {
-    sqlx::query("DELETE FROM engine_instances WHERE id = ?")
-        .bind(id.as_str())
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-/// Forgets instances whose lease ran out before `now`.
-pub(crate) async fn delete_expired(conn: &mut SqliteConnection, now: DateTime<Utc>) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM engine_instances WHERE lease_expires_at <= ?")
-        .bind(to_millis(now))
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected())
-}
-
 /// Another instance whose pid can be checked from here.
 #[derive(FromRow)]
 pub(crate) struct Neighbour {
@@ -80,17 +27,74 @@ pub(crate) struct Neighbour {
     pub pid_started: Option<i64>,
 }
 
-/// The other instances registered from `host` (this machine, boot and pid namespace).
-pub(crate) async fn on_host(
-    conn: &mut SqliteConnection,
-    host: &str,
-    except: &InstanceId,
-) -> Result<Vec<Neighbour>> {
-    Ok(sqlx::query_as(
-        "SELECT id, pid, pid_started FROM engine_instances WHERE host = ? AND id <> ? ORDER BY id",
-    )
-    .bind(host)
-    .bind(except.as_str())
-    .fetch_all(conn)
-    .await?)
+on_both_backends! {
+    pub(crate) async fn register(
+        conn: &mut Conn,
+        id: &InstanceId,
+        process: &Registration<'_>,
+        now: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO engine_instances
+                (id, pid, label, started_at, lease_expires_at, host, pid_started)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id.as_str())
+        .bind(i64::from(process.pid))
+        .bind(process.label)
+        .bind(to_millis(now))
+        .bind(to_millis(expires))
+        .bind(process.host)
+        .bind(process.pid_started)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Extends the lease; false when the row is gone (another process judged this one dead).
+    pub(crate) async fn renew(
+        conn: &mut Conn,
+        id: &InstanceId,
+        expires: DateTime<Utc>,
+    ) -> Result<bool> {
+        let done = sqlx::query("UPDATE engine_instances SET lease_expires_at = $1 WHERE id = $2")
+            .bind(to_millis(expires))
+            .bind(id.as_str())
+            .execute(conn)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub(crate) async fn release(conn: &mut Conn, id: &InstanceId) -> Result<()> {
+        sqlx::query("DELETE FROM engine_instances WHERE id = $1")
+            .bind(id.as_str())
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets instances whose lease ran out before `now`.
+    pub(crate) async fn delete_expired(conn: &mut Conn, now: DateTime<Utc>) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM engine_instances WHERE lease_expires_at <= $1")
+            .bind(to_millis(now))
+            .execute(conn)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// The other instances registered from `host` (this machine, boot and pid namespace).
+    pub(crate) async fn on_host(
+        conn: &mut Conn,
+        host: &str,
+        except: &InstanceId,
+    ) -> Result<Vec<Neighbour>> {
+        Ok(sqlx::query_as(
+            "SELECT id, pid, pid_started FROM engine_instances WHERE host = $1 AND id <> $2 ORDER BY id",
+        )
+        .bind(host)
+        .bind(except.as_str())
+        .fetch_all(conn)
+        .await?)
+    }
 }

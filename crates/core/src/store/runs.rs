@@ -1,7 +1,9 @@
 //! Runs: insertion, guarded state changes, lookups and keyset pages.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::{FromRow, QueryBuilder};
+
+use super::backend::on_both_backends;
 
 use super::{parse_column, to_i64, to_u64};
 use crate::error::{Error, Result};
@@ -95,56 +97,6 @@ impl RunRow {
     }
 }
 
-pub(crate) async fn insert(
-    conn: &mut SqliteConnection,
-    run: &Run,
-    owner: &InstanceId,
-) -> Result<()> {
-    insert_many(conn, &[run], owner).await
-}
-
-/// Inserts queued runs, many to a statement: each statement crosses to SQLite's worker
-/// thread and back, which is most of what a run's insert costs in a burst of fires.
-pub(crate) async fn insert_many(
-    conn: &mut SqliteConnection,
-    runs: &[&Run],
-    owner: &InstanceId,
-) -> Result<()> {
-    // Thirteen binds a row, under SQLite's limit of 32 766 a statement.
-    for chunk in runs.chunks(1000) {
-        let mut sql = sqlx::QueryBuilder::new(
-            "INSERT INTO runs (id, automation_id, definition_revision, revision, trigger,
-                attendance, writer_key, state, queued_at, owner_id, session_id, follow_up_of,
-                follow_up_message) ",
-        );
-        sql.push_values(chunk, |mut row, run| {
-            row.push_bind(run.id.as_str())
-                .push_bind(run.automation_id.as_str())
-                .push_bind(to_i64(run.definition_revision))
-                .push_bind(to_i64(run.revision))
-                .push_bind(run.trigger.as_str())
-                .push_bind(run.attendance.as_str())
-                .push_bind(run.writer_key.as_str())
-                .push_bind(run.state.as_str())
-                .push_bind(to_millis(run.queued_at))
-                .push_bind(owner.as_str())
-                .push_bind(run.session_id.as_ref().map(SessionId::as_str))
-                .push_bind(run.follow_up.as_ref().map(|f| f.of.as_str()))
-                .push_bind(run.follow_up.as_ref().map(|f| f.message.as_str()));
-        });
-        sql.build().execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
-pub(crate) async fn get(conn: &mut SqliteConnection, id: &RunId) -> Result<Option<Run>> {
-    let row: Option<RunRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM runs WHERE id = ?"))
-        .bind(id.as_str())
-        .fetch_optional(conn)
-        .await?;
-    row.map(RunRow::into_run).transpose()
-}
-
 /// What applying a transition did.
 pub(crate) enum Applied {
     Changed(Box<Run>),
@@ -154,307 +106,11 @@ pub(crate) enum Applied {
     WriterBusy,
 }
 
-/// Applies `transition` if the run's state (and, for `Resume`, its blocker) still allows it.
-pub(crate) async fn apply(
-    conn: &mut SqliteConnection,
-    id: &RunId,
-    transition: &Transition,
-    now: DateTime<Utc>,
-) -> Result<Applied> {
-    let now = to_millis(now);
-    let mut sql: QueryBuilder<'_, Sqlite> =
-        QueryBuilder::new("UPDATE runs SET revision = revision + 1, ");
-    match transition {
-        Transition::Start => {
-            sql.push("state = 'running', started_at = MAX(queued_at, ");
-            sql.push_bind(now).push(")");
-        }
-        Transition::Block(blocker) => {
-            let json = serde_json::to_string(blocker)
-                .map_err(|e| Error::Corrupt(format!("blocker is not serializable: {e}")))?;
-            sql.push("state = 'awaiting_input', blocker_id = ");
-            sql.push_bind(blocker.id().as_str().to_owned());
-            sql.push(", blocker = ").push_bind(json);
-        }
-        Transition::Resume { .. } => {
-            sql.push("state = 'running', blocker_id = NULL, blocker = NULL");
-        }
-        Transition::Succeed { result } => {
-            sql.push("state = 'succeeded', result = ")
-                .push_bind(result.clone());
-        }
-        Transition::Fail { code, message } => {
-            sql.push("state = 'failed', error_code = ")
-                .push_bind(code.as_str());
-            sql.push(", error_message = ").push_bind(message.clone());
-        }
-        Transition::Stop(reason) => {
-            sql.push("state = 'stopped', stop_reason = ")
-                .push_bind(reason.as_str());
-            if *reason == StopReason::WriterBusy {
-                // Remember who held the work area, so the user learns what to cancel.
-                sql.push(
-                    ", busy_holder_id = (SELECT holder.id FROM runs AS holder
-                        WHERE holder.writer_key = runs.writer_key AND holder.id <> runs.id
-                          AND holder.state IN ('running', 'awaiting_input'))",
-                );
-            }
-        }
-        Transition::Account(usage) => {
-            sql.push("cost_usd = cost_usd + ")
-                .push_bind(usage.cost_usd.max(0.0));
-            sql.push(", tokens_in = tokens_in + ")
-                .push_bind(to_i64(usage.tokens_in));
-            sql.push(", tokens_out = tokens_out + ")
-                .push_bind(to_i64(usage.tokens_out));
-            sql.push(", steps = steps + ")
-                .push_bind(i64::from(usage.steps));
-        }
-        Transition::AttachSession(session) => {
-            sql.push("session_id = ")
-                .push_bind(session.as_str().to_owned());
-        }
-    }
-    if matches!(
-        transition,
-        Transition::Succeed { .. } | Transition::Fail { .. } | Transition::Stop(_)
-    ) {
-        // Terminal: clear what only an active run has; never record a finish before the
-        // start, even if the wall clock stepped back.
-        sql.push(", blocker_id = NULL, blocker = NULL, owner_id = NULL, finished_at = MAX(COALESCE(started_at, queued_at), ");
-        sql.push_bind(now).push(")");
-    }
-    sql.push(" WHERE id = ").push_bind(id.as_str().to_owned());
-    sql.push(" AND state IN (");
-    let mut states = sql.separated(", ");
-    for state in transition.allowed_from() {
-        states.push_bind(state.as_str());
-    }
-    sql.push(")");
-    if let Transition::Resume { blocker_id, .. } = transition {
-        // Resume only for the blocker the reply answers.
-        sql.push(" AND blocker_id = ")
-            .push_bind(blocker_id.as_str().to_owned());
-    }
-    sql.push(format!(" RETURNING {COLUMNS}"));
-    match sql.build_query_as::<RunRow>().fetch_optional(conn).await {
-        Ok(Some(row)) => Ok(Applied::Changed(Box::new(row.into_run()?))),
-        Ok(None) => Ok(Applied::Refused),
-        Err(sqlx::Error::Database(e))
-            if e.is_unique_violation() && *transition == Transition::Start =>
-        {
-            Ok(Applied::WriterBusy)
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Stores the reply to a blocker, for the run's owner to read when the run resumes.
-pub(crate) async fn insert_reply(
-    conn: &mut SqliteConnection,
-    blocker_id: &BlockerId,
-    run_id: &RunId,
-    reply: &BlockerReply,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    let json = serde_json::to_string(reply)
-        .map_err(|e| Error::Corrupt(format!("reply is not serializable: {e}")))?;
-    sqlx::query(
-        "INSERT INTO blocker_replies (blocker_id, run_id, reply, replied_at) VALUES (?, ?, ?, ?)",
-    )
-    .bind(blocker_id.as_str())
-    .bind(run_id.as_str())
-    .bind(json)
-    .bind(to_millis(now))
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-pub(crate) async fn reply(
-    conn: &mut SqliteConnection,
-    blocker_id: &BlockerId,
-) -> Result<Option<BlockerReply>> {
-    let json: Option<String> =
-        sqlx::query_scalar("SELECT reply FROM blocker_replies WHERE blocker_id = ?")
-            .bind(blocker_id.as_str())
-            .fetch_optional(conn)
-            .await?;
-    json.map(|json| {
-        serde_json::from_str(&json).map_err(|e| Error::Corrupt(format!("unreadable reply: {e}")))
-    })
-    .transpose()
-}
-
-/// The run waiting on `blocker_id`, if one still is.
-pub(crate) async fn by_blocker(
-    conn: &mut SqliteConnection,
-    blocker_id: &BlockerId,
-) -> Result<Option<Run>> {
-    let row: Option<RunRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM runs WHERE blocker_id = ? AND state = 'awaiting_input'"
-    ))
-    .bind(blocker_id.as_str())
-    .fetch_optional(conn)
-    .await?;
-    row.map(RunRow::into_run).transpose()
-}
-
-/// Active runs of an automation.
-pub(crate) async fn active_for_automation(
-    conn: &mut SqliteConnection,
-    id: &AutomationId,
-) -> Result<Vec<Run>> {
-    let rows: Vec<RunRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM runs
-         WHERE automation_id = ? AND state IN ('queued', 'running', 'awaiting_input') ORDER BY id"
-    ))
-    .bind(id.as_str())
-    .fetch_all(conn)
-    .await?;
-    rows.into_iter().map(RunRow::into_run).collect()
-}
-
-/// The follow-ups of `parent`, oldest first (a handful: served by `runs_by_follow_up_of`).
-pub(crate) async fn follow_ups(conn: &mut SqliteConnection, parent: &RunId) -> Result<Vec<Run>> {
-    let rows: Vec<RunRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM runs WHERE follow_up_of = ? ORDER BY id"
-    ))
-    .bind(parent.as_str())
-    .fetch_all(conn)
-    .await?;
-    rows.into_iter().map(RunRow::into_run).collect()
-}
-
-/// The thread of run `id`, oldest first: from the earliest ancestor still kept (at most
-/// `max` links up) down through every follow-up (at most `max` runs). Both walks use the
-/// primary key and `runs_by_follow_up_of`.
-pub(crate) async fn thread(conn: &mut SqliteConnection, id: &RunId, max: u32) -> Result<Vec<Run>> {
-    let root: Option<String> = sqlx::query_scalar(
-        "WITH RECURSIVE up(id, of, n) AS (
-             SELECT id, follow_up_of, 0 FROM runs WHERE id = ?1
-             UNION ALL
-             SELECT r.id, r.follow_up_of, up.n + 1 FROM runs r JOIN up ON r.id = up.of
-             WHERE up.n < ?2)
-         SELECT id FROM up ORDER BY n DESC LIMIT 1",
-    )
-    .bind(id.as_str())
-    .bind(max)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(root) = root else {
-        return Ok(Vec::new());
-    };
-    let rows: Vec<RunRow> = sqlx::query_as(&format!(
-        "WITH RECURSIVE down(id, n) AS (
-             SELECT ?1, 0
-             UNION
-             SELECT r.id, down.n + 1 FROM runs r JOIN down ON r.follow_up_of = down.id
-             WHERE down.n < ?2)
-         SELECT {COLUMNS} FROM runs WHERE id IN (SELECT id FROM down) ORDER BY id LIMIT ?2"
-    ))
-    .bind(root)
-    .bind(max)
-    .fetch_all(conn)
-    .await?;
-    rows.into_iter().map(RunRow::into_run).collect()
-}
-
-/// The run holding the writer key of `work_area` (running or waiting for input), if any.
-pub(crate) async fn active_writer(
-    conn: &mut SqliteConnection,
-    work_area: &str,
-) -> Result<Option<RunId>> {
-    let id: Option<(String,)> = sqlx::query_as(
-        "SELECT id FROM runs WHERE writer_key = ? AND state IN ('running', 'awaiting_input')",
-    )
-    .bind(work_area)
-    .fetch_optional(conn)
-    .await?;
-    Ok(id.map(|(id,)| RunId::from_string(id)))
-}
-
-/// Whether a run with this id exists.
-pub(crate) async fn exists(conn: &mut SqliteConnection, id: &RunId) -> Result<bool> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM runs WHERE id = ?")
-        .bind(id.as_str())
-        .fetch_optional(conn)
-        .await?;
-    Ok(found.is_some())
-}
-
 #[derive(FromRow)]
 struct HolderRow {
     #[sqlx(flatten)]
     run: RunRow,
     automation_title: String,
-}
-
-/// The run that held the work area when run `id` ended `writer_busy`, with its
-/// automation's title.
-pub(crate) async fn busy_holder(
-    conn: &mut SqliteConnection,
-    id: &RunId,
-) -> Result<Option<(Run, String)>> {
-    let row: Option<HolderRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS},
-            (SELECT title FROM automations WHERE automations.id = runs.automation_id)
-                AS automation_title
-         FROM runs
-         WHERE id = (SELECT busy_holder_id FROM runs WHERE id = ? AND stop_reason = 'writer_busy')"
-    ))
-    .bind(id.as_str())
-    .fetch_optional(conn)
-    .await?;
-    row.map(|row| Ok((row.run.into_run()?, row.automation_title)))
-        .transpose()
-}
-
-/// Active runs whose owner holds no live lease at `now`: their process died.
-pub(crate) async fn orphaned(conn: &mut SqliteConnection, now: DateTime<Utc>) -> Result<Vec<Run>> {
-    let rows: Vec<RunRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM runs
-         WHERE state IN ('queued', 'running', 'awaiting_input')
-           AND (owner_id IS NULL OR owner_id NOT IN
-                (SELECT id FROM engine_instances WHERE lease_expires_at > ?))
-         ORDER BY id"
-    ))
-    .bind(to_millis(now))
-    .fetch_all(conn)
-    .await?;
-    rows.into_iter().map(RunRow::into_run).collect()
-}
-
-/// Runs that need the user: waiting for input, or finished and not yet seen; newest first.
-pub(crate) async fn inbox(conn: &mut SqliteConnection, limit: u32) -> Result<Vec<Run>> {
-    let rows: Vec<RunRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM runs
-         WHERE state = 'awaiting_input'
-            OR (seen_at IS NULL AND state IN ('succeeded', 'failed', 'stopped'))
-         ORDER BY id DESC LIMIT ?"
-    ))
-    .bind(i64::from(limit))
-    .fetch_all(conn)
-    .await?;
-    rows.into_iter().map(RunRow::into_run).collect()
-}
-
-/// Marks runs as seen; returns how many were not seen before.
-pub(crate) async fn mark_seen(
-    conn: &mut SqliteConnection,
-    ids: &[RunId],
-    now: DateTime<Utc>,
-) -> Result<u64> {
-    let mut seen = 0;
-    for id in ids {
-        let done = sqlx::query("UPDATE runs SET seen_at = ? WHERE id = ? AND seen_at IS NULL")
-            .bind(to_millis(now))
-            .bind(id.as_str())
-            .execute(&mut *conn)
-            .await?;
-        seen += done.rows_affected();
-    }
-    Ok(seen)
 }
 
 /// Which runs a page holds.
@@ -471,46 +127,420 @@ pub struct RunFilter {
     pub until: Option<DateTime<Utc>>,
 }
 
-/// Runs newest first, strictly older than `cursor` when given.
-pub(crate) async fn page(
-    conn: &mut SqliteConnection,
-    filter: &RunFilter,
-    cursor: Option<&RunId>,
-    limit: u32,
-) -> Result<Vec<Run>> {
-    let mut sql: QueryBuilder<'_, Sqlite> =
-        QueryBuilder::new(format!("SELECT {COLUMNS} FROM runs WHERE 1 = 1"));
-    if let Some(automation_id) = &filter.automation_id {
-        sql.push(" AND automation_id = ")
-            .push_bind(automation_id.as_str().to_owned());
+on_both_backends! {
+    pub(crate) async fn insert(
+        conn: &mut Conn,
+        run: &Run,
+        owner: &InstanceId,
+    ) -> Result<()> {
+        insert_many(conn, &[run], owner).await
     }
-    if let Some(cursor) = cursor {
-        sql.push(" AND id < ").push_bind(cursor.as_str().to_owned());
+
+    /// Inserts queued runs, many to a statement: each statement crosses to SQLite's worker
+    /// thread and back, which is most of what a run's insert costs in a burst of fires.
+    pub(crate) async fn insert_many(
+        conn: &mut Conn,
+        runs: &[&Run],
+        owner: &InstanceId,
+    ) -> Result<()> {
+        // Thirteen binds a row, under SQLite's limit of 32 766 a statement.
+        for chunk in runs.chunks(1000) {
+            let mut sql = sqlx::QueryBuilder::new(
+                "INSERT INTO runs (id, automation_id, definition_revision, revision, trigger,
+                    attendance, writer_key, state, queued_at, owner_id, session_id, follow_up_of,
+                    follow_up_message) ",
+            );
+            sql.push_values(chunk, |mut row, run| {
+                row.push_bind(run.id.as_str())
+                    .push_bind(run.automation_id.as_str())
+                    .push_bind(to_i64(run.definition_revision))
+                    .push_bind(to_i64(run.revision))
+                    .push_bind(run.trigger.as_str())
+                    .push_bind(run.attendance.as_str())
+                    .push_bind(run.writer_key.as_str())
+                    .push_bind(run.state.as_str())
+                    .push_bind(to_millis(run.queued_at))
+                    .push_bind(owner.as_str())
+                    .push_bind(run.session_id.as_ref().map(SessionId::as_str))
+                    .push_bind(run.follow_up.as_ref().map(|f| f.of.as_str()))
+                    .push_bind(run.follow_up.as_ref().map(|f| f.message.as_str()));
+            });
+            sql.build().execute(&mut *conn).await?;
+        }
+        Ok(())
     }
-    if !filter.states.is_empty() {
+
+    pub(crate) async fn get(conn: &mut Conn, id: &RunId) -> Result<Option<Run>> {
+        let row: Option<RunRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM runs WHERE id = $1"))
+            .bind(id.as_str())
+            .fetch_optional(conn)
+            .await?;
+        row.map(RunRow::into_run).transpose()
+    }
+
+    /// Applies `transition` if the run's state (and, for `Resume`, its blocker) still allows it.
+    pub(crate) async fn apply(
+        conn: &mut Conn,
+        id: &RunId,
+        transition: &Transition,
+        now: DateTime<Utc>,
+    ) -> Result<Applied> {
+        let now = to_millis(now);
+        let mut sql: QueryBuilder<'_, Db> =
+            QueryBuilder::new("UPDATE runs SET revision = revision + 1, ");
+        match transition {
+            Transition::Start => {
+                // SQLite's two-argument MAX is PostgreSQL's GREATEST (neither argument is NULL).
+                sql.push(if POSTGRES {
+                    "state = 'running', started_at = GREATEST(queued_at, "
+                } else {
+                    "state = 'running', started_at = MAX(queued_at, "
+                });
+                sql.push_bind(now).push(")");
+            }
+            Transition::Block(blocker) => {
+                let json = serde_json::to_string(blocker)
+                    .map_err(|e| Error::Corrupt(format!("blocker is not serializable: {e}")))?;
+                sql.push("state = 'awaiting_input', blocker_id = ");
+                sql.push_bind(blocker.id().as_str().to_owned());
+                sql.push(", blocker = ").push_bind(json);
+            }
+            Transition::Resume { .. } => {
+                sql.push("state = 'running', blocker_id = NULL, blocker = NULL");
+            }
+            Transition::Succeed { result } => {
+                sql.push("state = 'succeeded', result = ")
+                    .push_bind(result.clone());
+            }
+            Transition::Fail { code, message } => {
+                sql.push("state = 'failed', error_code = ")
+                    .push_bind(code.as_str());
+                sql.push(", error_message = ").push_bind(message.clone());
+            }
+            Transition::Stop(reason) => {
+                sql.push("state = 'stopped', stop_reason = ")
+                    .push_bind(reason.as_str());
+                if *reason == StopReason::WriterBusy {
+                    // Remember who held the work area, so the user learns what to cancel.
+                    sql.push(
+                        ", busy_holder_id = (SELECT holder.id FROM runs AS holder
+                            WHERE holder.writer_key = runs.writer_key AND holder.id <> runs.id
+                              AND holder.state IN ('running', 'awaiting_input'))",
+                    );
+                }
+            }
+            Transition::Account(usage) => {
+                sql.push("cost_usd = cost_usd + ")
+                    .push_bind(usage.cost_usd.max(0.0));
+                sql.push(", tokens_in = tokens_in + ")
+                    .push_bind(to_i64(usage.tokens_in));
+                sql.push(", tokens_out = tokens_out + ")
+                    .push_bind(to_i64(usage.tokens_out));
+                sql.push(", steps = steps + ")
+                    .push_bind(i64::from(usage.steps));
+            }
+            Transition::AttachSession(session) => {
+                sql.push("session_id = ")
+                    .push_bind(session.as_str().to_owned());
+            }
+        }
+        if matches!(
+            transition,
+            Transition::Succeed { .. } | Transition::Fail { .. } | Transition::Stop(_)
+        ) {
+            // Terminal: clear what only an active run has; never record a finish before the
+            // start, even if the wall clock stepped back.
+            sql.push(", blocker_id = NULL, blocker = NULL, owner_id = NULL, finished_at = ");
+            sql.push(if POSTGRES { "GREATEST" } else { "MAX" });
+            sql.push("(COALESCE(started_at, queued_at), ");
+            sql.push_bind(now).push(")");
+        }
+        sql.push(" WHERE id = ").push_bind(id.as_str().to_owned());
         sql.push(" AND state IN (");
         let mut states = sql.separated(", ");
-        for state in &filter.states {
+        for state in transition.allowed_from() {
             states.push_bind(state.as_str());
         }
         sql.push(")");
-    }
-    if !filter.triggers.is_empty() {
-        sql.push(" AND trigger IN (");
-        let mut triggers = sql.separated(", ");
-        for trigger in &filter.triggers {
-            triggers.push_bind(trigger.as_str());
+        if let Transition::Resume { blocker_id, .. } = transition {
+            // Resume only for the blocker the reply answers.
+            sql.push(" AND blocker_id = ")
+                .push_bind(blocker_id.as_str().to_owned());
         }
-        sql.push(")");
+        sql.push(format!(" RETURNING {COLUMNS}"));
+        let applied = if POSTGRES && *transition == Transition::Start {
+            // A failed statement aborts a whole PostgreSQL transaction, and the caller goes on
+            // after `WriterBusy` (it stops the run): the start gets a savepoint of its own
+            // (`begin` on a connection already in a transaction makes one).
+            let mut savepoint = sqlx::Connection::begin(&mut *conn).await?;
+            let applied = sql
+                .build_query_as::<RunRow>()
+                .fetch_optional(&mut *savepoint)
+                .await;
+            if applied.is_ok() {
+                savepoint.commit().await?;
+            } else {
+                savepoint.rollback().await?;
+            }
+            applied
+        } else {
+            sql.build_query_as::<RunRow>().fetch_optional(conn).await
+        };
+        match applied {
+            Ok(Some(row)) => Ok(Applied::Changed(Box::new(row.into_run()?))),
+            Ok(None) => Ok(Applied::Refused),
+            Err(sqlx::Error::Database(e))
+                if e.is_unique_violation() && *transition == Transition::Start =>
+            {
+                Ok(Applied::WriterBusy)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
-    if let Some(since) = filter.since {
-        sql.push(" AND queued_at >= ").push_bind(to_millis(since));
+
+    /// Stores the reply to a blocker, for the run's owner to read when the run resumes.
+    pub(crate) async fn insert_reply(
+        conn: &mut Conn,
+        blocker_id: &BlockerId,
+        run_id: &RunId,
+        reply: &BlockerReply,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let json = serde_json::to_string(reply)
+            .map_err(|e| Error::Corrupt(format!("reply is not serializable: {e}")))?;
+        sqlx::query(
+            "INSERT INTO blocker_replies (blocker_id, run_id, reply, replied_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(blocker_id.as_str())
+        .bind(run_id.as_str())
+        .bind(json)
+        .bind(to_millis(now))
+        .execute(conn)
+        .await?;
+        Ok(())
     }
-    if let Some(until) = filter.until {
-        sql.push(" AND queued_at < ").push_bind(to_millis(until));
+
+    pub(crate) async fn reply(
+        conn: &mut Conn,
+        blocker_id: &BlockerId,
+    ) -> Result<Option<BlockerReply>> {
+        let json: Option<String> =
+            sqlx::query_scalar("SELECT reply FROM blocker_replies WHERE blocker_id = $1")
+                .bind(blocker_id.as_str())
+                .fetch_optional(conn)
+                .await?;
+        json.map(|json| {
+            serde_json::from_str(&json).map_err(|e| Error::Corrupt(format!("unreadable reply: {e}")))
+        })
+        .transpose()
     }
-    sql.push(" ORDER BY id DESC LIMIT ")
-        .push_bind(i64::from(limit));
-    let rows: Vec<RunRow> = sql.build_query_as().fetch_all(conn).await?;
-    rows.into_iter().map(RunRow::into_run).collect()
+
+    /// The run waiting on `blocker_id`, if one still is.
+    pub(crate) async fn by_blocker(
+        conn: &mut Conn,
+        blocker_id: &BlockerId,
+    ) -> Result<Option<Run>> {
+        let row: Option<RunRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM runs WHERE blocker_id = $1 AND state = 'awaiting_input'"
+        ))
+        .bind(blocker_id.as_str())
+        .fetch_optional(conn)
+        .await?;
+        row.map(RunRow::into_run).transpose()
+    }
+
+    /// Active runs of an automation.
+    pub(crate) async fn active_for_automation(
+        conn: &mut Conn,
+        id: &AutomationId,
+    ) -> Result<Vec<Run>> {
+        let rows: Vec<RunRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM runs
+             WHERE automation_id = $1 AND state IN ('queued', 'running', 'awaiting_input') ORDER BY id"
+        ))
+        .bind(id.as_str())
+        .fetch_all(conn)
+        .await?;
+        rows.into_iter().map(RunRow::into_run).collect()
+    }
+
+    /// The follow-ups of `parent`, oldest first (a handful: served by `runs_by_follow_up_of`).
+    pub(crate) async fn follow_ups(conn: &mut Conn, parent: &RunId) -> Result<Vec<Run>> {
+        let rows: Vec<RunRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM runs WHERE follow_up_of = $1 ORDER BY id"
+        ))
+        .bind(parent.as_str())
+        .fetch_all(conn)
+        .await?;
+        rows.into_iter().map(RunRow::into_run).collect()
+    }
+
+    /// The thread of run `id`, oldest first: from the earliest ancestor still kept (at most
+    /// `max` links up) down through every follow-up (at most `max` runs). Both walks use the
+    /// primary key and `runs_by_follow_up_of`.
+    pub(crate) async fn thread(conn: &mut Conn, id: &RunId, max: u32) -> Result<Vec<Run>> {
+        let root: Option<String> = sqlx::query_scalar(
+            "WITH RECURSIVE up(id, of, n) AS (
+                 SELECT id, follow_up_of, 0 FROM runs WHERE id = $1
+                 UNION ALL
+                 SELECT r.id, r.follow_up_of, up.n + 1 FROM runs r JOIN up ON r.id = up.of
+                 WHERE up.n < $2)
+             SELECT id FROM up ORDER BY n DESC LIMIT 1",
+        )
+        .bind(id.as_str())
+        .bind(i64::from(max))
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(root) = root else {
+            return Ok(Vec::new());
+        };
+        let rows: Vec<RunRow> = sqlx::query_as(&format!(
+            "WITH RECURSIVE down(id, n) AS (
+                 SELECT $1, 0
+                 UNION
+                 SELECT r.id, down.n + 1 FROM runs r JOIN down ON r.follow_up_of = down.id
+                 WHERE down.n < $2)
+             SELECT {COLUMNS} FROM runs WHERE id IN (SELECT id FROM down) ORDER BY id LIMIT $2"
+        ))
+        .bind(root)
+        .bind(i64::from(max))
+        .fetch_all(conn)
+        .await?;
+        rows.into_iter().map(RunRow::into_run).collect()
+    }
+
+    /// The run holding the writer key of `work_area` (running or waiting for input), if any.
+    pub(crate) async fn active_writer(
+        conn: &mut Conn,
+        work_area: &str,
+    ) -> Result<Option<RunId>> {
+        let id: Option<(String,)> = sqlx::query_as(
+            "SELECT id FROM runs WHERE writer_key = $1 AND state IN ('running', 'awaiting_input')",
+        )
+        .bind(work_area)
+        .fetch_optional(conn)
+        .await?;
+        Ok(id.map(|(id,)| RunId::from_string(id)))
+    }
+
+    /// Whether a run with this id exists.
+    pub(crate) async fn exists(conn: &mut Conn, id: &RunId) -> Result<bool> {
+        // `1` is an INTEGER (32 bits) on PostgreSQL, which will not decode as an i64.
+        let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM runs WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(conn)
+            .await?;
+        Ok(found.is_some())
+    }
+
+    /// The run that held the work area when run `id` ended `writer_busy`, with its
+    /// automation's title.
+    pub(crate) async fn busy_holder(
+        conn: &mut Conn,
+        id: &RunId,
+    ) -> Result<Option<(Run, String)>> {
+        let row: Option<HolderRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS},
+                (SELECT title FROM automations WHERE automations.id = runs.automation_id)
+                    AS automation_title
+             FROM runs
+             WHERE id = (SELECT busy_holder_id FROM runs WHERE id = $1 AND stop_reason = 'writer_busy')"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await?;
+        row.map(|row| Ok((row.run.into_run()?, row.automation_title)))
+            .transpose()
+    }
+
+    /// Active runs whose owner holds no live lease at `now`: their process died.
+    pub(crate) async fn orphaned(conn: &mut Conn, now: DateTime<Utc>) -> Result<Vec<Run>> {
+        let rows: Vec<RunRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM runs
+             WHERE state IN ('queued', 'running', 'awaiting_input')
+               AND (owner_id IS NULL OR owner_id NOT IN
+                    (SELECT id FROM engine_instances WHERE lease_expires_at > $1))
+             ORDER BY id"
+        ))
+        .bind(to_millis(now))
+        .fetch_all(conn)
+        .await?;
+        rows.into_iter().map(RunRow::into_run).collect()
+    }
+
+    /// Runs that need the user: waiting for input, or finished and not yet seen; newest first.
+    pub(crate) async fn inbox(conn: &mut Conn, limit: u32) -> Result<Vec<Run>> {
+        let rows: Vec<RunRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM runs
+             WHERE state = 'awaiting_input'
+                OR (seen_at IS NULL AND state IN ('succeeded', 'failed', 'stopped'))
+             ORDER BY id DESC LIMIT $1"
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(conn)
+        .await?;
+        rows.into_iter().map(RunRow::into_run).collect()
+    }
+
+    /// Marks runs as seen; returns how many were not seen before.
+    pub(crate) async fn mark_seen(
+        conn: &mut Conn,
+        ids: &[RunId],
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let mut seen = 0;
+        for id in ids {
+            let done = sqlx::query("UPDATE runs SET seen_at = $1 WHERE id = $2 AND seen_at IS NULL")
+                .bind(to_millis(now))
+                .bind(id.as_str())
+                .execute(&mut *conn)
+                .await?;
+            seen += done.rows_affected();
+        }
+        Ok(seen)
+    }
+
+    /// Runs newest first, strictly older than `cursor` when given.
+    pub(crate) async fn page(
+        conn: &mut Conn,
+        filter: &RunFilter,
+        cursor: Option<&RunId>,
+        limit: u32,
+    ) -> Result<Vec<Run>> {
+        let mut sql: QueryBuilder<'_, Db> =
+            QueryBuilder::new(format!("SELECT {COLUMNS} FROM runs WHERE 1 = 1"));
+        if let Some(automation_id) = &filter.automation_id {
+            sql.push(" AND automation_id = ")
+                .push_bind(automation_id.as_str().to_owned());
+        }
+        if let Some(cursor) = cursor {
+            sql.push(" AND id < ").push_bind(cursor.as_str().to_owned());
+        }
+        if !filter.states.is_empty() {
+            sql.push(" AND state IN (");
+            let mut states = sql.separated(", ");
+            for state in &filter.states {
+                states.push_bind(state.as_str());
+            }
+            sql.push(")");
+        }
+        if !filter.triggers.is_empty() {
+            sql.push(" AND trigger IN (");
+            let mut triggers = sql.separated(", ");
+            for trigger in &filter.triggers {
+                triggers.push_bind(trigger.as_str());
+            }
+            sql.push(")");
+        }
+        if let Some(since) = filter.since {
+            sql.push(" AND queued_at >= ").push_bind(to_millis(since));
+        }
+        if let Some(until) = filter.until {
+            sql.push(" AND queued_at < ").push_bind(to_millis(until));
+        }
+        sql.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(i64::from(limit));
+        let rows: Vec<RunRow> = sql.build_query_as().fetch_all(conn).await?;
+        rows.into_iter().map(RunRow::into_run).collect()
+    }
 }
