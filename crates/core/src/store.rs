@@ -15,6 +15,8 @@ pub(crate) mod retention;
 pub(crate) mod runs;
 pub(crate) mod schedule;
 pub(crate) mod status;
+#[cfg(test)]
+mod test_database;
 pub(crate) mod transcripts;
 
 use std::fs::{File, OpenOptions};

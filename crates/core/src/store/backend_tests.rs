@@ -5,71 +5,37 @@
 //! as `tests/suite/postgres_schema.rs` does, so they run in parallel. Without the URL the
 //! tests fail, unless AUTOWORK_SKIP_POSTGRES=1 says to run the SQLite half only.
 
-use std::str::FromStr;
-
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool, Postgres, Sqlite};
+use sqlx::{Postgres, Sqlite};
 
 use super::backend::{AnyConn, AsConn};
+use super::test_database::TestDatabase;
 use super::*;
 use crate::ids::{AutomationId, InstanceId, RunId};
 
-/// A fresh, migrated database of its own on the test server; dropped by [`PgDb::drop_db`].
+/// A fresh database of its own on the test server, and the connection the test uses.
 struct PgDb {
-    admin: PgConnectOptions,
-    name: String,
-    pool: PgPool,
+    db: TestDatabase,
     conn: Option<PoolConnection<Postgres>>,
 }
 
 impl PgDb {
     async fn fresh() -> Option<PgDb> {
-        let Ok(url) = std::env::var("AUTOWORK_TEST_POSTGRES_URL") else {
-            if std::env::var("AUTOWORK_SKIP_POSTGRES").as_deref() == Ok("1") {
-                eprintln!("AUTOWORK_SKIP_POSTGRES=1: the PostgreSQL half of this test is skipped");
-                return None;
-            }
-            panic!(
-                "AUTOWORK_TEST_POSTGRES_URL is not set: run the tests through \
-                 `scripts/with-postgres.sh cargo nextest run` or `make test` (they start a \
-                 throwaway PostgreSQL server), or set AUTOWORK_SKIP_POSTGRES=1 to skip the \
-                 PostgreSQL half of the store's tests"
-            );
-        };
-        let admin = PgConnectOptions::from_str(&url).unwrap();
-        let name = format!("autowork_store_{}", uuid::Uuid::now_v7().simple());
-        let mut conn = PgConnection::connect_with(&admin).await.unwrap();
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        conn.close().await.unwrap();
-        let pool = PgPoolOptions::new()
-            .max_connections(1)
-            .connect_with(admin.clone().database(&name))
-            .await
-            .unwrap();
-        POSTGRES_MIGRATOR.run(&pool).await.unwrap();
-        let conn = Some(pool.acquire().await.unwrap());
-        Some(PgDb {
-            admin,
-            name,
-            pool,
-            conn,
-        })
+        let db = TestDatabase::fresh(
+            "autowork_store",
+            1,
+            &POSTGRES_MIGRATOR,
+            "the PostgreSQL half of the store's tests",
+        )
+        .await?;
+        let conn = Some(db.pool.acquire().await.unwrap());
+        Some(PgDb { db, conn })
     }
 
-    /// Removes the database (a failed test leaves it behind; the throwaway server goes anyway).
     async fn drop_db(mut self) {
         drop(self.conn.take());
-        self.pool.close().await;
-        let mut conn = PgConnection::connect_with(&self.admin).await.unwrap();
-        sqlx::query(&format!("DROP DATABASE {} WITH (FORCE)", self.name))
-            .execute(&mut conn)
-            .await
-            .unwrap();
+        self.db.drop_db().await;
     }
 }
 

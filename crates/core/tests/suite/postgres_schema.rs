@@ -5,13 +5,11 @@
 //! the tests through it), so they run in parallel.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::str::FromStr;
 
 use autowork_core::store::{Store, POSTGRES_MIGRATOR};
 use pretty_assertions::assert_eq;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{Connection, PgConnection, PgPool, Row, SqlitePool};
+use sqlx::{PgPool, Row, SqlitePool};
 
 /// The SQLite INTEGER columns that are BOOLEAN on PostgreSQL: the engine reads and writes
 /// them as Rust `bool`, which sqlx stores as 0/1 on SQLite and as a boolean on PostgreSQL.
@@ -25,54 +23,20 @@ const FLAGS: &[(&str, &str)] = &[
     ("run_changes", "truncated"),
 ];
 
-/// A freshly migrated database of its own on the test server, dropped by [`PgDb::drop_db`].
-/// `None` (the test returns early) only when AUTOWORK_SKIP_POSTGRES=1 says to skip.
-struct PgDb {
-    admin: PgConnectOptions,
-    name: String,
-    pool: PgPool,
-}
+#[path = "../../src/store/test_database.rs"]
+mod test_database;
+use test_database::TestDatabase;
 
-impl PgDb {
-    async fn fresh() -> Option<PgDb> {
-        let Ok(url) = std::env::var("AUTOWORK_TEST_POSTGRES_URL") else {
-            if std::env::var("AUTOWORK_SKIP_POSTGRES").as_deref() == Ok("1") {
-                eprintln!("skipped: AUTOWORK_SKIP_POSTGRES=1 (no PostgreSQL schema checks)");
-                return None;
-            }
-            panic!(
-                "AUTOWORK_TEST_POSTGRES_URL is not set: run the tests through \
-                 `scripts/with-postgres.sh cargo nextest run` or `make test` (they start a \
-                 throwaway PostgreSQL server), or set AUTOWORK_SKIP_POSTGRES=1 to skip these \
-                 tests"
-            );
-        };
-        let admin = PgConnectOptions::from_str(&url).unwrap();
-        let name = format!("autowork_test_{}", uuid::Uuid::now_v7().simple());
-        let mut conn = PgConnection::connect_with(&admin).await.unwrap();
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        conn.close().await.unwrap();
-        let pool = PgPoolOptions::new()
-            .max_connections(2)
-            .connect_with(admin.clone().database(&name))
-            .await
-            .unwrap();
-        POSTGRES_MIGRATOR.run(&pool).await.unwrap();
-        Some(PgDb { admin, name, pool })
-    }
-
-    /// Removes the database (a failed test leaves it behind; the throwaway server goes anyway).
-    async fn drop_db(self) {
-        self.pool.close().await;
-        let mut conn = PgConnection::connect_with(&self.admin).await.unwrap();
-        sqlx::query(&format!("DROP DATABASE {} WITH (FORCE)", self.name))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    }
+/// A freshly migrated database of its own on the test server; `None` (the test returns
+/// early) only when AUTOWORK_SKIP_POSTGRES=1 says to skip.
+async fn fresh_pg() -> Option<TestDatabase> {
+    TestDatabase::fresh(
+        "autowork_test",
+        2,
+        &POSTGRES_MIGRATOR,
+        "the PostgreSQL schema checks",
+    )
+    .await
 }
 
 /// A SQLite file migrated by the engine itself, opened again with foreign keys on.
@@ -169,7 +133,7 @@ async fn pg_columns(db: &PgPool) -> BTreeSet<Column> {
 
 #[tokio::test]
 async fn postgres_has_every_table_and_column_of_sqlite() {
-    let Some(pg) = PgDb::fresh().await else {
+    let Some(pg) = fresh_pg().await else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -223,7 +187,7 @@ async fn postgres_has_every_table_and_column_of_sqlite() {
 /// Primary keys, unique constraints and foreign keys, per table, in one comparable shape.
 #[tokio::test]
 async fn postgres_has_the_same_keys_indexes_and_triggers() {
-    let Some(pg) = PgDb::fresh().await else {
+    let Some(pg) = fresh_pg().await else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -414,7 +378,7 @@ async fn on_both(sqlite: &SqlitePool, pg: &PgPool, sql: &str) -> (bool, bool) {
 
 #[tokio::test]
 async fn postgres_refuses_what_sqlite_refuses() {
-    let Some(pg) = PgDb::fresh().await else {
+    let Some(pg) = fresh_pg().await else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -663,7 +627,7 @@ async fn stamped_by_each_step(db: &dyn Exec, steps: &[(&str, String)]) -> Vec<St
 
 #[tokio::test]
 async fn listing_version_moves_on_the_same_changes_as_on_sqlite() {
-    let Some(pg) = PgDb::fresh().await else {
+    let Some(pg) = fresh_pg().await else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
