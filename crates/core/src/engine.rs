@@ -31,6 +31,7 @@ use crate::executor::Executor;
 use crate::ids::{AutomationId, InstanceId, RunId};
 use crate::ledger::recorder::Recorder;
 use crate::notify::{Notifier, SilentNotifier};
+use crate::store::location::StoreLocation;
 use crate::store::{self, Store};
 
 pub use changes::{Deleted, KeptWorktree};
@@ -64,6 +65,8 @@ pub struct EngineConfig {
     pub scheduler: bool,
     /// How often the scheduling process removes runs past the retention policy.
     pub gc_interval: Duration,
+    /// Where the ledger lives: SQLite in `data_dir` unless a team database is named.
+    pub store: StoreLocation,
 }
 
 impl EngineConfig {
@@ -78,6 +81,7 @@ impl EngineConfig {
             notifier: Arc::new(SilentNotifier),
             scheduler: false,
             gc_interval: GC_INTERVAL,
+            store: StoreLocation::ThisComputer,
         }
     }
 
@@ -114,6 +118,12 @@ impl EngineConfig {
 
     pub fn gc_interval(mut self, interval: Duration) -> Self {
         self.gc_interval = interval;
+        self
+    }
+
+    /// Keep the ledger in `store` instead of this computer's SQLite file.
+    pub fn store(mut self, store: StoreLocation) -> Self {
+        self.store = store;
         self
     }
 }
@@ -219,7 +229,7 @@ impl Engine {
     /// closes runs left active by dead processes, and starts following other processes'
     /// changes.
     pub async fn open(config: EngineConfig) -> Result<Self> {
-        let store = Store::open(&config.data_dir.join(DATABASE_FILE)).await?;
+        let store = Store::open_at(&config.store, &config.data_dir.join(DATABASE_FILE)).await?;
         let catalog = load_catalog(&config.data_dir)?;
         let bus = Arc::new(EventBus::new(1024));
         let instance = InstanceId::new();

@@ -9,6 +9,7 @@ pub(crate) mod changes;
 pub(crate) mod events;
 pub(crate) mod inbox;
 pub(crate) mod instances;
+pub mod location;
 pub(crate) mod overview;
 pub(crate) mod queue;
 pub(crate) mod retention;
@@ -35,7 +36,8 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use tokio::sync::Notify;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ValidationDetail};
+use location::StoreLocation;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -73,6 +75,21 @@ pub struct Store {
 const ROW_BUFFER_SIZE: usize = 1024;
 
 impl Store {
+    /// Opens the ledger where `location` says: this computer's SQLite file at `path`, or a
+    /// team database.
+    pub async fn open_at(location: &StoreLocation, path: &Path) -> Result<Self> {
+        match location {
+            StoreLocation::ThisComputer => Self::open(path).await,
+            StoreLocation::Team(team) => Err(Error::InvalidInput(vec![ValidationDetail::new(
+                "store",
+                format!(
+                    "{} is a team database, which this build cannot open yet",
+                    team.url()
+                ),
+            )])),
+        }
+    }
+
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Self> {
         if let Some(parent) = path.parent() {
