@@ -278,7 +278,7 @@ impl Engine {
         lease::recover_orphans(&engine.shared).await?;
         lease::prune_outbox(&engine.shared).await?;
         let follow_from = {
-            let mut conn = engine.shared.store.pool().acquire().await?;
+            let mut conn = engine.shared.store.connection().await?;
             store::events::last_seq(&mut conn).await?
         };
         engine.background.spawn(lease::keep(
@@ -346,13 +346,13 @@ impl Engine {
 
     /// Outbox events after `seq`, oldest first (at most `limit`).
     pub async fn events_since(&self, seq: i64, limit: u32) -> Result<Vec<EventRecord>> {
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         store::events::since(&mut conn, seq, limit).await
     }
 
     /// The newest outbox sequence number (0 when empty).
     pub async fn last_event_seq(&self) -> Result<i64> {
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         store::events::last_seq(&mut conn).await
     }
 

@@ -97,13 +97,7 @@ impl RunContext {
             });
         }
         loop {
-            let mut conn = self
-                .shared
-                .store
-                .pool()
-                .acquire()
-                .await
-                .map_err(Error::from)?;
+            let mut conn = self.shared.store.connection().await?;
             if let Some(reply) = store::runs::reply(&mut conn, &blocker_id).await? {
                 return Ok(reply);
             }
@@ -158,14 +152,14 @@ impl RunContext {
 
     /// What this automation's runs cost since `since` (this run included).
     pub async fn automation_cost_since(&self, since: chrono::DateTime<chrono::Utc>) -> Result<f64> {
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         store::transcripts::automation_cost_since(&mut conn, &self.automation.id, since).await
     }
 
     /// Files the run as read (it stays out of the inbox): for an unattended run that
     /// changed nothing, so quiet schedules leave a quiet history.
     pub async fn file_as_read(&self) -> Result<()> {
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         store::runs::mark_seen(
             &mut conn,
             std::slice::from_ref(&self.run.id),
@@ -177,7 +171,7 @@ impl RunContext {
 
     /// The run as stored now.
     pub async fn current_run(&self) -> Result<Run> {
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         store::runs::get(&mut conn, &self.run.id)
             .await?
             .ok_or_else(|| Error::NotFound {
@@ -211,7 +205,7 @@ async fn start(shared: &Arc<Shared>, run: &Run, automation: &Automation) -> Resu
 /// Says in the log (the daemon's, for scheduled fires) which run kept `run` out.
 async fn log_work_area_holder(shared: &Shared, run: &Run) {
     let holder = async {
-        let mut conn = shared.store.pool().acquire().await?;
+        let mut conn = shared.store.connection().await?;
         store::runs::busy_holder(&mut conn, &run.id).await
     };
     if let Ok(Some((holder, title))) = holder.await {

@@ -1,5 +1,7 @@
-//! sqlx over SQLite: opening the database (WAL, foreign keys, busy timeout), migrations, and
-//! one function per question the engine asks, so all SQL can be read in this module.
+//! The ledger's database through sqlx: SQLite in the data directory (WAL, foreign keys, busy
+//! timeout) or a team database on PostgreSQL; opening it, migrations, and one function per
+//! question the engine asks, each written once for both (`backend::on_both_backends!`), so
+//! all SQL can be read in this module.
 
 pub(crate) mod automations;
 pub(crate) mod backend;
@@ -30,20 +32,22 @@ use std::time::Duration;
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
 use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteAutoVacuum, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use tokio::sync::Notify;
 
-use crate::error::{Error, Result, ValidationDetail};
+use crate::error::{Error, Result};
+use backend::{AnyConn, AsConn};
 use location::StoreLocation;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// The team database's schema on PostgreSQL (issue 14): the same tables, columns and rules
 /// as the SQLite migrations, in `migrations_postgres/` (its README says how the two are kept
-/// equal). Run it with `POSTGRES_MIGRATOR.run(&pg_pool)`; the engine does not use it yet.
+/// equal). Run it with `POSTGRES_MIGRATOR.run(&pg_pool)`; [`Store::open_postgres`] does.
 pub static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations_postgres");
 
 /// How long a statement waits for another process's write lock before it gives up.
@@ -62,13 +66,74 @@ const WAL_AUTOCHECKPOINT_PAGES: u32 = 4_000;
 /// The database handle. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
-    writer: SqlitePool,
+    backing: Backing,
     /// Write transactions begun by this process.
     writes: Arc<AtomicU64>,
     /// Notified every [`CHECKPOINT_EVERY_WRITES`] write transactions.
     checkpoint_due: Arc<Notify>,
 }
+
+#[derive(Clone, Debug)]
+enum Backing {
+    /// Readers share `pool`; this process's writes queue for `writer`'s one connection.
+    Sqlite {
+        pool: SqlitePool,
+        writer: SqlitePool,
+    },
+    Postgres {
+        pool: PgPool,
+    },
+}
+
+/// A pooled connection of either backend, for reads (and writes outside a transaction).
+pub(crate) enum Conn {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+impl AsConn for Conn {
+    fn as_conn(&mut self) -> AnyConn<'_> {
+        match self {
+            Conn::Sqlite(conn) => AnyConn::Sqlite(conn),
+            Conn::Postgres(conn) => AnyConn::Postgres(conn),
+        }
+    }
+}
+
+/// A transaction of either backend. Dropped without [`Tx::commit`], it rolls back.
+pub(crate) enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl AsConn for Tx {
+    fn as_conn(&mut self) -> AnyConn<'_> {
+        match self {
+            Tx::Sqlite(tx) => AnyConn::Sqlite(tx),
+            Tx::Postgres(tx) => AnyConn::Postgres(tx),
+        }
+    }
+}
+
+impl Tx {
+    pub(crate) async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// The advisory lock every write transaction on PostgreSQL takes first (docs/team-database.md
+/// §4): writers go one at a time, as on SQLite, so every rule the engine checks inside a
+/// write (the run queue's limits, one writer per work area, revisions) sees the writes
+/// before it, and the outbox's numbers are committed in order.
+const POSTGRES_WRITE_LOCK: i64 = 0x6175_746f_776f_726b; // "autowork"
+
+/// Connections to a team database, per process: a worker's reads, its runs' writes (which
+/// queue for the write lock anyway) and the follower.
+const POSTGRES_CONNECTIONS: u32 = 8;
 
 /// Rows a connection's thread may hand over before the reader takes them: a batch of due
 /// automations (`scheduler::FIRE_BATCH`) with room to spare.
@@ -80,13 +145,7 @@ impl Store {
     pub async fn open_at(location: &StoreLocation, path: &Path) -> Result<Self> {
         match location {
             StoreLocation::ThisComputer => Self::open(path).await,
-            StoreLocation::Team(team) => Err(Error::InvalidInput(vec![ValidationDetail::new(
-                "store",
-                format!(
-                    "{} is a team database, which this build cannot open yet",
-                    team.url()
-                ),
-            )])),
+            StoreLocation::Team(team) => Self::open_postgres(team.connect_options()?).await,
         }
     }
 
@@ -138,26 +197,70 @@ impl Store {
             .acquire_timeout(BUSY_TIMEOUT * 2)
             .connect_with(options)
             .await?;
-        Ok(Self {
-            pool,
-            writer,
+        Ok(Self::with(Backing::Sqlite { pool, writer }))
+    }
+
+    /// Connects to a team database and brings its schema up to date (the migrator holds an
+    /// advisory lock while it works, so workers starting together migrate once).
+    pub async fn open_postgres(options: PgConnectOptions) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(POSTGRES_CONNECTIONS)
+            .min_connections(1)
+            .acquire_timeout(BUSY_TIMEOUT)
+            .connect_with(options)
+            .await?;
+        POSTGRES_MIGRATOR.run(&pool).await?;
+        Ok(Self::with(Backing::Postgres { pool }))
+    }
+
+    fn with(backing: Backing) -> Self {
+        Self {
+            backing,
             writes: Arc::default(),
             checkpoint_due: Arc::default(),
+        }
+    }
+
+    /// A connection for reads.
+    pub(crate) async fn connection(&self) -> Result<Conn> {
+        Ok(match &self.backing {
+            Backing::Sqlite { pool, .. } => Conn::Sqlite(pool.acquire().await?),
+            Backing::Postgres { pool } => Conn::Postgres(pool.acquire().await?),
         })
     }
 
-    pub(crate) fn pool(&self) -> &SqlitePool {
-        &self.pool
+    /// A read-only transaction: its reads see one snapshot.
+    pub(crate) async fn begin_read(&self) -> Result<Tx> {
+        Ok(match &self.backing {
+            Backing::Sqlite { pool, .. } => Tx::Sqlite(pool.begin().await?),
+            Backing::Postgres { pool } => Tx::Postgres(
+                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?,
+            ),
+        })
     }
 
     /// A write transaction that holds SQLite's write lock from its first statement, so two
     /// processes never deadlock upgrading a read to a write.
-    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
-        let writes = self.writes.fetch_add(1, Ordering::Relaxed) + 1;
-        if writes % CHECKPOINT_EVERY_WRITES == 0 {
-            self.checkpoint_due.notify_one();
+    /// On PostgreSQL the same holds through [`POSTGRES_WRITE_LOCK`].
+    pub(crate) async fn begin_write(&self) -> Result<Tx> {
+        match &self.backing {
+            Backing::Sqlite { writer, .. } => {
+                let writes = self.writes.fetch_add(1, Ordering::Relaxed) + 1;
+                if writes % CHECKPOINT_EVERY_WRITES == 0 {
+                    self.checkpoint_due.notify_one();
+                }
+                Ok(Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?))
+            }
+            Backing::Postgres { pool } => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(POSTGRES_WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(Tx::Postgres(tx))
+            }
         }
-        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     /// Returns once enough was written since the last time for a checkpoint to be due.
@@ -168,23 +271,44 @@ impl Store {
     /// Copies the write-ahead log back into the database file (SQLite's PASSIVE checkpoint:
     /// it waits for no reader or writer), on a connection of its own, so that no commit has
     /// to.
+    /// Nothing to do on PostgreSQL, whose server checkpoints by itself.
     pub(crate) async fn checkpoint(&self) -> Result<()> {
-        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&self.pool)
-            .await?;
+        if let Backing::Sqlite { pool, .. } = &self.backing {
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(pool)
+                .await?;
+        }
         Ok(())
     }
 
     /// The writer's connection outside any transaction, for statements that cannot run in
     /// one (`VACUUM`); this process's write transactions wait until it is returned.
-    pub(crate) async fn writer_connection(&self) -> Result<PoolConnection<Sqlite>> {
-        Ok(self.writer.acquire().await?)
+    /// On PostgreSQL, a connection of the pool.
+    pub(crate) async fn writer_connection(&self) -> Result<Conn> {
+        Ok(match &self.backing {
+            Backing::Sqlite { writer, .. } => Conn::Sqlite(writer.acquire().await?),
+            Backing::Postgres { pool } => Conn::Postgres(pool.acquire().await?),
+        })
     }
 
-    /// Waits for open connections to finish and closes the pool.
+    /// The SQLite readers' pool, for tests that look at the file directly.
+    #[cfg(test)]
+    pub(crate) fn sqlite_pool(&self) -> &SqlitePool {
+        match &self.backing {
+            Backing::Sqlite { pool, .. } => pool,
+            Backing::Postgres { .. } => panic!("a SQLite store was expected"),
+        }
+    }
+
+    /// Waits for open connections to finish and closes the pools.
     pub async fn close(&self) {
-        self.writer.close().await;
-        self.pool.close().await;
+        match &self.backing {
+            Backing::Sqlite { pool, writer } => {
+                writer.close().await;
+                pool.close().await;
+            }
+            Backing::Postgres { pool } => pool.close().await,
+        }
     }
 }
 
@@ -255,7 +379,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("autowork.db")).await.unwrap();
         let write = || async {
-            let mut tx = store.begin_write().await.unwrap();
+            let Tx::Sqlite(mut tx) = store.begin_write().await.unwrap() else {
+                panic!("SQLite");
+            };
             sqlx::query("INSERT INTO engine_settings (key, value) VALUES ('k', 'v') ON CONFLICT (key) DO UPDATE SET value = excluded.value")
                 .execute(&mut *tx)
                 .await
@@ -279,7 +405,7 @@ mod tests {
         store.checkpoint().await.unwrap();
         let (busy, log, written_back): (i64, i64, i64) =
             sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-                .fetch_one(&store.pool)
+                .fetch_one(store.sqlite_pool())
                 .await
                 .unwrap();
         assert_eq!(

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::{Sqlite, Transaction};
 
 use crate::engine::Shared;
 use crate::error::Result;
@@ -19,7 +18,8 @@ use crate::ids::{AutomationId, RunId, SessionId};
 use crate::ledger::{Run, Transition, Usage};
 use crate::secrets;
 use crate::store;
-use crate::store::events::Statements;
+use crate::store::transcripts::Staged;
+use crate::store::Tx;
 use crate::transcript::{Message, Part, PartChange, PartUpdate, Role};
 
 /// Appends to one session on behalf of one run.
@@ -39,7 +39,7 @@ impl SessionWriter {
         session_id: SessionId,
         create: bool,
     ) -> Result<Self> {
-        let mut conn = shared.store.pool().acquire().await?;
+        let mut conn = shared.store.connection().await?;
         if create {
             store::transcripts::create_session(
                 &mut conn,
@@ -61,7 +61,7 @@ impl SessionWriter {
 
     /// Every stored message of the session (the history `continue` sends again).
     pub async fn history(&self) -> Result<Vec<Message>> {
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         store::transcripts::session_messages(&mut conn, &self.session_id).await
     }
 
@@ -186,7 +186,7 @@ impl MessageWriter {
                 &mut events,
             )
             .await?;
-        let mut batch = Statements::default();
+        let mut batch = Staged::default();
         self.stage(&mut batch, parts, next.as_deref_mut(), &mut events);
         self.commit(tx, batch, events, next).await?;
         Ok(run)
@@ -199,7 +199,7 @@ impl MessageWriter {
     ) -> Result<()> {
         let tx = self.shared.store.begin_write().await?;
         let mut events = Vec::with_capacity(parts.len());
-        let mut batch = Statements::default();
+        let mut batch = Staged::default();
         self.stage(&mut batch, parts, next.as_deref_mut(), &mut events);
         self.commit(tx, batch, events, next).await
     }
@@ -208,7 +208,7 @@ impl MessageWriter {
     /// parts' events to `events`.
     fn stage(
         &mut self,
-        batch: &mut Statements<'_>,
+        batch: &mut Staged,
         mut parts: Vec<Part>,
         next: Option<&mut MessageWriter>,
         events: &mut Vec<Event>,
@@ -239,8 +239,8 @@ impl MessageWriter {
     /// stored.
     async fn commit(
         &mut self,
-        tx: Transaction<'static, Sqlite>,
-        batch: Statements<'_>,
+        tx: Tx,
+        batch: Staged,
         events: Vec<Event>,
         next: Option<&mut MessageWriter>,
     ) -> Result<()> {
@@ -254,7 +254,7 @@ impl MessageWriter {
     }
 
     /// Adds the message's row to `batch`, unless it is stored.
-    fn push_row(&self, batch: &mut Statements<'_>) {
+    fn push_row(&self, batch: &mut Staged) {
         if self.stored {
             return;
         }

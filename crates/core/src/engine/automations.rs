@@ -49,7 +49,7 @@ impl Engine {
     /// What the automation's rules decide for a bash command, command by command. Nothing
     /// runs.
     pub async fn check_command(&self, id: &AutomationId, command: &str) -> Result<BashDecision> {
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         let automation = store::automations::get(&mut conn, id)
             .await?
             .ok_or_else(|| not_found(id))?;
@@ -60,7 +60,7 @@ impl Engine {
     }
 
     pub async fn get_automation(&self, id: &AutomationId) -> Result<Automation> {
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         let automation = store::automations::get(&mut conn, id)
             .await?
             .ok_or_else(|| not_found(id))?;
@@ -137,7 +137,7 @@ impl Engine {
 
     /// Whether "Pause all schedules" is in effect (some automation is paused by it).
     pub async fn all_schedules_paused(&self) -> Result<bool> {
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         store::automations::any_paused_by_all(&mut conn).await
     }
 
@@ -269,7 +269,7 @@ pub(crate) async fn update_latest(
 ) -> Result<Automation> {
     loop {
         let current = {
-            let mut conn = shared.store.pool().acquire().await?;
+            let mut conn = shared.store.connection().await?;
             store::automations::get(&mut conn, id)
                 .await?
                 .ok_or_else(|| not_found(id))?

@@ -40,7 +40,7 @@ impl Engine {
     /// What the run changed; `None` until the run has ended (or for runs recorded before
     /// change review existed).
     pub async fn run_changes(&self, id: &RunId) -> Result<Option<RunChanges>> {
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         if store::runs::get(&mut conn, id).await?.is_none() {
             return Err(Error::NotFound {
                 entity: "run",
@@ -67,7 +67,7 @@ impl Engine {
                 return Ok(outcome)
             }
         };
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         store::changes::set_review(&mut conn, id, Review::Applied, applied_commit).await?;
         tracing::info!(run = %id, "applied a worktree run's changes");
         Ok(outcome)
@@ -92,7 +92,7 @@ impl Engine {
             id.to_string(),
         );
         blocking(move || git::discard_run(&workspace, &name, &run_id)).await?;
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         store::changes::set_review(&mut conn, id, Review::Discarded, None).await?;
         store::changes::get(&mut conn, id)
             .await?
@@ -102,7 +102,7 @@ impl Engine {
     /// The run, its changes and its automation (deleted ones too), when its changes wait
     /// for review.
     async fn pending_review(&self, id: &RunId) -> Result<(Run, RunChanges, Automation)> {
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         let run = store::runs::get(&mut conn, id)
             .await?
             .ok_or_else(|| Error::NotFound {
@@ -212,7 +212,7 @@ impl Engine {
     }
 
     async fn ensure_idle(&self, work_area: &str, except: &RunId) -> Result<()> {
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         match store::runs::active_writer(&mut conn, work_area).await? {
             Some(run) if &run != except => Err(Error::WorkAreaBusy {
                 path: work_area.to_owned(),
@@ -233,7 +233,7 @@ impl Engine {
             return Ok(None);
         };
         let runs = {
-            let mut conn = self.shared.store.pool().acquire().await?;
+            let mut conn = self.shared.store.connection().await?;
             store::changes::worktree_runs_of_automation(&mut conn, &automation.id).await?
         };
         let workspace = PathBuf::from(&automation.spec.workspace);

@@ -75,7 +75,7 @@ impl Engine {
     /// The inbox, filtered. Runs that need the user come first and are never crowded out
     /// by finished ones.
     pub async fn inbox_view(&self, filter: InboxFilter) -> Result<Inbox> {
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         let (needs_me, failed, listed) = store::inbox::counts(&mut conn).await?;
         let groups = match filter {
             InboxFilter::All => store::inbox::missed_groups(&mut conn).await?,
@@ -142,7 +142,7 @@ impl Engine {
     /// Files every unseen finished run as seen ("mark all read"), or only one automation's
     /// missed fires. Returns how many runs it filed.
     pub async fn mark_all_seen(&self, missed_of: Option<&AutomationId>) -> Result<u64> {
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         store::inbox::mark_all_seen(&mut conn, missed_of, self.shared.clock.now()).await
     }
 }

@@ -135,7 +135,7 @@ mod proc_info {
 }
 
 pub(super) async fn take(shared: &Shared, config: &EngineConfig) -> Result<()> {
-    let mut conn = shared.store.pool().acquire().await?;
+    let mut conn = shared.store.connection().await?;
     store::instances::register(
         &mut conn,
         &shared.instance,
@@ -152,7 +152,7 @@ async fn forget_dead_instances(shared: &Shared) -> Result<usize> {
     let Some(host) = this_process().host.as_deref() else {
         return Ok(0);
     };
-    let mut conn = shared.store.pool().acquire().await?;
+    let mut conn = shared.store.connection().await?;
     let neighbours = store::instances::on_host(&mut conn, host, &shared.instance).await?;
     let mut forgotten = 0;
     for neighbour in neighbours {
@@ -170,7 +170,7 @@ async fn forget_dead_instances(shared: &Shared) -> Result<usize> {
 /// holder died is free at once, not when the holder's lease runs out.
 pub(super) async fn free_work_area_of_dead(shared: &Shared, work_area: &str) -> Result<()> {
     let held = {
-        let mut conn = shared.store.pool().acquire().await?;
+        let mut conn = shared.store.connection().await?;
         store::runs::active_writer(&mut conn, work_area).await?
     };
     if held.is_some() {
@@ -180,7 +180,7 @@ pub(super) async fn free_work_area_of_dead(shared: &Shared, work_area: &str) -> 
 }
 
 pub(super) async fn release(shared: &Shared) -> Result<()> {
-    let mut conn = shared.store.pool().acquire().await?;
+    let mut conn = shared.store.connection().await?;
     store::instances::release(&mut conn, &shared.instance).await
 }
 
@@ -188,7 +188,7 @@ pub(super) async fn release(shared: &Shared) -> Result<()> {
 async fn recover_changes(shared: &Shared, run: &crate::ledger::Run) {
     let recovered = async {
         let automation = {
-            let mut conn = shared.store.pool().acquire().await?;
+            let mut conn = shared.store.connection().await?;
             store::automations::get_including_deleted(&mut conn, &run.automation_id).await?
         };
         let Some(automation) = automation else {
@@ -232,7 +232,7 @@ async fn recover_changes(shared: &Shared, run: &crate::ledger::Run) {
 pub(super) async fn recover_orphans(shared: &Shared) -> Result<usize> {
     forget_dead_instances(shared).await?;
     let orphans = {
-        let mut conn = shared.store.pool().acquire().await?;
+        let mut conn = shared.store.connection().await?;
         store::runs::orphaned(&mut conn, shared.clock.now()).await?
     };
     let mut closed = 0;
@@ -258,13 +258,13 @@ pub(super) async fn recover_orphans(shared: &Shared) -> Result<usize> {
             Err(e) => return Err(e),
         }
     }
-    let mut conn = shared.store.pool().acquire().await?;
+    let mut conn = shared.store.connection().await?;
     store::instances::delete_expired(&mut conn, shared.clock.now()).await?;
     Ok(closed)
 }
 
 pub(super) async fn prune_outbox(shared: &Shared) -> Result<()> {
-    let mut conn = shared.store.pool().acquire().await?;
+    let mut conn = shared.store.connection().await?;
     let before = shared.clock.now() - TimeDelta::days(OUTBOX_RETENTION_DAYS);
     store::events::prune(&mut conn, before).await?;
     Ok(())
@@ -284,7 +284,7 @@ pub(super) async fn keep(
             _ = tokio::time::sleep(period) => {}
         }
         let renewed = async {
-            let mut conn = shared.store.pool().acquire().await?;
+            let mut conn = shared.store.connection().await?;
             let alive =
                 store::instances::renew(&mut conn, &shared.instance, expiry(&shared, ttl)).await?;
             if !alive {
@@ -326,7 +326,7 @@ pub(super) async fn follow(
             _ = tokio::time::sleep(interval) => {}
         }
         let batch = async {
-            let mut conn = shared.store.pool().acquire().await?;
+            let mut conn = shared.store.connection().await?;
             store::events::others_since(&mut conn, after, 500, &shared.instance).await
         }
         .await;

@@ -39,7 +39,7 @@ impl Engine {
         // One at a time: a second caller waits and then finds the list fresh.
         let mut listing = self.shared.listing.lock().await;
         // One snapshot for the version and the rows stamped up to it.
-        let mut tx = self.shared.store.pool().begin().await?;
+        let mut tx = self.shared.store.begin_read().await?;
         let version = store::automations::listing_version(&mut tx).await?;
         if version != listing.version {
             let (changed, deleted) =

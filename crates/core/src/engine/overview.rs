@@ -107,7 +107,7 @@ impl Engine {
                 (day_start(zone, *day), day_start(zone, next))
             })
             .collect();
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         let counts = store::overview::counts_per_range(&mut conn, &ranges).await?;
         let days: Vec<DayStats> = dates
             .iter()

@@ -142,7 +142,7 @@ pub(crate) async fn dispatch(shared: Arc<Shared>, stop: CancellationToken) {
 async fn dispatch_once(shared: &Arc<Shared>) -> Result<()> {
     // A cheap read first: with every slot taken there is nothing to write.
     {
-        let mut conn = shared.store.pool().acquire().await?;
+        let mut conn = shared.store.connection().await?;
         let limits = store::queue::limits(&mut conn).await?;
         let occupancy = store::queue::occupancy(&mut conn).await?;
         if occupancy.total >= limits.max_concurrent_runs {
@@ -241,7 +241,7 @@ async fn dispatch_once(shared: &Arc<Shared>) -> Result<()> {
 
 /// Whether an older queued run of the same automation waits for the work area already (then
 /// this one ends `writer_busy`: at most one run of an automation waits).
-async fn older_waits(tx: &mut sqlx::SqliteConnection, queued: &Queued) -> Result<bool> {
+async fn older_waits(tx: &mut impl crate::store::backend::AsConn, queued: &Queued) -> Result<bool> {
     let id = queued.run_id();
     Ok(
         store::runs::active_for_automation(tx, &queued.automation_id())
@@ -254,7 +254,7 @@ async fn older_waits(tx: &mut sqlx::SqliteConnection, queued: &Queued) -> Result
 impl Engine {
     /// The limits on runs executing at once.
     pub async fn queue_limits(&self) -> Result<QueueLimits> {
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         store::queue::limits(&mut conn).await
     }
 
@@ -271,7 +271,7 @@ impl Engine {
 
     /// The limits, the runs holding a slot, and the first `limit` queued runs in start order.
     pub async fn queue_view(&self, limit: u32) -> Result<QueueView> {
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         let limits = store::queue::limits(&mut conn).await?;
         let occupancy = store::queue::occupancy(&mut conn).await?;
         let (queued, total_queued) = store::queue::queued_runs(&mut conn, limit.min(500)).await?;
@@ -286,7 +286,7 @@ impl Engine {
 
     /// Where a queued run stands; `None` when the run is not queued.
     pub async fn queue_place(&self, id: &RunId) -> Result<Option<QueuePlace>> {
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         let run = store::runs::get(&mut conn, id).await?.ok_or_else(|| {
             crate::error::Error::NotFound {
                 entity: "run",

@@ -33,7 +33,7 @@ pub const GC_INTERVAL: Duration = Duration::from_secs(3600);
 impl Engine {
     /// How long finished runs are kept.
     pub async fn retention(&self) -> Result<RetentionPolicy> {
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         store::retention::policy(&mut conn).await
     }
 
@@ -88,7 +88,7 @@ async fn collect(
     let database = shared.data_dir.join(DATABASE_FILE);
     let bytes_before = disk_size(&database);
     let policy = {
-        let mut conn = shared.store.pool().acquire().await?;
+        let mut conn = shared.store.connection().await?;
         store::retention::policy(&mut conn).await?
     };
     let cutoffs = Cutoffs::of(&policy, as_of);
@@ -97,7 +97,7 @@ async fn collect(
     while !policy.keeps_everything() {
         // Found with a read, so the write lock is held only for the batch's own range.
         let (found, counted) = {
-            let mut conn = shared.store.pool().acquire().await?;
+            let mut conn = shared.store.connection().await?;
             let batch =
                 store::retention::next_batch(&mut conn, cutoffs, after.as_deref(), None, BATCH)
                     .await?;
@@ -145,8 +145,13 @@ async fn collect(
         }
     } else {
         let compaction = {
-            let mut conn = shared.store.writer_connection().await?;
-            store::retention::reclaim(&mut conn, full_vacuum).await?
+            match shared.store.writer_connection().await? {
+                store::Conn::Sqlite(mut conn) => {
+                    store::retention::reclaim(&mut conn, full_vacuum).await?
+                }
+                // The server's (auto)vacuum gives space back.
+                store::Conn::Postgres(_) => Compaction::None,
+            }
         };
         DatabaseSpace {
             bytes_before,
@@ -244,7 +249,7 @@ pub(crate) async fn keep_tidy(shared: Arc<Shared>, interval: Duration, stop: Can
 async fn tidy(shared: &Shared) -> Result<()> {
     let now = shared.clock.now();
     let policy = {
-        let mut conn = shared.store.pool().acquire().await?;
+        let mut conn = shared.store.connection().await?;
         if !store::retention::holds_scheduler_lease(&mut conn, &shared.instance, now).await? {
             return Ok(());
         }

@@ -180,7 +180,7 @@ impl Engine {
     /// so a cancel racing the commit finds it.
     async fn queue_and_launch(
         &self,
-        tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+        tx: crate::store::Tx,
         run: Run,
         automation: crate::definition::Automation,
     ) -> Result<Run> {
@@ -214,7 +214,7 @@ impl Engine {
     }
 
     pub async fn get_run(&self, id: &RunId) -> Result<Run> {
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         store::runs::get(&mut conn, id)
             .await?
             .ok_or_else(|| Error::NotFound {
@@ -226,19 +226,19 @@ impl Engine {
     /// What needs the user, newest first: runs waiting for input, and finished runs not yet
     /// seen (at most 200).
     pub async fn inbox(&self) -> Result<Vec<Run>> {
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         store::runs::inbox(&mut conn, 200).await
     }
 
     /// Files finished runs as seen (they leave the inbox). Returns how many were unseen.
     pub async fn mark_seen(&self, ids: &[RunId]) -> Result<u64> {
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         store::runs::mark_seen(&mut conn, ids, self.shared.clock.now()).await
     }
 
     /// The transcript a run wrote: its messages and their parts, in order.
     pub async fn run_transcript(&self, id: &RunId) -> Result<Vec<crate::transcript::Message>> {
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         if store::runs::get(&mut conn, id).await?.is_none() {
             return Err(Error::NotFound {
                 entity: "run",
@@ -263,7 +263,7 @@ impl Engine {
             )]));
         }
         let cursor = cursor.map(RunId::from);
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         if let Some(cursor) = &cursor {
             // Keyset paging from a run that does not exist would silently restart at the
             // newest page.
@@ -302,7 +302,7 @@ impl Engine {
     /// Which run held the work area when run `id` ended `stopped`/`writer_busy`; `None` for
     /// other runs, and when the holder had just ended.
     pub async fn work_area_holder(&self, id: &RunId) -> Result<Option<WorkAreaHolder>> {
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         if !store::runs::exists(&mut conn, id).await? {
             return Err(Error::NotFound {
                 entity: "run",
@@ -347,7 +347,7 @@ impl Engine {
 
     async fn resolve(&self, blocker_id: &BlockerId, reply: BlockerReply) -> Result<Run> {
         let run = {
-            let mut conn = self.shared.store.pool().acquire().await?;
+            let mut conn = self.shared.store.connection().await?;
             store::runs::by_blocker(&mut conn, blocker_id).await?
         };
         let not_pending = || Error::RequestNotPending {
@@ -428,7 +428,10 @@ impl Engine {
 /// conversation speaks of changes that are gone), or superseded by an earlier follow-up
 /// (that one holds them: continue the thread from it), or whose commit is no longer in the
 /// repository.
-async fn check_worktree_parent(conn: &mut sqlx::SqliteConnection, parent: &RunId) -> Result<()> {
+async fn check_worktree_parent(
+    conn: &mut impl crate::store::backend::AsConn,
+    parent: &RunId,
+) -> Result<()> {
     use crate::changes::Review;
     let refuse = |message: String, hint: String| {
         Err(Error::InvalidInput(vec![ValidationDetail::new(
@@ -633,7 +636,7 @@ pub(crate) async fn stop_all_for_shutdown(shared: &Arc<Shared>) {
     for (id, token) in active {
         token.cancel();
         let state = {
-            let Ok(mut conn) = shared.store.pool().acquire().await else {
+            let Ok(mut conn) = shared.store.connection().await else {
                 continue;
             };
             store::runs::get(&mut conn, &id)

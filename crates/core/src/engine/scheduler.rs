@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use sqlx::SqliteConnection;
 use tokio_util::sync::CancellationToken;
 
 use super::runs::{queued_run, Launcher, Pending};
@@ -85,7 +84,7 @@ pub(crate) async fn run(launcher: Launcher, lease_period: Duration, stop: Cancel
         }
     }
     let released = async {
-        let mut conn = shared.store.pool().acquire().await?;
+        let mut conn = shared.store.connection().await?;
         store::schedule::release_lease(&mut conn, &shared.instance).await
     };
     if let Err(e) = released.await {
@@ -109,7 +108,7 @@ async fn pass(launcher: &Launcher) -> Result<Option<DateTime<Utc>>> {
     let shared = &launcher.shared;
     let now = shared.clock.now();
     let due = {
-        let mut conn = shared.store.pool().acquire().await?;
+        let mut conn = shared.store.connection().await?;
         store::automations::due(&mut conn, now, DUE_MAX).await?
     };
     let mut retry: Option<DateTime<Utc>> = None;
@@ -143,7 +142,7 @@ async fn pass(launcher: &Launcher) -> Result<Option<DateTime<Utc>>> {
         launcher.launch(pending, run, automation);
     }
     let earliest = {
-        let mut conn = shared.store.pool().acquire().await?;
+        let mut conn = shared.store.connection().await?;
         store::automations::earliest_after(&mut conn, now).await?
     };
     if due.len() >= DUE_MAX as usize {
@@ -210,7 +209,7 @@ impl DueAsOf {
 impl ReadAhead {
     /// Reads `ids` (the live ones) in one snapshot of `conn`, with their fires due at `now`.
     async fn read(
-        conn: &mut SqliteConnection,
+        conn: &mut impl crate::store::backend::AsConn,
         ids: &[AutomationId],
         now: DateTime<Utc>,
     ) -> Result<Self> {
@@ -248,7 +247,7 @@ fn read_ahead(shared: &Arc<Shared>, ids: &[AutomationId]) -> tokio::task::JoinHa
     tokio::spawn(async move {
         let read = async {
             // One read transaction: one snapshot for the versions and what they stamp.
-            let mut tx = shared.store.pool().begin().await?;
+            let mut tx = shared.store.begin_read().await?;
             let ahead = ReadAhead::read(&mut tx, &ids, shared.clock.now()).await?;
             tx.commit().await?;
             Ok::<_, Error>(ahead)
@@ -266,7 +265,7 @@ async fn take_lease(
     expires: DateTime<Utc>,
 ) -> Result<bool> {
     let shared = &launcher.shared;
-    let mut conn = shared.store.pool().acquire().await?;
+    let mut conn = shared.store.connection().await?;
     store::schedule::take_lease(&mut conn, &shared.instance, now, expires).await
 }
 
@@ -331,7 +330,7 @@ async fn fire_batch(
 /// process may have fired it, or it changed (a deleted one is not fired).
 async fn record_fires(
     launcher: &Launcher,
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: &mut crate::store::Tx,
     ids: &[AutomationId],
     mut ahead: ReadAhead,
     now: DateTime<Utc>,
@@ -375,7 +374,7 @@ async fn record_fires(
 /// from their runs' summaries, and moves their queued runs to `launches`, to start once `tx`
 /// commits.
 async fn write_moved(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: &mut crate::store::Tx,
     now: DateTime<Utc>,
     events: &mut Vec<Event>,
     fired: &mut Vec<Fired>,
@@ -431,7 +430,7 @@ async fn write_moved(
 /// fired it) gets its planned fire corrected instead and returns nothing.
 async fn fire(
     launcher: &Launcher,
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: &mut crate::store::Tx,
     current: Ahead,
     now: DateTime<Utc>,
     events: &mut Vec<Event>,

@@ -20,7 +20,7 @@ impl Engine {
     /// still kept: retention may have removed older ones), then every follow-up of it and
     /// of those, in the order they were made. A run nobody followed up is a thread of one.
     pub async fn run_thread(&self, id: &RunId) -> Result<Vec<Run>> {
-        let mut conn = self.shared.store.pool().acquire().await?;
+        let mut conn = self.shared.store.connection().await?;
         if !store::runs::exists(&mut conn, id).await? {
             return Err(Error::NotFound {
                 entity: "run",

@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use sqlx::{Sqlite, Transaction};
-
 use super::{Run, RunState, StopReason, Transition};
 use crate::clock::Clock;
 use crate::definition::status::Upcoming;
@@ -13,7 +11,8 @@ use crate::error::{Error, Result};
 use crate::events::{Event, EventBus};
 use crate::ids::{InstanceId, RunId};
 use crate::notify::{Notification, Notifier};
-use crate::store::events::Statements;
+use crate::store::transcripts::Staged;
+use crate::store::Tx;
 use crate::store::{self, runs::Applied, Store};
 
 #[derive(Clone)]
@@ -32,46 +31,32 @@ pub(crate) struct Recorder {
 impl Recorder {
     /// Appends `events` to the outbox inside `tx`, commits, then publishes them. Changed or
     /// deleted automations wake the scheduler.
-    pub async fn commit(&self, tx: Transaction<'static, Sqlite>, events: Vec<Event>) -> Result<()> {
+    pub async fn commit(&self, tx: Tx, events: Vec<Event>) -> Result<()> {
         self.commit_events(tx, events, true).await
     }
 
     /// [`Recorder::commit`] for changes that leave every schedule as planned (a run's end
     /// refreshing its automation's status, the scheduler moving an anchor it fired): waking
     /// the scheduler for each would re-plan every automation once per run in a burst.
-    pub async fn commit_schedule_unchanged(
-        &self,
-        tx: Transaction<'static, Sqlite>,
-        events: Vec<Event>,
-    ) -> Result<()> {
+    pub async fn commit_schedule_unchanged(&self, tx: Tx, events: Vec<Event>) -> Result<()> {
         self.commit_events(tx, events, false).await
     }
 
     /// [`Recorder::commit_schedule_unchanged`], running `before` (statements of the write
     /// not run yet) together with the outbox insert.
-    pub async fn commit_after(
-        &self,
-        tx: Transaction<'static, Sqlite>,
-        before: Statements<'_>,
-        events: Vec<Event>,
-    ) -> Result<()> {
+    pub async fn commit_after(&self, tx: Tx, before: Staged, events: Vec<Event>) -> Result<()> {
         self.commit_events_after(tx, before, events, false).await
     }
 
-    async fn commit_events(
-        &self,
-        tx: Transaction<'static, Sqlite>,
-        events: Vec<Event>,
-        wake_scheduler: bool,
-    ) -> Result<()> {
-        self.commit_events_after(tx, Statements::default(), events, wake_scheduler)
+    async fn commit_events(&self, tx: Tx, events: Vec<Event>, wake_scheduler: bool) -> Result<()> {
+        self.commit_events_after(tx, Staged::default(), events, wake_scheduler)
             .await
     }
 
     async fn commit_events_after(
         &self,
-        mut tx: Transaction<'static, Sqlite>,
-        before: Statements<'_>,
+        mut tx: Tx,
+        before: Staged,
         events: Vec<Event>,
         wake_scheduler: bool,
     ) -> Result<()> {
@@ -99,11 +84,7 @@ impl Recorder {
     }
 
     /// Records a new `queued` run owned by this process.
-    pub async fn insert_queued(
-        &self,
-        mut tx: Transaction<'static, Sqlite>,
-        run: Run,
-    ) -> Result<Run> {
+    pub async fn insert_queued(&self, mut tx: Tx, run: Run) -> Result<Run> {
         debug_assert_eq!(run.state, RunState::Queued);
         store::runs::insert(&mut tx, &run, &self.origin).await?;
         self.commit(tx, vec![Event::RunUpdated(run.clone())])
@@ -136,7 +117,7 @@ impl Recorder {
     /// user about once `tx` commits.
     pub async fn apply_in(
         &self,
-        tx: &mut Transaction<'static, Sqlite>,
+        tx: &mut Tx,
         id: &RunId,
         transition: Transition,
         now: chrono::DateTime<chrono::Utc>,
@@ -193,7 +174,7 @@ impl Recorder {
     /// limit pauses a scheduled automation. Deleted automations are left alone.
     async fn after_run(
         &self,
-        tx: &mut Transaction<'static, Sqlite>,
+        tx: &mut Tx,
         run: &Run,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Option<Automation>> {
@@ -227,12 +208,7 @@ impl Recorder {
     }
 
     /// Why a guarded change did not apply.
-    async fn refusal(
-        &self,
-        tx: &mut Transaction<'static, Sqlite>,
-        id: &RunId,
-        transition: &Transition,
-    ) -> Error {
+    async fn refusal(&self, tx: &mut Tx, id: &RunId, transition: &Transition) -> Error {
         match store::runs::get(tx, id).await {
             Ok(None) => Error::NotFound {
                 entity: "run",

@@ -78,6 +78,24 @@ impl Backend for Postgres {
     const POSTGRES: bool = true;
 }
 
+/// The key SQLite gave the last row a statement inserted; PostgreSQL has no such thing
+/// (ask with `RETURNING` there). For a body compiled for both that uses it on SQLite only.
+pub(crate) trait LastInsertRowid {
+    fn last_insert_rowid(&self) -> i64;
+}
+
+impl LastInsertRowid for sqlx::sqlite::SqliteQueryResult {
+    fn last_insert_rowid(&self) -> i64 {
+        sqlx::sqlite::SqliteQueryResult::last_insert_rowid(self)
+    }
+}
+
+impl LastInsertRowid for sqlx::postgres::PgQueryResult {
+    fn last_insert_rowid(&self) -> i64 {
+        0
+    }
+}
+
 /// Compiles store functions for both backends. Takes, optionally, `shared { items }`
 /// (items instantiated per backend and not dispatched, such as a function only the others
 /// call), then functions written as

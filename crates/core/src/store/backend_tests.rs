@@ -51,7 +51,7 @@ impl Both {
     pub async fn fresh() -> Both {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("autowork.db")).await.unwrap();
-        let sqlite = store.pool().acquire().await.unwrap();
+        let sqlite = store.sqlite_pool().acquire().await.unwrap();
         let pg = PgDb::fresh().await;
         Both {
             _dir: dir,

@@ -1,41 +1,111 @@
 //! Sessions, messages and parts.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::{Encode, FromRow, QueryBuilder, Type};
+
+use super::backend::{on_both_backends, Backend};
 
 use crate::error::{Error, Result};
 use crate::ids::{AutomationId, RunId, SessionId};
 use crate::model::time::{from_millis, to_millis};
 use crate::model::transcript::{Message, Part, Role};
-use crate::store::events::Statements;
 
-pub(crate) async fn create_session(
-    conn: &mut SqliteConnection,
-    id: &SessionId,
-    automation_id: &AutomationId,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    sqlx::query("INSERT INTO sessions (id, automation_id, created_at) VALUES (?, ?, ?)")
-        .bind(id.as_str())
-        .bind(automation_id.as_str())
-        .bind(to_millis(now))
-        .execute(conn)
-        .await?;
-    Ok(())
+/// Transcript rows to write with the next outbox insert (`events::append_after`): a step's
+/// message rows and parts, staged as plain values so that either backend writes them.
+#[derive(Debug, Default)]
+pub(crate) struct Staged {
+    messages: Vec<MessageRow>,
+    parts: Vec<PartRow>,
 }
 
-/// The next free message position in a session.
-pub(crate) async fn next_seq(conn: &mut SqliteConnection, session: &SessionId) -> Result<u32> {
-    let max: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM messages WHERE session_id = ?")
-        .bind(session.as_str())
-        .fetch_one(conn)
-        .await?;
-    Ok(max.map_or(0, |m| u32::try_from(m + 1).unwrap_or(u32::MAX)))
+#[derive(Debug)]
+struct MessageRow {
+    id: String,
+    session_id: String,
+    run_id: String,
+    seq: i64,
+    role: &'static str,
+    created_at: i64,
 }
 
-/// Adds a message's row to `batch`, written with the batch.
+#[derive(Debug)]
+struct PartRow {
+    id: String,
+    message_id: String,
+    seq: i64,
+    kind: &'static str,
+    text: String,
+    tool_call_id: Option<String>,
+    tool_name: Option<String>,
+    tool_arguments: Option<String>,
+    is_error: bool,
+    created_at: i64,
+}
+
+impl Staged {
+    /// Adds the message rows as one statement to `sql`; the rows it will write.
+    pub(crate) fn push_messages<'a, DB: Backend>(&mut self, sql: &mut QueryBuilder<'a, DB>) -> u64
+    where
+        String: Encode<'a, DB> + Type<DB>,
+        i64: Encode<'a, DB> + Type<DB>,
+        &'static str: Encode<'a, DB> + Type<DB>,
+    {
+        if self.messages.is_empty() {
+            return 0;
+        }
+        let rows = std::mem::take(&mut self.messages);
+        let count = rows.len() as u64;
+        sql.push("INSERT INTO messages (id, session_id, run_id, seq, role, created_at) ");
+        sql.push_values(rows, |mut row, message| {
+            row.push_bind(message.id)
+                .push_bind(message.session_id)
+                .push_bind(message.run_id)
+                .push_bind(message.seq)
+                .push_bind(message.role)
+                .push_bind(message.created_at);
+        });
+        sql.push(";");
+        count
+    }
+
+    /// Adds the parts as one statement to `sql`; the rows it will write.
+    pub(crate) fn push_parts<'a, DB: Backend>(&mut self, sql: &mut QueryBuilder<'a, DB>) -> u64
+    where
+        String: Encode<'a, DB> + Type<DB>,
+        Option<String>: Encode<'a, DB> + Type<DB>,
+        i64: Encode<'a, DB> + Type<DB>,
+        bool: Encode<'a, DB> + Type<DB>,
+        &'static str: Encode<'a, DB> + Type<DB>,
+    {
+        if self.parts.is_empty() {
+            return 0;
+        }
+        let rows = std::mem::take(&mut self.parts);
+        let count = rows.len() as u64;
+        sql.push(
+            "INSERT INTO parts (id, message_id, seq, kind, text, tool_call_id, tool_name,
+                tool_arguments, is_error, created_at) ",
+        );
+        sql.push_values(rows, |mut row, part| {
+            row.push_bind(part.id)
+                .push_bind(part.message_id)
+                .push_bind(part.seq)
+                .push_bind(part.kind)
+                .push_bind(part.text)
+                .push_bind(part.tool_call_id)
+                .push_bind(part.tool_name)
+                .push_bind(part.tool_arguments)
+                .push_bind(part.is_error)
+                .push_bind(part.created_at);
+        });
+        sql.push(";");
+        count
+    }
+}
+
+/// Stages a message's row.
 pub(crate) fn push_message(
-    batch: &mut Statements<'_>,
+    staged: &mut Staged,
     id: &str,
     session: &SessionId,
     run: &RunId,
@@ -43,82 +113,70 @@ pub(crate) fn push_message(
     role: Role,
     now: DateTime<Utc>,
 ) {
-    batch
-        .sql
-        .push("INSERT INTO messages (id, session_id, run_id, seq, role, created_at) VALUES (");
-    let mut values = batch.sql.separated(", ");
-    values
-        .push_bind(id.to_owned())
-        .push_bind(session.as_str().to_owned())
-        .push_bind(run.as_str().to_owned())
-        .push_bind(i64::from(seq))
-        .push_bind(role.as_str())
-        .push_bind(to_millis(now));
-    batch.sql.push(");");
-    batch.rows += 1;
+    staged.messages.push(MessageRow {
+        id: id.to_owned(),
+        session_id: session.as_str().to_owned(),
+        run_id: run.as_str().to_owned(),
+        seq: i64::from(seq),
+        role: role.as_str(),
+        created_at: to_millis(now),
+    });
 }
 
-/// Adds the parts of a message, numbered from `first_index`, to `batch` as one statement.
+/// Stages the parts of a message, numbered from `first_index`.
 pub(crate) fn push_parts(
-    batch: &mut Statements<'_>,
+    staged: &mut Staged,
     message_id: &str,
     first_index: u32,
     parts: &[Part],
     now: DateTime<Utc>,
 ) {
-    if parts.is_empty() {
-        return;
-    }
-    batch.sql.push(
-        "INSERT INTO parts (id, message_id, seq, kind, text, tool_call_id, tool_name,
-            tool_arguments, is_error, created_at) ",
-    );
-    let mut index = first_index;
-    // Owned: the parts go on to their events before the batch runs.
-    batch.sql.push_values(parts, |mut row, part| {
-        let (text, call_id, tool_name, arguments, is_error) = match part {
-            Part::Text { text }
-            | Part::Reasoning { text }
-            | Part::Error { text }
-            | Part::Notice { text } => (text.clone(), None, None, None, false),
-            Part::ToolCall {
+    // Owned: the parts go on to their events before the rows are written.
+    staged
+        .parts
+        .extend((i64::from(first_index)..).zip(parts).map(|(seq, part)| {
+            let (text, tool_call_id, tool_name, tool_arguments, is_error) = match part {
+                Part::Text { text }
+                | Part::Reasoning { text }
+                | Part::Error { text }
+                | Part::Notice { text } => (text.clone(), None, None, None, false),
+                Part::ToolCall {
+                    tool_call_id,
+                    tool_name,
+                    arguments,
+                } => (
+                    String::new(),
+                    Some(tool_call_id.clone()),
+                    Some(tool_name.clone()),
+                    Some(arguments.to_string()),
+                    false,
+                ),
+                Part::ToolResult {
+                    tool_call_id,
+                    tool_name,
+                    content,
+                    is_error,
+                } => (
+                    content.clone(),
+                    Some(tool_call_id.clone()),
+                    Some(tool_name.clone()),
+                    None,
+                    *is_error,
+                ),
+            };
+            PartRow {
+                id: format!("prt_{}", uuid::Uuid::now_v7().simple()),
+                message_id: message_id.to_owned(),
+                seq,
+                kind: part.kind(),
+                text,
                 tool_call_id,
                 tool_name,
-                arguments,
-            } => (
-                String::new(),
-                Some(tool_call_id.clone()),
-                Some(tool_name.clone()),
-                Some(arguments.to_string()),
-                false,
-            ),
-            Part::ToolResult {
-                tool_call_id,
-                tool_name,
-                content,
+                tool_arguments,
                 is_error,
-            } => (
-                content.clone(),
-                Some(tool_call_id.clone()),
-                Some(tool_name.clone()),
-                None,
-                *is_error,
-            ),
-        };
-        row.push_bind(format!("prt_{}", uuid::Uuid::now_v7().simple()))
-            .push_bind(message_id.to_owned())
-            .push_bind(i64::from(index))
-            .push_bind(part.kind())
-            .push_bind(text)
-            .push_bind(call_id)
-            .push_bind(tool_name)
-            .push_bind(arguments)
-            .push_bind(is_error)
-            .push_bind(to_millis(now));
-        index += 1;
-    });
-    batch.sql.push(";");
-    batch.rows += parts.len() as u64;
+                created_at: to_millis(now),
+            }
+        }));
 }
 
 #[derive(FromRow)]
@@ -202,43 +260,70 @@ fn assemble(rows: Vec<Row>) -> Result<Vec<Message>> {
     Ok(messages)
 }
 
-/// Every message of a session, in order.
-pub(crate) async fn session_messages(
-    conn: &mut SqliteConnection,
-    session: &SessionId,
-) -> Result<Vec<Message>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "{SELECT} WHERE m.session_id = ? ORDER BY m.seq, p.seq"
-    ))
-    .bind(session.as_str())
-    .fetch_all(conn)
-    .await?;
-    assemble(rows)
-}
+on_both_backends! {
+    pub(crate) async fn create_session(
+        conn: &mut Conn,
+        id: &SessionId,
+        automation_id: &AutomationId,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO sessions (id, automation_id, created_at) VALUES ($1, $2, $3)")
+            .bind(id.as_str())
+            .bind(automation_id.as_str())
+            .bind(to_millis(now))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
 
-/// The messages a run wrote, in order.
-pub(crate) async fn run_messages(conn: &mut SqliteConnection, run: &RunId) -> Result<Vec<Message>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "{SELECT} WHERE m.run_id = ? ORDER BY m.seq, p.seq"
-    ))
-    .bind(run.as_str())
-    .fetch_all(conn)
-    .await?;
-    assemble(rows)
-}
+    /// The next free message position in a session.
+    pub(crate) async fn next_seq(conn: &mut Conn, session: &SessionId) -> Result<u32> {
+        let max: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(seq) FROM messages WHERE session_id = $1")
+                .bind(session.as_str())
+                .fetch_one(conn)
+                .await?;
+        Ok(max.map_or(0, |m| u32::try_from(m + 1).unwrap_or(u32::MAX)))
+    }
 
-/// What an automation's runs cost since `since` (for the daily budget).
-pub(crate) async fn automation_cost_since(
-    conn: &mut SqliteConnection,
-    automation: &AutomationId,
-    since: DateTime<Utc>,
-) -> Result<f64> {
-    let cost: Option<f64> = sqlx::query_scalar(
-        "SELECT SUM(cost_usd) FROM runs WHERE automation_id = ? AND queued_at >= ?",
-    )
-    .bind(automation.as_str())
-    .bind(to_millis(since))
-    .fetch_one(conn)
-    .await?;
-    Ok(cost.unwrap_or(0.0))
+    /// Every message of a session, in order.
+    pub(crate) async fn session_messages(
+        conn: &mut Conn,
+        session: &SessionId,
+    ) -> Result<Vec<Message>> {
+        let rows: Vec<Row> = sqlx::query_as(&format!(
+            "{SELECT} WHERE m.session_id = $1 ORDER BY m.seq, p.seq"
+        ))
+        .bind(session.as_str())
+        .fetch_all(conn)
+        .await?;
+        assemble(rows)
+    }
+
+    /// The messages a run wrote, in order.
+    pub(crate) async fn run_messages(conn: &mut Conn, run: &RunId) -> Result<Vec<Message>> {
+        let rows: Vec<Row> = sqlx::query_as(&format!(
+            "{SELECT} WHERE m.run_id = $1 ORDER BY m.seq, p.seq"
+        ))
+        .bind(run.as_str())
+        .fetch_all(conn)
+        .await?;
+        assemble(rows)
+    }
+
+    /// What an automation's runs cost since `since` (for the daily budget).
+    pub(crate) async fn automation_cost_since(
+        conn: &mut Conn,
+        automation: &AutomationId,
+        since: DateTime<Utc>,
+    ) -> Result<f64> {
+        let cost: Option<f64> = sqlx::query_scalar(
+            "SELECT SUM(cost_usd) FROM runs WHERE automation_id = $1 AND queued_at >= $2",
+        )
+        .bind(automation.as_str())
+        .bind(to_millis(since))
+        .fetch_one(conn)
+        .await?;
+        Ok(cost.unwrap_or(0.0))
+    }
 }

@@ -10,6 +10,7 @@ use autowork_core::events::{Event, EventRecord};
 use autowork_core::executor::{BoxFuture, Executor, Outcome, RunContext};
 use autowork_core::ids::RunId;
 use autowork_core::ledger::{Run, RunState};
+use autowork_core::store::location::StoreLocation;
 use autowork_core::{Engine, EngineConfig};
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc, Semaphore};
@@ -174,9 +175,65 @@ impl TestEnv {
 }
 
 pub fn config(data_dir: PathBuf, executor: Arc<ScriptedExecutor>) -> EngineConfig {
-    let mut config = EngineConfig::new(data_dir).label("test").executor(executor);
+    let store = store_for(&data_dir);
+    let mut config = EngineConfig::new(data_dir)
+        .label("test")
+        .executor(executor)
+        .store(store);
     config.follow_interval = Duration::from_millis(50);
     config
+}
+
+/// Where engines on `data_dir` keep their ledger: this computer's SQLite file, or with
+/// AUTOWORK_TEST_STORE=postgres a database of the data directory's own on the server named by
+/// AUTOWORK_TEST_POSTGRES_URL (`make test` runs the suite both ways), created here. Engines
+/// opened on the same data directory share it, as they share the SQLite file.
+pub fn store_for(data_dir: &std::path::Path) -> StoreLocation {
+    if std::env::var("AUTOWORK_TEST_STORE").as_deref() != Ok("postgres") {
+        return StoreLocation::ThisComputer;
+    }
+    let server = std::env::var("AUTOWORK_TEST_POSTGRES_URL").expect(
+        "AUTOWORK_TEST_STORE=postgres needs AUTOWORK_TEST_POSTGRES_URL (scripts/with-postgres.sh)",
+    );
+    let name = format!("aw_{:016x}", {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        data_dir.hash(&mut hasher);
+        hasher.finish()
+    });
+    let admin: sqlx::postgres::PgConnectOptions = server.parse().expect("a PostgreSQL URL");
+    let create = format!("CREATE DATABASE {name}");
+    // On a thread of its own: this runs inside the test's runtime, which must not block.
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            use sqlx::{ConnectOptions, Executor};
+            let mut conn = admin.connect().await.expect("the test server answers");
+            if let Err(e) = conn.execute(create.as_str()).await {
+                let exists = e
+                    .as_database_error()
+                    .and_then(|e| e.code())
+                    .is_some_and(|code| code == "42P04");
+                assert!(exists, "cannot create the test database: {e}");
+            }
+        });
+    })
+    .join()
+    .expect("the test database is created");
+    let url = match server.split_once('?') {
+        Some((base, query)) => format!(
+            "{}/{name}?{query}",
+            base.rsplit_once('/').map_or(base, |(b, _)| b)
+        ),
+        None => format!(
+            "{}/{name}",
+            server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b)
+        ),
+    };
+    StoreLocation::parse(&url).expect("the test database's URL")
 }
 
 /// Waits (20 s at most) until the run is in `state`.
