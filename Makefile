@@ -53,14 +53,18 @@ fmt-check:
 lint:
 	$(CARGO) clippy --all-targets --locked -- -D warnings
 
-# The engine's tests beside a throwaway PostgreSQL (the team database's schema tests need
-# one; scripts/with-postgres.sh starts it on a Unix socket and removes it afterwards).
+# The engine's tests beside a throwaway PostgreSQL (scripts/with-postgres.sh starts it on a
+# Unix socket and removes it afterwards): every test once, then the engine's suite again
+# with the ledger on PostgreSQL (AUTOWORK_TEST_STORE=postgres: the same tests, the team
+# database's backend).
 test-rust:
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
-	  ./scripts/with-postgres.sh $(CARGO) nextest run --locked --no-fail-fast; \
+	  ./scripts/with-postgres.sh bash -c '$(CARGO) nextest run --locked --no-fail-fast && \
+	    AUTOWORK_TEST_STORE=postgres $(CARGO) nextest run --locked --no-fail-fast -p autowork-core -E "binary(all)"'; \
 	else \
 	  echo "cargo-nextest not found; using cargo test"; \
-	  ./scripts/with-postgres.sh $(CARGO) test --locked --no-fail-fast; \
+	  ./scripts/with-postgres.sh bash -c '$(CARGO) test --locked --no-fail-fast && \
+	    AUTOWORK_TEST_STORE=postgres $(CARGO) test --locked --no-fail-fast -p autowork-core --test all'; \
 	fi
 
 test-ui:

@@ -25,7 +25,7 @@ use tokio_util::task::TaskTracker;
 use crate::agent::provider::ProviderSettings;
 use crate::catalog::{Catalog, CatalogModel};
 use crate::clock::{Clock, SystemClock};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::events::{EventBus, EventRecord};
 use crate::executor::Executor;
 use crate::ids::{AutomationId, InstanceId, RunId};
@@ -229,6 +229,15 @@ impl Engine {
     /// closes runs left active by dead processes, and starts following other processes'
     /// changes.
     pub async fn open(config: EngineConfig) -> Result<Self> {
+        // The catalog, the providers and runs' originals live here whichever store holds the
+        // ledger.
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| Error::Io {
+            context: format!(
+                "cannot create the data directory {}",
+                config.data_dir.display()
+            ),
+            source,
+        })?;
         let store = Store::open_at(&config.store, &config.data_dir.join(DATABASE_FILE)).await?;
         let catalog = load_catalog(&config.data_dir)?;
         let bus = Arc::new(EventBus::new(1024));
@@ -277,6 +286,14 @@ impl Engine {
         lease::take(&engine.shared, &config).await?;
         lease::recover_orphans(&engine.shared).await?;
         lease::prune_outbox(&engine.shared).await?;
+        // Listening before the outbox's end is read: no event commits unseen in between.
+        let listener = match engine.shared.store.listen_for_events().await {
+            Ok(listener) => listener,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for the team database's events: polling");
+                None
+            }
+        };
         let follow_from = {
             let mut conn = engine.shared.store.connection().await?;
             store::events::last_seq(&mut conn).await?
@@ -313,6 +330,7 @@ impl Engine {
         engine.background.spawn(lease::follow(
             engine.shared.clone(),
             follow_from,
+            listener,
             config.follow_interval,
             engine.shutdown.clone(),
         ));

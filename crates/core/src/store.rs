@@ -32,7 +32,7 @@ use std::time::Duration;
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteAutoVacuum, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -130,6 +130,9 @@ impl Tx {
 /// write (the run queue's limits, one writer per work area, revisions) sees the writes
 /// before it, and the outbox's numbers are committed in order.
 const POSTGRES_WRITE_LOCK: i64 = 0x6175_746f_776f_726b; // "autowork"
+
+/// The channel the `events_notify` trigger notifies (migrations_postgres).
+const EVENTS_CHANNEL: &str = "autowork_events";
 
 /// Connections to a team database, per process: a worker's reads, its runs' writes (which
 /// queue for the write lock anyway) and the follower.
@@ -266,6 +269,17 @@ impl Store {
     /// Returns once enough was written since the last time for a checkpoint to be due.
     pub(crate) async fn checkpoint_due(&self) {
         self.checkpoint_due.notified().await;
+    }
+
+    /// On a team database, a listener told at each commit that appended events (the
+    /// `events_notify` trigger); `None` on SQLite, whose engines poll the outbox.
+    pub(crate) async fn listen_for_events(&self) -> Result<Option<PgListener>> {
+        let Backing::Postgres { pool } = &self.backing else {
+            return Ok(None);
+        };
+        let mut listener = PgListener::connect_with(pool).await?;
+        listener.listen(EVENTS_CHANNEL).await?;
+        Ok(Some(listener))
     }
 
     /// Copies the write-ahead log back into the database file (SQLite's PASSIVE checkpoint:

@@ -9,11 +9,13 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chrono::TimeDelta;
+use sqlx::postgres::PgListener;
 use tokio_util::sync::CancellationToken;
 
 use super::{EngineConfig, Shared};
 use crate::error::{Error, Result};
 use crate::events::Event;
+use crate::ids::InstanceId;
 use crate::ledger::recorder::changes_slots;
 use crate::ledger::{RunState, StopReason, Transition};
 use crate::{changes, store};
@@ -157,7 +159,7 @@ async fn forget_dead_instances(shared: &Shared) -> Result<usize> {
     let mut forgotten = 0;
     for neighbour in neighbours {
         if liveness(neighbour.pid, neighbour.pid_started) == Liveness::Dead {
-            let id = crate::ids::InstanceId::from_string(neighbour.id);
+            let id = InstanceId::from_string(neighbour.id);
             tracing::info!(instance = %id, pid = neighbour.pid, "the process of an engine instance is gone; closing its runs now");
             store::instances::release(&mut conn, &id).await?;
             forgotten += 1;
@@ -312,18 +314,58 @@ pub(super) async fn keep(
     }
 }
 
+/// How long a worker listening on a team database goes without a notice before it reads the
+/// outbox anyway: a notice sent while the listener was reconnecting is lost.
+const LISTENING_SAFETY_NET: Duration = Duration::from_secs(5);
+
+/// Returns when the outbox is worth reading again: when a team database notifies that
+/// another process committed events (or the listener lost its connection, which it re-opens:
+/// notices may have been missed), or after the safety net; on SQLite after `interval`.
+async fn next_look(listener: Option<&mut PgListener>, own: &InstanceId, interval: Duration) {
+    let Some(listener) = listener else {
+        return tokio::time::sleep(interval).await;
+    };
+    let notice_from_others = async {
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(notice)) if notice.payload() == own.as_str() => continue,
+                Ok(_) => return,
+                Err(e) => {
+                    // Reconnecting failed: wait before the next try rather than spin.
+                    tracing::warn!(error = %e, "lost the team database's event notices");
+                    tokio::time::sleep(interval).await;
+                    return;
+                }
+            }
+        }
+    };
+    tokio::select! {
+        _ = notice_from_others => {}
+        _ = tokio::time::sleep(LISTENING_SAFETY_NET) => {}
+    }
+}
+
 /// Reads other processes' events from the outbox, publishes them here, and reacts to the
 /// ones about runs this process drives (stopped elsewhere, answered elsewhere).
 pub(super) async fn follow(
     shared: Arc<Shared>,
     mut after: i64,
+    mut listener: Option<PgListener>,
     interval: Duration,
     stop: CancellationToken,
 ) {
+    // After a read that found events, the next read goes at once: a notice may stand for
+    // more than one batch.
+    let mut found = false;
     loop {
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(interval) => {}
+        if stop.is_cancelled() {
+            return;
+        }
+        if !found {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = next_look(listener.as_mut(), &shared.instance, interval) => {}
+            }
         }
         let batch = async {
             let mut conn = shared.store.connection().await?;
@@ -332,10 +374,12 @@ pub(super) async fn follow(
         .await;
         let batch = match batch {
             Ok((batch, last)) => {
+                found = last.is_some();
                 after = last.unwrap_or(after);
                 batch
             }
             Err(e) => {
+                found = false;
                 tracing::warn!(error = %e, "could not read the event outbox");
                 continue;
             }

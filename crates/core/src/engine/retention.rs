@@ -86,7 +86,7 @@ async fn collect(
     full_vacuum: bool,
 ) -> Result<GcReport> {
     let database = shared.data_dir.join(DATABASE_FILE);
-    let bytes_before = disk_size(&database);
+    let bytes_before = database_size(shared, &database).await?;
     let policy = {
         let mut conn = shared.store.connection().await?;
         store::retention::policy(&mut conn).await?
@@ -155,7 +155,7 @@ async fn collect(
         };
         DatabaseSpace {
             bytes_before,
-            bytes_after: Some(disk_size(&database)),
+            bytes_after: Some(database_size(shared, &database).await?),
             compaction,
         }
     };
@@ -217,6 +217,20 @@ async fn originals_of(data_dir: &Path, run_ids: &[String], remove: bool) -> u64 
 }
 
 /// The database file and its write-ahead log, in bytes.
+/// The database's size on disk: the SQLite file with its log, or the team database's
+/// (`pg_database_size`).
+async fn database_size(shared: &Shared, database: &Path) -> Result<u64> {
+    match shared.store.connection().await? {
+        store::Conn::Sqlite(_) => Ok(disk_size(database)),
+        store::Conn::Postgres(mut conn) => {
+            let bytes: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())")
+                .fetch_one(&mut *conn)
+                .await?;
+            Ok(u64::try_from(bytes).unwrap_or(0))
+        }
+    }
+}
+
 fn disk_size(database: &Path) -> u64 {
     let size = |path: PathBuf| std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let mut wal = database.as_os_str().to_owned();

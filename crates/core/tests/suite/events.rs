@@ -204,3 +204,36 @@ async fn the_outbox_replays_every_change_in_order() {
     );
     assert_eq!(env.engine.last_event_seq().await.unwrap(), records[4].seq);
 }
+
+/// On a team database another process's events arrive when they commit (LISTEN/NOTIFY), not
+/// at the next poll: with a follow interval of a minute, an automation created by one engine
+/// reaches the other's subscribers within seconds, while the engine's own writes do not wake
+/// its follower.
+#[tokio::test]
+async fn on_a_team_database_another_process_events_arrive_at_their_commit() {
+    if std::env::var("AUTOWORK_TEST_STORE").as_deref() != Ok("postgres") {
+        eprintln!("LISTEN/NOTIFY is the team database's: run with AUTOWORK_TEST_STORE=postgres");
+        return;
+    }
+    let env = TestEnv::new().await;
+    let mut slow = config(env.data_dir(), ScriptedExecutor::new());
+    slow.follow_interval = std::time::Duration::from_secs(60);
+    let other = autowork_core::Engine::open(slow).await.unwrap();
+    let mut rx = other.subscribe();
+    let created = env.automation().await;
+    let arrived = tokio::time::timeout(std::time::Duration::from_secs(4), async {
+        loop {
+            match rx.recv().await.unwrap().event {
+                Event::AutomationUpdated(automation) if automation.id == created.id => {
+                    return automation;
+                }
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("the other process's event arrives without waiting for a poll");
+    assert_eq!(arrived, created);
+    other.shutdown().await;
+    env.engine.shutdown().await;
+}

@@ -41,10 +41,9 @@ impl<'a> Seed<'a> {
 }
 
 async fn seed(data_dir: &std::path::Path, runs: &[Seed<'_>]) -> Vec<RunId> {
-    let url = format!("sqlite:{}", data_dir.join("autowork.db").display());
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let mut tx = pool.begin().await.unwrap();
+    let db = RawDb::open(data_dir).await;
     let mut ids = Vec::new();
+    let mut statements = Vec::new();
     for run in runs {
         let id = RunId::new();
         let at = run.queued_at.timestamp_millis();
@@ -54,38 +53,38 @@ async fn seed(data_dir: &std::path::Path, runs: &[Seed<'_>]) -> Vec<RunId> {
             ("stopped", None) => Some("cancelled"),
             (_, reason) => reason,
         };
-        sqlx::query(
+        statements.push((
             "INSERT INTO runs (id, automation_id, definition_revision, revision, trigger, attendance,
                 writer_key, state, result, error_code, error_message, stop_reason, cost_usd,
                 queued_at, started_at, finished_at, seen_at, blocker_id, blocker)
-             VALUES (?, ?, 1, 3, ?, 'unattended', '/w', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(id.as_str())
-        .bind(run.automation_id)
-        .bind(run.trigger)
-        .bind(run.state)
-        .bind((run.state == "succeeded").then_some("ok"))
-        .bind((run.state == "failed").then_some("step_cap"))
-        .bind((run.state == "failed").then_some("too many steps"))
-        .bind(stop_reason)
-        .bind(run.cost_usd)
-        .bind(at)
-        .bind(at)
-        .bind((run.state != "awaiting_input").then_some(at + 1000))
-        .bind(run.seen.then_some(at + 2000))
-        .bind(waiting.then(|| blocker_id.clone()))
-        .bind(waiting.then(|| {
-            json!({ "kind": "question", "call_id": blocker_id,
-                    "questions": [{ "question": "Proceed?", "choices": [] }] })
-            .to_string()
-        }))
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+             VALUES ($1, $2, 1, 3, $3, 'unattended', '/w', $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                $13, $14, $15)",
+            crate::args![
+                id.as_str(),
+                run.automation_id,
+                run.trigger,
+                run.state,
+                (run.state == "succeeded").then_some("ok"),
+                (run.state == "failed").then_some("step_cap"),
+                (run.state == "failed").then_some("too many steps"),
+                stop_reason,
+                run.cost_usd,
+                at,
+                at,
+                (run.state != "awaiting_input").then_some(at + 1000),
+                run.seen.then_some(at + 2000),
+                waiting.then(|| blocker_id.clone()),
+                waiting.then(|| {
+                    json!({ "kind": "question", "call_id": blocker_id,
+                            "questions": [{ "question": "Proceed?", "choices": [] }] })
+                    .to_string()
+                }),
+            ],
+        ));
         ids.push(id);
     }
-    tx.commit().await.unwrap();
-    pool.close().await;
+    db.execute_all(statements).await;
+    db.close().await;
     ids
 }
 

@@ -16,34 +16,32 @@ pub async fn seed_runs(
     automation_id: &str,
     count: usize,
 ) -> Vec<String> {
-    let url = format!("sqlite:{}", data_dir.join("autowork.db").display());
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let mut tx = pool.begin().await.unwrap();
+    let db = RawDb::open(data_dir).await;
     let mut ids = Vec::with_capacity(count);
+    let mut statements = Vec::with_capacity(count);
     for i in 0..count {
         let id = RunId::new().to_string();
         let state = if i % 3 == 0 { "failed" } else { "succeeded" };
-        sqlx::query(
+        statements.push((
             "INSERT INTO runs (id, automation_id, definition_revision, revision, trigger, attendance,
                 writer_key, state, result, error_code, error_message, queued_at, started_at, finished_at)
-             VALUES (?, ?, 1, 3, 'schedule', 'unattended', '/w', ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(automation_id)
-        .bind(state)
-        .bind((state == "succeeded").then_some("ok"))
-        .bind((state == "failed").then_some("step_cap"))
-        .bind((state == "failed").then_some("too many steps"))
-        .bind(i as i64)
-        .bind(i as i64)
-        .bind(i as i64 + 1)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+             VALUES ($1, $2, 1, 3, 'schedule', 'unattended', '/w', $3, $4, $5, $6, $7, $8, $9)",
+            crate::args![
+                id.clone(),
+                automation_id,
+                state,
+                (state == "succeeded").then_some("ok"),
+                (state == "failed").then_some("step_cap"),
+                (state == "failed").then_some("too many steps"),
+                i as i64,
+                i as i64,
+                i as i64 + 1,
+            ],
+        ));
         ids.push(id);
     }
-    tx.commit().await.unwrap();
-    pool.close().await;
+    db.execute_all(statements).await;
+    db.close().await;
     ids
 }
 

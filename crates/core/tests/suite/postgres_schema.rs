@@ -330,6 +330,11 @@ async fn postgres_has_the_same_keys_indexes_and_triggers() {
     .unwrap()
     .into_iter()
     .collect();
+    // The one trigger only the team database has: it wakes the workers listening for events.
+    let pg_triggers: BTreeSet<String> = pg_triggers
+        .into_iter()
+        .filter(|name| name != "events.events_notify")
+        .collect();
     assert_eq!(pg_triggers, sqlite_triggers, "the same triggers");
     pg.drop_db().await;
 }

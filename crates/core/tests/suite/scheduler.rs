@@ -545,15 +545,13 @@ async fn automations_from_before_the_planned_fire_column_fire_only_when_really_d
         .await;
     s.env.engine.shutdown().await;
     {
-        let database = s.env.data_dir().join(autowork_core::engine::DATABASE_FILE);
-        let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", database.display()))
-            .await
-            .unwrap();
-        sqlx::query("UPDATE automations SET next_fire_at = 0 WHERE paused = 0")
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
+        let db = RawDb::open(&s.env.data_dir()).await;
+        db.execute(
+            "UPDATE automations SET next_fire_at = 0 WHERE paused = FALSE",
+            vec![],
+        )
+        .await;
+        db.close().await;
     }
 
     let engine = s.scheduler(ScriptedExecutor::new()).await;

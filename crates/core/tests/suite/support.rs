@@ -385,3 +385,156 @@ pub fn spawn_child_run(test: &str, envs: &[(&str, &std::ffi::OsStr)]) -> ChildRu
         run_id: RunId::from(run_id.as_str()),
     }
 }
+
+/// The ledger's database opened beside the engine, on whichever backend the suite runs
+/// (see [`store_for`]), for tests that seed rows or read them straight. SQL is written in
+/// what both dialects accept: `$1` placeholders, `TRUE`/`FALSE`.
+pub enum RawDb {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+/// A value bound to a [`RawDb`] statement.
+#[derive(Clone, Debug)]
+pub enum Arg {
+    Int(Option<i64>),
+    Real(f64),
+    Text(Option<String>),
+}
+
+impl From<i64> for Arg {
+    fn from(value: i64) -> Self {
+        Arg::Int(Some(value))
+    }
+}
+
+impl From<Option<i64>> for Arg {
+    fn from(value: Option<i64>) -> Self {
+        Arg::Int(value)
+    }
+}
+
+impl From<f64> for Arg {
+    fn from(value: f64) -> Self {
+        Arg::Real(value)
+    }
+}
+
+impl From<&str> for Arg {
+    fn from(value: &str) -> Self {
+        Arg::Text(Some(value.to_owned()))
+    }
+}
+
+impl From<String> for Arg {
+    fn from(value: String) -> Self {
+        Arg::Text(Some(value))
+    }
+}
+
+impl From<Option<&str>> for Arg {
+    fn from(value: Option<&str>) -> Self {
+        Arg::Text(value.map(str::to_owned))
+    }
+}
+
+impl From<Option<String>> for Arg {
+    fn from(value: Option<String>) -> Self {
+        Arg::Text(value)
+    }
+}
+
+/// `[a, b, ...]` as bound values.
+#[macro_export]
+macro_rules! args {
+    ($($value:expr),* $(,)?) => { vec![$($crate::suite::support::Arg::from($value)),*] };
+}
+
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                Arg::Int(v) => query.bind(v),
+                Arg::Real(v) => query.bind(v),
+                Arg::Text(v) => query.bind(v),
+            };
+        }
+        query
+    }};
+}
+
+impl RawDb {
+    pub async fn open(data_dir: &std::path::Path) -> Self {
+        match store_for(data_dir) {
+            StoreLocation::ThisComputer => {
+                let url = format!("sqlite:{}", data_dir.join("autowork.db").display());
+                RawDb::Sqlite(sqlx::SqlitePool::connect(&url).await.unwrap())
+            }
+            StoreLocation::Team(team) => RawDb::Postgres(
+                sqlx::PgPool::connect_with(team.connect_options().unwrap())
+                    .await
+                    .unwrap(),
+            ),
+        }
+    }
+
+    /// Runs each statement with its values, all in one transaction; the rows they changed.
+    pub async fn execute_all(&self, statements: Vec<(&str, Vec<Arg>)>) -> u64 {
+        let mut changed = 0;
+        match self {
+            RawDb::Sqlite(pool) => {
+                let mut tx = pool.begin().await.unwrap();
+                for (sql, args) in statements {
+                    let done = bind_all!(sqlx::query(sql), args)
+                        .execute(&mut *tx)
+                        .await
+                        .unwrap();
+                    changed += done.rows_affected();
+                }
+                tx.commit().await.unwrap();
+            }
+            RawDb::Postgres(pool) => {
+                let mut tx = pool.begin().await.unwrap();
+                for (sql, args) in statements {
+                    let done = bind_all!(sqlx::query(sql), args)
+                        .execute(&mut *tx)
+                        .await
+                        .unwrap();
+                    changed += done.rows_affected();
+                }
+                tx.commit().await.unwrap();
+            }
+        }
+        changed
+    }
+
+    pub async fn execute(&self, sql: &str, args: Vec<Arg>) -> u64 {
+        self.execute_all(vec![(sql, args)]).await
+    }
+
+    /// A query's one integer (`COUNT(*)`, `SUM(...)`, cast to a big integer on PostgreSQL).
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        match self {
+            RawDb::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+            RawDb::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            RawDb::Sqlite(pool) => pool.close().await,
+            RawDb::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// Whether the suite runs on PostgreSQL; a test of something only SQLite has says so and
+/// returns early.
+pub fn skipped_on_postgres(what: &str) -> bool {
+    let on_postgres = std::env::var("AUTOWORK_TEST_STORE").as_deref() == Ok("postgres");
+    if on_postgres {
+        eprintln!("AUTOWORK_TEST_STORE=postgres: {what} is SQLite's own; skipped");
+    }
+    on_postgres
+}

@@ -532,24 +532,19 @@ async fn stored_bash_globs_from_before_command_rules_are_migrated_when_read() {
     let env = TestEnv::new().await;
     let automation = env.automation().await;
     // What a database written before command rules holds: bash globs in `pattern`.
-    let url = format!("sqlite:{}", env.data_dir().join("autowork.db").display());
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let db = RawDb::open(&env.data_dir()).await;
     for (position, pattern) in ["cargo test *", "git status", "rm -rf *; echo"]
         .iter()
         .enumerate()
     {
-        sqlx::query(
+        db.execute(
             "INSERT INTO permission_rules (automation_id, position, tool, pattern, action)
-             VALUES (?, ?, 'bash', ?, 'allow')",
+             VALUES ($1, $2, 'bash', $3, 'allow')",
+            crate::args![automation.id.as_str(), position as i64, *pattern],
         )
-        .bind(automation.id.as_str())
-        .bind(position as i64)
-        .bind(pattern)
-        .execute(&pool)
-        .await
-        .unwrap();
+        .await;
     }
-    pool.close().await;
+    db.close().await;
     let read = env.engine.get_automation(&automation.id).await.unwrap();
     let rules = &read.spec.permissions;
     assert_eq!(
