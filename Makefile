@@ -23,9 +23,9 @@ demo: deps
 	$(CARGO) build -p autowork-cli -p autowork-mock-llm
 	@./scripts/demo.sh
 
-## bench: ledger and agent benchmarks (release build); print figures
+## bench: ledger, agent, scheduler and team database benchmarks (release build); print figures
 bench:
-	$(CARGO) bench -p autowork-core
+	./scripts/with-postgres.sh $(CARGO) bench -p autowork-core
 
 ## bench-app: desktop cold start, idle memory and frame time (release build of the app)
 bench-app: deps ui
