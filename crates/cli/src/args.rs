@@ -21,6 +21,12 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Where the ledger lives: a team database's PostgreSQL URL (no password in it: see
+    /// `store set-password`), or empty for this computer's [default: the app's Settings ->
+    /// Database choice, else this computer]
+    #[arg(long, global = true, env = "AUTOWORK_STORE", value_name = "URL")]
+    pub store: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -55,6 +61,9 @@ pub enum Command {
     /// Configure the model providers runs call
     #[command(subcommand)]
     Provider(ProviderCommand),
+    /// The team database: test a connection, keep its password in the keychain
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Run the engine with the scheduler in the foreground, firing automations on their
     /// schedules until interrupted (for servers, or instead of the app)
     ///
@@ -236,6 +245,35 @@ pub enum ProviderCommand {
     SetKey { id: String },
     /// Remove a provider's stored API key (from the OS keychain and its key file)
     ForgetKey { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Connect to a team database (5 s at most) and report the server and its schema, or
+    /// what failed, naming the field to fix (`store` or `password`)
+    ///
+    /// URL defaults to the store in use (--store, AUTOWORK_STORE, the app's settings). The
+    /// password comes from AUTOWORK_STORE_PASSWORD, else the keychain. Exit 0 when it
+    /// connects, 2 when the URL or the password is wrong or the server cannot be reached.
+    Test {
+        /// postgres://user@host/database, without a password
+        url: Option<String>,
+    },
+    /// Save a team database's password in the OS keychain, read from stdin (not shown at a
+    /// terminal; one line from a pipe)
+    ///
+    /// Without a keychain service (headless machines) this fails: set
+    /// AUTOWORK_STORE_PASSWORD in the environment instead. The environment wins over the
+    /// keychain.
+    SetPassword {
+        /// postgres://user@host/database [default: the store in use]
+        url: Option<String>,
+    },
+    /// Remove a team database's password from the OS keychain
+    ForgetPassword {
+        /// postgres://user@host/database [default: the store in use]
+        url: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -18,6 +18,7 @@ mod run_now;
 mod runs;
 mod share;
 mod spec;
+mod store;
 mod transcript;
 
 use std::io::IsTerminal;
@@ -84,13 +85,19 @@ async fn run(cli: Cli) -> Outcome {
     if let Command::Provider(command) = cli.command {
         return provider::run(&data_dir, command, cli.json).await;
     }
+    let location = store::location(&data_dir, cli.store.as_deref())?;
+    // The team database's own commands connect (or not) themselves.
+    if let Command::Store(command) = cli.command {
+        return store::run(&location, command, cli.json).await;
+    }
     // Runs started here (run-now, the daemon's schedule) execute in this process.
     let agent = Arc::new(Agent::new(&data_dir));
     let daemon = matches!(cli.command, Command::Daemon);
     let config = EngineConfig::new(data_dir)
         .label(if daemon { "daemon" } else { "cli" })
         .executor(agent)
-        .scheduler(daemon);
+        .scheduler(daemon)
+        .store(location);
     let engine = Engine::open(config).await?;
     let outcome = dispatch(&engine, cli.command, cli.json).await;
     engine.shutdown().await;
@@ -112,6 +119,8 @@ async fn dispatch(engine: &Engine, command: Command, json: bool) -> Outcome {
         Command::Gc(args) => gc::run(engine, args, json).await,
         // Handled before the engine is opened.
         Command::Provider(command) => provider::run(engine.data_dir(), command, json).await,
+        // Handled before the engine is opened; here only a URL given to the command counts.
+        Command::Store(command) => store::run(&Default::default(), command, json).await,
     }
 }
 

@@ -739,6 +739,138 @@ fn provider_set_key_without_a_keychain_saves_a_private_file_and_says_where() {
     assert!(!key_file.exists(), "forgetting deletes the file");
 }
 
+// ---- the team database ----------------------------------------------------------------
+
+/// The one validation problem of a failed `--json` command: (field, code, hint).
+fn problem(outcome: &Outcome) -> (String, String, String) {
+    let error = outcome.json();
+    let detail = &error["details"][0];
+    (
+        detail["field"].as_str().unwrap_or_default().to_owned(),
+        detail["message"].as_str().unwrap_or_default().to_owned(),
+        detail["hint"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[test]
+fn a_store_url_with_a_password_is_refused_from_the_flag_or_the_environment() {
+    let sandbox = Sandbox::new();
+    let refused = sandbox.run("automation list --json --store postgres://ann:hunter2@db/autowork");
+    assert_eq!(refused.code, 2, "stderr: {}", refused.stderr);
+    let (field, code, hint) = problem(&refused);
+    assert_eq!(
+        (field.as_str(), code.as_str()),
+        ("store", "password_in_url")
+    );
+    assert!(!hint.contains("hunter2"), "{hint}");
+
+    let mut from_env = sandbox.command("automation list --json");
+    from_env.env("AUTOWORK_STORE", "postgres://ann:hunter2@db/autowork");
+    let refused = sandbox.run_with(from_env, "");
+    assert_eq!(
+        refused.code, 2,
+        "AUTOWORK_STORE is read too: {}",
+        refused.stderr
+    );
+
+    let mut flag_wins = sandbox.command("automation list --json --store=");
+    flag_wins.env("AUTOWORK_STORE", "postgres://ann:hunter2@db/autowork");
+    let listed = sandbox.run_with(flag_wins, "");
+    assert_eq!(
+        listed.code, 0,
+        "an empty --store (this computer) wins over the environment: {}",
+        listed.stderr
+    );
+}
+
+#[test]
+fn store_test_names_the_store_field_when_nothing_answers_and_uses_the_saved_choice() {
+    let sandbox = Sandbox::new();
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let url = format!("postgres://ann@127.0.0.1:{port}/autowork");
+    std::fs::write(
+        sandbox.data.path().join("settings.json"),
+        json!({ "store": url }).to_string(),
+    )
+    .unwrap();
+    let failed = sandbox.run("store test --json");
+    assert_eq!(failed.code, 2, "stderr: {}", failed.stderr);
+    let (field, code, hint) = problem(&failed);
+    assert_eq!((field.as_str(), code.as_str()), ("store", "unreachable"));
+    assert!(hint.contains(&format!("127.0.0.1:{port}")), "{hint}");
+
+    let human = sandbox.run("store test");
+    assert_eq!(human.code, 2);
+    assert!(
+        human
+            .stderr
+            .starts_with("error: invalid input\n  store: unreachable ("),
+        "{}",
+        human.stderr
+    );
+
+    let none = sandbox.run("store test --json --store=");
+    assert_eq!(problem(&none).1, "no_team_database");
+}
+
+#[test]
+fn store_set_password_without_a_keychain_points_to_the_environment_variable() {
+    let sandbox = Sandbox::new();
+    let mut set = sandbox.command("store set-password --json postgres://ann@db.example/autowork");
+    set.env("AUTOWORK_NO_KEYCHAIN", "1");
+    let failed = sandbox.run_with(set, "pg-secret-0123456789\n");
+    assert_eq!(failed.code, 2, "stderr: {}", failed.stderr);
+    let (field, code, hint) = problem(&failed);
+    assert_eq!(
+        (field.as_str(), code.as_str()),
+        ("password", "keychain_unavailable")
+    );
+    assert!(hint.contains("AUTOWORK_STORE_PASSWORD"), "{hint}");
+    assert!(!failed.stdout.contains("pg-secret"), "never the password");
+    let settings = sandbox.data.path().join("settings.json");
+    assert!(!settings.exists(), "nothing written to the settings");
+}
+
+#[test]
+fn store_test_reports_a_real_server_and_its_schema() {
+    let Ok(url) = std::env::var("AUTOWORK_TEST_POSTGRES_URL") else {
+        assert_eq!(
+            std::env::var("AUTOWORK_SKIP_POSTGRES").as_deref(),
+            Ok("1"),
+            "run through scripts/with-postgres.sh, or set AUTOWORK_SKIP_POSTGRES=1"
+        );
+        return;
+    };
+    let sandbox = Sandbox::new();
+    let mut test = sandbox.command("store test --json");
+    test.env("AUTOWORK_STORE", &url);
+    let report = sandbox.run_with(test, "");
+    assert_eq!(report.code, 0, "stderr: {}", report.stderr);
+    let report = report.json();
+    assert_eq!(report["url"], json!(url));
+    assert_eq!(report["password"], json!("missing"));
+    assert!(report["server_version"]
+        .as_str()
+        .is_some_and(|v| !v.is_empty()));
+    assert!(
+        ["absent", "behind", "current"].contains(&report["schema"].as_str().unwrap()),
+        "{report}"
+    );
+
+    let human = sandbox.run(&format!("store test '{url}'"));
+    assert_eq!(human.code, 0, "stderr: {}", human.stderr);
+    assert!(
+        human
+            .stdout
+            .starts_with(&format!("connected to {url}\nserver:     PostgreSQL ")),
+        "{}",
+        human.stdout
+    );
+}
+
 // ---- answering runs --------------------------------------------------------------------
 
 #[test]

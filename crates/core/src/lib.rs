@@ -27,6 +27,7 @@ pub mod schedule;
 pub mod secrets;
 pub mod settings;
 pub mod store;
+pub mod team_database;
 pub mod transcript;
 
 pub use engine::{Engine, EngineConfig, RunPage};
