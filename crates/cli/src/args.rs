@@ -70,7 +70,7 @@ pub enum Command {
     /// One process per database schedules (a lease in the database): started beside the
     /// app, the daemon waits and takes over when the app quits. Logs go to stderr
     /// (`AUTOWORK_LOG=info` by default here).
-    Daemon,
+    Daemon(DaemonArgs),
     /// How many runs may execute at once, and the runs waiting for a slot
     ///
     /// Without a subcommand: the limits, the runs holding a slot and the queued runs in the
@@ -455,6 +455,16 @@ pub struct SpecArgs {
 }
 
 /// The trigger, as at most one of its kinds.
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    /// Seconds this daemon's lease lasts without renewal (renewed every third of it): when
+    /// it dies, the other workers close its runs and take over its schedule this long after
+    /// its last renewal. Shorter finds a dead daemon sooner; longer rides out pauses (a
+    /// suspended machine, a slow database)
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub lease_ttl: u64,
+}
+
 #[derive(Debug, Args)]
 pub struct ScheduleArgs {
     /// Fire on a five-field cron expression, e.g. "0 9 * * 1-5"

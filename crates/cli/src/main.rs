@@ -92,12 +92,15 @@ async fn run(cli: Cli) -> Outcome {
     }
     // Runs started here (run-now, the daemon's schedule) execute in this process.
     let agent = Arc::new(Agent::new(&data_dir));
-    let daemon = matches!(cli.command, Command::Daemon);
-    let config = EngineConfig::new(data_dir)
+    let daemon = matches!(cli.command, Command::Daemon(_));
+    let mut config = EngineConfig::new(data_dir)
         .label(if daemon { "daemon" } else { "cli" })
         .executor(agent)
         .scheduler(daemon)
         .store(location);
+    if let Command::Daemon(args) = &cli.command {
+        config = config.lease_ttl(std::time::Duration::from_secs(args.lease_ttl));
+    }
     let engine = Engine::open(config).await?;
     let outcome = dispatch(&engine, cli.command, cli.json).await;
     engine.shutdown().await;
@@ -114,7 +117,7 @@ async fn dispatch(engine: &Engine, command: Command, json: bool) -> Outcome {
         Command::Answer(args) => blockers::answer(engine, args, json).await,
         Command::Events(args) => events::run(engine, args).await,
         Command::Models => models::run(engine, json),
-        Command::Daemon => daemon(engine).await,
+        Command::Daemon(_) => daemon(engine).await,
         Command::Queue { command } => queue::run(engine, command, json).await,
         Command::Gc(args) => gc::run(engine, args, json).await,
         // Handled before the engine is opened.

@@ -2300,3 +2300,7 @@ fn a_draft_without_a_default_model_says_how_to_choose_one() {
     ));
     assert_eq!(json.json()["error"], json!("no_default_model"));
 }
+
+/// Several daemons on one team database (PostgreSQL).
+#[path = "team/daemons.rs"]
+mod team_daemons;

@@ -184,18 +184,18 @@ async fn run_now_to_running(backend: Backend) {
     } else {
         String::new()
     };
-    line(
-        backend.name(),
-        "Run now -> running",
-        &mut samples,
-        &target,
-    );
+    line(backend.name(), "Run now -> running", &mut samples, &target);
     engine.shutdown().await;
 }
 
 /// `count` finished runs of one automation written straight into the ledger, a thousand per
 /// statement (literal values, which both dialects read alike).
-async fn seed_runs(backend: Backend, data: &Path, store: &StoreLocation, automation: &AutomationId) {
+async fn seed_runs(
+    backend: Backend,
+    data: &Path,
+    store: &StoreLocation,
+    automation: &AutomationId,
+) {
     let mut statements = Vec::new();
     for chunk in (0..LISTED_RUNS).collect::<Vec<_>>().chunks(1000) {
         let values: Vec<String> = chunk
@@ -304,7 +304,10 @@ async fn burst(backend: Backend, engines: usize) {
     });
     for i in 0..BURST {
         creator
-            .create_automation(&definition(&dir.path().join(format!("w{i}")), trigger.clone()))
+            .create_automation(&definition(
+                &dir.path().join(format!("w{i}")),
+                trigger.clone(),
+            ))
             .await
             .unwrap();
     }

@@ -148,7 +148,17 @@ impl Store {
     pub async fn open_at(location: &StoreLocation, path: &Path) -> Result<Self> {
         match location {
             StoreLocation::ThisComputer => Self::open(path).await,
-            StoreLocation::Team(team) => Self::open_postgres(team.connect_options()?).await,
+            StoreLocation::Team(team) => {
+                // Asking the keychain for the password may block (D-Bus).
+                let team = team.clone();
+                let options = tokio::task::spawn_blocking(move || team.connect_options())
+                    .await
+                    .map_err(|e| Error::Io {
+                        context: "reading the team database's password stopped".into(),
+                        source: std::io::Error::other(e),
+                    })??;
+                Self::open_postgres(options).await
+            }
         }
     }
 
