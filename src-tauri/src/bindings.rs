@@ -8,6 +8,7 @@ use specta_typescript::{BigIntExportBehavior, Typescript};
 use tauri_specta::{collect_commands, collect_events, Builder, Event};
 
 use crate::commands::*;
+use crate::database::*;
 use crate::history::*;
 use crate::native::*;
 use crate::providers::*;
@@ -92,6 +93,11 @@ pub fn builder() -> Builder<tauri::Wry> {
             quit,
             get_autostart,
             set_autostart,
+            get_store,
+            test_store,
+            set_store,
+            forget_store_password,
+            restart_app,
         ])
         .events(collect_events![
             EngineEvent,

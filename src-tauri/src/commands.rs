@@ -318,7 +318,13 @@ pub async fn get_settings(state: State<'_, AppState>) -> Reply<AppSettings> {
 
 #[tauri::command]
 #[specta::specta]
-pub async fn set_settings(state: State<'_, AppState>, settings: AppSettings) -> Reply<AppSettings> {
+pub async fn set_settings(
+    state: State<'_, AppState>,
+    mut settings: AppSettings,
+) -> Reply<AppSettings> {
+    // The store changes only through `set_store` (with its password): a page holding older
+    // settings must not put the previous choice back.
+    settings.store = AppSettings::load(&state.data_dir)?.store;
     settings.save(&state.data_dir)?;
     Ok(settings)
 }

@@ -7,6 +7,7 @@
 
 mod bindings;
 mod commands;
+mod database;
 mod history;
 mod logging;
 mod native;

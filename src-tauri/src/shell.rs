@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use autowork_core::agent::Agent;
 use autowork_core::events::Event as EngineChange;
 use autowork_core::settings::AppSettings;
+use autowork_core::store::location::{StoreLocation, STORE_ENV};
 use autowork_core::{Engine, EngineConfig};
 use tauri::{AppHandle, Manager, WindowEvent};
 use tauri_plugin_autostart::MacosLauncher;
@@ -46,7 +47,12 @@ pub fn run() -> Result<(), String> {
             tracing::info!(data_dir = %data_dir.display(), "starting Autowork");
             let focused_run = Arc::new(Mutex::new(None));
             notifier.attach(app.handle().clone(), data_dir.clone(), focused_run.clone());
+            // AUTOWORK_STORE wins over Settings → Database, as for the CLI.
+            let saved = AppSettings::load(&data_dir)?.store;
+            let store =
+                StoreLocation::chosen(std::env::var(STORE_ENV).ok().as_deref(), saved.as_deref())?;
             let config = EngineConfig::new(&data_dir)
+                .store(store.clone())
                 .label("app")
                 .executor(Arc::new(Agent::new(&data_dir)))
                 .notifier(notifier.clone())
@@ -57,6 +63,7 @@ pub fn run() -> Result<(), String> {
                 engine: engine.clone(),
                 data_dir: data_dir.clone(),
                 log_dir,
+                store,
                 focused_run,
             });
             if let Err(e) = tray::create(app) {

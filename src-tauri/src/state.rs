@@ -3,12 +3,16 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use autowork_core::store::location::StoreLocation;
 use autowork_core::Engine;
 
+#[derive(Clone)]
 pub struct AppState {
     pub engine: Arc<Engine>,
     pub data_dir: PathBuf,
     pub log_dir: PathBuf,
+    /// Where the engine keeps its ledger (read at start: a change applies on restart).
+    pub store: StoreLocation,
     /// The run the window shows, so a notification about it is not raised while the user
     /// is looking at it.
     pub focused_run: Arc<Mutex<Option<String>>>,

@@ -585,6 +585,65 @@ async setAutostart(enabled: boolean) : Promise<Result<boolean, ApiError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * The saved choice, the one in use, and the password's state (asks the keychain).
+ */
+async getStore() : Promise<Result<StoreChoice, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_store") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Connects to `url` (5 s at most) with `password` when typed, else the saved one, and
+ * reports the server and its schema; a failure names the field `store` or `password`.
+ */
+async testStore(url: string, password: string | null) : Promise<Result<ConnectionReport, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("test_store", { url, password }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Saves the choice: `url` (none or empty: this computer) and, when typed, the password in
+ * the keychain (first: without a keychain nothing is saved and the error says to use
+ * AUTOWORK_STORE_PASSWORD). Takes effect when the app restarts.
+ */
+async setStore(url: string | null, password: string | null) : Promise<Result<StoreChoice, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_store", { url, password }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Removes the saved team database's password from the keychain.
+ */
+async forgetStorePassword() : Promise<Result<StoreChoice, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("forget_store_password") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Restarts the app, so a changed store takes effect: the engine shuts down first (runs in
+ * flight are closed as a quit closes them).
+ */
+async restartApp() : Promise<Result<null, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("restart_app") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -659,7 +718,12 @@ default_step_cap: number;
 /**
  * Whether the window's first close explained that the app keeps running in the tray.
  */
-tray_hint_shown: boolean }
+tray_hint_shown: boolean; 
+/**
+ * The team database's URL (never with a password); none for this computer's SQLite.
+ * Read when the engine opens: a change takes effect on the next start.
+ */
+store?: string | null }
 /**
  * What [`apply_run`] did. Only `Applied` changed anything.
  */
@@ -876,6 +940,22 @@ export type Compaction =
  * The file was rebuilt (once, for a database made before incremental vacuum).
  */
 "vacuum"
+/**
+ * What "Test connection" found on a team database.
+ */
+export type ConnectionReport = { url: string; 
+/**
+ * The server's `server_version` ("16.4 (Debian 16.4-1.pgdg120+1)").
+ */
+server_version: string; database: string; user: string; 
+/**
+ * Whether the connection is encrypted.
+ */
+tls: boolean; password: PasswordSource; schema: SchemaState; 
+/**
+ * Migrations of this build applied to the database / known to this build.
+ */
+migrations_applied: number; migrations_known: number }
 /**
  * What a connection test found.
  */
@@ -1286,6 +1366,34 @@ export type PartUpdate = (
  * Position of the part in its message.
  */
 part_index: number }
+/**
+ * Where the password of a team database came from.
+ */
+export type PasswordSource = 
+/**
+ * `AUTOWORK_STORE_PASSWORD`.
+ */
+"environment" | 
+/**
+ * The OS keychain.
+ */
+"keychain" | 
+/**
+ * Typed in a form and not saved yet.
+ */
+"typed" | 
+/**
+ * Nowhere: the connection offers none (fine for trust or peer authentication).
+ */
+"missing"
+/**
+ * Whether a team database has a password, for the settings page (never the password).
+ */
+export type PasswordState = { source: PasswordSource; 
+/**
+ * Why the keychain could not be asked, in plain words, when it could not.
+ */
+keychain_problem: string | null }
 export type PausedReason = 
 /**
  * The automation failed `failure_streak_limit` times in a row.
@@ -1708,6 +1816,26 @@ env: string[] }
  */
 export type SchedulePreview = { fires: string[]; description: string }
 /**
+ * The database's schema against this build's.
+ */
+export type SchemaState = 
+/**
+ * Empty: the first engine to open it creates the schema.
+ */
+"absent" | 
+/**
+ * Older than this build: the next engine to open it migrates it.
+ */
+"behind" | 
+/**
+ * This build's.
+ */
+"current" | 
+/**
+ * Migrated by a newer Autowork: update this one before using it.
+ */
+"newer"
+/**
  * Identifies a transcript session (`ses_...`).
  */
 export type SessionId = string
@@ -1723,6 +1851,23 @@ export type StopCondition = { kind: "never" } | { kind: "after_runs"; count: num
  * Why a run was stopped before it could finish.
  */
 export type StopReason = "writer_busy" | "cancelled" | "deleted" | "missed_schedule" | "expired" | "blocker_lost"
+/**
+ * The store as the settings name it and as this app opened it.
+ */
+export type StoreChoice = { 
+/**
+ * The saved team database's URL; none for this computer.
+ */
+url: string | null; 
+/**
+ * The URL the running engine opened (none: this computer). Differs from `url` until the
+ * app restarts.
+ */
+in_use: string | null; 
+/**
+ * Whether the saved team database has a password at hand, and from where.
+ */
+password: PasswordState | null }
 /**
  * When an automation fires by itself.
  */

@@ -34,6 +34,19 @@ const MESSAGES: Record<string, string> = {
   limit_out_of_range_1_64: "Use a whole number from 1 to 64.",
   days_out_of_range_1_36500: "Use a whole number of days from 1 to 36,500.",
   below_keep_days: "Keep failed runs at least as long as finished ones.",
+  not_a_postgres_url: "Not a PostgreSQL URL.",
+  password_in_url: "Leave the password out of the URL.",
+  tls_required: "A database on another machine needs TLS.",
+  unreachable: "The server cannot be reached.",
+  tls_refused: "The server does not offer TLS.",
+  tls_failed: "The TLS handshake failed.",
+  database_missing: "There is no such database.",
+  not_allowed: "The server does not let this user in.",
+  refused: "The server refused the connection.",
+  password_missing: "The server asks for a password.",
+  bad_password: "The server refused the password.",
+  keychain_unavailable: "The password could not be saved in the keychain.",
+  empty: "Required.",
 };
 
 export function detailText(d: ValidationDetail): string {

@@ -158,6 +158,7 @@ fn describe(report: &ConnectionReport) -> String {
     let password = match report.password {
         PasswordSource::Environment => PASSWORD_ENV,
         PasswordSource::Keychain => "the keychain",
+        PasswordSource::Typed => "typed",
         PasswordSource::Missing => "none",
     };
     format!(

@@ -29,6 +29,8 @@ pub enum PasswordSource {
     Environment,
     /// The OS keychain.
     Keychain,
+    /// Typed in a form and not saved yet.
+    Typed,
     /// Nowhere: the connection offers none (fine for trust or peer authentication).
     Missing,
 }
@@ -163,7 +165,25 @@ pub async fn test_connection_with(
             .await
             .map_err(|e| Error::Corrupt(format!("the keychain task failed: {e}")))?;
     let options = team.connect_options_with(password.as_deref())?;
-    let options = options.disable_statement_logging();
+    connect_and_inspect(team, &options, source, timeout).await
+}
+
+/// [`test_connection`] with a password typed in a form, before it is saved.
+pub async fn test_connection_typed(
+    team: &TeamDatabase,
+    password: &str,
+) -> Result<ConnectionReport> {
+    let options = team.connect_options_with(Some(password))?;
+    connect_and_inspect(team, &options, PasswordSource::Typed, TEST_TIMEOUT).await
+}
+
+async fn connect_and_inspect(
+    team: &TeamDatabase,
+    options: &PgConnectOptions,
+    source: PasswordSource,
+    timeout: Duration,
+) -> Result<ConnectionReport> {
+    let options = options.clone().disable_statement_logging();
     let mut conn = match tokio::time::timeout(timeout, PgConnection::connect_with(&options)).await {
         Ok(Ok(conn)) => conn,
         Ok(Err(e)) => return Err(explain(team, &options, e, source)),

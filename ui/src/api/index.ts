@@ -53,6 +53,14 @@ export const draftAutomation = (sentence: string, workspace: string | null, time
 export const checkCommand = (permissions: PermissionRuleInput[], command: string) =>
   commands.checkCommand(permissions as PermissionRule[], command);
 
+// Settings → Database: where the ledger lives; the password goes to the keychain only.
+export const getStore = () => unwrap(commands.getStore());
+export const testStore = (url: string, password: string | null) => unwrap(commands.testStore(url, password));
+export const setStore = (url: string | null, password: string | null) => unwrap(commands.setStore(url, password));
+export const forgetStorePassword = () => unwrap(commands.forgetStorePassword());
+/** Restarts the app (a changed store takes effect then). */
+export const restartApp = () => unwrap(commands.restartApp());
+
 // Runs
 export const runNow = (id: string) => unwrap(commands.runNow(id));
 export const cancelRun = (runId: string) => unwrap(commands.cancelRun(runId));

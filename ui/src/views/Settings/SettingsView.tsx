@@ -3,6 +3,7 @@ import * as api from "../../api";
 import { errorText, type AppInfo, type AppSettings, type CatalogModel } from "../../api";
 import { notices } from "../../stores/notices";
 import { modelKey } from "../Editor/form";
+import { DatabaseSection } from "./DatabaseSection";
 import { ProvidersSection } from "./ProvidersSection";
 import { QueueSection } from "./QueueSection";
 import { RetentionSection } from "./RetentionSection";
@@ -53,6 +54,7 @@ export function SettingsView() {
       <ProvidersSection />
       <QueueSection />
       <RetentionSection />
+      <DatabaseSection />
       <fieldset className="section" disabled={!settings}>
         <legend>Defaults for new automations</legend>
         <div className="grid-2">

@@ -1,0 +1,80 @@
+// Settings → Database in the real app: choose a team database, Test connection against the
+// PostgreSQL of scripts/with-postgres.sh (when AUTOWORK_TEST_POSTGRES_URL is set; otherwise a
+// closed port, whose error shows under the URL), Save, and the "Restart now" offer.
+// Screenshots (database-*) at 800x600 and 1600x1000, light and dark.
+//
+//   E2E_DISPLAY=97 scripts/with-postgres.sh ./scripts/e2e.sh --test tests/e2e/database.test.mjs
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { firstLine, start as startIn } from "./processes.mjs";
+import { AppWindow, LONG } from "./window.mjs";
+
+const root = resolve(fileURLToPath(import.meta.url), "../../..");
+const bin = join(root, "target/debug");
+const shots = join(root, process.env.AUTOWORK_SCREENSHOTS ?? "target/e2e");
+const server = process.env.AUTOWORK_TEST_POSTGRES_URL;
+const url = server ?? "postgres://ann@127.0.0.1:9/autowork";
+
+const children = [];
+const start = (command, args, env) => startIn(children, command, args, env);
+let busAddress;
+const dataDir = mkdtempSync(join(tmpdir(), "autowork-e2e-database-data-"));
+const configDir = mkdtempSync(join(tmpdir(), "autowork-e2e-database-config-"));
+const app = new AppWindow({ children, bin, shots, driverPort: 4474, nativePort: 4475, dataDir, configDir });
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  const bus = start("dbus-daemon", [
+    `--config-file=${join(root, "scripts/dbus-session.conf")}`,
+    "--nofork",
+    "--print-address=1",
+  ]);
+  busAddress = await firstLine(bus, /^(unix:\S+)/m);
+});
+
+after(async () => {
+  await app.close();
+  for (const child of children.reverse()) child.kill("SIGTERM");
+});
+
+async function chooseTestAndSave(theme) {
+  const session = await app.open({ dark: theme === "dark", busAddress });
+  assert.equal(await app.scheme(), theme);
+  await session.click('[data-testid="nav-settings"]');
+  await session.waitFind('[data-testid="database"]', LONG);
+  await session.click('[data-testid="store-team"]');
+  await session.type("#store-url", url);
+  await session.click('[data-testid="store-test"]');
+  if (server) {
+    const report = await session.waitFind('[data-testid="store-report"]', LONG);
+    assert.ok(report);
+    assert.match(await session.text('[data-testid="store-report"]'), /Connected\.[\s\S]*PostgreSQL \d+/);
+  } else {
+    await session.waitFind('[data-testid="database"] .field-error', LONG);
+    assert.match(await session.text('[data-testid="database"]'), /The server cannot be reached\./);
+  }
+  await session.click('[data-testid="store-save"]');
+  await session.waitFind('[data-testid="store-restart"]', LONG);
+  assert.match(
+    await session.text('[data-testid="store-restart"]'),
+    /Autowork uses the team database after a restart/,
+  );
+  await app.screenshots("database", theme, () => app.scrollTo('[data-testid="database"]'));
+  await app.close();
+  // The saved choice would open the team database at the next start: back to this computer.
+  rmSync(join(dataDir, "settings.json"), { force: true });
+}
+
+test("light: a team database tested, saved, restart offered", async () => {
+  await chooseTestAndSave("light");
+});
+
+test("dark: the same", async () => {
+  await chooseTestAndSave("dark");
+});
