@@ -6,6 +6,7 @@ mod quick;
 pub(crate) use check::{check_request, last_tool_result};
 pub(crate) use quick::{quick_check, Known, Quick};
 
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::reply::{json_pieces, word_pieces, Frames, Planned};
@@ -51,61 +52,160 @@ fn usage(plan: &Planned) -> Value {
 /// The `data:` frames of a streamed answer, ending with `data: [DONE]`.
 pub(crate) fn stream(plan: &Planned, options: StreamOptions, created: u64) -> Frames {
     let id = format!("chatcmpl-mock-{}", plan.turn_number);
-    let chunk = |delta: Value, finish: Option<&str>| {
-        let mut chunk = json!({
-            "id": id,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": plan.model,
-            "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}],
-        });
-        if options.include_usage {
-            // Real streams carry `usage: null` on every chunk but the last when usage is asked for.
-            chunk["usage"] = Value::Null;
-        }
-        chunk
+    // Real streams carry `usage: null` on every chunk but the last when usage is asked for.
+    let null_usage = options.include_usage.then_some(None);
+    let frame = |delta: ChunkDelta<'_>, finish_reason: Option<&str>| {
+        let choices = [ChunkChoice {
+            index: 0,
+            delta,
+            logprobs: (),
+            finish_reason,
+        }];
+        data_frame(&Chunk {
+            id: &id,
+            object: "chat.completion.chunk",
+            created,
+            model: &plan.model,
+            choices: &choices,
+            usage: null_usage,
+        })
     };
 
-    let mut chunks = vec![chunk(json!({"role": "assistant", "content": ""}), None)];
+    let mut frames = vec![frame(
+        ChunkDelta {
+            role: Some("assistant"),
+            content: Some(""),
+            ..ChunkDelta::default()
+        },
+        None,
+    )];
     for piece in plan
         .reasoning
         .as_deref()
         .map(word_pieces)
         .unwrap_or_default()
     {
-        chunks.push(chunk(json!({"reasoning_content": piece}), None));
+        let delta = ChunkDelta {
+            reasoning_content: Some(&piece),
+            ..ChunkDelta::default()
+        };
+        frames.push(frame(delta, None));
     }
     for piece in plan.text.as_deref().map(word_pieces).unwrap_or_default() {
-        chunks.push(chunk(json!({"content": piece}), None));
+        let delta = ChunkDelta {
+            content: Some(&piece),
+            ..ChunkDelta::default()
+        };
+        frames.push(frame(delta, None));
     }
     for (index, call) in plan.calls.iter().enumerate() {
-        let head = json!({
-            "index": index,
-            "id": call.id_or("call", plan.turn_number, index),
-            "type": "function",
-            "function": {"name": call.name, "arguments": ""},
-        });
-        chunks.push(chunk(json!({"tool_calls": [head]}), None));
+        let head = CallDelta {
+            index,
+            id: Some(call.id_or("call", plan.turn_number, index)),
+            kind: Some("function"),
+            function: FunctionDelta {
+                name: Some(&call.name),
+                arguments: "",
+            },
+        };
+        let delta = ChunkDelta {
+            tool_calls: vec![head],
+            ..ChunkDelta::default()
+        };
+        frames.push(frame(delta, None));
         for piece in json_pieces(&call.arguments, plan.argument_pieces) {
-            let part = json!({"index": index, "function": {"arguments": piece}});
-            chunks.push(chunk(json!({"tool_calls": [part]}), None));
+            let part = CallDelta {
+                index,
+                id: None,
+                kind: None,
+                function: FunctionDelta {
+                    name: None,
+                    arguments: &piece,
+                },
+            };
+            let delta = ChunkDelta {
+                tool_calls: vec![part],
+                ..ChunkDelta::default()
+            };
+            frames.push(frame(delta, None));
         }
     }
-    let finish_at = chunks.len();
-    chunks.push(chunk(json!({}), Some(finish_reason(plan))));
+    let finish_at = frames.len();
+    frames.push(frame(ChunkDelta::default(), Some(finish_reason(plan))));
     if options.include_usage {
-        chunks.push(json!({
-            "id": id,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": plan.model,
-            "choices": [],
-            "usage": usage(plan),
+        let usage = usage(plan);
+        frames.push(data_frame(&Chunk {
+            id: &id,
+            object: "chat.completion.chunk",
+            created,
+            model: &plan.model,
+            choices: &[],
+            usage: Some(Some(&usage)),
         }));
     }
-    let mut frames: Vec<String> = chunks.iter().map(|c| format!("data: {c}\n\n")).collect();
     frames.push("data: [DONE]\n\n".to_owned());
     Frames { frames, finish_at }
+}
+
+/// `data: {chunk}` and the blank line that ends the event.
+fn data_frame(chunk: &Chunk<'_>) -> String {
+    let mut frame = b"data: ".to_vec();
+    // Writing plain structs of text and numbers into memory cannot fail.
+    let _ = serde_json::to_writer(&mut frame, chunk);
+    frame.extend_from_slice(b"\n\n");
+    String::from_utf8(frame).unwrap_or_default()
+}
+
+/// One streamed chunk, written straight from the plan (no `Value` tree per chunk: the
+/// mock answers every step of the agent benchmark, beside the loop it measures).
+#[derive(Serialize)]
+struct Chunk<'a> {
+    id: &'a str,
+    object: &'static str,
+    created: u64,
+    model: &'a str,
+    choices: &'a [ChunkChoice<'a>],
+    /// Absent unless usage was asked for; then `null` but on the last chunk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage: Option<Option<&'a Value>>,
+}
+
+#[derive(Serialize)]
+struct ChunkChoice<'a> {
+    index: u32,
+    delta: ChunkDelta<'a>,
+    /// Always `null`.
+    logprobs: (),
+    finish_reason: Option<&'a str>,
+}
+
+#[derive(Serialize, Default)]
+struct ChunkDelta<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_content: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_calls: Vec<CallDelta<'a>>,
+}
+
+#[derive(Serialize)]
+struct CallDelta<'a> {
+    index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    function: FunctionDelta<'a>,
+}
+
+#[derive(Serialize)]
+struct FunctionDelta<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    arguments: &'a str,
 }
 
 /// The `chat.completion` body of an answer without streaming.

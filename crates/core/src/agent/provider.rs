@@ -8,6 +8,7 @@ mod exchange;
 pub mod key;
 pub mod keychain;
 pub mod keyfile;
+mod loose;
 mod openai;
 pub mod settings;
 mod sse;
@@ -221,13 +222,10 @@ pub fn http_client() -> reqwest::Client {
 
 /// Appends a streamed text fragment, moving it in when it is the first: a big tool call's
 /// arguments often arrive in one event, and copying them again would double the work.
-pub(crate) fn append(target: &mut String, fragment: &mut Value) {
-    if let Value::String(text) = fragment.take() {
-        if target.is_empty() {
-            *target = text;
-        } else {
-            target.push_str(&text);
-        }
+pub(crate) fn append(target: &mut String, fragment: std::borrow::Cow<'_, str>) {
+    match fragment {
+        std::borrow::Cow::Owned(text) if target.is_empty() => *target = text,
+        text => target.push_str(&text),
     }
 }
 

@@ -1,13 +1,15 @@
 //! Anthropic Messages with streaming.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::exchange::{stream_call, StreamParser};
+use super::loose::{Index, Object, Text};
 use super::usage::TokenCounts;
 use super::wire::{raw, Encoded};
 use super::*;
@@ -230,37 +232,103 @@ struct StreamState {
     stopped: bool,
 }
 
+/// One streamed event, as far as it is read (see [`super::loose`]).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct StreamEvent<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Text<'a>,
+    index: Index,
+    /// `message_start`'s message: only its usage is read.
+    message: Object<StartedMessage>,
+    #[serde(borrow)]
+    content_block: Object<StartedBlock<'a>>,
+    #[serde(borrow)]
+    delta: Object<EventDelta<'a>>,
+    /// `message_delta`'s usage.
+    usage: Object<EventUsage>,
+    /// Any shape: only `error.message` is read, and errors are rare.
+    error: Option<Value>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct StartedMessage {
+    usage: Object<EventUsage>,
+}
+
+/// Counts as sent, whatever their type: [`TokenCounts`] judges them.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EventUsage {
+    input_tokens: Value,
+    cache_read_input_tokens: Value,
+    cache_creation_input_tokens: Value,
+    output_tokens: Value,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct StartedBlock<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Text<'a>,
+    #[serde(borrow)]
+    id: Text<'a>,
+    #[serde(borrow)]
+    name: Text<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EventDelta<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Text<'a>,
+    #[serde(borrow)]
+    text: Text<'a>,
+    #[serde(borrow)]
+    thinking: Text<'a>,
+    #[serde(borrow)]
+    partial_json: Text<'a>,
+    #[serde(borrow)]
+    stop_reason: Text<'a>,
+}
+
 impl StreamParser for StreamState {
     fn event(
         &mut self,
         data: &str,
         on_delta: &(dyn Fn(Delta) + Send + Sync),
     ) -> Result<bool, ProviderError> {
-        let mut event: Value = serde_json::from_str(data)
+        let event: Object<StreamEvent<'_>> = serde_json::from_str(data)
             .map_err(|e| ProviderError::Malformed(format!("a stream event is not JSON ({e})")))?;
-        let index = event["index"].as_u64().unwrap_or(0);
-        match event["type"].as_str().unwrap_or_default() {
+        let event = event.0.unwrap_or_default();
+        let index = event.index.0.unwrap_or(0);
+        let delta = event.delta.0.unwrap_or_default();
+        match event.kind.as_deref().unwrap_or_default() {
             "message_start" => {
-                let usage = &event["message"]["usage"];
+                let usage = event
+                    .message
+                    .0
+                    .and_then(|message| message.usage.0)
+                    .unwrap_or_default();
                 let input = [
-                    self.counts.read("input_tokens", &usage["input_tokens"]),
+                    self.counts.read("input_tokens", &usage.input_tokens),
                     self.counts
-                        .read("cache_read_input_tokens", &usage["cache_read_input_tokens"]),
+                        .read("cache_read_input_tokens", &usage.cache_read_input_tokens),
                     self.counts.read(
                         "cache_creation_input_tokens",
-                        &usage["cache_creation_input_tokens"],
+                        &usage.cache_creation_input_tokens,
                     ),
                 ];
                 self.response.tokens_in = self.counts.sum("input tokens in all", &input);
-                self.response.tokens_out =
-                    self.counts.read("output_tokens", &usage["output_tokens"]);
+                self.response.tokens_out = self.counts.read("output_tokens", &usage.output_tokens);
             }
             "content_block_start" => {
-                let block = &event["content_block"];
-                let started = match block["type"].as_str().unwrap_or_default() {
+                let block = event.content_block.0.unwrap_or_default();
+                let started = match block.kind.as_deref().unwrap_or_default() {
                     "tool_use" => Block::ToolUse {
-                        id: block["id"].as_str().unwrap_or_default().to_owned(),
-                        name: block["name"].as_str().unwrap_or_default().to_owned(),
+                        id: block.id.0.map(Cow::into_owned).unwrap_or_default(),
+                        name: block.name.0.map(Cow::into_owned).unwrap_or_default(),
                         json: String::new(),
                     },
                     "thinking" | "redacted_thinking" => Block::Thinking,
@@ -269,23 +337,20 @@ impl StreamParser for StreamState {
                 self.blocks.insert(index, started);
             }
             "content_block_delta" => {
-                let kind = event["delta"]["type"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned();
-                match (kind.as_str(), self.blocks.get_mut(&index)) {
+                let kind = delta.kind.as_deref().unwrap_or_default();
+                match (kind, self.blocks.get_mut(&index)) {
                     ("text_delta", _) => {
-                        let text = event["delta"]["text"].as_str().unwrap_or_default();
+                        let text = delta.text.as_deref().unwrap_or_default();
                         self.response.text.push_str(text);
                         on_delta(Delta::Text(text.to_owned()));
                     }
                     ("thinking_delta", _) => {
-                        let text = event["delta"]["thinking"].as_str().unwrap_or_default();
+                        let text = delta.thinking.as_deref().unwrap_or_default();
                         self.response.reasoning.push_str(text);
                         on_delta(Delta::Reasoning(text.to_owned()));
                     }
                     ("input_json_delta", Some(Block::ToolUse { json, .. })) => {
-                        if let Some(fragment) = event.pointer_mut("/delta/partial_json") {
+                        if let Some(fragment) = delta.partial_json.0 {
                             append(json, fragment);
                         }
                     }
@@ -293,14 +358,12 @@ impl StreamParser for StreamState {
                 }
             }
             "message_delta" => {
-                if let Some(reason) = event.pointer("/delta/stop_reason").and_then(Value::as_str) {
-                    self.stop_reason = Some(reason.to_owned());
+                if let Some(reason) = delta.stop_reason.0 {
+                    self.stop_reason = Some(reason.into_owned());
                 }
-                if let Some(out) = event
-                    .pointer("/usage/output_tokens")
-                    .filter(|v| !v.is_null())
-                {
-                    self.response.tokens_out = self.counts.read("output_tokens", out);
+                if let Some(usage) = event.usage.0.filter(|u| !u.output_tokens.is_null()) {
+                    self.response.tokens_out =
+                        self.counts.read("output_tokens", &usage.output_tokens);
                 }
             }
             "message_stop" => {
@@ -311,7 +374,9 @@ impl StreamParser for StreamState {
                 return Err(ProviderError::Http {
                     status: 200,
                     message: event
-                        .pointer("/error/message")
+                        .error
+                        .as_ref()
+                        .and_then(|e| e.pointer("/message"))
                         .and_then(Value::as_str)
                         .unwrap_or("the stream reported an error")
                         .to_owned(),

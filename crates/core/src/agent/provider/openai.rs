@@ -4,11 +4,12 @@
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::exchange::{stream_call, StreamParser};
+use super::loose::{Index, List, Object, Text};
 use super::usage::TokenCounts;
 use super::wire::{raw, Encoded};
 use super::*;
@@ -215,6 +216,66 @@ struct StreamState {
     done: bool,
 }
 
+/// One streamed chunk, as far as it is read (see [`super::loose`]).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Chunk<'a> {
+    /// Any shape: only `error.message` is read, and errors are rare.
+    error: Option<Value>,
+    /// `null` on every chunk but the last when usage is asked for.
+    usage: Object<ChunkUsage>,
+    #[serde(borrow)]
+    choices: List<Object<Choice<'a>>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ChunkUsage {
+    prompt_tokens: Value,
+    completion_tokens: Value,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Choice<'a> {
+    #[serde(borrow)]
+    delta: Object<ChoiceDelta<'a>>,
+    #[serde(borrow)]
+    finish_reason: Text<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ChoiceDelta<'a> {
+    #[serde(borrow)]
+    content: Text<'a>,
+    #[serde(borrow)]
+    reasoning_content: Text<'a>,
+    #[serde(borrow)]
+    reasoning: Text<'a>,
+    #[serde(borrow)]
+    tool_calls: List<Object<CallDelta<'a>>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CallDelta<'a> {
+    index: Index,
+    #[serde(borrow)]
+    id: Text<'a>,
+    #[serde(borrow)]
+    function: Object<FunctionDelta<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct FunctionDelta<'a> {
+    #[serde(borrow)]
+    name: Text<'a>,
+    #[serde(borrow)]
+    arguments: Text<'a>,
+}
+
 impl StreamParser for StreamState {
     /// Applies one `data:` payload; true once the stream is over.
     fn event(
@@ -226,53 +287,62 @@ impl StreamParser for StreamState {
             self.done = true;
             return Ok(true);
         }
-        let mut chunk: Value = serde_json::from_str(data)
+        let chunk: Object<Chunk<'_>> = serde_json::from_str(data)
             .map_err(|e| ProviderError::Malformed(format!("a stream chunk is not JSON ({e})")))?;
-        if let Some(message) = chunk.pointer("/error/message").and_then(Value::as_str) {
+        let chunk = chunk.0.unwrap_or_default();
+        if let Some(message) = chunk
+            .error
+            .as_ref()
+            .and_then(|e| e.pointer("/message"))
+            .and_then(Value::as_str)
+        {
             return Err(ProviderError::Http {
                 status: 200,
                 message: message.to_owned(),
             });
         }
-        if let Some(usage) = chunk.get("usage").filter(|u| !u.is_null()) {
-            self.response.tokens_in = self.counts.read("prompt_tokens", &usage["prompt_tokens"]);
+        if let Some(usage) = &chunk.usage.0 {
+            self.response.tokens_in = self.counts.read("prompt_tokens", &usage.prompt_tokens);
             self.response.tokens_out = self
                 .counts
-                .read("completion_tokens", &usage["completion_tokens"]);
+                .read("completion_tokens", &usage.completion_tokens);
         }
-        let Some(choice) = chunk.pointer_mut("/choices/0") else {
+        let Some(choice) = chunk.choices.0.into_iter().next() else {
             return Ok(false);
         };
-        let delta = &choice["delta"];
-        if let Some(text) = delta["content"].as_str().filter(|t| !t.is_empty()) {
+        let Choice {
+            delta,
+            finish_reason,
+        } = choice.0.unwrap_or_default();
+        let delta = delta.0.unwrap_or_default();
+        if let Some(text) = delta.content.as_deref().filter(|t| !t.is_empty()) {
             self.response.text.push_str(text);
             on_delta(Delta::Text(text.to_owned()));
         }
-        let reasoning = delta["reasoning_content"]
-            .as_str()
-            .or_else(|| delta["reasoning"].as_str());
+        let reasoning = delta
+            .reasoning_content
+            .as_deref()
+            .or_else(|| delta.reasoning.as_deref());
         if let Some(text) = reasoning.filter(|t| !t.is_empty()) {
             self.response.reasoning.push_str(text);
             on_delta(Delta::Reasoning(text.to_owned()));
         }
-        if let Some(reason) = choice["finish_reason"].as_str() {
-            self.finish_reason = Some(reason.to_owned());
+        if let Some(reason) = finish_reason.0 {
+            self.finish_reason = Some(reason.into_owned());
         }
-        // Taken, not borrowed: a big call's arguments then move instead of being copied.
-        let calls = choice.pointer_mut("/delta/tool_calls").map(Value::take);
-        if let Some(Value::Array(calls)) = calls {
-            for mut call in calls {
-                let index = call["index"].as_u64().unwrap_or(self.calls.len() as u64);
-                let pending = self.calls.entry(index).or_default();
-                if let Some(id) = call["id"].as_str() {
-                    pending.id = id.to_owned();
-                }
-                if let Some(name) = call.pointer("/function/name").and_then(Value::as_str) {
-                    pending.name.push_str(name);
-                }
-                if let Some(arguments) = call.pointer_mut("/function/arguments") {
-                    append(&mut pending.arguments, arguments);
-                }
+        for call in delta.tool_calls.0 {
+            let call = call.0.unwrap_or_default();
+            let index = call.index.0.unwrap_or(self.calls.len() as u64);
+            let pending = self.calls.entry(index).or_default();
+            if let Some(id) = call.id.0 {
+                pending.id = id.into_owned();
+            }
+            let function = call.function.0.unwrap_or_default();
+            if let Some(name) = function.name.as_deref() {
+                pending.name.push_str(name);
+            }
+            if let Some(arguments) = function.arguments.0 {
+                append(&mut pending.arguments, arguments);
             }
         }
         Ok(false)
