@@ -220,7 +220,10 @@ fn three_daemons_fire_a_thousand_automations_due_together_each_exactly_once() {
     // Due once all are created (a few milliseconds each; room for a loaded machine).
     let due = Utc::now() + TimeDelta::seconds(10) + TimeDelta::milliseconds(25 * COUNT as i64);
     let automations = create_many(&workers[0], COUNT, due);
-    eprintln!("{COUNT} automations created, due in {} s", (due - Utc::now()).num_seconds());
+    eprintln!(
+        "{COUNT} automations created, due in {} s",
+        (due - Utc::now()).num_seconds()
+    );
 
     let daemons: Vec<Child> = workers.iter().map(Worker::daemon).collect();
     // Every fire recorded (the runs then drain through the queue, four at a time).
@@ -240,11 +243,15 @@ fn three_daemons_fire_a_thousand_automations_due_together_each_exactly_once() {
     assert_eq!(runs_after.len(), runs.len(), "no fire came late");
     let mut fires: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for run in &runs_after {
-        *fires.entry(run["automation_id"].as_str().unwrap()).or_default() += 1;
+        *fires
+            .entry(run["automation_id"].as_str().unwrap())
+            .or_default() += 1;
     }
     assert_eq!(fires.len(), COUNT, "every automation fired");
     assert!(
-        automations.iter().all(|id| fires.get(id.as_str()) == Some(&1)),
+        automations
+            .iter()
+            .all(|id| fires.get(id.as_str()) == Some(&1)),
         "each exactly once"
     );
     assert!(
