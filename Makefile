@@ -60,7 +60,7 @@ lint:
 test-rust:
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 	  ./scripts/with-postgres.sh bash -c '$(CARGO) nextest run --locked --no-fail-fast && \
-	    AUTOWORK_TEST_STORE=postgres $(CARGO) nextest run --locked --no-fail-fast -p autowork-core -E "binary(all)"'; \
+	    AUTOWORK_TEST_STORE=postgres $(CARGO) nextest run --locked --no-fail-fast -E "package(autowork-core) and binary(all)"'; \
 	else \
 	  echo "cargo-nextest not found; using cargo test"; \
 	  ./scripts/with-postgres.sh bash -c '$(CARGO) test --locked --no-fail-fast && \

@@ -24,6 +24,9 @@ pub struct StoreChoice {
     pub in_use: Option<String>,
     /// Whether the saved team database has a password at hand, and from where.
     pub password: Option<PasswordState>,
+    /// Why the saved team database could not be opened when the app started (this
+    /// computer's database is in use instead).
+    pub unreachable: Option<String>,
 }
 
 async fn blocking<T: Send + 'static>(
@@ -46,6 +49,7 @@ fn choice(state: &AppState) -> Result<StoreChoice, Error> {
         url,
         in_use: state.store.url().map(str::to_owned),
         password,
+        unreachable: state.store_error.clone(),
     })
 }
 

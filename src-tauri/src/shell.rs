@@ -51,19 +51,38 @@ pub fn run() -> Result<(), String> {
             let saved = AppSettings::load(&data_dir)?.store;
             let store =
                 StoreLocation::chosen(std::env::var(STORE_ENV).ok().as_deref(), saved.as_deref())?;
-            let config = EngineConfig::new(&data_dir)
-                .store(store.clone())
-                .label("app")
-                .executor(Arc::new(Agent::new(&data_dir)))
-                .notifier(notifier.clone())
-                .scheduler(true);
-            let engine = Arc::new(tauri::async_runtime::block_on(Engine::open(config))?);
+            let config = |store: StoreLocation| {
+                EngineConfig::new(&data_dir)
+                    .store(store)
+                    .label("app")
+                    .executor(Arc::new(Agent::new(&data_dir)))
+                    .notifier(notifier.clone())
+                    .scheduler(true)
+            };
+            let (engine, store, store_error) =
+                match tauri::async_runtime::block_on(Engine::open(config(store.clone()))) {
+                    Ok(engine) => (engine, store, None),
+                    // An unreachable team database must not keep the app from opening: it
+                    // opens this computer's database and Settings → Database says why, where
+                    // the user can fix the URL or the password and restart.
+                    Err(e) if store != StoreLocation::ThisComputer => {
+                        let why = autowork_core::secrets::redact(&e.to_string()).into_owned();
+                        tracing::warn!(error = %why, "cannot open the team database; using this computer's");
+                        let local = StoreLocation::ThisComputer;
+                        let engine =
+                            tauri::async_runtime::block_on(Engine::open(config(local.clone())))?;
+                        (engine, local, Some(why))
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+            let engine = Arc::new(engine);
             notifier.set_engine(engine.clone());
             app.manage(AppState {
                 engine: engine.clone(),
                 data_dir: data_dir.clone(),
                 log_dir,
                 store,
+                store_error,
                 focused_run,
             });
             if let Err(e) = tray::create(app) {

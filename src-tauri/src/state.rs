@@ -13,6 +13,9 @@ pub struct AppState {
     pub log_dir: PathBuf,
     /// Where the engine keeps its ledger (read at start: a change applies on restart).
     pub store: StoreLocation,
+    /// Why the team database the settings name was not opened at start (this computer's
+    /// database is in use instead), for Settings → Database to say.
+    pub store_error: Option<String>,
     /// The run the window shows, so a notification about it is not raised while the user
     /// is looking at it.
     pub focused_run: Arc<Mutex<Option<String>>>,

@@ -1,13 +1,15 @@
 // Settings → Database in the real app: choose a team database, Test connection against the
 // PostgreSQL of scripts/with-postgres.sh (when AUTOWORK_TEST_POSTGRES_URL is set; otherwise a
 // closed port, whose error shows under the URL), Save, and the "Restart now" offer.
-// Screenshots (database-*) at 800x600 and 1600x1000, light and dark.
+// Screenshots (database-*) at 800x600 and 1600x1000, light and dark. Then a saved team
+// database that cannot be reached: the app still opens, on this computer's database, and
+// Settings → Database says why (database-unreachable-*).
 //
 //   E2E_DISPLAY=97 scripts/with-postgres.sh ./scripts/e2e.sh --test tests/e2e/database.test.mjs
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -77,4 +79,23 @@ test("light: a team database tested, saved, restart offered", async () => {
 
 test("dark: the same", async () => {
   await chooseTestAndSave("dark");
+});
+
+test("a saved team database that cannot be reached: the app opens on this computer's and says why", async () => {
+  // Nothing listens on port 9 (discard) here: the connection is refused at once.
+  writeFileSync(join(dataDir, "settings.json"), JSON.stringify({ store: "postgres://ann@127.0.0.1:9/autowork" }));
+  for (const theme of ["light", "dark"]) {
+    const session = await app.open({ dark: theme === "dark", busAddress });
+    await session.click('[data-testid="nav-settings"]');
+    const alert = await session.waitFind('[data-testid="store-unreachable"]', LONG);
+    assert.ok(alert);
+    assert.match(
+      await session.text('[data-testid="store-unreachable"]'),
+      /could not be opened when Autowork started, so it is using this computer's database/,
+    );
+    assert.match(await session.text('[data-testid="store-restart"]'), /tries the team database again at its next start/);
+    await app.screenshots("database-unreachable", theme, () => app.scrollTo('[data-testid="database"]'));
+    await app.close();
+  }
+  rmSync(join(dataDir, "settings.json"), { force: true });
 });

@@ -47,6 +47,28 @@ export async function waitForDriver(port, timeoutMs = 30000) {
   throw new Error("tauri-driver did not start");
 }
 
+/**
+ * Waits until nothing listens on `port` (the native WebDriver tauri-driver started may
+ * outlive it for a moment, and the next open would find its port taken).
+ */
+export async function waitForPortFree(port, timeoutMs = 15000) {
+  const { createConnection } = await import("node:net");
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const listening = await new Promise((resolveProbe) => {
+      const socket = createConnection({ host: "127.0.0.1", port });
+      socket.once("connect", () => {
+        socket.destroy();
+        resolveProbe(true);
+      });
+      socket.once("error", () => resolveProbe(false));
+    });
+    if (!listening) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`port ${port} stayed taken`);
+}
+
 // ---------------------------------------------------------------------------------------
 // Shared by the view tests, the screenshots and the benchmark: a private bus, the scripted
 // model server, a seeded data directory, the app behind its own tauri-driver.

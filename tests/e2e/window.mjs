@@ -9,7 +9,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-import { start, waitForDriver } from "./processes.mjs";
+import { start, waitForDriver, waitForPortFree } from "./processes.mjs";
 import { Session } from "./webdriver.mjs";
 
 export const SIZES = [
@@ -58,6 +58,8 @@ export class AppWindow {
       await exited;
     }
     this.driver = null;
+    await waitForPortFree(this.nativePort);
+    await waitForPortFree(this.driverPort);
   }
 
   /** "dark" or "light", as the page sees it. */

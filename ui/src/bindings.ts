@@ -1867,7 +1867,12 @@ in_use: string | null;
 /**
  * Whether the saved team database has a password at hand, and from where.
  */
-password: PasswordState | null }
+password: PasswordState | null; 
+/**
+ * Why the saved team database could not be opened when the app started (this
+ * computer's database is in use instead).
+ */
+unreachable: string | null }
 /**
  * When an automation fires by itself.
  */

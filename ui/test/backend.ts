@@ -74,7 +74,7 @@ const defaults: Record<string, Handler> = {
   }),
   queue_place: () => null,
   // The ledger on this computer, as the app was started.
-  get_store: () => ({ url: null, in_use: null, password: null }),
+  get_store: () => ({ url: null, in_use: null, password: null, unreachable: null }),
   // Retention: runs kept forever, so a clean-up finds nothing; a stored policy comes back as sent.
   get_retention: () => ({ keep_days: null, keep_failed_days: null }),
   set_retention: (a) => a.policy,

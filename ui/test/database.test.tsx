@@ -29,6 +29,7 @@ function databaseBackend(start: StoreChoice, handlers: Record<string, Handler> =
         url,
         in_use: choice.in_use,
         password: url ? { source: a.password ? "keychain" : "missing", keychain_problem: null } : null,
+        unreachable: choice.unreachable,
       };
       return choice;
     },
@@ -42,7 +43,7 @@ const section = () => screen.getByTestId("database");
 
 describe("settings: database", () => {
   it("switches to a team database: tests, saves the password to the keychain, offers a restart", async () => {
-    const calls = databaseBackend({ url: null, in_use: null, password: null });
+    const calls = databaseBackend({ url: null, in_use: null, password: null, unreachable: null });
     const { user } = renderAt("#/settings");
     const team = await within(await screen.findByTestId("database")).findByLabelText("Team database");
     await waitFor(() => expect(team).toBeEnabled());
@@ -73,7 +74,7 @@ describe("settings: database", () => {
 
   it("shows a failed test under the field it names", async () => {
     databaseBackend(
-      { url: URL, in_use: URL, password: { source: "missing", keychain_problem: null } },
+      { url: URL, in_use: URL, password: { source: "missing", keychain_problem: null }, unreachable: null },
       {
         test_store: () => {
           throw apiError({
@@ -105,7 +106,12 @@ describe("settings: database", () => {
 
   it("without a keychain says to use AUTOWORK_STORE_PASSWORD", async () => {
     databaseBackend(
-      { url: URL, in_use: URL, password: { source: "missing", keychain_problem: "No keychain service is running" } },
+      {
+        url: URL,
+        in_use: URL,
+        password: { source: "missing", keychain_problem: "No keychain service is running" },
+        unreachable: null,
+      },
       {
         set_store: () => {
           throw apiError({
@@ -129,5 +135,20 @@ describe("settings: database", () => {
     await user.type(password, "s3cret-pass");
     await user.click(within(section()).getByRole("button", { name: "Save" }));
     await waitFor(() => expect(password.closest(".field")).toHaveTextContent("set AUTOWORK_STORE_PASSWORD"));
+  });
+
+  it("says when the team database could not be opened at start and this computer's is in use", async () => {
+    databaseBackend({
+      url: URL,
+      in_use: null,
+      password: { source: "keychain", keychain_problem: null },
+      unreachable: "database error: connection refused",
+    });
+    renderAt("#/settings");
+    const alert = await within(await screen.findByTestId("database")).findByTestId("store-unreachable");
+    expect(alert).toHaveTextContent("could not be opened when Autowork started");
+    expect(alert).toHaveTextContent("connection refused");
+    expect(screen.getByTestId("store-restart")).toHaveTextContent("tries the team database again at its next start");
+    expect(within(screen.getByTestId("store-restart")).getByRole("button", { name: "Restart now" })).toBeEnabled();
   });
 });

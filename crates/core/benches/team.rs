@@ -56,7 +56,7 @@ fn line(store: &str, what: &str, samples: &mut [f64], target: &str) {
     let p50 = percentile(samples, 0.50);
     let p99 = percentile(samples, 0.99);
     println!(
-        "{store:<11} {what:<44} p50 {p50:>8.2} ms   p99 {p99:>8.2} ms   (n = {}){target}",
+        "{store:<11} {what:<52} p50 {p50:>8.2} ms   p99 {p99:>8.2} ms   (n = {}){target}",
         samples.len()
     );
 }

@@ -36,7 +36,7 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteAutoVacuum, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::{ConnectOptions, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use tokio::sync::Notify;
 
 use crate::error::{Error, Result};
@@ -131,6 +131,9 @@ impl Tx {
 /// before it, and the outbox's numbers are committed in order.
 const POSTGRES_WRITE_LOCK: i64 = 0x6175_746f_776f_726b; // "autowork"
 
+/// How long opening a team database waits for the server's first answer.
+const POSTGRES_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The channel the `events_notify` trigger notifies (migrations_postgres).
 const EVENTS_CHANNEL: &str = "autowork_events";
 
@@ -216,6 +219,22 @@ impl Store {
     /// Connects to a team database and brings its schema up to date (the migrator holds an
     /// advisory lock while it works, so workers starting together migrate once).
     pub async fn open_postgres(options: PgConnectOptions) -> Result<Self> {
+        // One connection first, to report why the server cannot be reached (refused, no such
+        // host, a wrong password) rather than the pool's "timed out", and within a bound:
+        // a host that drops packets would otherwise hold the start for minutes.
+        match tokio::time::timeout(POSTGRES_CONNECT_TIMEOUT, options.connect()).await {
+            Ok(Ok(first)) => drop(first),
+            Ok(Err(e)) => return Err(e.into()),
+            Err(_) => {
+                return Err(Error::Io {
+                    context: format!(
+                        "the team database did not answer within {} s",
+                        POSTGRES_CONNECT_TIMEOUT.as_secs()
+                    ),
+                    source: std::io::ErrorKind::TimedOut.into(),
+                })
+            }
+        }
         let pool = PgPoolOptions::new()
             .max_connections(POSTGRES_CONNECTIONS)
             .min_connections(1)

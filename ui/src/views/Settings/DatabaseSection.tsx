@@ -112,6 +112,12 @@ export function DatabaseSection() {
         Where the run ledger lives. A team database (PostgreSQL) is shared by every app and{" "}
         <code>autowork daemon</code> connected to it, so automations fire while this computer sleeps.
       </p>
+      {choice?.unreachable && (
+        <div className="database-unreachable" role="alert" data-testid="store-unreachable">
+          The team database could not be opened when Autowork started, so it is using this computer&apos;s database:{" "}
+          {choice.unreachable}. Test the connection, fix the URL or the password, then restart.
+        </div>
+      )}
       <div className="database-choice" role="radiogroup" aria-label="Where the ledger lives">
         <label className="check">
           <input type="radio" name="store" data-testid="store-this-computer" checked={!team} onChange={() => setTeam(false)} />
@@ -203,8 +209,9 @@ export function DatabaseSection() {
       {pending && (
         <div className="database-restart" role="status" data-testid="store-restart">
           <span>
-            Autowork uses {choice?.url ? "the team database" : "this computer's database"} after a restart; until
-            then it keeps using {choice?.in_use ? "the team database" : "this computer's"}.
+            {choice?.unreachable
+              ? "Autowork tries the team database again at its next start."
+              : `Autowork uses ${choice?.url ? "the team database" : "this computer's database"} after a restart; until then it keeps using ${choice?.in_use ? "the team database" : "this computer's"}.`}
           </span>
           <button type="button" className="primary" onClick={() => void restart()}>
             Restart now
