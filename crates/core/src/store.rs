@@ -36,8 +36,12 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteAutoVacuum, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{ConnectOptions, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::{
+    ConnectOptions, PgPool, Postgres, QueryBuilder, Sqlite, SqliteConnection, SqlitePool,
+    Transaction,
+};
 use tokio::sync::Notify;
+use tokio::sync::OwnedMutexGuard;
 
 use crate::error::{Error, Result};
 use backend::{AnyConn, AsConn};
@@ -78,7 +82,7 @@ enum Backing {
     /// Readers share `pool`; this process's writes queue for `writer`'s one connection.
     Sqlite {
         pool: SqlitePool,
-        writer: SqlitePool,
+        writer: Arc<tokio::sync::Mutex<Writer>>,
     },
     Postgres {
         pool: PgPool,
@@ -88,6 +92,8 @@ enum Backing {
 /// A pooled connection of either backend, for reads (and writes outside a transaction).
 pub(crate) enum Conn {
     Sqlite(PoolConnection<Sqlite>),
+    /// SQLite's writer connection, outside a transaction ([`Store::writer_connection`]).
+    SqliteWriter(OwnedMutexGuard<Writer>),
     Postgres(PoolConnection<Postgres>),
 }
 
@@ -95,14 +101,119 @@ impl AsConn for Conn {
     fn as_conn(&mut self) -> AnyConn<'_> {
         match self {
             Conn::Sqlite(conn) => AnyConn::Sqlite(conn),
+            Conn::SqliteWriter(writer) => AnyConn::Sqlite(&mut writer.conn),
             Conn::Postgres(conn) => AnyConn::Postgres(conn),
+        }
+    }
+}
+
+impl Conn {
+    /// The SQLite connection, for what only SQLite does (giving a file's pages back).
+    pub(crate) fn sqlite(&mut self) -> Option<&mut SqliteConnection> {
+        match self {
+            Conn::Sqlite(conn) => Some(conn),
+            Conn::SqliteWriter(writer) => Some(&mut writer.conn),
+            Conn::Postgres(_) => None,
+        }
+    }
+}
+
+/// This process's one SQLite connection for writes, held by one write transaction at a time
+/// (behind an async mutex: writers queue in order, in this process, instead of in SQLite's
+/// busy handler). Not a pool: a pool pings each connection it takes back, a round trip to
+/// the connection's thread after every write.
+#[derive(Debug)]
+pub(crate) struct Writer {
+    conn: SqliteConnection,
+    /// A transaction was begun and neither committed nor rolled back (its holder went away
+    /// mid-write): the next holder rolls it back first.
+    open: bool,
+}
+
+impl Writer {
+    /// Rolls back what a holder that went away left open.
+    async fn settle(&mut self) -> Result<()> {
+        if self.open {
+            rollback(&mut self.conn).await?;
+            self.open = false;
+        }
+        Ok(())
+    }
+}
+
+/// `ROLLBACK`, where "no transaction is active" (the failed statement was the `BEGIN`, or
+/// SQLite already rolled back) counts as done.
+async fn rollback(conn: &mut SqliteConnection) -> Result<()> {
+    match sqlx::query("ROLLBACK").execute(conn).await {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(e)) if e.message().contains("no transaction is active") => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A write transaction on SQLite's writer connection, begun with `BEGIN IMMEDIATE` by
+/// [`Store::begin_write`]; committed by [`Tx::commit`], or together with its last statements
+/// by [`SqliteWrite::commit_with`]. Dropped uncommitted, it rolls back.
+pub(crate) struct SqliteWrite {
+    writer: Option<OwnedMutexGuard<Writer>>,
+}
+
+impl SqliteWrite {
+    fn conn(&mut self) -> &mut SqliteConnection {
+        match self.writer.as_mut() {
+            Some(writer) => &mut writer.conn,
+            // Only the commits take the writer, and they consume `self`.
+            None => unreachable!("a write transaction is used after its commit"),
+        }
+    }
+
+    /// Runs `query` (statements, each ending with `;`) and `COMMIT` in one round trip to
+    /// the connection's thread. Returns the batch's result: its `last_insert_rowid` is the
+    /// last insert's (`COMMIT` inserts nothing); its row count also counts the `COMMIT`,
+    /// which SQLite reports as the count of the statement before it.
+    pub(crate) async fn commit_with(
+        mut self,
+        mut query: QueryBuilder<'_, Sqlite>,
+    ) -> Result<sqlx::sqlite::SqliteQueryResult> {
+        query.push(" COMMIT;");
+        let done = query.build().execute(self.conn()).await?;
+        if let Some(mut writer) = self.writer.take() {
+            writer.open = false;
+        }
+        Ok(done)
+    }
+
+    async fn commit(mut self) -> Result<()> {
+        sqlx::query("COMMIT").execute(self.conn()).await?;
+        if let Some(mut writer) = self.writer.take() {
+            writer.open = false;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for SqliteWrite {
+    fn drop(&mut self) {
+        let Some(mut writer) = self.writer.take() else {
+            return;
+        };
+        // Rolled back at once where a runtime runs (the writer stays held until it is), else
+        // by the next write of this process before its `BEGIN` (see `Writer::settle`).
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(e) = writer.settle().await {
+                    tracing::warn!(error = %e, "could not roll back an abandoned write");
+                }
+            });
         }
     }
 }
 
 /// A transaction of either backend. Dropped without [`Tx::commit`], it rolls back.
 pub(crate) enum Tx {
+    /// A read on SQLite ([`Store::begin_read`]).
     Sqlite(Transaction<'static, Sqlite>),
+    SqliteWrite(SqliteWrite),
     Postgres(Transaction<'static, Postgres>),
 }
 
@@ -110,6 +221,7 @@ impl AsConn for Tx {
     fn as_conn(&mut self) -> AnyConn<'_> {
         match self {
             Tx::Sqlite(tx) => AnyConn::Sqlite(tx),
+            Tx::SqliteWrite(write) => AnyConn::Sqlite(write.conn()),
             Tx::Postgres(tx) => AnyConn::Postgres(tx),
         }
     }
@@ -119,6 +231,7 @@ impl Tx {
     pub(crate) async fn commit(self) -> Result<()> {
         match self {
             Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::SqliteWrite(write) => write.commit().await?,
             Tx::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
@@ -206,14 +319,14 @@ impl Store {
         // each sleeping in SQLite's busy handler while the lock sits free (a burst of
         // scheduled fires with their runs starting and ending spent most of its time
         // there). Other processes still wait through the busy timeout.
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .test_before_acquire(false)
-            .acquire_timeout(BUSY_TIMEOUT * 2)
-            .connect_with(options)
-            .await?;
-        Ok(Self::with(Backing::Sqlite { pool, writer }))
+        let writer = Writer {
+            conn: options.connect().await?,
+            open: false,
+        };
+        Ok(Self::with(Backing::Sqlite {
+            pool,
+            writer: Arc::new(tokio::sync::Mutex::new(writer)),
+        }))
     }
 
     /// Connects to a team database and brings its schema up to date (the migrator holds an
@@ -282,7 +395,15 @@ impl Store {
                 if writes % CHECKPOINT_EVERY_WRITES == 0 {
                     self.checkpoint_due.notify_one();
                 }
-                Ok(Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?))
+                let mut writer = writer.clone().lock_owned().await;
+                writer.settle().await?;
+                sqlx::query("BEGIN IMMEDIATE")
+                    .execute(&mut writer.conn)
+                    .await?;
+                writer.open = true;
+                Ok(Tx::SqliteWrite(SqliteWrite {
+                    writer: Some(writer),
+                }))
             }
             Backing::Postgres { pool } => {
                 let mut tx = pool.begin().await?;
@@ -329,7 +450,11 @@ impl Store {
     /// On PostgreSQL, a connection of the pool.
     pub(crate) async fn writer_connection(&self) -> Result<Conn> {
         Ok(match &self.backing {
-            Backing::Sqlite { writer, .. } => Conn::Sqlite(writer.acquire().await?),
+            Backing::Sqlite { writer, .. } => {
+                let mut writer = writer.clone().lock_owned().await;
+                writer.settle().await?;
+                Conn::SqliteWriter(writer)
+            }
             Backing::Postgres { pool } => Conn::Postgres(pool.acquire().await?),
         })
     }
@@ -347,7 +472,11 @@ impl Store {
     pub async fn close(&self) {
         match &self.backing {
             Backing::Sqlite { pool, writer } => {
-                writer.close().await;
+                // The writer closes with the last clone of the store; its writes are done.
+                let mut writer = writer.lock().await;
+                if let Err(e) = writer.settle().await {
+                    tracing::warn!(error = %e, "could not roll back an abandoned write");
+                }
                 pool.close().await;
             }
             Backing::Postgres { pool } => pool.close().await,
@@ -422,14 +551,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("autowork.db")).await.unwrap();
         let write = || async {
-            let Tx::Sqlite(mut tx) = store.begin_write().await.unwrap() else {
+            let Tx::SqliteWrite(mut tx) = store.begin_write().await.unwrap() else {
                 panic!("SQLite");
             };
             sqlx::query("INSERT INTO engine_settings (key, value) VALUES ('k', 'v') ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-                .execute(&mut *tx)
+                .execute(tx.conn())
                 .await
                 .unwrap();
-            tx.commit().await.unwrap();
+            Tx::SqliteWrite(tx).commit().await.unwrap();
         };
         for _ in 1..CHECKPOINT_EVERY_WRITES {
             write().await;

@@ -145,12 +145,11 @@ async fn collect(
         }
     } else {
         let compaction = {
-            match shared.store.writer_connection().await? {
-                store::Conn::Sqlite(mut conn) => {
-                    store::retention::reclaim(&mut conn, full_vacuum).await?
-                }
+            let mut conn = shared.store.writer_connection().await?;
+            match conn.sqlite() {
+                Some(conn) => store::retention::reclaim(conn, full_vacuum).await?,
                 // The server's (auto)vacuum gives space back.
-                store::Conn::Postgres(_) => Compaction::None,
+                None => Compaction::None,
             }
         };
         DatabaseSpace {
@@ -221,7 +220,7 @@ async fn originals_of(data_dir: &Path, run_ids: &[String], remove: bool) -> u64 
 /// (`pg_database_size`).
 async fn database_size(shared: &Shared, database: &Path) -> Result<u64> {
     match shared.store.connection().await? {
-        store::Conn::Sqlite(_) => Ok(disk_size(database)),
+        store::Conn::Sqlite(_) | store::Conn::SqliteWriter(_) => Ok(disk_size(database)),
         store::Conn::Postgres(mut conn) => {
             let bytes: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())")
                 .fetch_one(&mut *conn)

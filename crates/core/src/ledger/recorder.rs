@@ -55,15 +55,14 @@ impl Recorder {
 
     async fn commit_events_after(
         &self,
-        mut tx: Tx,
+        tx: Tx,
         before: Staged,
         events: Vec<Event>,
         wake_scheduler: bool,
     ) -> Result<()> {
         let now = self.clock.now();
         let records =
-            store::events::append_after(&mut tx, before, &self.origin, events, now).await?;
-        tx.commit().await?;
+            store::events::append_and_commit(tx, before, &self.origin, events, now).await?;
         if wake_scheduler
             && records.iter().any(|r| {
                 matches!(

@@ -5,6 +5,7 @@ use sqlx::QueryBuilder;
 
 use super::backend::{on_both_backends, LastInsertRowid};
 use super::transcripts::Staged;
+use super::Tx;
 
 use crate::error::{Error, Result};
 use crate::ids::InstanceId;
@@ -59,7 +60,7 @@ fn wrote(expected: u64, written: u64, what: &str) -> Result<()> {
 on_both_backends! {
     shared {
         /// Adds the outbox insert of `events` to `sql`.
-        fn push_insert<'a>(
+        pub(super) fn push_insert<'a>(
             sql: &mut QueryBuilder<'a, Db>,
             origin: &InstanceId,
             events: &[Event],
@@ -213,5 +214,46 @@ on_both_backends! {
             .execute(conn)
             .await?;
         Ok(done.rows_affected())
+    }
+}
+
+/// [`append_after`] in `tx`, then commits it. On SQLite, the staged rows, the events and the
+/// `COMMIT` go to the writer's thread in one round trip (each is a hop there and back, the
+/// most of a small write's cost). Their row count is not checked there: the batch holds only
+/// `INSERT`s of values, each of which writes all its rows or fails the batch (and the
+/// transaction, which then rolls back).
+pub(crate) async fn append_and_commit(
+    tx: Tx,
+    staged: Staged,
+    origin: &InstanceId,
+    events: Vec<Event>,
+    now: DateTime<Utc>,
+) -> Result<Vec<EventRecord>> {
+    match tx {
+        Tx::SqliteWrite(write) if events.len() <= APPEND_BATCH => {
+            let mut staged = staged;
+            let mut sql = QueryBuilder::new("");
+            staged.push_messages(&mut sql);
+            staged.push_parts(&mut sql);
+            if !events.is_empty() {
+                sqlite::push_insert(&mut sql, origin, &events, payloads(&events)?, now);
+                sql.push(";");
+            }
+            let done = write.commit_with(sql).await?;
+            // As in `append_batch`: consecutive numbers, the last one the batch's last insert.
+            let count = events.len() as i64;
+            let last = done.last_insert_rowid();
+            let seqs = if count == 0 {
+                Vec::new()
+            } else {
+                (last - count + 1..=last).collect()
+            };
+            Ok(records(seqs, events, now))
+        }
+        mut tx => {
+            let records = append_after(&mut tx, staged, origin, events, now).await?;
+            tx.commit().await?;
+            Ok(records)
+        }
     }
 }
