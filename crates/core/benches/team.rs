@@ -136,11 +136,20 @@ fn definition(workspace: &Path, trigger: Value) -> Value {
     })
 }
 
-/// Run now → `running`, as the caller's event stream shows it.
-async fn run_now_to_running(backend: Backend) {
+/// A fresh ledger with an engine (no scheduler) and one manual automation on it.
+async fn with_manual_automation(
+    backend: Backend,
+    name: &str,
+) -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    StoreLocation,
+    Engine,
+    autowork_core::definition::Automation,
+) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let store = fresh(backend, &data, "run_now").await;
+    let store = fresh(backend, &data, name).await;
     let engine = open(&data, &store, false).await;
     let automation = engine
         .create_automation(&definition(
@@ -149,6 +158,13 @@ async fn run_now_to_running(backend: Backend) {
         ))
         .await
         .unwrap();
+    (dir, data, store, engine, automation)
+}
+
+/// Run now → `running`, as the caller's event stream shows it.
+async fn run_now_to_running(backend: Backend) {
+    let (_dir, _data, _store, engine, automation) =
+        with_manual_automation(backend, "run_now").await;
     let mut events = engine.subscribe();
     let mut samples = Vec::with_capacity(RUN_NOW_SAMPLES);
     for _ in 0..RUN_NOW_SAMPLES {
@@ -238,17 +254,7 @@ async fn seed_runs(
 
 /// Listing runs with 100 000 in the ledger.
 async fn list_at_scale(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let store = fresh(backend, &data, "list").await;
-    let engine = open(&data, &store, false).await;
-    let automation = engine
-        .create_automation(&definition(
-            &dir.path().join("w"),
-            json!({"kind": "manual"}),
-        ))
-        .await
-        .unwrap();
+    let (_dir, data, store, engine, automation) = with_manual_automation(backend, "list").await;
     seed_runs(backend, &data, &store, &automation.id).await;
     let filter = RunFilter::default();
     let mut first = Vec::new();

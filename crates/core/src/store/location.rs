@@ -230,7 +230,7 @@ fn url_has_password(url: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use pretty_assertions::assert_eq;
 
     use super::*;
@@ -239,8 +239,11 @@ mod tests {
         TeamDatabase::parse(url).unwrap()
     }
 
-    /// The (field, code) of each problem, and the hints joined.
-    fn problems(result: Result<impl std::fmt::Debug>) -> (Vec<(String, String)>, String) {
+    /// The (field, code) of each problem, and the hints joined (the team database's tests
+    /// read errors the same way).
+    pub(crate) fn problems(
+        result: Result<impl std::fmt::Debug>,
+    ) -> (Vec<(String, String)>, String) {
         match result {
             Err(Error::InvalidInput(details)) => (
                 details
@@ -257,7 +260,7 @@ mod tests {
         }
     }
 
-    fn one(field: &str, code: &str) -> Vec<(String, String)> {
+    pub(crate) fn one(field: &str, code: &str) -> Vec<(String, String)> {
         vec![(field.to_owned(), code.to_owned())]
     }
 

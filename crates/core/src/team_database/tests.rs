@@ -7,6 +7,7 @@ use tokio::net::TcpListener;
 
 use super::*;
 use crate::agent::provider::keychain::{KeychainError, NoKeychain};
+use crate::store::location::tests::{one, problems};
 
 // The store's throwaway-database helper is private to the store; it names nothing of the
 // crate, so it compiles here too (as the integration suite includes it).
@@ -35,28 +36,6 @@ impl Keychain for MemoryKeychain {
 
 fn team(url: &str) -> TeamDatabase {
     TeamDatabase::parse(url).unwrap()
-}
-
-/// The (field, code) of each problem, and the hints joined.
-fn problems(result: Result<impl std::fmt::Debug>) -> (Vec<(String, String)>, String) {
-    match result {
-        Err(Error::InvalidInput(details)) => (
-            details
-                .iter()
-                .map(|d| (d.field.clone(), d.message.clone()))
-                .collect(),
-            details
-                .iter()
-                .filter_map(|d| d.hint.clone())
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-        other => panic!("expected invalid input, got {other:?}"),
-    }
-}
-
-fn one(field: &str, code: &str) -> Vec<(String, String)> {
-    vec![(field.to_owned(), code.to_owned())]
 }
 
 #[test]
