@@ -317,11 +317,14 @@ fn a_daemon_killed_mid_run_has_its_run_closed_by_another_after_its_lease_and_fir
     victim.wait().unwrap();
     let killed_at = Instant::now();
 
+    // Watched from another machine: a command on the dead daemon's own host would see its
+    // pid gone and close its runs at once, without waiting for the lease (as designed).
+    let elsewhere = &workers[(killed + 1) % workers.len()];
     let closed = wait_until(
         "the dead daemon's run closed by another",
         Duration::from_secs(60),
         || {
-            let run = workers[1].json(&format!("run show --json {run_id}"));
+            let run = elsewhere.json(&format!("run show --json {run_id}"));
             terminal(&run).then_some(run)
         },
     );
@@ -338,19 +341,19 @@ fn a_daemon_killed_mid_run_has_its_run_closed_by_another_after_its_lease_and_fir
     );
 
     // The schedule goes on without the dead daemon, whether or not it was the one firing.
-    let after = workers[2].create_once("after", Utc::now() + TimeDelta::seconds(1));
+    let after = elsewhere.create_once("after", Utc::now() + TimeDelta::seconds(1));
     let ran = wait_until(
         "the next fire, run by a live daemon",
         Duration::from_secs(60),
         || {
-            workers[2]
+            elsewhere
                 .runs()
                 .into_iter()
                 .find(|run| run["automation_id"] == after.as_str() && terminal(run))
         },
     );
     assert_eq!(ran["state"], "succeeded", "{ran}");
-    let fires_of_after = workers[2]
+    let fires_of_after = elsewhere
         .runs()
         .iter()
         .filter(|run| run["automation_id"] == after.as_str())
