@@ -82,6 +82,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             set_queue_limits,
             queue_view,
             queue_place,
+            workers,
             get_retention,
             set_retention,
             gc_preview,

@@ -2,6 +2,7 @@
 //! queued run stands (shown while it waits).
 
 use autowork_core::ids::RunId;
+use autowork_core::model::worker::WorkerInfo;
 use autowork_core::queue::{QueueLimits, QueuePlace, QueueView};
 use autowork_core::ApiError;
 use tauri::State;
@@ -41,4 +42,12 @@ pub async fn queue_place(state: State<'_, AppState>, run_id: String) -> Reply<Op
         .engine
         .queue_place(&RunId::from(run_id.as_str()))
         .await?)
+}
+
+/// The apps and daemons connected to the database that take queued runs, with their folders
+/// (Settings → Database lists them for a team database).
+#[tauri::command]
+#[specta::specta]
+pub async fn workers(state: State<'_, AppState>) -> Reply<Vec<WorkerInfo>> {
+    Ok(state.engine.workers().await?)
 }

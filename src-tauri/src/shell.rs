@@ -58,6 +58,9 @@ pub fn run() -> Result<(), String> {
                     .executor(Arc::new(Agent::new(&data_dir)))
                     .notifier(notifier.clone())
                     .scheduler(true)
+                    // On a team database the app runs the automations whose folders this
+                    // computer has, queued from any machine.
+                    .takes_queued_runs(true)
             };
             let (engine, store, store_error) =
                 match tauri::async_runtime::block_on(Engine::open(config(store.clone()))) {

@@ -473,6 +473,18 @@ async queuePlace(runId: string) : Promise<Result<QueuePlace | null, ApiError>> {
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * The apps and daemons connected to the database that take queued runs, with their folders
+ * (Settings → Database lists them for a team database).
+ */
+async workers() : Promise<Result<WorkerInfo[], ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("workers") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async getRetention() : Promise<Result<RetentionPolicy, ApiError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("get_retention") };
@@ -1599,7 +1611,12 @@ provider: ProviderSlots | null;
 /**
  * Another run writes in this run's work area: it waits for that run, not for a slot.
  */
-work_area_busy: boolean }
+work_area_busy: boolean; 
+/**
+ * No connected worker serves the run's workspace: it waits for one (a team database's
+ * daemon or app on the machine that has the folder) to connect. The workspace.
+ */
+waiting_for_worker?: string | null }
 /**
  * The queue as a whole: the limits, what holds a slot, and the first queued runs in start
  * order.
@@ -1705,7 +1722,12 @@ stop_reason: StopReason | null; session_id: SessionId | null; cost_usd: number; 
 /**
  * Set when the run continues an earlier run's conversation.
  */
-follow_up?: FollowUp | null }
+follow_up?: FollowUp | null; 
+/**
+ * The worker that drives the run, as `name (kind)`: `build-server (daemon)`. `None`
+ * while a queued run waits for a worker that serves its workspace to take it.
+ */
+worker?: string | null }
 /**
  * What a run changed, recorded when it ended.
  */
@@ -1936,6 +1958,26 @@ since: string;
  * When it ended, once it has.
  */
 until: string | null }
+/**
+ * A connected worker that takes queued runs, as `autowork workers` and the app show it.
+ */
+export type WorkerInfo = { 
+/**
+ * The machine as people know it.
+ */
+name: string; 
+/**
+ * `app` or `daemon`.
+ */
+kind: string; 
+/**
+ * The folders whose runs it takes.
+ */
+serves: string[]; 
+/**
+ * This very process.
+ */
+this_process: boolean }
 /**
  * A worktree run's changes as a commit on the worktree's branch.
  */

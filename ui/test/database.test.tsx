@@ -152,3 +152,38 @@ describe("settings: database", () => {
     expect(within(screen.getByTestId("store-restart")).getByRole("button", { name: "Restart now" })).toBeEnabled();
   });
 });
+
+describe("settings: database: the connected workers", () => {
+  const inUse: StoreChoice = {
+    url: URL,
+    in_use: URL,
+    password: { source: "keychain", keychain_problem: null },
+    unreachable: null,
+  };
+
+  it("lists each worker on the team database with the folders it serves", async () => {
+    databaseBackend(inUse, {
+      workers: () => [
+        { name: "build-server", kind: "daemon", serves: ["/srv/repos"], this_process: false },
+        { name: "ann-laptop", kind: "app", serves: ["/"], this_process: true },
+      ],
+    });
+    renderAt("#/settings");
+    const list = await screen.findByTestId("workers");
+    await waitFor(() => expect(list).toHaveTextContent("build-server (daemon) serves /srv/repos"));
+    expect(list).toHaveTextContent("ann-laptop (app, this app) serves every folder it has");
+    expect(list).toHaveTextContent("autowork daemon --store URL --serve /path/to/folder");
+  });
+
+  it("says when none is connected, and shows nothing on this computer's database", async () => {
+    databaseBackend(inUse, { workers: () => [] });
+    const { unmount } = renderAt("#/settings");
+    expect(await screen.findByTestId("workers")).toHaveTextContent("None is connected");
+    unmount();
+    const calls = databaseBackend({ url: null, in_use: null, password: null, unreachable: null }, { workers: () => [] });
+    renderAt("#/settings");
+    await screen.findByTestId("database");
+    expect(screen.queryByTestId("workers")).not.toBeInTheDocument();
+    expect(callsOf(calls, "workers")).toEqual([]);
+  });
+});

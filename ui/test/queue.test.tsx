@@ -136,6 +136,7 @@ describe("a queued run's place in line", () => {
     max_concurrent_runs: 4,
     provider: null,
     work_area_busy: false,
+    waiting_for_worker: null,
     ...over,
   });
 
@@ -167,6 +168,29 @@ describe("a queued run's place in line", () => {
     expect(line).toHaveTextContent("Waiting for the run that writes in this work area to end.");
     // A bigger limit would not start it sooner.
     expect(within(line).queryByRole("link")).not.toBeInTheDocument();
+  });
+
+  it("says when no connected worker serves its folder, and what to start", async () => {
+    queuedRun(() => place({ ahead: 0, running: 0, waiting_for_worker: "/srv/repos/api" }));
+    renderAt("#/runs/run_1");
+    const line = await screen.findByTestId("queue-wait");
+    expect(line).toHaveTextContent("Waiting for a worker that serves /srv/repos/api — none is connected.");
+    expect(line).toHaveTextContent("autowork daemon --serve");
+    // A bigger limit would not start it sooner.
+    expect(within(line).queryByRole("link")).not.toBeInTheDocument();
+  });
+
+  it("says which worker a run runs on", async () => {
+    mockBackend({ get_run: () => ({ run: run({ worker: "build-server (daemon)" }), transcript: [] }) });
+    renderAt("#/runs/run_1");
+    expect(await screen.findByTestId("run-worker")).toHaveTextContent("build-server (daemon)");
+  });
+
+  it("names no worker for a run no worker took yet", async () => {
+    mockBackend({ get_run: () => ({ run: queued, transcript: [] }), queue_place: () => place() });
+    renderAt("#/runs/run_1");
+    await screen.findByTestId("run-state");
+    expect(screen.queryByTestId("run-worker")).not.toBeInTheDocument();
   });
 
   it("follows the line every two seconds and goes once the run starts", async () => {

@@ -27,6 +27,19 @@ pub struct Cli {
     #[arg(long, global = true, env = "AUTOWORK_STORE", value_name = "URL")]
     pub store: Option<String>,
 
+    /// Drive only runs of automations whose folder lies in FOLDER (repeat, or
+    /// AUTOWORK_SERVE=a:b). A daemon takes the runs queued anywhere for these folders; a
+    /// run-now for another folder goes to a worker that serves it [default: every folder;
+    /// on a team database, every folder that exists on this machine]
+    #[arg(
+        long,
+        global = true,
+        env = "AUTOWORK_SERVE",
+        value_name = "FOLDER",
+        value_delimiter = ':'
+    )]
+    pub serve: Vec<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -90,6 +103,12 @@ pub enum Command {
     /// continues. The process that schedules (the app, or `autowork daemon`) does this
     /// hourly once a policy is set.
     Gc(GcArgs),
+    /// The apps and daemons connected to this database that take queued runs, and the
+    /// folders each serves
+    ///
+    /// On a team database a run goes to a worker that serves its automation's folder (the
+    /// app or `autowork daemon --serve FOLDER` on the machine that has it).
+    Workers,
 }
 
 #[derive(Debug, Args)]

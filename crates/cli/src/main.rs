@@ -99,7 +99,12 @@ async fn run(cli: Cli) -> Outcome {
         .scheduler(daemon)
         .store(location);
     if let Command::Daemon(args) = &cli.command {
-        config = config.lease_ttl(std::time::Duration::from_secs(args.lease_ttl));
+        config = config
+            .lease_ttl(std::time::Duration::from_secs(args.lease_ttl))
+            .takes_queued_runs(true);
+    }
+    if !cli.serve.is_empty() {
+        config = config.serve(cli.serve.clone());
     }
     let engine = Engine::open(config).await?;
     let outcome = dispatch(&engine, cli.command, cli.json).await;
@@ -120,6 +125,7 @@ async fn dispatch(engine: &Engine, command: Command, json: bool) -> Outcome {
         Command::Daemon(_) => daemon(engine).await,
         Command::Queue { command } => queue::run(engine, command, json).await,
         Command::Gc(args) => gc::run(engine, args, json).await,
+        Command::Workers => queue::workers(engine, json).await,
         // Handled before the engine is opened.
         Command::Provider(command) => provider::run(engine.data_dir(), command, json).await,
         // Handled before the engine is opened; here only a URL given to the command counts.
@@ -133,6 +139,12 @@ async fn daemon(engine: &Engine) -> Outcome {
     eprintln!(
         "autowork daemon: firing automations in {} (Ctrl-C stops)",
         engine.data_dir().display()
+    );
+    let me = engine.this_worker();
+    eprintln!(
+        "autowork daemon: running automations in {} as {}",
+        me.serves.join(", "),
+        me.name
     );
     let terminate = async {
         #[cfg(unix)]

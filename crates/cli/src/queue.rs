@@ -90,3 +90,26 @@ fn parse_provider_limit(entry: &str) -> Result<(String, u32), ApiError> {
         .map_err(|_| invalid(format!("`{entry}`: `{limit}` is not a whole number")))?;
     Ok((provider.trim().to_owned(), limit))
 }
+
+/// `autowork workers`: who takes queued runs, and from which folders.
+pub async fn workers(engine: &Engine, json: bool) -> Outcome {
+    let workers = engine.workers().await?;
+    emit_either(json, &workers, |workers| {
+        if workers.is_empty() {
+            return "no app or daemon is connected to take queued runs\n".to_owned();
+        }
+        let mut text = String::new();
+        for worker in workers {
+            let me = if worker.this_process {
+                "  (this process)"
+            } else {
+                ""
+            };
+            text.push_str(&format!("{} ({}){me}\n", worker.name, worker.kind));
+            for folder in &worker.serves {
+                text.push_str(&format!("  serves {folder}\n"));
+            }
+        }
+        text
+    })
+}

@@ -106,8 +106,13 @@ where
         Some(follow_up) => format!(", following up {}", follow_up.of),
         None => String::new(),
     };
+    let where_it_runs = match &run.worker {
+        Some(_) => "it runs as long as this command",
+        // A team database's worker on the machine that has the folder takes it.
+        None => "a worker that serves its folder runs it; followed here",
+    };
     follow.printer.block(&format!(
-        "run {} of {} queued ({}{following}); it runs as long as this command, Ctrl-C cancels it\n",
+        "run {} of {} queued ({}{following}); {where_it_runs}, Ctrl-C cancels it\n",
         run.id, run.automation_id, run.attendance
     ));
     if let Ok(Some(place)) = engine.queue_place(&run.id).await {

@@ -333,6 +333,14 @@ pub fn view_with(run: &Run, changes: Option<&RunChanges>, busy: Option<&str>) ->
                 .map_or("-".into(), |s| s.to_string()),
         ),
     ];
+    pairs.push((
+        "worker",
+        match (&run.worker, run.state.is_terminal()) {
+            (Some(worker), _) => worker.clone(),
+            (None, true) => "-".into(),
+            (None, false) => "none yet (waiting for a worker that serves its folder)".into(),
+        },
+    ));
     if let Some(follow_up) = &run.follow_up {
         pairs.push(("follow_up_of", follow_up.of.to_string()));
         pairs.push(("message", follow_up.message.clone()));

@@ -67,6 +67,13 @@ pub struct EngineConfig {
     pub gc_interval: Duration,
     /// Where the ledger lives: SQLite in `data_dir` unless a team database is named.
     pub store: StoreLocation,
+    /// The folders whose runs this process drives (a run's workspace must lie in one). `None`:
+    /// every folder. On a team database, whose workers are on several machines, a run's
+    /// folder must also exist on this one.
+    pub serve: Option<Vec<PathBuf>>,
+    /// Whether this process takes queued runs no one drives yet (a long-lived worker: the app,
+    /// a daemon), or drives only the runs it queues itself (a CLI command).
+    pub takes_queued_runs: bool,
 }
 
 impl EngineConfig {
@@ -82,7 +89,21 @@ impl EngineConfig {
             scheduler: false,
             gc_interval: GC_INTERVAL,
             store: StoreLocation::ThisComputer,
+            serve: None,
+            takes_queued_runs: false,
         }
+    }
+
+    /// Drive only runs whose work area lies in one of `folders`.
+    pub fn serve(mut self, folders: Vec<PathBuf>) -> Self {
+        self.serve = Some(folders);
+        self
+    }
+
+    /// Take queued runs that no process drives yet, from the folders this one serves.
+    pub fn takes_queued_runs(mut self, on: bool) -> Self {
+        self.takes_queued_runs = on;
+        self
     }
 
     /// Fire automations on their schedules from this process.
@@ -156,6 +177,81 @@ fn load_catalog(data_dir: &Path) -> Result<Catalog> {
     Ok(catalog)
 }
 
+/// This process as a worker: how its runs name it and which runs it drives.
+///
+/// A run queued for a folder its process does not serve is left for a worker that does (the
+/// app or a daemon on the machine that has it); a run no connected worker's folders cover is
+/// refused at Run now (`no_worker_serves_workspace`).
+pub(crate) struct ThisWorker {
+    /// `name (kind)`, as runs record it.
+    pub name: String,
+    /// The machine's name alone, and the process's kind (`app`, `daemon`, `cli`).
+    pub host_name: String,
+    pub kind: String,
+    /// Absolute folders; a run whose work area lies in one may be driven here.
+    pub serves: Vec<String>,
+    /// Registered to take queued runs that no one drives yet.
+    pub takes_queued_runs: bool,
+    /// On a team database the folder must also exist here: workers on other machines may
+    /// serve the same paths. One computer's database has only this machine's folders.
+    pub team: bool,
+}
+
+impl ThisWorker {
+    /// Whether runs in `workspace` may be driven here.
+    pub fn serves(&self, workspace: &str) -> bool {
+        crate::model::worker::serves(&self.serves, workspace)
+            && (!self.team || Path::new(workspace).is_dir())
+    }
+
+    /// The folders registered for others to see: none for a process that takes no queued runs.
+    pub fn registered(&self) -> &[String] {
+        if self.takes_queued_runs {
+            &self.serves
+        } else {
+            &[]
+        }
+    }
+
+    fn new(config: &EngineConfig, team: bool) -> Result<Self> {
+        let serves = match &config.serve {
+            Some(folders) => folders
+                .iter()
+                .map(|folder| served_folder(folder))
+                .collect::<Result<Vec<_>>>()?,
+            // Every folder: on a team database, those that exist on this machine.
+            None => vec!["/".to_owned()],
+        };
+        let host_name = lease::host_name();
+        Ok(Self {
+            name: crate::model::worker::display_name(&host_name, &config.label),
+            host_name,
+            kind: config.label.clone(),
+            serves,
+            takes_queued_runs: config.takes_queued_runs,
+            team,
+        })
+    }
+}
+
+/// A folder to serve, absolute and canonical like the workspaces automations name (kept as
+/// given when it does not exist here yet).
+fn served_folder(folder: &Path) -> Result<String> {
+    let absolute = std::path::absolute(folder).map_err(|e| {
+        Error::InvalidInput(vec![crate::error::ValidationDetail::new(
+            "serve",
+            format!("{} cannot be made absolute: {e}", folder.display()),
+        )])
+    })?;
+    let canonical = std::fs::canonicalize(&absolute).unwrap_or(absolute);
+    canonical.to_str().map(str::to_owned).ok_or_else(|| {
+        Error::InvalidInput(vec![crate::error::ValidationDetail::new(
+            "serve",
+            format!("{} is not valid UTF-8", folder.display()),
+        )])
+    })
+}
+
 /// State shared by the engine, its background tasks and the runs it drives.
 pub(crate) struct Shared {
     pub store: Store,
@@ -175,6 +271,7 @@ pub(crate) struct Shared {
     pub queue: queue::RunQueue,
     /// The automations last listed, refreshed by what changed.
     pub listing: tokio::sync::Mutex<listing::Listing>,
+    pub worker: ThisWorker,
 }
 
 impl Shared {
@@ -239,6 +336,7 @@ impl Engine {
             source,
         })?;
         let store = Store::open_at(&config.store, &config.data_dir.join(DATABASE_FILE)).await?;
+        let worker = ThisWorker::new(&config, store.is_team())?;
         let catalog = load_catalog(&config.data_dir)?;
         let bus = Arc::new(EventBus::new(1024));
         let instance = InstanceId::new();
@@ -266,6 +364,7 @@ impl Engine {
             data_dir: config.data_dir.clone(),
             queue,
             listing: Default::default(),
+            worker,
         });
         let runs = TaskTracker::new();
         let shutdown = CancellationToken::new();
@@ -306,7 +405,7 @@ impl Engine {
         ));
         if config.executor.is_some() {
             engine.background.spawn(queue::dispatch(
-                engine.shared.clone(),
+                engine.launcher.clone(),
                 engine.shutdown.clone(),
             ));
         }

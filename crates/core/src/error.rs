@@ -94,6 +94,13 @@ pub enum Error {
     )]
     WorkAreaBusy { path: String, run_id: String },
 
+    /// On a team database, no connected worker runs automations in the workspace: a run
+    /// queued now would wait for one forever.
+    #[error(
+        "no worker serves {workspace}: no app or daemon connected to the team database runs automations in it"
+    )]
+    NoWorkerServesWorkspace { workspace: String },
+
     #[error(transparent)]
     Git(#[from] GitError),
 
@@ -325,6 +332,17 @@ impl From<Error> for ApiError {
                 message,
                 current_revision: None,
                 current_state: None,
+            },
+            Error::NoWorkerServesWorkspace { workspace } => ApiError::Validation {
+                error: "no_worker_serves_workspace".into(),
+                message,
+                details: vec![ValidationDetail::new(
+                    "workspace",
+                    format!("no connected worker serves {workspace}"),
+                )
+                .with_hint(format!(
+                    "Start `autowork daemon --serve {workspace}` on the computer that has this folder, or open the app there."
+                ))],
             },
             Error::Git(_) => ApiError::Conflict {
                 error: "git_failed".into(),

@@ -17,3 +17,4 @@ pub mod run;
 pub mod schedule;
 pub mod time;
 pub mod transcript;
+pub mod worker;

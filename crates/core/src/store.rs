@@ -366,6 +366,11 @@ impl Store {
         }
     }
 
+    /// Whether this is a team database (PostgreSQL), which workers on several machines share.
+    pub(crate) fn is_team(&self) -> bool {
+        matches!(self.backing, Backing::Postgres { .. })
+    }
+
     /// A connection for reads.
     pub(crate) async fn connection(&self) -> Result<Conn> {
         Ok(match &self.backing {

@@ -114,6 +114,7 @@ export const setQueueLimits = (limits: QueueLimits) => unwrap(commands.setQueueL
 export const queueView = (limit: number | null = null) => unwrap(commands.queueView(limit));
 /** Where a queued run stands; null once it is no longer queued. */
 export const queuePlace = (runId: string) => unwrap(commands.queuePlace(runId));
+export const workers = () => unwrap(commands.workers());
 
 // Retention: how long finished runs are kept, and the clean-up that removes the older ones.
 export const getRetention = () => unwrap(commands.getRetention());

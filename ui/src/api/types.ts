@@ -75,6 +75,7 @@ export type {
   DayStats,
   Upcoming,
   UpcomingFire,
+  WorkerInfo,
   RuleExamples,
   RuleRef,
   RunTrigger,

@@ -1,7 +1,8 @@
 //! Several `autowork daemon`s on one team database (issue 14), each a process of its own
 //! playing a machine of its own (its own data directory and `AUTOWORK_HOST_ID`): every due
 //! fire is recorded once, and a daemon killed with SIGKILL mid-run has its run closed by the
-//! others once its lease has run out, while the schedule goes on.
+//! others once its lease has run out, while the schedule goes on. A Run now from one machine
+//! is driven by the daemon that serves its folder and answered from a third.
 //!
 //! They need the PostgreSQL server `scripts/with-postgres.sh` starts (`make test` runs them
 //! through it); with AUTOWORK_SKIP_POSTGRES=1 they say so and pass.
@@ -94,7 +95,18 @@ impl Worker {
     }
 
     fn daemon(&self) -> Child {
-        let mut command = self.command(&format!("daemon --lease-ttl {LEASE_SECS}"));
+        self.spawn(self.command(&format!("daemon --lease-ttl {LEASE_SECS}")))
+    }
+
+    /// `line` on this machine, driving only runs in `folder` (AUTOWORK_SERVE): every test
+    /// "machine" sees every folder of this one, so each is told which are its own.
+    fn serving(&self, line: &str, folder: &std::path::Path) -> std::process::Command {
+        let mut command = self.command(line);
+        command.env("AUTOWORK_SERVE", folder);
+        command
+    }
+
+    fn spawn(&self, mut command: std::process::Command) -> Child {
         command
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
@@ -360,4 +372,85 @@ fn a_daemon_killed_mid_run_has_its_run_closed_by_another_after_its_lease_and_fir
         .count();
     assert_eq!(fires_of_after, 1);
     stop(daemons);
+}
+
+#[test]
+fn run_now_from_one_machine_is_driven_by_the_daemon_that_serves_its_folder_and_answered_from_a_third(
+) {
+    let Some(store) = team_database("serve") else {
+        return;
+    };
+    let mock = Mock::start(json!({ "turns": [
+        { "tool_calls": [{ "name": "bash", "arguments": { "command": "echo approved" } }] },
+        { "expect": { "last_tool_result_contains": "approved" }, "text": "Finished." },
+    ]}));
+    let server = Worker::new(&store, "build-server", &mock);
+    let laptop = Worker::new(&store, "laptop", &mock);
+    let third = Worker::new(&store, "third", &mock);
+    let served = server.sandbox.workspace.path().to_owned();
+    let folder = served.join("api");
+    std::fs::create_dir_all(&folder).unwrap();
+    let id = super::id_of(&server.json(&format!(
+        "automation create --json --title api --prompt 'Check it' --workspace {} \
+         --model mock/mock-coder --manual",
+        folder.display()
+    )));
+    let laptop_home = laptop.sandbox.workspace.path().to_owned();
+
+    // No connected worker serves the folder: Run now says so, and nothing is queued.
+    let refused = laptop.sandbox.run_with(
+        laptop.serving(&format!("run-now {id} --unattended --json"), &laptop_home),
+        "",
+    );
+    assert_eq!(refused.code, 2, "stderr: {}", refused.stderr);
+    let error = refused.json();
+    assert_eq!(error["error"], "no_worker_serves_workspace", "{error}");
+    assert_eq!(error["details"][0]["field"], "workspace", "{error}");
+    assert!(laptop.runs().is_empty());
+
+    let daemon = server.spawn(server.serving(&format!("daemon --lease-ttl {LEASE_SECS}"), &served));
+    wait_until(
+        "the server's daemon to connect",
+        Duration::from_secs(60),
+        || {
+            let workers = laptop.json("workers --json");
+            let names: Vec<&str> = workers
+                .as_array()?
+                .iter()
+                .filter_map(|w| w["name"].as_str())
+                .collect();
+            names.contains(&"build-server").then_some(())
+        },
+    );
+
+    // Run now on the laptop, attended, its terminal silent: the daemon drives the run, the
+    // laptop follows it, a third machine answers its permission request.
+    let mut run_now = laptop.serving(&format!("run-now {id} --attended --json"), &laptop_home);
+    run_now
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let following = run_now.spawn().unwrap();
+    let request = wait_until("the permission request", Duration::from_secs(60), || {
+        let page = third.json("run list --json --state awaiting_input");
+        let request = page["runs"][0]["blocker"]["request_id"].as_str()?;
+        Some(request.to_owned())
+    });
+    let resumed = third.json(&format!("reply {request} once --json"));
+    assert_eq!(resumed["state"], "running", "{resumed}");
+
+    let outcome = finish(following);
+    assert_eq!(outcome.code, 0, "stderr: {}", outcome.stderr);
+    let run = outcome.json();
+    assert_eq!(run["state"], "succeeded", "{run}");
+    assert_eq!(run["worker"], "build-server (daemon)", "{run}");
+    assert!(
+        outcome
+            .stderr
+            .contains("a worker that serves its folder runs it"),
+        "{}",
+        outcome.stderr
+    );
+    stop(vec![daemon]);
+    mock.assert_clean();
 }

@@ -54,14 +54,32 @@ fn this_process() -> &'static ProcessStamp {
     })
 }
 
-fn registration(label: &str) -> store::instances::Registration<'_> {
+fn registration<'a>(shared: &'a Shared, label: &'a str) -> store::instances::Registration<'a> {
     let me = this_process();
     store::instances::Registration {
         label,
         pid: me.pid,
         pid_started: me.started,
         host: me.host.as_deref(),
+        name: &shared.worker.host_name,
+        serves: shared.worker.registered(),
     }
+}
+
+/// The machine as people know it: the host id when one is given (it names the machine for
+/// the ledger), else the host name.
+pub(super) fn host_name() -> String {
+    if let Some(id) = std::env::var(HOST_ID_ENV)
+        .ok()
+        .filter(|id| !id.trim().is_empty())
+    {
+        return id.trim().to_owned();
+    }
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|name| name.into_string().ok())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "this computer".to_owned())
 }
 
 /// What can be told about a process from here: only `Dead` closes its runs early.
@@ -149,7 +167,7 @@ pub(super) async fn take(shared: &Shared, config: &EngineConfig) -> Result<()> {
     store::instances::register(
         &mut conn,
         &shared.instance,
-        &registration(&config.label),
+        &registration(shared, &config.label),
         shared.clock.now(),
         expiry(shared, config.lease_ttl),
     )
@@ -304,7 +322,7 @@ pub(super) async fn keep(
                 store::instances::register(
                     &mut conn,
                     &shared.instance,
-                    &registration(&label),
+                    &registration(&shared, &label),
                     shared.clock.now(),
                     expiry(&shared, ttl),
                 )

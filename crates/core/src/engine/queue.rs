@@ -3,6 +3,12 @@
 //! starts runs in one write transaction, so the limits hold across processes sharing the
 //! database. A queued run of another process that is next in line keeps its slot: the order
 //! is the same for everyone.
+//!
+//! A run queued for a folder its process does not serve (on a team database, another
+//! machine's) is owned by no one: a worker that serves the folder takes it in the same write
+//! transaction that counts the slots, then drives it like its own. Writers on the team
+//! database go one at a time (see `Store::begin_write`), so two workers never take one run;
+//! the take is also guarded (`owner_id IS NULL`) in case that ever changes.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -11,7 +17,8 @@ use std::time::Duration;
 use tokio::sync::{oneshot, Notify};
 use tokio_util::sync::CancellationToken;
 
-use super::{Engine, Shared};
+use super::runs::Launcher;
+use super::Engine;
 use crate::definition::{Automation, Overlap};
 use crate::error::Result;
 use crate::events::Event;
@@ -25,6 +32,9 @@ const PAGE: u32 = 64;
 /// How often the dispatcher looks again while runs wait, in case a change of another process
 /// reached it late (the outbox normally wakes it at once).
 const RECHECK: Duration = Duration::from_secs(1);
+/// How often a worker that takes queued runs looks for runs no one drives, when nothing woke
+/// it (a notice missed while reconnecting to the team database).
+const UNCLAIMED_RECHECK: Duration = Duration::from_secs(5);
 
 /// What the dispatcher decided for a waiting run.
 enum Admission {
@@ -113,15 +123,19 @@ impl RunQueue {
 }
 
 /// Runs until `stop`: starts this process's queued runs as slots free up.
-pub(crate) async fn dispatch(shared: Arc<Shared>, stop: CancellationToken) {
+pub(crate) async fn dispatch(launcher: Launcher, stop: CancellationToken) {
+    let shared = launcher.shared.clone();
+    let takes_queued = shared.worker.takes_queued_runs;
     loop {
-        if shared.queue.has_waiting() {
-            if let Err(e) = dispatch_once(&shared).await {
+        if shared.queue.has_waiting() || takes_queued {
+            if let Err(e) = dispatch_once(&launcher).await {
                 tracing::warn!(error = %e, "could not start queued runs");
             }
         }
         let recheck = if shared.queue.has_waiting() {
             RECHECK
+        } else if takes_queued {
+            UNCLAIMED_RECHECK
         } else {
             Duration::from_secs(3600)
         };
@@ -138,14 +152,20 @@ pub(crate) async fn dispatch(shared: Arc<Shared>, stop: CancellationToken) {
 }
 
 /// One look at the queue: in one write transaction, counts the slots held and starts this
-/// process's runs that are next in line, in queue order.
-async fn dispatch_once(shared: &Arc<Shared>) -> Result<()> {
-    // A cheap read first: with every slot taken there is nothing to write.
+/// process's runs that are next in line, in queue order, taking those no one drives whose
+/// folder this worker serves.
+async fn dispatch_once(launcher: &Launcher) -> Result<()> {
+    let shared = &launcher.shared;
+    // A cheap read first: with every slot taken, or nothing here to start, there is nothing
+    // to write.
     {
         let mut conn = shared.store.connection().await?;
         let limits = store::queue::limits(&mut conn).await?;
         let occupancy = store::queue::occupancy(&mut conn).await?;
         if occupancy.total >= limits.max_concurrent_runs {
+            return Ok(());
+        }
+        if !shared.queue.has_waiting() && !store::queue::any_unclaimed(&mut conn).await? {
             return Ok(());
         }
     }
@@ -156,6 +176,7 @@ async fn dispatch_once(shared: &Arc<Shared>) -> Result<()> {
     let mut events = Vec::new();
     let mut paused = Vec::new();
     let mut decided: Vec<(RunId, Admission)> = Vec::new();
+    let mut claimed: Vec<Run> = Vec::new();
     let mut after: Option<Queued> = None;
     'pages: while occupancy.total < limits.max_concurrent_runs {
         let page = store::queue::queued(&mut tx, after.as_ref(), PAGE).await?;
@@ -205,6 +226,21 @@ async fn dispatch_once(shared: &Arc<Shared>) -> Result<()> {
                     // Cancelled meanwhile.
                     store::runs::Applied::Refused => {}
                 }
+            } else if queued.owner_id.is_none() {
+                let worker = &shared.worker;
+                if worker.takes_queued_runs && worker.serves(&queued.workspace) {
+                    let taken =
+                        store::runs::claim(&mut tx, &id, &shared.instance, &worker.name).await?;
+                    if let Some(run) = taken {
+                        // It starts at the next look, once its execution waits here.
+                        occupancy.take(&queued.provider_id, &queued.writer_key);
+                        events.push(Event::RunUpdated(run.clone()));
+                        claimed.push(run);
+                    }
+                }
+                // Else it holds no slot here: a worker that serves it takes it when a slot is
+                // free. Keeping one for it would leak the slot for good if no connected worker
+                // has its folder.
             } else {
                 // Next in line but another process's (or not yet waiting here): its slot is
                 // kept for it, so the order holds across processes.
@@ -236,7 +272,45 @@ async fn dispatch_once(shared: &Arc<Shared>) -> Result<()> {
             let _ = waiter.reply.send(admission);
         }
     }
+    for run in claimed {
+        drive_claimed(launcher, run).await;
+    }
     Ok(())
+}
+
+/// Drives a run this worker took: its execution waits in the queue like one queued here.
+async fn drive_claimed(launcher: &Launcher, run: Run) {
+    let shared = &launcher.shared;
+    let automation = async {
+        let mut conn = shared.store.connection().await?;
+        store::automations::get(&mut conn, &run.automation_id).await
+    }
+    .await;
+    let automation = match automation {
+        Ok(Some(automation)) => automation,
+        outcome => {
+            // Taken and then not drivable (its automation deleted meanwhile): end it rather
+            // than hold a slot no one will use.
+            if let Err(e) = outcome {
+                tracing::warn!(run = %run.id, error = %e, "could not read the automation of a run taken from the queue");
+            }
+            let stop = Transition::Stop(StopReason::Cancelled);
+            if let Err(e) = shared.recorder.apply(&run.id, stop).await {
+                tracing::warn!(run = %run.id, error = %e, "could not end a run taken from the queue");
+            }
+            return;
+        }
+    };
+    match launcher.register(&run, &automation) {
+        Ok(pending) => {
+            tracing::info!(run = %run.id, automation = %automation.id, "took a queued run whose folder this worker serves");
+            launcher.launch(pending, run, automation);
+        }
+        // Shutting down: the run is closed with this worker's others when its lease goes.
+        Err(e) => {
+            tracing::warn!(run = %run.id, error = %e, "could not drive a run taken from the queue")
+        }
+    }
 }
 
 /// Whether an older queued run of the same automation waits for the work area already (then
@@ -252,6 +326,33 @@ async fn older_waits(tx: &mut impl crate::store::backend::AsConn, queued: &Queue
 }
 
 impl Engine {
+    /// The connected workers that take queued runs (the apps and daemons), and the folders
+    /// each serves.
+    pub async fn workers(&self) -> Result<Vec<crate::model::worker::WorkerInfo>> {
+        let mut conn = self.shared.store.connection().await?;
+        let workers = store::instances::live_workers(&mut conn, self.shared.clock.now()).await?;
+        Ok(workers
+            .into_iter()
+            .map(|w| crate::model::worker::WorkerInfo {
+                this_process: w.id == self.shared.instance.as_str(),
+                name: w.name,
+                kind: w.label,
+                serves: w.serves,
+            })
+            .collect())
+    }
+
+    /// How runs queued here name this process, and the folders it serves.
+    pub fn this_worker(&self) -> crate::model::worker::WorkerInfo {
+        let worker = &self.shared.worker;
+        crate::model::worker::WorkerInfo {
+            name: worker.host_name.clone(),
+            kind: worker.kind.clone(),
+            serves: worker.serves.clone(),
+            this_process: true,
+        }
+    }
+
     /// The limits on runs executing at once.
     pub async fn queue_limits(&self) -> Result<QueueLimits> {
         let mut conn = self.shared.store.connection().await?;
@@ -308,12 +409,29 @@ impl Engine {
                     limit,
                 })
             });
+        // A run no worker drives yet waits for one that serves its folder.
+        let waiting_for_worker = match run.worker {
+            Some(_) => None,
+            None => {
+                let workspace =
+                    store::automations::get_including_deleted(&mut conn, &run.automation_id)
+                        .await?
+                        .map_or_else(|| run.writer_key.clone(), |a| a.spec.workspace);
+                let workers =
+                    store::instances::live_workers(&mut conn, self.shared.clock.now()).await?;
+                let served = workers
+                    .iter()
+                    .any(|w| crate::model::worker::serves(&w.serves, &workspace));
+                (!served).then_some(workspace)
+            }
+        };
         Ok(Some(QueuePlace {
             ahead,
             running: occupancy.total,
             max_concurrent_runs: limits.max_concurrent_runs,
             provider,
             work_area_busy: occupancy.work_areas.contains(&run.writer_key),
+            waiting_for_worker,
         }))
     }
 }

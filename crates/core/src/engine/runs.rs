@@ -180,12 +180,39 @@ impl Engine {
     /// so a cancel racing the commit finds it.
     async fn queue_and_launch(
         &self,
-        tx: crate::store::Tx,
-        run: Run,
+        mut tx: crate::store::Tx,
+        mut run: Run,
         automation: crate::definition::Automation,
     ) -> Result<Run> {
+        let workspace = &automation.spec.workspace;
+        if !self.shared.worker.serves(workspace) {
+            // Another machine's folder (on a team database): a worker that serves it takes the
+            // run when it is next in line; if none is connected, the run would wait forever.
+            let now = self.shared.clock.now();
+            let workers = store::instances::live_workers(&mut tx, now).await?;
+            let elsewhere = workers.iter().any(|w| {
+                w.id != self.shared.instance.as_str()
+                    && crate::model::worker::serves(&w.serves, workspace)
+            });
+            if elsewhere {
+                return self.shared.recorder.insert_queued(tx, run, false).await;
+            }
+            if !crate::model::worker::serves(&self.shared.worker.serves, workspace) {
+                return Err(Error::NoWorkerServesWorkspace {
+                    workspace: workspace.clone(),
+                });
+            }
+            // One of this worker's folders, gone from this machine, and no one else serves
+            // it: driven here, the run fails saying the folder is gone and what to do.
+        }
+        run.worker = Some(self.shared.worker.name.clone());
         let pending = self.launcher.register(&run, &automation)?;
-        let run = match self.shared.recorder.insert_queued(tx, run.clone()).await {
+        let run = match self
+            .shared
+            .recorder
+            .insert_queued(tx, run.clone(), true)
+            .await
+        {
             Ok(run) => run,
             Err(e) => {
                 forget(&self.shared, &run.id);
@@ -533,6 +560,7 @@ pub(crate) fn queued_run(
         started_at: None,
         finished_at: None,
         follow_up: None,
+        worker: None,
     }
 }
 
@@ -624,7 +652,8 @@ fn forget(shared: &Shared, id: &RunId) {
     }
 }
 
-/// Closes every run this process drives, as a crash would have.
+/// Closes every run this process drives, as a crash would have: in one write transaction,
+/// so a daemon with a thousand runs queued stops in one commit, not a thousand.
 pub(crate) async fn stop_all_for_shutdown(shared: &Arc<Shared>) {
     let active: Vec<(RunId, ActiveRunTokens)> = match shared.active.lock() {
         Ok(active) => active
@@ -633,27 +662,79 @@ pub(crate) async fn stop_all_for_shutdown(shared: &Arc<Shared>) {
             .collect(),
         Err(_) => Vec::new(),
     };
-    for (id, token) in active {
+    if active.is_empty() {
+        return;
+    }
+    for (_, token) in &active {
         token.cancel();
-        let state = {
-            let Ok(mut conn) = shared.store.connection().await else {
-                continue;
-            };
-            store::runs::get(&mut conn, &id)
-                .await
-                .ok()
-                .flatten()
-                .map(|r| r.state)
-        };
-        let reason = match state {
-            Some(RunState::AwaitingInput) => StopReason::BlockerLost,
-            _ => StopReason::Expired,
-        };
-        match shared.recorder.apply(&id, Transition::Stop(reason)).await {
-            Ok(_) | Err(Error::IllegalTransition { .. }) => {}
-            Err(e) => tracing::warn!(run = %id, error = %e, "could not close a run at shutdown"),
+    }
+    let ids: Vec<RunId> = active.into_iter().map(|(id, _)| id).collect();
+    if let Err(e) = stop_in_one_write(shared, &ids).await {
+        // Whatever the one write could not do, one run at a time.
+        tracing::warn!(error = %e, "could not close this process's runs together; closing them one by one");
+        for id in &ids {
+            let reason = shutdown_reason(shared, id).await;
+            match shared.recorder.apply(id, Transition::Stop(reason)).await {
+                Ok(_) | Err(Error::IllegalTransition { .. }) => {}
+                Err(e) => {
+                    tracing::warn!(run = %id, error = %e, "could not close a run at shutdown")
+                }
+            }
         }
     }
+}
+
+/// `expired`, or `blocker_lost` for a run waiting for input.
+async fn shutdown_reason(shared: &Shared, id: &RunId) -> StopReason {
+    let state = match shared.store.connection().await {
+        Ok(mut conn) => store::runs::get(&mut conn, id)
+            .await
+            .ok()
+            .flatten()
+            .map(|r| r.state),
+        Err(_) => None,
+    };
+    match state {
+        Some(RunState::AwaitingInput) => StopReason::BlockerLost,
+        _ => StopReason::Expired,
+    }
+}
+
+async fn stop_in_one_write(shared: &Shared, ids: &[RunId]) -> Result<()> {
+    let mut tx = shared.store.begin_write().await?;
+    let now = shared.clock.now();
+    let mut events = Vec::new();
+    let mut paused = Vec::new();
+    for id in ids {
+        let Some(run) = store::runs::get(&mut tx, id).await? else {
+            continue;
+        };
+        let reason = match run.state {
+            RunState::AwaitingInput => StopReason::BlockerLost,
+            _ => StopReason::Expired,
+        };
+        match shared
+            .recorder
+            .apply_in(&mut tx, id, Transition::Stop(reason), now, &mut events)
+            .await
+        {
+            Ok((_, pause)) => paused.extend(pause),
+            Err(Error::IllegalTransition { .. }) => {} // ended meanwhile
+            Err(e) => return Err(e),
+        }
+    }
+    shared
+        .recorder
+        .commit_schedule_unchanged(tx, events)
+        .await?;
+    for automation in paused {
+        shared
+            .notifier
+            .notify(crate::notify::Notification::AutomationPaused {
+                automation: Box::new(automation),
+            });
+    }
+    Ok(())
 }
 
 type ActiveRunTokens = tokio_util::sync::CancellationToken;

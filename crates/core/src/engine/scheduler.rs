@@ -280,7 +280,8 @@ struct Fired {
     planned: Option<DateTime<Utc>>,
     previous_revision: u64,
     runs: RunSummary,
-    queued: Option<(Pending, Run)>,
+    /// The run queued, with its registration when this process drives it.
+    queued: Option<(Option<Pending>, Run)>,
 }
 
 /// Fires `ids` in one write transaction, from `ahead` where it is still current, and adds the
@@ -362,11 +363,14 @@ async fn record_fires(
             fired.push(one);
         }
     }
-    let queued: Vec<&Run> = fired
+    let (driven_here, left): (Vec<_>, Vec<_>) = fired
         .iter()
-        .filter_map(|f| f.queued.as_ref().map(|(_, run)| run))
-        .collect();
-    store::runs::insert_many(tx, &queued, &launcher.shared.instance).await?;
+        .filter_map(|f| f.queued.as_ref())
+        .partition(|(pending, _)| pending.is_some());
+    let driven_here: Vec<&Run> = driven_here.into_iter().map(|(_, run)| run).collect();
+    let left: Vec<&Run> = left.into_iter().map(|(_, run)| run).collect();
+    store::runs::insert_many(tx, &driven_here, Some(&launcher.shared.instance)).await?;
+    store::runs::insert_many(tx, &left, None).await?;
     Ok(())
 }
 
@@ -392,7 +396,7 @@ async fn write_moved(
             now,
             Upcoming::AllPlanned(&[planned]).at(0),
         );
-        if let Some((pending, run)) = one.queued {
+        if let Some((Some(pending), run)) = one.queued {
             launches.push((pending, run, automation.clone()));
         }
         moved.push((automation, one.previous_revision, planned));
@@ -517,8 +521,15 @@ async fn fire(
         };
         // Inserted with the rest of the batch's (see `record_fires`); registered now and
         // abandoned if the batch does not commit.
-        let run = queued_run(&current, trigger, Attendance::Unattended, now);
-        let pending = launcher.register(&run, &current)?;
+        // Driven here when this worker serves its workspace, else left queued for one that
+        // does (on a team database, another machine's).
+        let mut run = queued_run(&current, trigger, Attendance::Unattended, now);
+        let pending = if launcher.shared.worker.serves(&current.spec.workspace) {
+            run.worker = Some(launcher.shared.worker.name.clone());
+            Some(launcher.register(&run, &current)?)
+        } else {
+            None
+        };
         runs.add_inserted(&run);
         events.push(Event::RunUpdated(run.clone()));
         queued = Some((pending, run));

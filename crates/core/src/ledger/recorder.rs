@@ -82,10 +82,12 @@ impl Recorder {
         Ok(())
     }
 
-    /// Records a new `queued` run owned by this process.
-    pub async fn insert_queued(&self, mut tx: Tx, run: Run) -> Result<Run> {
+    /// Records a new `queued` run, driven by this process when `owned`, else left for a
+    /// worker that serves its workspace to take.
+    pub async fn insert_queued(&self, mut tx: Tx, run: Run, owned: bool) -> Result<Run> {
         debug_assert_eq!(run.state, RunState::Queued);
-        store::runs::insert(&mut tx, &run, &self.origin).await?;
+        let owner = owned.then_some(&self.origin);
+        store::runs::insert(&mut tx, &run, owner).await?;
         self.commit(tx, vec![Event::RunUpdated(run.clone())])
             .await?;
         Ok(run)

@@ -85,6 +85,10 @@ pub struct QueuePlace {
     pub provider: Option<ProviderSlots>,
     /// Another run writes in this run's work area: it waits for that run, not for a slot.
     pub work_area_busy: bool,
+    /// No connected worker serves the run's workspace: it waits for one (a team database's
+    /// daemon or app on the machine that has the folder) to connect. The workspace.
+    #[serde(default)]
+    pub waiting_for_worker: Option<String>,
 }
 
 /// The queue as a whole: the limits, what holds a slot, and the first queued runs in start
@@ -115,12 +119,16 @@ impl QueuePlace {
     pub fn must_wait(&self) -> bool {
         let provider_full = self.provider.as_ref().is_some_and(|p| p.running >= p.limit);
         self.work_area_busy
+            || self.waiting_for_worker.is_some()
             || provider_full
             || self.running.saturating_add(self.ahead) >= self.max_concurrent_runs
     }
 
     /// In words: `waiting for a free slot (3 ahead; 4 of 4 running)`.
     pub fn describe(&self) -> String {
+        if let Some(workspace) = &self.waiting_for_worker {
+            return format!("waiting for a worker that serves {workspace} (none is connected)");
+        }
         if self.work_area_busy {
             return "waiting for the run that writes in its work area to end".into();
         }
@@ -167,6 +175,7 @@ mod tests {
             max_concurrent_runs: 4,
             provider: None,
             work_area_busy: false,
+            waiting_for_worker: None,
         };
         assert_eq!(
             place.describe(),

@@ -272,6 +272,10 @@ pub struct Run {
     /// Set when the run continues an earlier run's conversation.
     #[serde(default)]
     pub follow_up: Option<FollowUp>,
+    /// The worker that drives the run, as `name (kind)`: `build-server (daemon)`. `None`
+    /// while a queued run waits for a worker that serves its workspace to take it.
+    #[serde(default)]
+    pub worker: Option<String>,
 }
 
 /// What a follow-up run continues: a finished run's conversation, with a new message from

@@ -202,16 +202,19 @@ mod instances_and_schedule {
             let me = InstanceId::from_string("i-me");
             let other = InstanceId::from_string("i-other");
             let far = InstanceId::from_string("i-far");
-            for (id, host, pid, started) in [
-                (&me, Some("h1"), 10, Some(100)),
-                (&other, Some("h1"), 11, None),
-                (&far, Some("h2"), 12, Some(7)),
+            let served = ["/srv/repos".to_owned(), "/home/ada".to_owned()];
+            for (id, host, pid, started, serves) in [
+                (&me, Some("h1"), 10, Some(100), &served[..]),
+                (&other, Some("h1"), 11, None, &[][..]),
+                (&far, Some("h2"), 12, Some(7), &served[..1]),
             ] {
                 let process = instances::Registration {
                     label: "test",
                     pid,
                     pid_started: started,
                     host,
+                    name: "box",
+                    serves,
                 };
                 instances::register(conn, id, &process, at(1_000), at(5_000))
                     .await
@@ -223,6 +226,32 @@ mod instances_and_schedule {
                 .into_iter()
                 .map(|n| (n.id, n.pid, n.pid_started))
                 .collect();
+            // Only the workers that take queued runs, with their folders; none once expired.
+            let workers: Vec<_> = instances::live_workers(conn, at(2_000))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|w| (w.id, w.name, w.serves))
+                .collect();
+            assert_eq!(
+                workers,
+                vec![
+                    (
+                        "i-far".to_owned(),
+                        "box".to_owned(),
+                        vec!["/srv/repos".to_owned()]
+                    ),
+                    (
+                        "i-me".to_owned(),
+                        "box".to_owned(),
+                        vec!["/home/ada".to_owned(), "/srv/repos".to_owned()]
+                    ),
+                ]
+            );
+            assert!(instances::live_workers(conn, at(5_000))
+                .await
+                .unwrap()
+                .is_empty());
             let renewed = instances::renew(conn, &me, at(9_000)).await.unwrap();
             let gone = InstanceId::from_string("i-gone");
             let renewed_gone = instances::renew(conn, &gone, at(9_000)).await.unwrap();
@@ -230,6 +259,11 @@ mod instances_and_schedule {
             let left = scalar(conn, "SELECT COUNT(*) FROM engine_instances").await;
             instances::release(conn, &me).await.unwrap();
             let after_release = scalar(conn, "SELECT COUNT(*) FROM engine_instances").await;
+            // A released or expired worker's folders go with it.
+            assert_eq!(
+                scalar(conn, "SELECT COUNT(*) FROM worker_workspaces").await,
+                Some(0)
+            );
             (
                 neighbours,
                 renewed,
@@ -320,6 +354,7 @@ mod instances_and_schedule {
             started_at: None,
             finished_at: Some(at(2_000)),
             follow_up: None,
+            worker: None,
         };
         let seen = on_both!(both, |conn| {
             automation(conn, "a-1", "p").await;
@@ -882,6 +917,7 @@ mod runs {
                 of: RunId::from_string(of),
                 message: format!("more on {of}"),
             }),
+            worker: None,
         }
     }
 
@@ -912,8 +948,8 @@ mod runs {
         };
         let seen = on_both!(both, |conn| {
             automation(conn, "a-1", "p").await;
-            runs::insert(conn, &r1, &owner).await.unwrap();
-            runs::insert_many(conn, &[&r2], &owner).await.unwrap();
+            runs::insert(conn, &r1, Some(&owner)).await.unwrap();
+            runs::insert_many(conn, &[&r2], Some(&owner)).await.unwrap();
             let read = [
                 runs::get(conn, &r1.id).await.unwrap(),
                 runs::get(conn, &r2.id).await.unwrap(),
@@ -1070,7 +1106,9 @@ mod runs {
         let r2 = queued("r-2", "w", 1_100, None);
         let seen = on_both!(both, |conn| {
             automation(conn, "a-1", "p").await;
-            runs::insert_many(conn, &[&r1, &r2], &owner).await.unwrap();
+            runs::insert_many(conn, &[&r1, &r2], Some(&owner))
+                .await
+                .unwrap();
             let mut tx = sqlx::Connection::begin(&mut **conn).await.unwrap();
             let first = runs::apply(&mut tx, &r1.id, &Transition::Start, at(2_000))
                 .await
@@ -1138,10 +1176,10 @@ mod runs {
             let r2 = queued("r-2", "w2", 200, Some("r-1"));
             let r3 = queued("r-3", "w3", 300, Some("r-2"));
             let r4 = queued("r-4", "w4", 400, Some("r-2"));
-            runs::insert_many(conn, &[&r1, &r2, &r3], &owner)
+            runs::insert_many(conn, &[&r1, &r2, &r3], Some(&owner))
                 .await
                 .unwrap();
-            runs::insert(conn, &r4, &dead).await.unwrap();
+            runs::insert(conn, &r4, Some(&dead)).await.unwrap();
             run(conn, "r-5", "a-2", "schedule", "succeeded", 500).await;
             run(conn, "r-6", "a-2", "schedule", "awaiting_input", 600).await;
             run(conn, "r-7", "a-2", "manual", "failed", 700).await;

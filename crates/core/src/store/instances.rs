@@ -17,6 +17,20 @@ pub(crate) struct Registration<'a> {
     pub pid_started: Option<i64>,
     /// The machine, boot and pid namespace the pid means something in; `None` where unknown.
     pub host: Option<&'a str>,
+    /// The machine as people know it (its host name, or `AUTOWORK_HOST_ID`).
+    pub name: &'a str,
+    /// The folders whose queued runs this worker takes; empty for a process that drives only
+    /// the runs it queues itself (a CLI command).
+    pub serves: &'a [String],
+}
+
+/// A live worker that takes queued runs, and the folders it serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Worker {
+    pub id: String,
+    pub name: String,
+    pub label: String,
+    pub serves: Vec<String>,
 }
 
 /// Another instance whose pid can be checked from here.
@@ -37,8 +51,8 @@ on_both_backends! {
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO engine_instances
-                (id, pid, label, started_at, lease_expires_at, host, pid_started)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                (id, pid, label, started_at, lease_expires_at, host, pid_started, name)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(id.as_str())
         .bind(i64::from(process.pid))
@@ -47,9 +61,47 @@ on_both_backends! {
         .bind(to_millis(expires))
         .bind(process.host)
         .bind(process.pid_started)
-        .execute(conn)
+        .bind(process.name)
+        .execute(&mut *conn)
         .await?;
+        if !process.serves.is_empty() {
+            let mut sql: sqlx::QueryBuilder<'_, Db> =
+                sqlx::QueryBuilder::new("INSERT INTO worker_workspaces (instance_id, workspace) ");
+            sql.push_values(process.serves, |mut row, workspace| {
+                row.push_bind(id.as_str()).push_bind(workspace.as_str());
+            });
+            sql.push(" ON CONFLICT DO NOTHING");
+            sql.build().execute(conn).await?;
+        }
         Ok(())
+    }
+
+    /// The workers holding a live lease at `now` that take queued runs, with what they serve.
+    pub(crate) async fn live_workers(conn: &mut Conn, now: DateTime<Utc>) -> Result<Vec<Worker>> {
+        let rows: Vec<(String, Option<String>, String, String)> = sqlx::query_as(
+            "SELECT engine_instances.id, engine_instances.name, engine_instances.label,
+                    worker_workspaces.workspace
+             FROM engine_instances
+             JOIN worker_workspaces ON worker_workspaces.instance_id = engine_instances.id
+             WHERE engine_instances.lease_expires_at > $1
+             ORDER BY engine_instances.id, worker_workspaces.workspace",
+        )
+        .bind(to_millis(now))
+        .fetch_all(conn)
+        .await?;
+        let mut workers: Vec<Worker> = Vec::new();
+        for (id, name, label, workspace) in rows {
+            match workers.last_mut() {
+                Some(last) if last.id == id => last.serves.push(workspace),
+                _ => workers.push(Worker {
+                    id,
+                    name: name.unwrap_or_else(|| "unnamed".into()),
+                    label,
+                    serves: vec![workspace],
+                }),
+            }
+        }
+        Ok(workers)
     }
 
     /// Extends the lease; false when the row is gone (another process judged this one dead).

@@ -42,6 +42,8 @@ pub(crate) struct Queued {
     pub automation_id: String,
     pub owner_id: Option<String>,
     pub writer_key: String,
+    /// The automation's folder: a worker that serves it may take the run.
+    pub workspace: String,
     pub provider_id: String,
     /// 0 for a person's Run now, 1 for a scheduled fire.
     pub rank: i64,
@@ -128,7 +130,8 @@ on_both_backends! {
         };
         let sql = format!(
             "SELECT runs.id, runs.automation_id, runs.owner_id, runs.writer_key,
-                    automations.provider_id, {rank} AS rank, runs.queued_at
+                    automations.workspace, automations.provider_id, {rank} AS rank,
+                    runs.queued_at
              FROM runs JOIN automations ON automations.id = runs.automation_id
              WHERE runs.state = 'queued' {keyset}
              ORDER BY {ORDER} LIMIT {limit_at}"
@@ -143,6 +146,16 @@ on_both_backends! {
                 .bind(after.id.clone());
         }
         Ok(query.bind(i64::from(limit)).fetch_all(conn).await?)
+    }
+
+    /// Whether a queued run waits for a worker to take it.
+    pub(crate) async fn any_unclaimed(conn: &mut Conn) -> Result<bool> {
+        let one: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM runs WHERE state = 'queued' AND owner_id IS NULL LIMIT 1",
+        )
+        .fetch_optional(conn)
+        .await?;
+        Ok(one.is_some())
     }
 
     /// How many queued runs start before run `id`; `None` when it is not queued.

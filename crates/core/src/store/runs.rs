@@ -36,13 +36,14 @@ pub(super) struct RunRow {
     finished_at: Option<i64>,
     follow_up_of: Option<String>,
     follow_up_message: Option<String>,
+    worker: Option<String>,
 }
 
 pub(super) const COLUMNS: &str =
     "id, automation_id, definition_revision, revision, trigger, attendance,
     writer_key, state, blocker, result, error_code, error_message, stop_reason, session_id,
     cost_usd, tokens_in, tokens_out, steps, queued_at, started_at, finished_at, follow_up_of,
-    follow_up_message";
+    follow_up_message, worker";
 
 impl RunRow {
     pub(super) fn into_run(self) -> Result<Run> {
@@ -93,6 +94,7 @@ impl RunRow {
                 }),
                 _ => None,
             },
+            worker: self.worker,
         })
     }
 }
@@ -128,10 +130,12 @@ pub struct RunFilter {
 }
 
 on_both_backends! {
+    /// Inserts a queued run; `owner` drives it, or no one yet when a worker that serves its
+    /// workspace is to take it.
     pub(crate) async fn insert(
         conn: &mut Conn,
         run: &Run,
-        owner: &InstanceId,
+        owner: Option<&InstanceId>,
     ) -> Result<()> {
         insert_many(conn, &[run], owner).await
     }
@@ -141,14 +145,14 @@ on_both_backends! {
     pub(crate) async fn insert_many(
         conn: &mut Conn,
         runs: &[&Run],
-        owner: &InstanceId,
+        owner: Option<&InstanceId>,
     ) -> Result<()> {
-        // Thirteen binds a row, under SQLite's limit of 32 766 a statement.
+        // Fourteen binds a row, under SQLite's limit of 32 766 a statement.
         for chunk in runs.chunks(1000) {
             let mut sql = sqlx::QueryBuilder::new(
                 "INSERT INTO runs (id, automation_id, definition_revision, revision, trigger,
                     attendance, writer_key, state, queued_at, owner_id, session_id, follow_up_of,
-                    follow_up_message) ",
+                    follow_up_message, worker) ",
             );
             sql.push_values(chunk, |mut row, run| {
                 row.push_bind(run.id.as_str())
@@ -160,10 +164,11 @@ on_both_backends! {
                     .push_bind(run.writer_key.as_str())
                     .push_bind(run.state.as_str())
                     .push_bind(to_millis(run.queued_at))
-                    .push_bind(owner.as_str())
+                    .push_bind(owner.map(InstanceId::as_str))
                     .push_bind(run.session_id.as_ref().map(SessionId::as_str))
                     .push_bind(run.follow_up.as_ref().map(|f| f.of.as_str()))
-                    .push_bind(run.follow_up.as_ref().map(|f| f.message.as_str()));
+                    .push_bind(run.follow_up.as_ref().map(|f| f.message.as_str()))
+                    .push_bind(run.worker.as_deref());
             });
             sql.build().execute(&mut *conn).await?;
         }
@@ -453,12 +458,34 @@ on_both_backends! {
             .transpose()
     }
 
-    /// Active runs whose owner holds no live lease at `now`: their process died.
+    /// Takes a queued run no worker drives yet for worker `owner` (named `worker`); `None`
+    /// when it is no longer queued or another took it first.
+    pub(crate) async fn claim(
+        conn: &mut Conn,
+        id: &RunId,
+        owner: &InstanceId,
+        worker: &str,
+    ) -> Result<Option<Run>> {
+        let row: Option<RunRow> = sqlx::query_as(&format!(
+            "UPDATE runs SET owner_id = $1, worker = $2, revision = revision + 1
+             WHERE id = $3 AND state = 'queued' AND owner_id IS NULL
+             RETURNING {COLUMNS}"
+        ))
+        .bind(owner.as_str())
+        .bind(worker)
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await?;
+        row.map(RunRow::into_run).transpose()
+    }
+
+    /// Active runs whose owner holds no live lease at `now`: their process died. A queued run
+    /// that no worker took yet is not an orphan: it waits for a worker that serves it.
     pub(crate) async fn orphaned(conn: &mut Conn, now: DateTime<Utc>) -> Result<Vec<Run>> {
         let rows: Vec<RunRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM runs
              WHERE state IN ('queued', 'running', 'awaiting_input')
-               AND (owner_id IS NULL OR owner_id NOT IN
+               AND ((owner_id IS NULL AND state <> 'queued') OR owner_id NOT IN
                     (SELECT id FROM engine_instances WHERE lease_expires_at > $1))
              ORDER BY id"
         ))

@@ -30,6 +30,7 @@ mod scheduler_scale;
 mod status;
 mod tools;
 mod validation;
+mod workers;
 mod worktree_follow_ups;
 mod worktrees;
 mod writer_key;

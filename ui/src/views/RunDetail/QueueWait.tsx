@@ -39,7 +39,7 @@ export function QueueWait({ run }: { run: Run }) {
   return (
     <p className="queue-wait" data-testid="queue-wait">
       {waitText(place)}
-      {!place.work_area_busy && (
+      {!place.work_area_busy && !place.waiting_for_worker && (
         <>
           {" "}
           <a href={href({ view: "settings" })}>Change the limit</a>
@@ -52,11 +52,20 @@ export function QueueWait({ run }: { run: Run }) {
 /** Whether the run waits for others to end (the engine's `QueuePlace::must_wait`). */
 function mustWait(place: QueuePlace): boolean {
   const providerFull = place.provider !== null && place.provider.running >= place.provider.limit;
-  return place.work_area_busy || providerFull || place.running + place.ahead >= place.max_concurrent_runs;
+  return (
+    place.work_area_busy ||
+    Boolean(place.waiting_for_worker) ||
+    providerFull ||
+    place.running + place.ahead >= place.max_concurrent_runs
+  );
 }
 
 /** "Waiting for a free slot — 3 ahead, 4 of 4 running". */
 function waitText(place: QueuePlace): string {
+  // No connected worker has its folder: a bigger limit would not help.
+  if (place.waiting_for_worker) {
+    return `Waiting for a worker that serves ${place.waiting_for_worker} — none is connected. Open the app, or start \`autowork daemon --serve\`, on the computer that has this folder.`;
+  }
   // It waits for the writer whatever the slots say; a bigger limit would not help.
   if (place.work_area_busy) return "Waiting for the run that writes in this work area to end.";
   const ahead = place.ahead === 0 ? "next" : `${place.ahead} ahead`;

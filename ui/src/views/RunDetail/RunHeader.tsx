@@ -96,6 +96,13 @@ export function RunHeader({ run, automation }: { run: Run; automation: Automatio
             <dt>Cost</dt>
             <dd>{formatCost(run.cost_usd)}</dd>
           </div>
+          {/* Where it runs: on a team database, the machine whose app or daemon drives it. */}
+          {run.worker && (
+            <div>
+              <dt>Runs on</dt>
+              <dd data-testid="run-worker">{run.worker}</dd>
+            </div>
+          )}
         </dl>
       </div>
       <QueueWait run={run} />

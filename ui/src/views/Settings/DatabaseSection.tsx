@@ -4,6 +4,7 @@ import { ApiFailure, errorText, type ConnectionReport, type StoreChoice, type Va
 import { Field, FieldErrors } from "../../components/Field";
 import { notices } from "../../stores/notices";
 import "./database.css";
+import { Workers } from "./Workers";
 
 type Errors = Partial<Record<string, ValidationDetail[]>>;
 
@@ -218,6 +219,7 @@ export function DatabaseSection() {
           </button>
         </div>
       )}
+      {choice?.in_use && <Workers />}
     </fieldset>
   );
 }
