@@ -209,6 +209,74 @@ impl Drop for SqliteWrite {
     }
 }
 
+/// A write that reads nothing before it writes ([`Store::blind_write`], SQLite only): its
+/// statements are only collected, and [`BlindWrite::commit`] sends them to the writer's
+/// thread in one batch with their `BEGIN IMMEDIATE` and `COMMIT`, one round trip for the
+/// whole transaction (each is a hop there and back, the most of a small write's cost).
+pub(crate) struct BlindWrite<'a> {
+    writer: Arc<tokio::sync::Mutex<Writer>>,
+    sql: QueryBuilder<'a, Sqlite>,
+}
+
+impl<'a> BlindWrite<'a> {
+    /// The statements to run, each ending with `;`.
+    pub(crate) fn sql(&mut self) -> &mut QueryBuilder<'a, Sqlite> {
+        &mut self.sql
+    }
+
+    /// Runs the statements as one transaction. A statement that fails stops the batch before
+    /// its `COMMIT`; the transaction is then rolled back and the error returned. Returns the
+    /// batch's result, as [`SqliteWrite::commit_with`] does.
+    pub(crate) async fn commit(self) -> Result<sqlx::sqlite::SqliteQueryResult> {
+        let mut writer = self.writer.lock_owned().await;
+        writer.settle().await?;
+        // Open until its `COMMIT` is known done: a batch that stopped midway (a statement
+        // failed, or this future was dropped) is rolled back like any write transaction
+        // dropped uncommitted.
+        writer.open = true;
+        SqliteWrite {
+            writer: Some(writer),
+        }
+        .commit_with(self.sql)
+        .await
+    }
+}
+
+/// The error raised by the check [`push_one_row_changed`] adds (a macro, to be spelled once
+/// in the trigger's text too).
+macro_rules! no_row_changed_message {
+    () => {
+        "autowork: a guarded statement changed no row"
+    };
+}
+const NO_ROW_CHANGED: &str = no_row_changed_message!();
+
+/// The TEMP view and trigger on the writer's connection behind [`push_one_row_changed`]:
+/// inserting `changes()` into the view fails the statement (and so the batch, before its
+/// `COMMIT`) unless the statement before it changed exactly one row. TEMP: nothing of it is
+/// stored in the database file, and no other connection sees it.
+const ONE_ROW_CHANGED_SCHEMA: &str = concat!(
+    "CREATE TEMP VIEW IF NOT EXISTS one_row_changed (changes) AS SELECT 0;
+     CREATE TEMP TRIGGER IF NOT EXISTS one_row_changed_check
+         INSTEAD OF INSERT ON one_row_changed WHEN NEW.changes IS NOT 1
+         BEGIN SELECT RAISE(ABORT, '",
+    no_row_changed_message!(),
+    "'); END;"
+);
+
+/// Adds to a [`BlindWrite`] the check that the statement just before changed exactly one row
+/// (a guarded `UPDATE` that found its row as expected); else the write fails with an error
+/// for which [`no_row_changed`] is true, and nothing of it is stored.
+pub(crate) fn push_one_row_changed(sql: &mut QueryBuilder<'_, Sqlite>) {
+    // `changes()` counts the rows of the last statement that completed, not the trigger's.
+    sql.push(" INSERT INTO temp.one_row_changed (changes) SELECT changes();");
+}
+
+/// Whether `error` is a [`BlindWrite`] failing [`push_one_row_changed`]'s check.
+pub(crate) fn no_row_changed(error: &Error) -> bool {
+    matches!(error, Error::Database(sqlx::Error::Database(e)) if e.message() == NO_ROW_CHANGED)
+}
+
 /// A transaction of either backend. Dropped without [`Tx::commit`], it rolls back.
 pub(crate) enum Tx {
     /// A read on SQLite ([`Store::begin_read`]).
@@ -319,10 +387,11 @@ impl Store {
         // each sleeping in SQLite's busy handler while the lock sits free (a burst of
         // scheduled fires with their runs starting and ending spent most of its time
         // there). Other processes still wait through the busy timeout.
-        let writer = Writer {
-            conn: options.connect().await?,
-            open: false,
-        };
+        let mut conn = options.connect().await?;
+        sqlx::query(ONE_ROW_CHANGED_SCHEMA)
+            .execute(&mut conn)
+            .await?;
+        let writer = Writer { conn, open: false };
         Ok(Self::with(Backing::Sqlite {
             pool,
             writer: Arc::new(tokio::sync::Mutex::new(writer)),
@@ -396,10 +465,7 @@ impl Store {
     pub(crate) async fn begin_write(&self) -> Result<Tx> {
         match &self.backing {
             Backing::Sqlite { writer, .. } => {
-                let writes = self.writes.fetch_add(1, Ordering::Relaxed) + 1;
-                if writes % CHECKPOINT_EVERY_WRITES == 0 {
-                    self.checkpoint_due.notify_one();
-                }
+                self.count_write();
                 let mut writer = writer.clone().lock_owned().await;
                 writer.settle().await?;
                 sqlx::query("BEGIN IMMEDIATE")
@@ -418,6 +484,30 @@ impl Store {
                     .await?;
                 Ok(Tx::Postgres(tx))
             }
+        }
+    }
+
+    /// On SQLite, a write transaction whose statements go to the writer in one batch at its
+    /// commit, for a write that reads nothing first; `None` on PostgreSQL, where such a write
+    /// begins with [`Store::begin_write`] like any other (its advisory lock comes first).
+    pub(crate) fn blind_write<'a>(&self) -> Option<BlindWrite<'a>> {
+        match &self.backing {
+            Backing::Sqlite { writer, .. } => {
+                self.count_write();
+                Some(BlindWrite {
+                    writer: writer.clone(),
+                    sql: QueryBuilder::new("BEGIN IMMEDIATE; "),
+                })
+            }
+            Backing::Postgres { .. } => None,
+        }
+    }
+
+    /// Counts a write transaction on SQLite, and tells the checkpointer when one is due.
+    fn count_write(&self) {
+        let writes = self.writes.fetch_add(1, Ordering::Relaxed) + 1;
+        if writes % CHECKPOINT_EVERY_WRITES == 0 {
+            self.checkpoint_due.notify_one();
         }
     }
 
@@ -589,6 +679,68 @@ mod tests {
             (busy, log),
             (0, written_back),
             "everything was written back"
+        );
+    }
+
+    async fn settings(store: &Store) -> Vec<(String, String)> {
+        sqlx::query_as("SELECT key, value FROM engine_settings ORDER BY key")
+            .fetch_all(store.sqlite_pool())
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_blind_write_whose_statement_fails_stores_nothing_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("autowork.db")).await.unwrap();
+        let mut write = store.blind_write().unwrap();
+        // The second insert breaks the key after the first one ran.
+        write.sql().push(
+            "INSERT INTO engine_settings (key, value) VALUES ('a', '1');
+             INSERT INTO engine_settings (key, value) VALUES ('a', '2');",
+        );
+        let failed = write.commit().await.unwrap_err();
+        assert!(failed.to_string().contains("UNIQUE"), "{failed}");
+        assert!(!no_row_changed(&failed));
+
+        let mut write = store.blind_write().unwrap();
+        write
+            .sql()
+            .push("INSERT INTO engine_settings (key, value) VALUES ('b', '1');");
+        write.commit().await.unwrap();
+        assert_eq!(settings(&store).await, [("b".into(), "1".into())]);
+    }
+
+    #[tokio::test]
+    async fn a_guarded_blind_write_stores_nothing_unless_its_update_found_the_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("autowork.db")).await.unwrap();
+        let guarded = |expected: &'static str| {
+            let mut write = store.blind_write().unwrap();
+            write.sql().push(
+                "INSERT INTO engine_settings (key, value) VALUES ('log', 'written');
+                 UPDATE engine_settings SET value = 'moved' WHERE key = 'k' AND value = ",
+            );
+            write.sql().push_bind(expected).push(";");
+            push_one_row_changed(write.sql());
+            write.commit()
+        };
+        sqlx::query("INSERT INTO engine_settings (key, value) VALUES ('k', 'v')")
+            .execute(store.sqlite_pool())
+            .await
+            .unwrap();
+
+        let refused = guarded("not v").await.unwrap_err();
+        assert!(no_row_changed(&refused), "{refused}");
+        assert_eq!(settings(&store).await, [("k".into(), "v".into())]);
+
+        guarded("v").await.unwrap();
+        assert_eq!(
+            settings(&store).await,
+            [
+                ("k".into(), "moved".into()),
+                ("log".into(), "written".into())
+            ]
         );
     }
 }

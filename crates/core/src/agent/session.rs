@@ -166,15 +166,44 @@ impl MessageWriter {
     /// Stores a model call's answer and accounts for the call (`usage`) in one transaction,
     /// opening the message `next` (the tool results) when the answer called tools; then
     /// publishes the run's update and the parts. The answer lands whole or not at all.
-    /// Returns the run as updated.
+    /// `run` is the run as of its last accounting, which the step's accounting adds to when
+    /// the stored run is still that one. Returns the run as updated.
     pub async fn answer(
         &mut self,
+        run: &Run,
         parts: Vec<Part>,
         usage: Usage,
         mut next: Option<&mut MessageWriter>,
     ) -> Result<Run> {
+        let mut batch = Staged::default();
+        let mut part_events = Vec::with_capacity(parts.len());
+        self.stage(&mut batch, parts, next.as_deref_mut(), &mut part_events);
+        if let Some(mut write) = self.shared.store.blind_write() {
+            // SQLite: the accounting goes in the same batch as the rows, computed from `run`
+            // instead of read back (`RETURNING`, a round trip of its own).
+            let accounted = store::runs::accounted(run, &usage);
+            store::runs::push_account(write.sql(), run, &accounted);
+            let mut events = Vec::with_capacity(part_events.len() + 1);
+            events.push(Event::RunUpdated(accounted.clone()));
+            events.append(&mut part_events);
+            match self
+                .shared
+                .recorder
+                .commit_blind(write, &batch, &mut events)
+                .await
+            {
+                Ok(()) => {
+                    self.mark_stored(next);
+                    return Ok(accounted);
+                }
+                // The stored run moved on since `run` (a question asked and answered, the run
+                // cancelled): account from the stored run below, as any transition does.
+                Err(e) if store::no_row_changed(&e) => part_events = events.split_off(1),
+                Err(e) => return Err(e),
+            }
+        }
         let mut tx = self.shared.store.begin_write().await?;
-        let mut events = Vec::with_capacity(parts.len() + 1);
+        let mut events = Vec::with_capacity(part_events.len() + 1);
         let (run, _) = self
             .shared
             .recorder
@@ -186,8 +215,7 @@ impl MessageWriter {
                 &mut events,
             )
             .await?;
-        let mut batch = Staged::default();
-        self.stage(&mut batch, parts, next.as_deref_mut(), &mut events);
+        events.append(&mut part_events);
         self.commit(tx, batch, events, next).await?;
         Ok(run)
     }
@@ -197,11 +225,20 @@ impl MessageWriter {
         parts: Vec<Part>,
         mut next: Option<&mut MessageWriter>,
     ) -> Result<()> {
-        let tx = self.shared.store.begin_write().await?;
         let mut events = Vec::with_capacity(parts.len());
         let mut batch = Staged::default();
         self.stage(&mut batch, parts, next.as_deref_mut(), &mut events);
-        self.commit(tx, batch, events, next).await
+        // The write reads nothing: on SQLite it goes to the writer in one batch.
+        let Some(write) = self.shared.store.blind_write() else {
+            let tx = self.shared.store.begin_write().await?;
+            return self.commit(tx, batch, events, next).await;
+        };
+        self.shared
+            .recorder
+            .commit_blind(write, &batch, &mut events)
+            .await?;
+        self.mark_stored(next);
+        Ok(())
     }
 
     /// Adds the message (unless stored), `parts` and the message `next` to `batch`, and the
@@ -235,8 +272,7 @@ impl MessageWriter {
     }
 
     /// Runs `batch` with the outbox insert of `events` (one round trip to the database's
-    /// thread), commits, then publishes `events`; from then on this message and `next` are
-    /// stored.
+    /// thread), commits, then publishes `events`.
     async fn commit(
         &mut self,
         tx: Tx,
@@ -246,11 +282,16 @@ impl MessageWriter {
     ) -> Result<()> {
         // Neither parts nor a run's usage change a schedule.
         self.shared.recorder.commit_after(tx, batch, events).await?;
+        self.mark_stored(next);
+        Ok(())
+    }
+
+    /// From a commit on, this message and `next` are stored.
+    fn mark_stored(&mut self, next: Option<&mut MessageWriter>) {
         self.stored = true;
         if let Some(next) = next {
             next.stored = true;
         }
-        Ok(())
     }
 
     /// Adds the message's row to `batch`, unless it is stored.

@@ -389,7 +389,7 @@ impl Turns {
         }
         let mut tools = (!response.tool_calls.is_empty()).then(|| self.session.message(Role::Tool));
         self.run = writer
-            .answer(parts, usage, tools.as_mut())
+            .answer(&self.run, parts, usage, tools.as_mut())
             .await
             .map_err(engine_failure)?;
         Ok((response, tools))

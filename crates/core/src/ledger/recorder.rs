@@ -8,12 +8,12 @@ use crate::clock::Clock;
 use crate::definition::status::Upcoming;
 use crate::definition::{Automation, PausedReason, Trigger};
 use crate::error::{Error, Result};
-use crate::events::{Event, EventBus};
+use crate::events::{Event, EventBus, EventRecord};
 use crate::ids::{InstanceId, RunId};
 use crate::notify::{Notification, Notifier};
 use crate::store::transcripts::Staged;
-use crate::store::Tx;
 use crate::store::{self, runs::Applied, Store};
+use crate::store::{BlindWrite, Tx};
 
 #[derive(Clone)]
 pub(crate) struct Recorder {
@@ -48,6 +48,24 @@ impl Recorder {
         self.commit_events_after(tx, before, events, false).await
     }
 
+    /// Commits `write` (a write that has read nothing) with the rows of `staged` and the
+    /// outbox insert of `events`, in one round trip to SQLite's writer, then publishes the
+    /// events, which it takes from `events`; on an error it leaves them there, for the caller
+    /// to write another way. Leaves every schedule as planned, as
+    /// [`Recorder::commit_after`] does.
+    pub async fn commit_blind<'a>(
+        &self,
+        write: BlindWrite<'a>,
+        staged: &'a Staged,
+        events: &mut Vec<Event>,
+    ) -> Result<()> {
+        let now = self.clock.now();
+        let seqs = store::events::commit_blind(write, staged, &self.origin, events, now).await?;
+        let records = store::events::records(seqs, std::mem::take(events), now);
+        self.publish(records, false);
+        Ok(())
+    }
+
     async fn commit_events(&self, tx: Tx, events: Vec<Event>, wake_scheduler: bool) -> Result<()> {
         self.commit_events_after(tx, Staged::default(), events, wake_scheduler)
             .await
@@ -63,6 +81,13 @@ impl Recorder {
         let now = self.clock.now();
         let records =
             store::events::append_and_commit(tx, before, &self.origin, events, now).await?;
+        self.publish(records, wake_scheduler);
+        Ok(())
+    }
+
+    /// Publishes committed events in this process, waking the scheduler (when
+    /// `wake_scheduler`) and the run queue for those that concern them.
+    fn publish(&self, records: Vec<EventRecord>, wake_scheduler: bool) {
         if wake_scheduler
             && records.iter().any(|r| {
                 matches!(
@@ -79,7 +104,6 @@ impl Recorder {
         for record in records {
             self.bus.publish(record);
         }
-        Ok(())
     }
 
     /// Records a new `queued` run, driven by this process when `owned`, else left for a

@@ -5,7 +5,7 @@ use sqlx::QueryBuilder;
 
 use super::backend::{on_both_backends, LastInsertRowid};
 use super::transcripts::Staged;
-use super::Tx;
+use super::{BlindWrite, Tx};
 
 use crate::error::{Error, Result};
 use crate::ids::InstanceId;
@@ -17,7 +17,8 @@ use crate::model::time::{from_millis, to_millis};
 /// records many missed fires.
 const APPEND_BATCH: usize = 1000;
 
-fn records(seqs: Vec<i64>, events: Vec<Event>, now: DateTime<Utc>) -> Vec<EventRecord> {
+/// The records of `events` committed with the sequence numbers `seqs`.
+pub(crate) fn records(seqs: Vec<i64>, events: Vec<Event>, now: DateTime<Utc>) -> Vec<EventRecord> {
     seqs.into_iter()
         .zip(events)
         .map(|(seq, event)| EventRecord {
@@ -78,7 +79,7 @@ on_both_backends! {
         }
 
         /// Writes the staged rows, a statement per table.
-        async fn write_each(conn: &mut Conn, mut staged: Staged) -> Result<()> {
+        async fn write_each(conn: &mut Conn, staged: Staged) -> Result<()> {
             let mut sql = QueryBuilder::new("");
             let rows = staged.push_messages(&mut sql);
             if rows > 0 {
@@ -120,7 +121,6 @@ on_both_backends! {
             }
             // SQLite: the staged rows and the events in one round trip to the connection's
             // thread (each is a hop there and back, the most of a small write's cost).
-            let mut staged = staged;
             let mut sql = QueryBuilder::new("");
             let rows = staged.push_messages(&mut sql) + staged.push_parts(&mut sql);
             push_insert(&mut sql, origin, events, payloads, now);
@@ -231,7 +231,6 @@ pub(crate) async fn append_and_commit(
 ) -> Result<Vec<EventRecord>> {
     match tx {
         Tx::SqliteWrite(write) if events.len() <= APPEND_BATCH => {
-            let mut staged = staged;
             let mut sql = QueryBuilder::new("");
             staged.push_messages(&mut sql);
             staged.push_parts(&mut sql);
@@ -256,4 +255,34 @@ pub(crate) async fn append_and_commit(
             Ok(records)
         }
     }
+}
+
+/// Adds the rows of `staged` and the outbox insert of `events` to `write` and commits it:
+/// the whole transaction in one round trip to SQLite's writer. Returns the events' sequence
+/// numbers, in order. `staged` and `events` are only read: a caller may write them another
+/// way when this write fails.
+pub(crate) async fn commit_blind<'a>(
+    mut write: BlindWrite<'a>,
+    staged: &'a Staged,
+    origin: &InstanceId,
+    events: &[Event],
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>> {
+    staged.push_messages(write.sql());
+    staged.push_parts(write.sql());
+    for batch in events.chunks(APPEND_BATCH) {
+        sqlite::push_insert(write.sql(), origin, batch, payloads(batch)?, now);
+        write.sql().push(";");
+    }
+    let done = write.commit().await?;
+    // The outbox's key is AUTOINCREMENT, no trigger writes to it and this transaction holds
+    // the write lock: its events took consecutive numbers in the order listed, the last one
+    // the batch's last insert (as in `append_batch`).
+    let count = events.len() as i64;
+    let last = done.last_insert_rowid();
+    Ok(if count == 0 {
+        Vec::new()
+    } else {
+        (last - count + 1..=last).collect()
+    })
 }

@@ -571,3 +571,45 @@ on_both_backends! {
         rows.into_iter().map(RunRow::into_run).collect()
     }
 }
+
+/// `run` after accounting `usage`, as [`apply`]'s `Transition::Account` leaves it: one
+/// revision on, the usage added. For a write that accounts from the run it holds instead of
+/// reading the run back ([`push_account`]).
+pub(crate) fn accounted(run: &Run, usage: &Usage) -> Run {
+    let mut accounted = run.clone();
+    accounted.revision += 1;
+    accounted.cost_usd += usage.cost_usd.max(0.0);
+    accounted.tokens_in = accounted.tokens_in.saturating_add(usage.tokens_in);
+    accounted.tokens_out = accounted.tokens_out.saturating_add(usage.tokens_out);
+    accounted.steps = accounted.steps.saturating_add(usage.steps);
+    accounted
+}
+
+/// Adds to a SQLite write the statement storing `accounted` (from [`accounted`]) over `run`,
+/// then the check that it changed the run. It does only while the stored run is still at
+/// `run`'s revision (so its totals are `run`'s) and in a state that allows accounting;
+/// otherwise the write fails with an error for which [`crate::store::no_row_changed`] is
+/// true, and stores nothing.
+pub(crate) fn push_account<'a>(
+    sql: &mut QueryBuilder<'a, sqlx::Sqlite>,
+    run: &'a Run,
+    accounted: &Run,
+) {
+    sql.push("UPDATE runs SET revision = ")
+        .push_bind(to_i64(accounted.revision));
+    sql.push(", cost_usd = ").push_bind(accounted.cost_usd);
+    sql.push(", tokens_in = ")
+        .push_bind(to_i64(accounted.tokens_in));
+    sql.push(", tokens_out = ")
+        .push_bind(to_i64(accounted.tokens_out));
+    sql.push(", steps = ").push_bind(i64::from(accounted.steps));
+    sql.push(" WHERE id = ").push_bind(run.id.as_str());
+    sql.push(" AND revision = ").push_bind(to_i64(run.revision));
+    sql.push(" AND state IN (");
+    let mut states = sql.separated(", ");
+    for state in Transition::Account(Usage::default()).allowed_from() {
+        states.push_bind(state.as_str());
+    }
+    sql.push(");");
+    super::push_one_row_changed(sql);
+}

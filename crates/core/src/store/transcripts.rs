@@ -43,63 +43,59 @@ struct PartRow {
 }
 
 impl Staged {
-    /// Adds the message rows as one statement to `sql`; the rows it will write.
-    pub(crate) fn push_messages<'a, DB: Backend>(&mut self, sql: &mut QueryBuilder<'a, DB>) -> u64
+    /// Adds the message rows as one statement to `sql`, binding them where they are (the
+    /// rows stay for another try when the write fails); the rows it will write.
+    pub(crate) fn push_messages<'a, DB: Backend>(&'a self, sql: &mut QueryBuilder<'a, DB>) -> u64
     where
-        String: Encode<'a, DB> + Type<DB>,
+        &'a str: Encode<'a, DB> + Type<DB>,
         i64: Encode<'a, DB> + Type<DB>,
-        &'static str: Encode<'a, DB> + Type<DB>,
     {
         if self.messages.is_empty() {
             return 0;
         }
-        let rows = std::mem::take(&mut self.messages);
-        let count = rows.len() as u64;
         sql.push("INSERT INTO messages (id, session_id, run_id, seq, role, created_at) ");
-        sql.push_values(rows, |mut row, message| {
-            row.push_bind(message.id)
-                .push_bind(message.session_id)
-                .push_bind(message.run_id)
+        sql.push_values(&self.messages, |mut row, message| {
+            row.push_bind(message.id.as_str())
+                .push_bind(message.session_id.as_str())
+                .push_bind(message.run_id.as_str())
                 .push_bind(message.seq)
                 .push_bind(message.role)
                 .push_bind(message.created_at);
         });
         sql.push(";");
-        count
+        self.messages.len() as u64
     }
 
-    /// Adds the parts as one statement to `sql`; the rows it will write.
-    pub(crate) fn push_parts<'a, DB: Backend>(&mut self, sql: &mut QueryBuilder<'a, DB>) -> u64
+    /// Adds the parts as one statement to `sql`, binding them where they are; the rows it
+    /// will write.
+    pub(crate) fn push_parts<'a, DB: Backend>(&'a self, sql: &mut QueryBuilder<'a, DB>) -> u64
     where
-        String: Encode<'a, DB> + Type<DB>,
-        Option<String>: Encode<'a, DB> + Type<DB>,
+        &'a str: Encode<'a, DB> + Type<DB>,
+        Option<&'a str>: Encode<'a, DB> + Type<DB>,
         i64: Encode<'a, DB> + Type<DB>,
         bool: Encode<'a, DB> + Type<DB>,
-        &'static str: Encode<'a, DB> + Type<DB>,
     {
         if self.parts.is_empty() {
             return 0;
         }
-        let rows = std::mem::take(&mut self.parts);
-        let count = rows.len() as u64;
         sql.push(
             "INSERT INTO parts (id, message_id, seq, kind, text, tool_call_id, tool_name,
                 tool_arguments, is_error, created_at) ",
         );
-        sql.push_values(rows, |mut row, part| {
-            row.push_bind(part.id)
-                .push_bind(part.message_id)
+        sql.push_values(&self.parts, |mut row, part| {
+            row.push_bind(part.id.as_str())
+                .push_bind(part.message_id.as_str())
                 .push_bind(part.seq)
                 .push_bind(part.kind)
-                .push_bind(part.text)
-                .push_bind(part.tool_call_id)
-                .push_bind(part.tool_name)
-                .push_bind(part.tool_arguments)
+                .push_bind(part.text.as_str())
+                .push_bind(part.tool_call_id.as_deref())
+                .push_bind(part.tool_name.as_deref())
+                .push_bind(part.tool_arguments.as_deref())
                 .push_bind(part.is_error)
                 .push_bind(part.created_at);
         });
         sql.push(";");
-        count
+        self.parts.len() as u64
     }
 }
 
