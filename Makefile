@@ -76,4 +76,4 @@ test-app: ui
 
 e2e: app
 	$(CARGO) build -p autowork-core --example seed
-	./scripts/e2e.sh
+	./scripts/with-postgres.sh ./scripts/e2e.sh

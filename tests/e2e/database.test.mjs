@@ -3,7 +3,8 @@
 // closed port, whose error shows under the URL), Save, and the "Restart now" offer.
 // Screenshots (database-*) at 800x600 and 1600x1000, light and dark. Then a saved team
 // database that cannot be reached: the app still opens, on this computer's database, and
-// Settings → Database says why (database-unreachable-*).
+// Settings → Database says why (database-unreachable-*). With a server: the app on the team
+// database beside a daemon that serves a folder, both listed as workers (database-workers-*).
 //
 //   E2E_DISPLAY=97 scripts/with-postgres.sh ./scripts/e2e.sh --test tests/e2e/database.test.mjs
 
@@ -98,4 +99,35 @@ test("a saved team database that cannot be reached: the app opens on this comput
     await app.close();
   }
   rmSync(join(dataDir, "settings.json"), { force: true });
+});
+
+test("on a team database: the app and a daemon on another machine are listed as workers", { skip: !server && "no PostgreSQL (run under scripts/with-postgres.sh)" }, async () => {
+  const served = mkdtempSync(join(tmpdir(), "autowork-e2e-served-"));
+  const daemonData = mkdtempSync(join(tmpdir(), "autowork-e2e-daemon-data-"));
+  const daemon = start(join(bin, "autowork"), ["daemon", "--serve", served], {
+    AUTOWORK_DATA_DIR: daemonData,
+    AUTOWORK_STORE: server,
+    AUTOWORK_HOST_ID: "build-server",
+  });
+  writeFileSync(join(dataDir, "settings.json"), JSON.stringify({ store: server }));
+  try {
+    for (const theme of ["light", "dark"]) {
+      const session = await app.open({ dark: theme === "dark", busAddress });
+      await session.click('[data-testid="nav-settings"]');
+      await session.waitFind('[data-testid="workers"] li', LONG);
+      const deadline = Date.now() + LONG;
+      let listed = "";
+      while (Date.now() < deadline && !/build-server/.test(listed)) {
+        listed = await session.text('[data-testid="workers"]');
+        if (!/build-server/.test(listed)) await new Promise((r) => setTimeout(r, 500));
+      }
+      assert.match(listed, /build-server \(daemon\) serves \/\S*autowork-e2e-served-/);
+      assert.match(listed, /\(app, this app\) serves every folder it has/);
+      await app.screenshots("database-workers", theme, () => app.scrollTo('[data-testid="workers"]'));
+      await app.close();
+    }
+  } finally {
+    daemon.kill("SIGTERM");
+    rmSync(join(dataDir, "settings.json"), { force: true });
+  }
 });

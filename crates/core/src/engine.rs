@@ -8,6 +8,7 @@ mod lease;
 mod listing;
 mod overview;
 mod queue;
+mod remote;
 mod retention;
 mod runs;
 mod scheduler;

@@ -425,6 +425,14 @@ pub(super) async fn follow(
                         resumed.notify_one();
                     }
                 }
+                Event::BlockerRaised {
+                    run_id,
+                    automation_id,
+                    blocker,
+                    ..
+                } => {
+                    super::remote::blocker_raised_elsewhere(&shared, run_id, automation_id, blocker)
+                }
                 _ => {}
             }
             if changes_slots(&record.event) {

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use autowork_core::executor::Outcome;
-use autowork_core::ledger::{Attendance, RunState};
+use autowork_core::ids::BlockerId;
+use autowork_core::ledger::{Attendance, Blocker, BlockerReply, Question, RunState};
+use autowork_core::notify::{Notification, Notifier};
 use autowork_core::queue::QueueLimits;
 use autowork_core::{ApiError, Engine, Error};
 use pretty_assertions::assert_eq;
@@ -196,4 +198,98 @@ async fn a_run_no_one_took_waits_without_a_slot_until_a_worker_that_serves_it_co
 
     laptop.shutdown().await;
     second_server.shutdown().await;
+}
+
+/// What a desktop shell would have shown.
+#[derive(Default)]
+struct Shown(std::sync::Mutex<Vec<String>>);
+
+impl Notifier for Shown {
+    fn notify(&self, notification: Notification) {
+        let (title, body) = notification.title_and_body();
+        self.0.lock().unwrap().push(format!("{title}: {body}"));
+    }
+}
+
+#[tokio::test]
+async fn a_question_asked_by_a_run_on_another_machine_is_notified_here_and_answered_here() {
+    let env = TestEnv::new().await;
+    let served = env.dir.path().join("server-repos");
+    std::fs::create_dir_all(served.join("api")).unwrap();
+    let executor = ScriptedExecutor::new();
+    let call = BlockerId::new();
+    let asked = Blocker::Question {
+        call_id: call.clone(),
+        questions: vec![Question {
+            question: "Which branch?".into(),
+            choices: vec!["main".into(), "dev".into()],
+        }],
+    };
+    executor.script(move |ctx, _| {
+        let asked = asked.clone();
+        async move {
+            match ctx.block(asked).await {
+                Ok(BlockerReply::Question { answers }) => Outcome::Succeeded {
+                    result: answers.join(","),
+                },
+                other => Outcome::Failed {
+                    code: autowork_core::ledger::ErrorCode::ExecutionFailed,
+                    message: format!("{other:?}"),
+                },
+            }
+        }
+    });
+    let server = Engine::open(
+        config(env.data_dir(), executor)
+            .label("daemon")
+            .serve(vec![served.clone()])
+            .takes_queued_runs(true),
+    )
+    .await
+    .unwrap();
+    let shown = Arc::new(Shown::default());
+    let laptop_home = env.dir.path().join("laptop-home");
+    std::fs::create_dir_all(&laptop_home).unwrap();
+    let laptop = Engine::open(
+        config(env.data_dir(), refuses_to_run())
+            .label("app")
+            .serve(vec![laptop_home])
+            .notifier(shown.clone()),
+    )
+    .await
+    .unwrap();
+    let mut definition = env.definition();
+    definition["title"] = serde_json::json!("API triage");
+    definition["workspace"] = serde_json::json!(served.join("api"));
+    let automation = env.engine.create_automation(&definition).await.unwrap();
+
+    let run = laptop
+        .run_now(&automation.id, Attendance::Attended)
+        .await
+        .unwrap();
+    wait_for_state(&laptop, &run.id, RunState::AwaitingInput).await;
+    let team = std::env::var("AUTOWORK_TEST_STORE").as_deref() == Ok("postgres");
+    if team {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while shown.0.lock().unwrap().is_empty() {
+            assert!(std::time::Instant::now() < deadline, "no notification here");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(
+            *shown.0.lock().unwrap(),
+            vec!["API triage: asks: Which branch?".to_owned()]
+        );
+    }
+    laptop
+        .answer_question(&call, vec!["dev".into()])
+        .await
+        .unwrap();
+    let done = wait_for_state(&laptop, &run.id, RunState::Succeeded).await;
+    assert_eq!(done.result.as_deref(), Some("dev"));
+    if !team {
+        // On one computer the run's own process tells its person: no second notification.
+        assert!(shown.0.lock().unwrap().is_empty());
+    }
+    laptop.shutdown().await;
+    server.shutdown().await;
 }

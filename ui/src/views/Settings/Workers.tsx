@@ -43,17 +43,15 @@ export function Workers() {
               {worker.serves.map((folder, i) => (
                 <span key={folder}>
                   {i > 0 && ", "}
-                  <code>{folder === "/" ? "every folder it has" : folder}</code>
+                  {folder === "/" ? "every folder it has" : <code>{folder}</code>}
                 </span>
               ))}
             </li>
           ))}
         </ul>
       )}
-      <p className="muted">
-        A run goes to a computer that serves its automation's folder. On a server:{" "}
-        <code>autowork daemon --store URL --serve /path/to/folder</code>
-      </p>
+      <p className="muted">A run goes to a computer that serves its automation's folder. On a server:</p>
+      <code className="database-command">autowork daemon --store URL --serve /path/to/folder</code>
     </div>
   );
 }
