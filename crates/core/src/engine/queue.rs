@@ -257,15 +257,8 @@ async fn dispatch_once(launcher: &Launcher) -> Result<()> {
     }
     shared
         .recorder
-        .commit_schedule_unchanged(tx, events)
+        .commit_telling_paused(tx, events, paused)
         .await?;
-    for automation in paused {
-        shared
-            .notifier
-            .notify(crate::notify::Notification::AutomationPaused {
-                automation: Box::new(automation),
-            });
-    }
     for (id, admission) in decided {
         if let Some(waiter) = shared.queue.take_waiter(&id) {
             // A waiter gone meanwhile was cancelled: whoever cancelled it ends the run.

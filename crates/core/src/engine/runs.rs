@@ -725,15 +725,8 @@ async fn stop_in_one_write(shared: &Shared, ids: &[RunId]) -> Result<()> {
     }
     shared
         .recorder
-        .commit_schedule_unchanged(tx, events)
+        .commit_telling_paused(tx, events, paused)
         .await?;
-    for automation in paused {
-        shared
-            .notifier
-            .notify(crate::notify::Notification::AutomationPaused {
-                automation: Box::new(automation),
-            });
-    }
     Ok(())
 }
 

@@ -42,6 +42,23 @@ impl Recorder {
         self.commit_events(tx, events, false).await
     }
 
+    /// [`Recorder::commit_schedule_unchanged`], then tells the user about the automations
+    /// the committed runs' ends paused (from [`Recorder::apply_in`]).
+    pub async fn commit_telling_paused(
+        &self,
+        tx: Tx,
+        events: Vec<Event>,
+        paused: Vec<Automation>,
+    ) -> Result<()> {
+        self.commit_schedule_unchanged(tx, events).await?;
+        for automation in paused {
+            self.notifier.notify(Notification::AutomationPaused {
+                automation: Box::new(automation),
+            });
+        }
+        Ok(())
+    }
+
     /// [`Recorder::commit_schedule_unchanged`], running `before` (statements of the write
     /// not run yet) together with the outbox insert.
     pub async fn commit_after(&self, tx: Tx, before: Staged, events: Vec<Event>) -> Result<()> {
