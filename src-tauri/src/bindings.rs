@@ -9,6 +9,7 @@ use tauri_specta::{collect_commands, collect_events, Builder, Event};
 
 use crate::commands::*;
 use crate::database::*;
+use crate::health::*;
 use crate::history::*;
 use crate::native::*;
 use crate::providers::*;
@@ -99,12 +100,15 @@ pub fn builder() -> Builder<tauri::Wry> {
             set_store,
             forget_store_password,
             restart_app,
+            store_health,
+            retry_store,
         ])
         .events(collect_events![
             EngineEvent,
             Resync,
             ShowRun,
-            CloseRequested
+            CloseRequested,
+            StoreHealthChanged
         ])
 }
 

@@ -8,6 +8,7 @@
 mod bindings;
 mod commands;
 mod database;
+mod health;
 mod history;
 mod logging;
 mod native;

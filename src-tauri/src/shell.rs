@@ -91,6 +91,7 @@ pub fn run() -> Result<(), String> {
             if let Err(e) = tray::create(app) {
                 tracing::warn!(error = %e, "no tray icon");
             }
+            tauri::async_runtime::spawn(crate::health::forward(app.handle().clone(), engine.clone()));
             tauri::async_runtime::spawn(forward_events(app.handle().clone(), engine));
             Ok(())
         })

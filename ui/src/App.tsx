@@ -4,6 +4,7 @@ import { Keyboard } from "./keyboard/Keyboard";
 import { SHORTCUTS } from "./keyboard/shortcuts";
 import { Notices } from "./components/Notices";
 import { Sidebar } from "./components/Sidebar";
+import { StoreBanner } from "./components/StoreBanner";
 import { navigate, useRoute, type Route } from "./routing";
 import { startSync } from "./stores/sync";
 import { AutomationsView } from "./views/Automations/AutomationsView";
@@ -53,6 +54,7 @@ export function App() {
 
   return (
     <div className="app">
+      <StoreBanner />
       <Sidebar route={route} />
       <main className="main">
         {/* Keyed by the route: moving elsewhere gives the next view a fresh start. */}

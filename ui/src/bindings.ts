@@ -656,6 +656,29 @@ async restartApp() : Promise<Result<null, ApiError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * Whether the engine reaches its store now (the window's first look; changes come as
+ * [`StoreHealthChanged`]).
+ */
+async storeHealth() : Promise<Result<StoreHealth, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("store_health") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Tries to reach a lost store at once (the banner's Retry now).
+ */
+async retryStore() : Promise<Result<null, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("retry_store") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -666,12 +689,14 @@ export const events = __makeEvents__<{
 closeRequested: CloseRequested,
 engineEvent: EngineEvent,
 resync: Resync,
-showRun: ShowRun
+showRun: ShowRun,
+storeHealthChanged: StoreHealthChanged
 }>({
 closeRequested: "close-requested",
 engineEvent: "engine-event",
 resync: "resync",
-showRun: "show-run"
+showRun: "show-run",
+storeHealthChanged: "store-health-changed"
 })
 
 /** user-defined constants **/
@@ -1895,6 +1920,18 @@ password: PasswordState | null;
  * computer's database is in use instead).
  */
 unreachable: string | null }
+/**
+ * Whether this process reaches its store.
+ */
+export type StoreHealth = { state: "connected" } | 
+/**
+ * The connection was lost; the engine is trying to reach the database again.
+ */
+{ state: "reconnecting"; since: string; attempt: number; next_try_at: string; error: string }
+/**
+ * The store's health changed: lost, another failed try, or reconnected.
+ */
+export type StoreHealthChanged = StoreHealth
 /**
  * When an automation fires by itself.
  */

@@ -75,6 +75,9 @@ const defaults: Record<string, Handler> = {
   queue_place: () => null,
   // The ledger on this computer, as the app was started.
   get_store: () => ({ url: null, in_use: null, password: null, unreachable: null }),
+  // The database is reached; Retry now does nothing to see.
+  store_health: () => ({ state: "connected" }),
+  retry_store: () => null,
   // Retention: runs kept forever, so a clean-up finds nothing; a stored policy comes back as sent.
   get_retention: () => ({ keep_days: null, keep_failed_days: null }),
   set_retention: (a) => a.policy,

@@ -3,6 +3,7 @@
 
 pub(crate) mod automations;
 mod changes;
+mod health;
 mod inbox;
 mod lease;
 mod listing;
@@ -36,6 +37,7 @@ use crate::store::location::StoreLocation;
 use crate::store::{self, Store};
 
 pub use changes::{Deleted, KeptWorktree};
+pub use health::StoreHealth;
 pub use inbox::{Inbox, InboxCounts, InboxFilter, InboxItem, INBOX_FINISHED_MAX};
 pub use overview::{DayStats, RunStats, Upcoming, UpcomingFire};
 pub use retention::GC_INTERVAL;
@@ -320,6 +322,8 @@ pub struct Engine {
     /// Lease renewal and outbox following.
     background: TaskTracker,
     shutdown: CancellationToken,
+    /// Whether the store is reachable; the background loops report losses into it.
+    health: health::Health,
 }
 
 impl Engine {
@@ -382,6 +386,7 @@ impl Engine {
             runs,
             background: TaskTracker::new(),
             shutdown,
+            health: health::Health::new(),
         };
         lease::take(&engine.shared, &config).await?;
         lease::recover_orphans(&engine.shared).await?;
@@ -398,8 +403,14 @@ impl Engine {
             let mut conn = engine.shared.store.connection().await?;
             store::events::last_seq(&mut conn).await?
         };
+        engine.background.spawn(health::probe(
+            engine.shared.clone(),
+            engine.health.clone(),
+            engine.shutdown.clone(),
+        ));
         engine.background.spawn(lease::keep(
             engine.shared.clone(),
+            engine.health.clone(),
             config.lease_ttl,
             config.label.clone(),
             engine.shutdown.clone(),
@@ -429,6 +440,7 @@ impl Engine {
         ));
         engine.background.spawn(lease::follow(
             engine.shared.clone(),
+            engine.health.clone(),
             follow_from,
             listener,
             config.follow_interval,
@@ -446,6 +458,17 @@ impl Engine {
     /// The models automations may use.
     pub fn catalog(&self) -> Arc<Catalog> {
         self.shared.catalog()
+    }
+
+    /// Whether the store is reachable, now and at each change (a lost team database, each
+    /// failed try to reach it again, the reconnection).
+    pub fn store_health(&self) -> tokio::sync::watch::Receiver<StoreHealth> {
+        self.health.subscribe()
+    }
+
+    /// Tries to reach a lost store at once instead of at the next try's time.
+    pub fn retry_store_now(&self) {
+        self.health.retry_now();
     }
 
     /// Reads the catalog and the providers' models again (after a provider was added or

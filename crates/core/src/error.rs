@@ -108,6 +108,28 @@ pub enum Error {
     Draft(#[from] DraftError),
 }
 
+impl Error {
+    /// Whether the database could not be reached: the connection dropped, was refused or
+    /// broke (I/O, TLS, a garbled protocol), no connection came free in time, or the server
+    /// said so (SQLSTATE class 08, or 57P01-57P03: shutting down, crashed, starting up).
+    /// Other errors (a constraint, a wrong query, corrupt data) are not connection losses.
+    pub fn is_connection_loss(&self) -> bool {
+        let Error::Database(error) = self else {
+            return false;
+        };
+        match error {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_) => true,
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03")
+            }),
+            _ => false,
+        }
+    }
+}
+
 /// What can go wrong with git ([`crate::git`]); every message says what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]

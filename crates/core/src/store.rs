@@ -511,6 +511,26 @@ impl Store {
         }
     }
 
+    /// Whether the database answers (`SELECT 1`), for the engine's reconnection probe. On
+    /// PostgreSQL a connection of its own is made first: it fails at once with the server's
+    /// reason (refused, shutting down, a wrong password), where the pool would keep retrying
+    /// a refused connection until its timeout; then the pool's own answer is asked.
+    pub(crate) async fn ping(&self) -> Result<()> {
+        match &self.backing {
+            Backing::Sqlite { pool, .. } => {
+                sqlx::query("SELECT 1").execute(pool).await?;
+            }
+            Backing::Postgres { pool } => {
+                let direct = pool.connect_options().connect().await?;
+                if let Err(e) = sqlx::Connection::close(direct).await {
+                    tracing::debug!(error = %e, "could not close the probe's connection");
+                }
+                sqlx::query("SELECT 1").execute(pool).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Returns once enough was written since the last time for a checkpoint to be due.
     pub(crate) async fn checkpoint_due(&self) {
         self.checkpoint_due.notified().await;

@@ -1,4 +1,4 @@
-import { events, type EventRecord } from "../bindings";
+import { events, type EventRecord, type StoreHealth } from "../bindings";
 
 type Unlisten = () => void;
 
@@ -20,6 +20,11 @@ export function onShowRun(cb: (runId: string) => void): Promise<Unlisten> {
 /** The window's close button was pressed and the tray hint was never shown. */
 export function onCloseRequested(cb: () => void): Promise<Unlisten> {
   return events.closeRequested.listen(() => cb());
+}
+
+/** The database was lost, tried again, or reached again. */
+export function onStoreHealth(cb: (health: StoreHealth) => void): Promise<Unlisten> {
+  return events.storeHealthChanged.listen((e) => cb(e.payload));
 }
 
 /** Runs `subscribe` in an effect and undoes it, even if cleanup comes before it resolved. */

@@ -60,6 +60,10 @@ export const setStore = (url: string | null, password: string | null) => unwrap(
 export const forgetStorePassword = () => unwrap(commands.forgetStorePassword());
 /** Restarts the app (a changed store takes effect then). */
 export const restartApp = () => unwrap(commands.restartApp());
+/** Whether the engine reaches its database now; changes come through `onStoreHealth`. */
+export const storeHealth = () => unwrap(commands.storeHealth());
+/** Tries to reach a lost database at once instead of at the next try. */
+export const retryStore = () => unwrap(commands.retryStore());
 
 // Runs
 export const runNow = (id: string) => unwrap(commands.runNow(id));

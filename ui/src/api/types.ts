@@ -17,6 +17,7 @@ export type {
   PasswordState,
   SchemaState,
   StoreChoice,
+  StoreHealth,
   ChangeSource,
   CommandDecision,
   Compaction,

@@ -12,6 +12,7 @@ use chrono::TimeDelta;
 use sqlx::postgres::PgListener;
 use tokio_util::sync::CancellationToken;
 
+use super::health::{self, Health};
 use super::{EngineConfig, Shared};
 use crate::error::{Error, Result};
 use crate::events::Event;
@@ -298,19 +299,28 @@ pub(super) async fn prune_outbox(shared: &Shared) -> Result<()> {
     Ok(())
 }
 
-/// Renews the lease every third of its life and closes other processes' orphans.
+/// Renews the lease every third of its life and closes other processes' orphans; at once
+/// when the store comes back after an outage (the lease may have run out meanwhile).
 pub(super) async fn keep(
     shared: Arc<Shared>,
+    health: Health,
     ttl: Duration,
     label: String,
     stop: CancellationToken,
 ) {
     let period = ttl / 3;
+    let mut reconnections = health.reconnections();
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = tokio::time::sleep(period) => {}
+            _ = health::reconnected(&mut reconnections) => {}
         }
+        // While the store is lost the prober tries it: a renewal now would only fail again.
+        if !health.is_connected() && !health.wait_connected(&stop).await {
+            return;
+        }
+        reconnections.borrow_and_update();
         let renewed = async {
             let mut conn = shared.store.connection().await?;
             let alive =
@@ -332,10 +342,15 @@ pub(super) async fn keep(
         }
         .await;
         if let Err(e) = renewed {
+            if health.report(&e, shared.clock.now()) {
+                continue; // the store is gone: closing others' runs would fail too
+            }
             tracing::warn!(error = %e, "could not renew the lease");
         }
         if let Err(e) = recover_orphans(&shared).await {
-            tracing::warn!(error = %e, "could not close runs of dead processes");
+            if !health.report(&e, shared.clock.now()) {
+                tracing::warn!(error = %e, "could not close runs of dead processes");
+            }
         }
     }
 }
@@ -347,19 +362,30 @@ const LISTENING_SAFETY_NET: Duration = Duration::from_secs(5);
 /// Returns when the outbox is worth reading again: when a team database notifies that
 /// another process committed events (or the listener lost its connection, which it re-opens:
 /// notices may have been missed), or after the safety net; on SQLite after `interval`.
-async fn next_look(listener: Option<&mut PgListener>, own: &InstanceId, interval: Duration) {
+/// A lost connection that the listener could not re-open is reported to `health` (the
+/// follower then waits for the prober).
+async fn next_look(
+    listener: Option<&mut PgListener>,
+    shared: &Shared,
+    health: &Health,
+    interval: Duration,
+) {
     let Some(listener) = listener else {
         return tokio::time::sleep(interval).await;
     };
+    let own = &shared.instance;
     let notice_from_others = async {
         loop {
             match listener.try_recv().await {
                 Ok(Some(notice)) if notice.payload() == own.as_str() => continue,
                 Ok(_) => return,
                 Err(e) => {
-                    // Reconnecting failed: wait before the next try rather than spin.
-                    tracing::warn!(error = %e, "lost the team database's event notices");
-                    tokio::time::sleep(interval).await;
+                    let e = Error::from(e);
+                    if !health.report(&e, shared.clock.now()) {
+                        // Reconnecting failed: wait before the next try rather than spin.
+                        tracing::warn!(error = %e, "lost the team database's event notices");
+                        tokio::time::sleep(interval).await;
+                    }
                     return;
                 }
             }
@@ -372,9 +398,11 @@ async fn next_look(listener: Option<&mut PgListener>, own: &InstanceId, interval
 }
 
 /// Reads other processes' events from the outbox, publishes them here, and reacts to the
-/// ones about runs this process drives (stopped elsewhere, answered elsewhere).
+/// ones about runs this process drives (stopped elsewhere, answered elsewhere). While the
+/// store is lost it waits for the prober, then reads on at once.
 pub(super) async fn follow(
     shared: Arc<Shared>,
+    health: Health,
     mut after: i64,
     mut listener: Option<PgListener>,
     interval: Duration,
@@ -383,16 +411,36 @@ pub(super) async fn follow(
     // After a read that found events, the next read goes at once: a notice may stand for
     // more than one batch.
     let mut found = false;
+    let mut reconnections = health.reconnections();
     loop {
         if stop.is_cancelled() {
             return;
         }
+        if !health.is_connected() {
+            if !health.wait_connected(&stop).await {
+                return;
+            }
+            // The listener's connection may have been left broken: a new one listens again
+            // (the old one drops). Notices sent meanwhile are lost: read now.
+            if listener.is_some() {
+                match shared.store.listen_for_events().await {
+                    Ok(fresh) => listener = fresh,
+                    Err(e) => {
+                        health.report(&e, shared.clock.now());
+                    }
+                }
+            }
+            found = true;
+        }
         if !found {
             tokio::select! {
                 _ = stop.cancelled() => return,
-                _ = next_look(listener.as_mut(), &shared.instance, interval) => {}
+                _ = next_look(listener.as_mut(), &shared, &health, interval) => {}
+                // Back after an outage noticed elsewhere: read what was missed at once.
+                _ = health::reconnected(&mut reconnections) => {}
             }
         }
+        reconnections.borrow_and_update();
         let batch = async {
             let mut conn = shared.store.connection().await?;
             store::events::others_since(&mut conn, after, 500, &shared.instance).await
@@ -406,7 +454,9 @@ pub(super) async fn follow(
             }
             Err(e) => {
                 found = false;
-                tracing::warn!(error = %e, "could not read the event outbox");
+                if !health.report(&e, shared.clock.now()) {
+                    tracing::warn!(error = %e, "could not read the event outbox");
+                }
                 continue;
             }
         };

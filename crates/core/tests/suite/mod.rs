@@ -21,6 +21,7 @@ mod postgres_schema;
 mod provider_keys;
 mod provider_streams;
 mod queue;
+mod reconnect;
 mod retention;
 mod sandbox;
 mod sandboxed_runs;
