@@ -1,27 +1,16 @@
 //! What the engine derives about an automation: next fires, last run, failure streak, why
 //! it finished, and the pause after too many failures.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use autowork_core::definition::{Finished, PausedReason};
 use autowork_core::executor::Outcome;
 use autowork_core::ledger::{Attendance, ErrorCode, RunState};
-use autowork_core::notify::{Notification, Notifier};
 use autowork_core::Engine;
 use pretty_assertions::assert_eq;
 use serde_json::json;
 
 use super::support::*;
-
-#[derive(Default)]
-struct Recorded(Mutex<Vec<String>>);
-
-impl Notifier for Recorded {
-    fn notify(&self, notification: Notification) {
-        let (title, body) = notification.title_and_body();
-        self.0.lock().unwrap().push(format!("{title}: {body}"));
-    }
-}
 
 #[tokio::test]
 async fn a_cron_automation_lists_its_next_five_fires_and_a_manual_one_none() {
@@ -102,7 +91,7 @@ async fn each_run_end_refreshes_last_run_and_the_failure_streak() {
 #[tokio::test]
 async fn three_failed_runs_in_a_row_pause_a_scheduled_automation_and_notify() {
     let env = TestEnv::new().await;
-    let notes = Arc::new(Recorded::default());
+    let notes = Arc::new(Shown::default());
     let executor = ScriptedExecutor::new();
     executor.script(|_, _| async {
         Outcome::Failed {

@@ -538,3 +538,14 @@ pub fn skipped_on_postgres(what: &str) -> bool {
     }
     on_postgres
 }
+
+/// A notifier that keeps what a desktop shell would have shown, as `title: body` lines.
+#[derive(Default)]
+pub struct Shown(pub Mutex<Vec<String>>);
+
+impl autowork_core::notify::Notifier for Shown {
+    fn notify(&self, notification: autowork_core::notify::Notification) {
+        let (title, body) = notification.title_and_body();
+        self.0.lock().unwrap().push(format!("{title}: {body}"));
+    }
+}

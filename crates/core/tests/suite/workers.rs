@@ -10,7 +10,6 @@ use std::sync::Arc;
 use autowork_core::executor::Outcome;
 use autowork_core::ids::BlockerId;
 use autowork_core::ledger::{Attendance, Blocker, BlockerReply, Question, RunState};
-use autowork_core::notify::{Notification, Notifier};
 use autowork_core::queue::QueueLimits;
 use autowork_core::{ApiError, Engine, Error};
 use pretty_assertions::assert_eq;
@@ -198,17 +197,6 @@ async fn a_run_no_one_took_waits_without_a_slot_until_a_worker_that_serves_it_co
 
     laptop.shutdown().await;
     second_server.shutdown().await;
-}
-
-/// What a desktop shell would have shown.
-#[derive(Default)]
-struct Shown(std::sync::Mutex<Vec<String>>);
-
-impl Notifier for Shown {
-    fn notify(&self, notification: Notification) {
-        let (title, body) = notification.title_and_body();
-        self.0.lock().unwrap().push(format!("{title}: {body}"));
-    }
 }
 
 #[tokio::test]
