@@ -13,6 +13,43 @@ export function useNow(everyMs = 30_000): number {
   return now;
 }
 
+/**
+ * What `load` last answered for `owner`, asked for now, every `everyMs` while `enabled`, and
+ * again when `owner` or anything in `refreshOn` changes. Best effort: a failed load keeps the
+ * last answer. Null until the first answer for the current `owner`; a refresh for the same
+ * owner keeps the last answer shown until its own arrives.
+ */
+export function usePolled<T>(
+  load: () => Promise<T>,
+  options: { everyMs: number; owner?: string; refreshOn?: readonly unknown[]; enabled?: boolean },
+): T | null {
+  const { everyMs, owner = "", refreshOn = [], enabled = true } = options;
+  const [answer, setAnswer] = useState<{ owner: string; value: T } | null>(null);
+  const refresh = JSON.stringify(refreshOn);
+  const latest = useRef(load);
+  useEffect(() => {
+    latest.current = load;
+  });
+  useEffect(() => {
+    if (!enabled) return;
+    let live = true;
+    const ask = () =>
+      latest.current().then(
+        (value) => {
+          if (live) setAnswer({ owner, value });
+        },
+        () => {},
+      );
+    void ask();
+    const timer = setInterval(() => void ask(), everyMs);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [owner, refresh, everyMs, enabled]);
+  return answer?.owner === owner ? answer.value : null;
+}
+
 /** Calls `action` on Ctrl/Cmd+Enter while mounted (Run now on the automation in view). */
 export function useRunNowKey(action: (() => void) | null): void {
   const latest = useRef(action);

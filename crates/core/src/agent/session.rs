@@ -4,9 +4,11 @@
 //! Each write is one transaction: a model's answer together with the step's accounting,
 //! each tool result on its own (so a crash loses at most the part in flight). A message's
 //! row goes with the write before it (a step's message with the last write before the model
-//! call) rather than in a commit of its own.
+//! call) rather than in a commit of its own. That last write commits while the model call
+//! goes out (the call changes nothing here); what the call streams is published once it is
+//! done, and nothing else is written before it is.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -66,7 +68,7 @@ impl SessionWriter {
     }
 
     /// Starts a message. Its row is stored with the first write that needs it: its first
-    /// parts, or the write before it that opens it ([`MessageWriter::parts_then`]).
+    /// parts, or the write before it that opens it ([`MessageWriter::stage_then`]).
     pub fn message(&mut self, role: Role) -> MessageWriter {
         let writer = MessageWriter {
             shared: self.shared.clone(),
@@ -78,6 +80,7 @@ impl SessionWriter {
             created_at: self.shared.clock.now(),
             stored: false,
             next_part: 0,
+            opening: None,
         };
         self.next_seq += 1;
         writer
@@ -96,6 +99,77 @@ pub(crate) struct MessageWriter {
     /// Whether the message's row is in the store.
     stored: bool,
     next_part: u32,
+    /// Holds this message's streamed updates while the write that opens it is in flight
+    /// ([`MessageWriter::stage_then`]), so none is published before the message's row.
+    opening: Option<Arc<Mutex<Opening>>>,
+}
+
+/// Streamed updates held until the write that opens their message is done.
+#[derive(Default)]
+struct Opening {
+    done: bool,
+    held: Vec<EventRecord>,
+}
+
+/// The last write before a model call, staged to run while the call goes out
+/// ([`MessageWriter::stage_then`]): on a zero-latency model the commit and the request
+/// overlap instead of following each other. It must be done before any other write of the
+/// run, which [`PendingWrite::commit`] being awaited before the call's answer is written
+/// ensures.
+#[must_use = "a staged write is only stored once committed"]
+pub(crate) struct PendingWrite {
+    shared: Arc<Shared>,
+    batch: Staged,
+    events: Vec<Event>,
+    opening: Arc<Mutex<Opening>>,
+}
+
+impl PendingWrite {
+    /// Commits the write, then publishes what the opened message streamed meanwhile (on
+    /// an error, drops it: the message was not stored).
+    pub async fn commit(self) -> Result<()> {
+        let Self {
+            shared,
+            batch,
+            events,
+            opening,
+        } = self;
+        let result = commit_staged(&shared, batch, events).await;
+        let mut opening = lock(&opening);
+        opening.done = true;
+        let held = std::mem::take(&mut opening.held);
+        if result.is_ok() {
+            // Under the lock: a delta arriving now waits, and so follows these.
+            for record in held {
+                shared.bus.publish(record);
+            }
+        }
+        result
+    }
+}
+
+/// Commits `batch` with the outbox insert of `events` (one round trip to SQLite's writer, as
+/// a blind write), then publishes `events`.
+async fn commit_staged(shared: &Shared, batch: Staged, mut events: Vec<Event>) -> Result<()> {
+    match shared.store.blind_write() {
+        Some(write) => {
+            shared
+                .recorder
+                .commit_blind(write, &batch, &mut events)
+                .await
+        }
+        None => {
+            let tx = shared.store.begin_write().await?;
+            shared.recorder.commit_after(tx, batch, events).await
+        }
+    }
+}
+
+fn lock(opening: &Mutex<Opening>) -> std::sync::MutexGuard<'_, Opening> {
+    // The lock guards no invariant a panic could break.
+    opening
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl MessageWriter {
@@ -119,11 +193,7 @@ impl MessageWriter {
                 text: secrets::redact(text).into_owned(),
             },
         );
-        self.shared.bus.publish(EventRecord {
-            seq: 0,
-            at: self.shared.clock.now(),
-            event,
-        });
+        self.publish_streamed(event);
     }
 
     /// Publishes that the model call is tried again after `wait` (not stored).
@@ -139,11 +209,25 @@ impl MessageWriter {
                 retry_at,
             },
         );
-        self.shared.bus.publish(EventRecord {
+        self.publish_streamed(event);
+    }
+
+    /// Publishes an update that is not stored, unless the message's opening write is still
+    /// in flight: then it waits for that write.
+    fn publish_streamed(&self, event: Event) {
+        let record = EventRecord {
             seq: 0,
             at: self.shared.clock.now(),
             event,
-        });
+        };
+        if let Some(opening) = &self.opening {
+            let mut opening = lock(opening);
+            if !opening.done {
+                opening.held.push(record);
+                return;
+            }
+        }
+        self.shared.bus.publish(record);
     }
 
     /// Stores a finished part and publishes it.
@@ -158,9 +242,22 @@ impl MessageWriter {
 
     /// [`MessageWriter::parts`], storing the (still empty) message `next` in the same
     /// transaction: the write before a model call opens the call's message, so the step
-    /// shows from its start without a commit of its own.
-    pub async fn parts_then(&mut self, parts: Vec<Part>, next: &mut MessageWriter) -> Result<()> {
-        self.write(parts, Some(next)).await
+    /// shows from its start without a commit of its own. Staged, for the caller to commit
+    /// while the call goes out; `next`'s streamed updates wait for that commit.
+    pub fn stage_then(&mut self, parts: Vec<Part>, next: &mut MessageWriter) -> PendingWrite {
+        let mut events = Vec::with_capacity(parts.len());
+        let mut batch = Staged::default();
+        self.stage(&mut batch, parts, Some(next), &mut events);
+        let opening = Arc::new(Mutex::new(Opening::default()));
+        next.opening = Some(opening.clone());
+        // The caller commits before any other write of the run, or the run fails.
+        self.mark_stored(Some(next));
+        PendingWrite {
+            shared: self.shared.clone(),
+            batch,
+            events,
+            opening,
+        }
     }
 
     /// Stores a model call's answer and accounts for the call (`usage`) in one transaction,
@@ -229,14 +326,7 @@ impl MessageWriter {
         let mut batch = Staged::default();
         self.stage(&mut batch, parts, next.as_deref_mut(), &mut events);
         // The write reads nothing: on SQLite it goes to the writer in one batch.
-        let Some(write) = self.shared.store.blind_write() else {
-            let tx = self.shared.store.begin_write().await?;
-            return self.commit(tx, batch, events, next).await;
-        };
-        self.shared
-            .recorder
-            .commit_blind(write, &batch, &mut events)
-            .await?;
+        commit_staged(&self.shared, batch, events).await?;
         self.mark_stored(next);
         Ok(())
     }

@@ -11,7 +11,7 @@ use super::permissions::{self, Rules};
 use super::provider::{
     self, ChatMessage, ChatRequest, Delta, ModelToolCall, ProviderSettings, ToolResultMessage,
 };
-use super::session::{MessageWriter, SessionWriter};
+use super::session::{MessageWriter, PendingWrite, SessionWriter};
 use super::tools::{self, ToolCall, ToolContext};
 use super::Agent;
 use crate::definition::{ContextMode, PermissionAction};
@@ -176,13 +176,14 @@ impl Turns {
         let parts = vec![Part::Text {
             text: prompt.clone(),
         }];
-        let mut writer = match self.store_before_call(ctx, &mut user, parts).await {
-            Ok(writer) => writer,
+        let mut next = match self.store_before_call(ctx, &mut user, parts).await {
+            Ok(next) => next,
             Err(outcome) => return outcome,
         };
         self.messages.push(ChatMessage::User(prompt));
         loop {
-            let (response, tools) = match self.call_model(ctx, writer).await {
+            let (writer, opening) = next;
+            let (response, tools) = match self.call_model(ctx, writer, opening).await {
                 Ok(answer) => answer,
                 Err(outcome) => return outcome,
             };
@@ -242,32 +243,30 @@ impl Turns {
             }
             self.messages.push(ChatMessage::ToolResults(results));
             let last = last.into_iter().collect();
-            writer = match self.store_before_call(ctx, &mut tools, last).await {
-                Ok(writer) => writer,
+            next = match self.store_before_call(ctx, &mut tools, last).await {
+                Ok(next) => next,
                 Err(outcome) => return outcome,
             };
         }
     }
 
     /// Stores `parts`, the last write before a model call, after checking the limits: when
-    /// the call is to happen, its assistant message is opened in the same transaction and
-    /// returned; otherwise the outcome that ends the run.
+    /// the call is to happen, returns its assistant message and the write, staged to be
+    /// committed while the call goes out, that stores `parts` and opens that message;
+    /// otherwise stores `parts` and returns the outcome that ends the run.
     async fn store_before_call(
         &mut self,
         ctx: &RunContext,
         writer: &mut MessageWriter,
         parts: Vec<Part>,
-    ) -> Result<MessageWriter, Outcome> {
+    ) -> Result<(MessageWriter, PendingWrite), Outcome> {
         if let Some(stop) = self.limits(ctx).await {
             writer.parts(parts).await.map_err(engine_failure)?;
             return Err(stop);
         }
         let mut call = self.session.message(Role::Assistant);
-        writer
-            .parts_then(parts, &mut call)
-            .await
-            .map_err(engine_failure)?;
-        Ok(call)
+        let opening = writer.stage_then(parts, &mut call);
+        Ok((call, opening))
     }
 
     /// The step cap and the budgets, checked before each model call (against the run as of
@@ -316,12 +315,14 @@ impl Turns {
         None
     }
 
-    /// One model call, written by `writer`. Returns the answer, and the message for its tool
-    /// results when it called tools.
+    /// One model call, written by `writer`, made while `opening` (the write that opens its
+    /// message) commits. Returns the answer, and the message for its tool results when it
+    /// called tools.
     async fn call_model(
         &mut self,
         ctx: &RunContext,
         mut writer: MessageWriter,
+        opening: PendingWrite,
     ) -> Result<(provider::ChatResponse, Option<MessageWriter>), Outcome> {
         let spec = &ctx.automation.spec;
         let request = ChatRequest {
@@ -343,7 +344,23 @@ impl Turns {
                 wait,
             } => delta_writer.retrying(attempt, max_attempts, &reason, wait),
         };
-        let response = self.provider.complete(request, &on_delta).await;
+        // Nothing else is written before both are done, so the run's writes stay in order;
+        // a failed write stops the call at once.
+        let response = {
+            let call = self.provider.complete(request, &on_delta);
+            let opened = opening.commit();
+            tokio::pin!(call, opened);
+            tokio::select! {
+                result = &mut opened => {
+                    result.map_err(engine_failure)?;
+                    call.await
+                }
+                response = &mut call => {
+                    opened.await.map_err(engine_failure)?;
+                    response
+                }
+            }
+        };
         let response = match response {
             Ok(response) => response,
             Err(e) => {

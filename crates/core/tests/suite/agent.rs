@@ -917,6 +917,64 @@ async fn the_transcript_streams_as_events_and_replays_from_the_store() {
     );
 }
 
+/// The write before each model call commits while the call goes out, but what the call
+/// streams waits for that write: the event stream shows messages in their stored order.
+#[tokio::test]
+async fn streamed_text_never_runs_ahead_of_the_message_before_it() {
+    let mut turns: Vec<Value> = (0..20)
+        .map(|i| {
+            json!({"text": format!("Reading part {i}."),
+                   "tool_calls": [{"name": "read", "arguments": {"path": "notes.txt", "offset": i + 1}}]})
+        })
+        .collect();
+    turns.push(json!({"text": "All read."}));
+    let t = AgentEnv::new("openai_compatible", Value::Array(turns)).await;
+    std::fs::write(t.env.workspace.join("notes.txt"), "x\n".repeat(100)).unwrap();
+    let automation = t.automation(json!({})).await;
+    let mut rx = t.env.engine.subscribe();
+    let run = t.run(&automation, Attendance::Attended).await;
+    let done = t.finish(&run).await;
+    assert_eq!(done.state, RunState::Succeeded, "{done:?}");
+    settle().await;
+    let mut seen: Vec<String> = Vec::new();
+    let mut deltas = 0;
+    while let Ok(record) = rx.try_recv() {
+        if let autowork_core::events::Event::SessionPart(update) = record.event {
+            if matches!(
+                update.change,
+                autowork_core::transcript::PartChange::Delta { .. }
+            ) {
+                deltas += 1;
+            }
+            if update.run_id == run.id && !seen.contains(&update.message_id) {
+                seen.push(update.message_id);
+            }
+        }
+    }
+    let stored: Vec<String> = t
+        .env
+        .engine
+        .run_transcript(&run.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    assert!(
+        deltas >= 21,
+        "every answer streamed its text ({deltas} deltas)"
+    );
+    assert_eq!(
+        stored.len(),
+        42,
+        "the prompt, 21 answers and 20 tool results"
+    );
+    assert_eq!(
+        seen, stored,
+        "events name the messages in their stored order"
+    );
+}
+
 #[tokio::test]
 async fn the_api_key_never_reaches_the_database_or_the_events() {
     let logs = captured_logs();

@@ -1,6 +1,6 @@
-import { useEffect, useState } from "react";
 import * as api from "../../api";
 import type { QueuePlace, Run } from "../../api";
+import { usePolled } from "../../hooks";
 import { href } from "../../routing";
 import { useStore } from "../../stores/observable";
 import { resyncTick } from "../../stores/sync";
@@ -12,28 +12,14 @@ const REFRESH_MS = 2000;
 export function QueueWait({ run }: { run: Run }) {
   const queued = run.state === "queued";
   const tick = useStore(resyncTick);
-  const [answer, setAnswer] = useState<{ runId: string; place: QueuePlace | null } | null>(null);
+  // Best effort: the state chip already says the run is queued.
+  const place = usePolled(() => api.queuePlace(run.id), {
+    everyMs: REFRESH_MS,
+    owner: run.id,
+    refreshOn: [run.revision, tick],
+    enabled: queued,
+  });
 
-  useEffect(() => {
-    if (!queued) return;
-    let live = true;
-    const load = () =>
-      // Best effort: the state chip already says the run is queued.
-      api.queuePlace(run.id).then(
-        (place) => {
-          if (live) setAnswer({ runId: run.id, place });
-        },
-        () => {},
-      );
-    void load();
-    const timer = setInterval(() => void load(), REFRESH_MS);
-    return () => {
-      live = false;
-      clearInterval(timer);
-    };
-  }, [run.id, run.revision, queued, tick]);
-
-  const place = answer?.runId === run.id ? answer.place : null;
   // A run about to start at the dispatcher's next look waits for nothing worth saying.
   if (!queued || !place || !mustWait(place)) return null;
   return (

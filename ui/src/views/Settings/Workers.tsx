@@ -1,6 +1,5 @@
-import { useEffect, useState } from "react";
 import * as api from "../../api";
-import type { WorkerInfo } from "../../api";
+import { usePolled } from "../../hooks";
 
 // Workers come and go with their leases; the list is asked for again while it is shown.
 const REFRESH_MS = 5000;
@@ -10,24 +9,8 @@ const REFRESH_MS = 5000;
  * A run goes to one that serves its automation's folder and has it on its machine.
  */
 export function Workers() {
-  const [workers, setWorkers] = useState<WorkerInfo[] | null>(null);
-  useEffect(() => {
-    let live = true;
-    // Best effort: the list only informs.
-    const load = () =>
-      api.workers().then(
-        (list) => {
-          if (live) setWorkers(list);
-        },
-        () => {},
-      );
-    void load();
-    const timer = setInterval(() => void load(), REFRESH_MS);
-    return () => {
-      live = false;
-      clearInterval(timer);
-    };
-  }, []);
+  // Best effort: the list only informs.
+  const workers = usePolled(() => api.workers(), { everyMs: REFRESH_MS });
   if (workers === null) return null;
   return (
     <div className="database-workers" data-testid="workers">
