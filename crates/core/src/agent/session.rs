@@ -21,7 +21,6 @@ use crate::ledger::{Run, Transition, Usage};
 use crate::secrets;
 use crate::store;
 use crate::store::transcripts::Staged;
-use crate::store::Tx;
 use crate::transcript::{Message, Part, PartChange, PartUpdate, Role};
 
 /// Appends to one session on behalf of one run.
@@ -148,6 +147,72 @@ impl PendingWrite {
     }
 }
 
+/// A model's answer handed to the database ([`MessageWriter::answer`]), not yet known
+/// committed.
+#[must_use = "an answer's write must be settled before the run's next write"]
+pub(crate) struct PendingAnswer {
+    task: tokio::task::JoinHandle<Result<Run>>,
+}
+
+impl PendingAnswer {
+    /// Waits for the answer's commit; returns the run as it recorded it.
+    pub async fn settle(self) -> Result<Run> {
+        match self.task.await {
+            Ok(result) => result,
+            Err(e) => Err(crate::error::Error::Io {
+                context: "the write of a model's answer stopped".into(),
+                source: std::io::Error::other(e),
+            }),
+        }
+    }
+}
+
+/// The write behind [`MessageWriter::answer`].
+async fn commit_answer(
+    shared: Arc<Shared>,
+    run_id: RunId,
+    run: Run,
+    accounted: Run,
+    usage: Usage,
+    batch: Staged,
+    mut part_events: Vec<Event>,
+) -> Result<Run> {
+    if let Some(mut write) = shared.store.blind_write() {
+        // SQLite: the accounting goes in the same batch as the rows, computed from `run`
+        // instead of read back (`RETURNING`, a round trip of its own).
+        store::runs::push_account(write.sql(), &run, &accounted);
+        let mut events = Vec::with_capacity(part_events.len() + 1);
+        events.push(Event::RunUpdated(accounted.clone()));
+        events.append(&mut part_events);
+        match shared
+            .recorder
+            .commit_blind(write, &batch, &mut events)
+            .await
+        {
+            Ok(()) => return Ok(accounted),
+            // The stored run moved on since `run` (a question asked and answered, the run
+            // cancelled): account from the stored run below, as any transition does.
+            Err(e) if store::no_row_changed(&e) => part_events = events.split_off(1),
+            Err(e) => return Err(e),
+        }
+    }
+    let mut tx = shared.store.begin_write().await?;
+    let mut events = Vec::with_capacity(part_events.len() + 1);
+    let (run, _) = shared
+        .recorder
+        .apply_in(
+            &mut tx,
+            &run_id,
+            Transition::Account(usage),
+            shared.clock.now(),
+            &mut events,
+        )
+        .await?;
+    events.append(&mut part_events);
+    shared.recorder.commit_after(tx, batch, events).await?;
+    Ok(run)
+}
+
 /// Commits `batch` with the outbox insert of `events` (one round trip to SQLite's writer, as
 /// a blind write), then publishes `events`.
 async fn commit_staged(shared: &Shared, batch: Staged, mut events: Vec<Event>) -> Result<()> {
@@ -264,57 +329,35 @@ impl MessageWriter {
     /// opening the message `next` (the tool results) when the answer called tools; then
     /// publishes the run's update and the parts. The answer lands whole or not at all.
     /// `run` is the run as of its last accounting, which the step's accounting adds to when
-    /// the stored run is still that one. Returns the run as updated.
-    pub async fn answer(
+    /// the stored run is still that one.
+    ///
+    /// The write is handed to the database at once, on a task of its own, so that the tool
+    /// calls can be looked at while it commits. Returns the run as the write accounts it and
+    /// the write, which the caller settles before anything that has an effect (another write
+    /// of the run, a tool that changes files or runs a command, a question).
+    pub fn answer(
         &mut self,
         run: &Run,
         parts: Vec<Part>,
         usage: Usage,
         mut next: Option<&mut MessageWriter>,
-    ) -> Result<Run> {
+    ) -> (Run, PendingAnswer) {
         let mut batch = Staged::default();
         let mut part_events = Vec::with_capacity(parts.len());
         self.stage(&mut batch, parts, next.as_deref_mut(), &mut part_events);
-        if let Some(mut write) = self.shared.store.blind_write() {
-            // SQLite: the accounting goes in the same batch as the rows, computed from `run`
-            // instead of read back (`RETURNING`, a round trip of its own).
-            let accounted = store::runs::accounted(run, &usage);
-            store::runs::push_account(write.sql(), run, &accounted);
-            let mut events = Vec::with_capacity(part_events.len() + 1);
-            events.push(Event::RunUpdated(accounted.clone()));
-            events.append(&mut part_events);
-            match self
-                .shared
-                .recorder
-                .commit_blind(write, &batch, &mut events)
-                .await
-            {
-                Ok(()) => {
-                    self.mark_stored(next);
-                    return Ok(accounted);
-                }
-                // The stored run moved on since `run` (a question asked and answered, the run
-                // cancelled): account from the stored run below, as any transition does.
-                Err(e) if store::no_row_changed(&e) => part_events = events.split_off(1),
-                Err(e) => return Err(e),
-            }
-        }
-        let mut tx = self.shared.store.begin_write().await?;
-        let mut events = Vec::with_capacity(part_events.len() + 1);
-        let (run, _) = self
-            .shared
-            .recorder
-            .apply_in(
-                &mut tx,
-                &self.run_id,
-                Transition::Account(usage),
-                self.shared.clock.now(),
-                &mut events,
-            )
-            .await?;
-        events.append(&mut part_events);
-        self.commit(tx, batch, events, next).await?;
-        Ok(run)
+        // The caller settles the write before any other write of the run, or the run fails.
+        self.mark_stored(next);
+        let accounted = store::runs::accounted(run, &usage);
+        let task = tokio::spawn(commit_answer(
+            self.shared.clone(),
+            self.run_id.clone(),
+            run.clone(),
+            accounted.clone(),
+            usage,
+            batch,
+            part_events,
+        ));
+        (accounted, PendingAnswer { task })
     }
 
     async fn write(
@@ -359,21 +402,6 @@ impl MessageWriter {
         if let Some(next) = next {
             next.push_row(batch);
         }
-    }
-
-    /// Runs `batch` with the outbox insert of `events` (one round trip to the database's
-    /// thread), commits, then publishes `events`.
-    async fn commit(
-        &mut self,
-        tx: Tx,
-        batch: Staged,
-        events: Vec<Event>,
-        next: Option<&mut MessageWriter>,
-    ) -> Result<()> {
-        // Neither parts nor a run's usage change a schedule.
-        self.shared.recorder.commit_after(tx, batch, events).await?;
-        self.mark_stored(next);
-        Ok(())
     }
 
     /// From a commit on, this message and `next` are stored.

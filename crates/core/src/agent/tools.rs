@@ -273,6 +273,18 @@ impl ToolCall {
         Ok(call)
     }
 
+    /// Whether the call only looks (read, list, glob, grep): it changes no file and runs no
+    /// command, so it may run before the answer that asked for it is stored.
+    pub fn reads_only(&self) -> bool {
+        matches!(
+            self,
+            ToolCall::Read { .. }
+                | ToolCall::List { .. }
+                | ToolCall::Glob { .. }
+                | ToolCall::Grep { .. }
+        )
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             ToolCall::Read { .. } => "read",

@@ -11,7 +11,7 @@ use super::permissions::{self, Rules};
 use super::provider::{
     self, ChatMessage, ChatRequest, Delta, ModelToolCall, ProviderSettings, ToolResultMessage,
 };
-use super::session::{MessageWriter, PendingWrite, SessionWriter};
+use super::session::{MessageWriter, PendingAnswer, PendingWrite, SessionWriter};
 use super::tools::{self, ToolCall, ToolContext};
 use super::Agent;
 use crate::definition::{ContextMode, PermissionAction};
@@ -43,7 +43,14 @@ fn engine_failure(e: crate::error::Error) -> Outcome {
 
 pub(super) async fn run(agent: Agent, ctx: RunContext) -> Outcome {
     match Turns::setup(agent, &ctx).await {
-        Ok(mut turns) => turns.drive(&ctx).await,
+        Ok(mut turns) => {
+            let outcome = turns.drive(&ctx).await;
+            // The run's end is written after everything the run wrote.
+            match turns.settled().await {
+                Ok(()) => outcome,
+                Err(failure) => failure,
+            }
+        }
         Err(outcome) => outcome,
     }
 }
@@ -64,6 +71,9 @@ struct Turns {
     /// The last call's signature and how many times in a row it came.
     repeated: Option<(String, u32)>,
     failures: HashMap<String, u32>,
+    /// The last model answer's write, committing while its tool calls are looked at; settled
+    /// ([`Turns::settled`]) before anything with an effect.
+    unsettled: Option<PendingAnswer>,
     /// Removed when the run ends.
     _temp_dir: RunTempDir,
 }
@@ -156,6 +166,7 @@ impl Turns {
             changed: false,
             repeated: None,
             failures: HashMap::new(),
+            unsettled: None,
             _temp_dir: temp_dir,
         };
         if let Some(notice) = contained.notice {
@@ -188,6 +199,9 @@ impl Turns {
                 Err(outcome) => return outcome,
             };
             let Some(mut tools) = tools else {
+                if let Err(outcome) = self.settled().await {
+                    return outcome;
+                }
                 if ctx.run.attendance == Attendance::Unattended && !self.changed {
                     if let Err(e) = ctx.file_as_read().await {
                         tracing::warn!(error = %e, "could not file a quiet run as read");
@@ -208,6 +222,9 @@ impl Turns {
             let mut last: Option<Part> = None;
             for (index, call) in calls.iter().enumerate() {
                 if let Some(part) = last.take() {
+                    if let Err(outcome) = self.settled().await {
+                        return outcome;
+                    }
                     if let Err(e) = tools.part(part).await {
                         return engine_failure(e);
                     }
@@ -215,6 +232,9 @@ impl Turns {
                 let ran = match self.tool_call(ctx, call).await {
                     Ok(ran) => ran,
                     Err(outcome) => {
+                        if let Err(failure) = self.settled().await {
+                            return failure;
+                        }
                         // Answer the calls that will not run, so the session stays valid
                         // for `continue`.
                         let skipped = calls[index + 1..]
@@ -233,6 +253,9 @@ impl Turns {
                     }
                 };
                 if let Some(stuck) = ran.stuck {
+                    if let Err(outcome) = self.settled().await {
+                        return outcome;
+                    }
                     if let Err(e) = tools.part(ran.part).await {
                         return engine_failure(e);
                     }
@@ -261,6 +284,7 @@ impl Turns {
         parts: Vec<Part>,
     ) -> Result<(MessageWriter, PendingWrite), Outcome> {
         if let Some(stop) = self.limits(ctx).await {
+            self.settled().await?;
             writer.parts(parts).await.map_err(engine_failure)?;
             return Err(stop);
         }
@@ -269,10 +293,35 @@ impl Turns {
         Ok((call, opening))
     }
 
+    /// Waits until the last model answer is committed (see `unsettled`), and takes the run
+    /// as it recorded.
+    async fn settled(&mut self) -> Result<(), Outcome> {
+        if let Some(answer) = self.unsettled.take() {
+            self.run = answer.settle().await.map_err(engine_failure)?;
+        }
+        Ok(())
+    }
+
+    /// Takes the run again once a blocker is answered: the stored run moved on (blocked,
+    /// then resumed), and the next step's accounting adds to the run as stored.
+    async fn resumed(&mut self, ctx: &RunContext) {
+        match ctx.current_run().await {
+            Ok(run) => self.run = run,
+            // The next step accounts from the stored run anyway, one round trip longer.
+            Err(e) => tracing::debug!(error = %e, "could not read the resumed run"),
+        }
+    }
+
     /// The step cap and the budgets, checked before each model call (against the run as of
     /// its last accounting: nothing else changes its steps or cost).
-    async fn limits(&self, ctx: &RunContext) -> Option<Outcome> {
+    async fn limits(&mut self, ctx: &RunContext) -> Option<Outcome> {
         let spec = &ctx.automation.spec;
+        if spec.daily_budget_usd.is_some() {
+            // The day's cost is read from the store, where this step's must be first.
+            if let Err(outcome) = self.settled().await {
+                return Some(outcome);
+            }
+        }
         let run = &self.run;
         if run.steps >= spec.step_cap {
             return Some(failed(
@@ -346,21 +395,32 @@ impl Turns {
         };
         // Nothing else is written before both are done, so the run's writes stay in order;
         // a failed write stops the call at once.
-        let response = {
+        let answered = self.unsettled.take();
+        let writes = async move {
+            // The last answer first: its write opened the message `opening` adds to.
+            let run = match answered {
+                Some(answer) => Some(answer.settle().await?),
+                None => None,
+            };
+            opening.commit().await?;
+            Ok::<_, crate::error::Error>(run)
+        };
+        let (response, recorded) = {
             let call = self.provider.complete(request, &on_delta);
-            let opened = opening.commit();
-            tokio::pin!(call, opened);
+            tokio::pin!(call, writes);
             tokio::select! {
-                result = &mut opened => {
-                    result.map_err(engine_failure)?;
-                    call.await
+                written = &mut writes => {
+                    let recorded = written.map_err(engine_failure)?;
+                    (call.await, recorded)
                 }
                 response = &mut call => {
-                    opened.await.map_err(engine_failure)?;
-                    response
+                    (response, writes.await.map_err(engine_failure)?)
                 }
             }
         };
+        if let Some(run) = recorded {
+            self.run = run;
+        }
         let response = match response {
             Ok(response) => response,
             Err(e) => {
@@ -405,10 +465,9 @@ impl Turns {
             });
         }
         let mut tools = (!response.tool_calls.is_empty()).then(|| self.session.message(Role::Tool));
-        self.run = writer
-            .answer(&self.run, parts, usage, tools.as_mut())
-            .await
-            .map_err(engine_failure)?;
+        let (run, pending) = writer.answer(&self.run, parts, usage, tools.as_mut());
+        self.run = run;
+        self.unsettled = Some(pending);
         Ok((response, tools))
     }
 
@@ -497,6 +556,7 @@ impl Turns {
                 return Ok((format!("permission denied: {why}"), true));
             }
             PermissionAction::Ask => {
+                self.settled().await?;
                 let options = permissions::always_options(tool.name(), &subject, bash.as_ref());
                 let blocker = Blocker::Permission {
                     request_id: BlockerId::new(),
@@ -509,7 +569,11 @@ impl Turns {
                     }),
                     always_options: options.clone(),
                 };
-                match ctx.block(blocker).await {
+                let reply = ctx.block(blocker).await;
+                if reply.is_ok() {
+                    self.resumed(ctx).await;
+                }
+                match reply {
                     Ok(BlockerReply::Permission {
                         decision,
                         message,
@@ -560,6 +624,11 @@ impl Turns {
                 }
             }
         }
+        if !tool.reads_only() {
+            // What changes files or runs a command goes after the answer that asked for it
+            // is stored: a crash never leaves an effect the transcript does not show.
+            self.settled().await?;
+        }
         let result = tool.run(&self.tool_ctx).await;
         if matches!(tool, ToolCall::Bash { .. }) || !result.changed_paths.is_empty() {
             self.changed = true;
@@ -572,12 +641,17 @@ impl Turns {
         ctx: &RunContext,
         questions: Vec<crate::ledger::Question>,
     ) -> Result<(String, bool), Outcome> {
+        self.settled().await?;
         let asked: Vec<String> = questions.iter().map(|q| q.question.clone()).collect();
         let blocker = Blocker::Question {
             call_id: BlockerId::new(),
             questions,
         };
-        match ctx.block(blocker).await {
+        let reply = ctx.block(blocker).await;
+        if reply.is_ok() {
+            self.resumed(ctx).await;
+        }
+        match reply {
             Ok(BlockerReply::Question { answers }) => {
                 let text = asked
                     .iter()

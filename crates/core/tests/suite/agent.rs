@@ -975,6 +975,55 @@ async fn streamed_text_never_runs_ahead_of_the_message_before_it() {
     );
 }
 
+/// A model's answer commits while its tool calls are looked at, but a command runs only
+/// once the answer that asked for it is stored: with the database's write lock held by
+/// another connection when the answer arrives, the command waits for the lock too, so a
+/// crash never leaves an effect the transcript does not show.
+#[tokio::test]
+async fn a_command_waits_until_the_answer_that_asked_for_it_is_stored() {
+    if skipped_on_postgres("holding the write lock from another connection") {
+        return;
+    }
+    let t = AgentEnv::new(
+        "openai_compatible",
+        json!([
+            {"tool_calls": [{"name": "bash", "arguments": {"command": "touch ran.txt"}}], "delay_ms": 400},
+            {"text": "Done."}
+        ]),
+    )
+    .await;
+    let automation = t.automation(allow_all()).await;
+    let run = t.run(&automation, Attendance::Unattended).await;
+    // The first request is out and the prompt's write stored: what commits next is the answer.
+    for _ in 0..400 {
+        let stored = t.env.engine.run_transcript(&run.id).await.unwrap();
+        if t.mock.requests().len() == 1 && !stored.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let database = t.env.data_dir().join("autowork.db");
+    let mut holder = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
+        "sqlite:{}",
+        database.display()
+    ))
+    .await
+    .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    // The answer arrives at about 400 ms and waits for the lock; so must the command.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let ran_early = t.env.workspace.join("ran.txt").exists();
+    sqlx::query("COMMIT").execute(&mut holder).await.unwrap();
+    assert!(!ran_early, "the command ran before its answer was stored");
+    let done = t.finish(&run).await;
+    assert_eq!(done.state, RunState::Succeeded, "{done:?}");
+    assert!(t.env.workspace.join("ran.txt").exists(), "the command ran");
+    assert_eq!(done.steps, 2);
+}
+
 #[tokio::test]
 async fn the_api_key_never_reaches_the_database_or_the_events() {
     let logs = captured_logs();
