@@ -110,6 +110,11 @@ impl AgentEnv {
         }
     }
 
+    /// The run's stored transcript.
+    pub async fn transcript(&self, run: &Run) -> Vec<autowork_core::transcript::Message> {
+        self.env.engine.run_transcript(&run.id).await.unwrap()
+    }
+
     pub fn file(&self, name: &str) -> String {
         std::fs::read_to_string(self.env.workspace.join(name)).unwrap()
     }
@@ -166,7 +171,7 @@ async fn edit_and_test_in(kind: &str) {
     );
     t.assert_protocol_clean();
 
-    let transcript = t.env.engine.run_transcript(&run.id).await.unwrap();
+    let transcript = t.transcript(&run).await;
     let roles: Vec<Role> = transcript.iter().map(|m| m.role).collect();
     assert_eq!(
         roles,
@@ -422,7 +427,7 @@ async fn an_unattended_run_that_needs_permission_fails_with_needs_user_input() {
         !t.env.workspace.join("out.txt").exists(),
         "nothing was written"
     );
-    let transcript = t.env.engine.run_transcript(&run.id).await.unwrap();
+    let transcript = t.transcript(&run).await;
     assert!(
         transcript
             .iter()
@@ -609,7 +614,7 @@ async fn cancel_during_the_model_stream_stops_the_run() {
     }
     let stopped = t.env.engine.cancel_run(&run.id).await.unwrap();
     assert_eq!(stopped.stop_reason, Some(StopReason::Cancelled));
-    let transcript = t.env.engine.run_transcript(&run.id).await.unwrap();
+    let transcript = t.transcript(&run).await;
     let from_prompt: Vec<(Role, usize)> = transcript
         .iter()
         .skip_while(|m| m.role != Role::User)
@@ -760,7 +765,7 @@ async fn stop_before_first_request(delete: bool) {
         t.mock.requests().is_empty(),
         "the provider was never called"
     );
-    let transcript = t.env.engine.run_transcript(&run.id).await.unwrap();
+    let transcript = t.transcript(&run).await;
     assert!(
         transcript.iter().all(|m| m.role != Role::Assistant),
         "no assistant message was written"
@@ -839,7 +844,7 @@ async fn path_escapes_are_refused_with_a_readable_error() {
         .finish(&t.run(&automation, Attendance::Attended).await)
         .await;
     assert_eq!(done.state, RunState::Succeeded);
-    let transcript = t.env.engine.run_transcript(&done.id).await.unwrap();
+    let transcript = t.transcript(&done).await;
     let results: Vec<(String, bool)> = transcript
         .iter()
         .flat_map(|m| &m.parts)
@@ -892,11 +897,8 @@ async fn the_transcript_streams_as_events_and_replays_from_the_store() {
         "deltas add up to the text"
     );
     let replayed: Vec<Part> = t
-        .env
-        .engine
-        .run_transcript(&run.id)
+        .transcript(&run)
         .await
-        .unwrap()
         .into_iter()
         .flat_map(|m| m.parts)
         .collect();
@@ -951,15 +953,7 @@ async fn streamed_text_never_runs_ahead_of_the_message_before_it() {
             }
         }
     }
-    let stored: Vec<String> = t
-        .env
-        .engine
-        .run_transcript(&run.id)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|m| m.id)
-        .collect();
+    let stored: Vec<String> = t.transcript(&run).await.into_iter().map(|m| m.id).collect();
     assert!(
         deltas >= 21,
         "every answer streamed its text ({deltas} deltas)"
@@ -996,7 +990,7 @@ async fn a_command_waits_until_the_answer_that_asked_for_it_is_stored() {
     let run = t.run(&automation, Attendance::Unattended).await;
     // The first request is out and the prompt's write stored: what commits next is the answer.
     for _ in 0..400 {
-        let stored = t.env.engine.run_transcript(&run.id).await.unwrap();
+        let stored = t.transcript(&run).await;
         if t.mock.requests().len() == 1 && !stored.is_empty() {
             break;
         }
@@ -1184,11 +1178,8 @@ async fn a_bash_call_printing_the_environment_shows_no_key() {
         .await;
     assert_eq!(done.state, RunState::Succeeded, "{done:?}");
     let output: String = t
-        .env
-        .engine
-        .run_transcript(&done.id)
+        .transcript(&done)
         .await
-        .unwrap()
         .into_iter()
         .flat_map(|m| m.parts)
         .filter_map(|p| match p {
