@@ -981,7 +981,7 @@ async fn a_command_waits_until_the_answer_that_asked_for_it_is_stored() {
     let t = AgentEnv::new(
         "openai_compatible",
         json!([
-            {"tool_calls": [{"name": "bash", "arguments": {"command": "touch ran.txt"}}], "delay_ms": 400},
+            {"tool_calls": [{"name": "bash", "arguments": {"command": "touch ran.txt"}}], "delay_ms": 1000},
             {"text": "Done."}
         ]),
     )
@@ -989,13 +989,15 @@ async fn a_command_waits_until_the_answer_that_asked_for_it_is_stored() {
     let automation = t.automation(allow_all()).await;
     let run = t.run(&automation, Attendance::Unattended).await;
     // The first request is out and the prompt's write stored: what commits next is the answer.
+    let mut asked = false;
     for _ in 0..400 {
-        let stored = t.transcript(&run).await;
-        if t.mock.requests().len() == 1 && !stored.is_empty() {
+        if t.mock.requests().len() == 1 && !t.transcript(&run).await.is_empty() {
+            asked = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    assert!(asked, "the run asked the model and stored its prompt");
     let database = t.env.data_dir().join("autowork.db");
     let mut holder = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
         "sqlite:{}",
@@ -1007,11 +1009,18 @@ async fn a_command_waits_until_the_answer_that_asked_for_it_is_stored() {
         .execute(&mut holder)
         .await
         .unwrap();
-    // The answer arrives at about 400 ms and waits for the lock; so must the command.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // On a machine so slow that the answer came before the lock, this run tells nothing.
+    let answered_first = t.env.workspace.join("ran.txt").exists();
+    // The answer arrives about 1 s after the request and waits for the lock; so must the
+    // command.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     let ran_early = t.env.workspace.join("ran.txt").exists();
     sqlx::query("COMMIT").execute(&mut holder).await.unwrap();
-    assert!(!ran_early, "the command ran before its answer was stored");
+    if answered_first {
+        eprintln!("the answer came before the lock was taken: the order was not tested");
+    } else {
+        assert!(!ran_early, "the command ran before its answer was stored");
+    }
     let done = t.finish(&run).await;
     assert_eq!(done.state, RunState::Succeeded, "{done:?}");
     assert!(t.env.workspace.join("ran.txt").exists(), "the command ran");
